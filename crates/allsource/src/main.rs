@@ -1,0 +1,171 @@
+//! The `allsource` command: thin glue from the command line to the engine.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use allsource_engine::{Clock, EngineOptions, Error, RunOptions, Scene};
+use clap::{Args, Parser, Subcommand};
+
+/// The bundled demo scene, in the source tree so that editing it live is the first thing a new user can try.
+const DEMO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo");
+
+#[derive(Parser)]
+#[command(
+    name = "allsource",
+    version,
+    about = "A live-coding engine: every shader and module is source you edit while it runs."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scene in a window (or headless), rebuilding its sources as they change.
+    Run(RunArgs),
+    /// Render a scene headless in lockstep and write its last frame as PNG.
+    Render(RenderArgs),
+}
+
+#[derive(Args, Default)]
+struct RunArgs {
+    /// The scene directory (default: the bundled demo).
+    dir: Option<PathBuf>,
+    /// Render without a window, through EGL.
+    #[arg(long)]
+    headless: bool,
+    /// Window or frame size in pixels.
+    #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Frames per second of the compositor (and, in lockstep, of scene time).
+    #[arg(long, default_value_t = 60.0, value_parser = parse_fps)]
+    fps: f64,
+    /// Stop after N frames.
+    #[arg(long, value_name = "N")]
+    frames: Option<u64>,
+    /// Write the last frame to this PNG file (with --frames).
+    #[arg(long, value_name = "FILE.png", requires = "frames")]
+    screenshot: Option<PathBuf>,
+    /// Deterministic frames: frame i shows the scene at time i/fps, waiting for each worker frame.
+    #[arg(long)]
+    lockstep: bool,
+    /// Make the worker spend this long on every frame (to watch the compositor keep its pace).
+    #[arg(long, value_name = "MS", hide = true, default_value_t = 0)]
+    debug_worker_delay_ms: u64,
+}
+
+#[derive(Args)]
+struct RenderArgs {
+    /// The scene directory.
+    dir: PathBuf,
+    /// Number of frames to run; the last one is written.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    frames: u64,
+    /// Frame size in pixels.
+    #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Frames per second of scene time: frame i is rendered at time i/fps.
+    #[arg(long, default_value_t = 60.0, value_parser = parse_fps)]
+    fps: f64,
+    /// The PNG file to write.
+    #[arg(long, value_name = "FILE.png")]
+    out: PathBuf,
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or("expected WIDTHxHEIGHT, e.g. 1280x720")?;
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("{s:?} is not a whole number of pixels"))
+    };
+    let (w, h) = (parse(w)?, parse(h)?);
+    if !(1..=16384).contains(&w) || !(1..=16384).contains(&h) {
+        return Err("each side must be between 1 and 16384 pixels".into());
+    }
+    Ok((w, h))
+}
+
+fn parse_fps(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(fps) if fps.is_finite() && (1.0..=1000.0).contains(&fps) => Ok(fps),
+        _ => Err("expected a frame rate between 1 and 1000".into()),
+    }
+}
+
+fn demo_dir() -> PathBuf {
+    let dir = Path::new(DEMO_DIR);
+    dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
+}
+
+fn run(args: RunArgs) -> Result<(), Error> {
+    let dir = args.dir.unwrap_or_else(demo_dir);
+    let scene = Scene::open(&dir)?;
+    let engine = EngineOptions {
+        size: args.size,
+        fps: args.fps,
+        clock: if args.lockstep {
+            Clock::Lockstep
+        } else {
+            Clock::Realtime
+        },
+        worker_cost: Duration::from_millis(args.debug_worker_delay_ms),
+    };
+    if args.headless {
+        allsource_engine::run_headless(
+            scene,
+            RunOptions {
+                engine,
+                frames: args.frames,
+                screenshot: args.screenshot,
+            },
+        )
+    } else {
+        allsource_engine::run_window(scene, engine, args.frames, args.screenshot)
+    }
+}
+
+fn render(args: RenderArgs) -> Result<(), Error> {
+    let scene = Scene::open(&args.dir)?;
+    let engine = EngineOptions {
+        size: args.size,
+        fps: args.fps,
+        ..EngineOptions::default()
+    };
+    allsource_engine::render(scene, engine, args.frames, args.out)
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "warn,allsource=info,allsource_engine=info,allsource_gpu=info",
+        )
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run(RunArgs {
+            size: (1280, 720),
+            fps: 60.0,
+            ..RunArgs::default()
+        }),
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Render(args)) => render(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

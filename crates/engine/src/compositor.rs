@@ -1,0 +1,285 @@
+//! The compositor: on the main thread, with the presenting context. It takes the latest finished frame of its
+//! worker, draws it, draws its own overlay on top, and leaves presenting (swap, or read-back) to its caller.
+//!
+//! Invariant: in real-time mode [`Compositor::compose`] never blocks on the worker. It drains the worker's
+//! messages without waiting and polls frame fences with a zero timeout; until a newer frame has finished it keeps
+//! showing the one it has.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
+
+use allsource_gpu::FULLSCREEN_VERTEX;
+use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, glow};
+
+use crate::worker::{Command, EngineOptions, Event, WorkerFrame, WorkerHandle};
+use crate::{Error, Scene};
+
+const BLIT_FRAGMENT: &str = "#version 450 core
+in vec2 uv;
+layout(location = 0) out vec4 colour;
+uniform sampler2D frame;
+void main() { colour = texture(frame, uv); }
+";
+
+/// Shown until the worker's first frame arrives: dark, never black, so a slow start is visibly not a dead screen.
+const WAITING_COLOUR: [f32; 4] = [0.08, 0.08, 0.10, 1.0];
+/// The overlay's strip along the top edge while the scene's newest source failed to build.
+const BUILD_ERROR_COLOUR: [f32; 4] = [0.85, 0.15, 0.15, 1.0];
+/// The strip while the worker has died.
+const WORKER_DIED_COLOUR: [f32; 4] = [0.85, 0.15, 0.85, 1.0];
+const STRIP_HEIGHT: i32 = 4;
+
+/// What the compositor knows about its scene, from the worker's messages.
+#[derive(Clone, Debug, Default)]
+pub struct Status {
+    /// The newest build failure, cleared by the next successful build.
+    pub build_error: Option<String>,
+    /// How long the last successful build took.
+    pub last_build: Option<Duration>,
+    /// Why the worker stopped, if it did.
+    pub worker_died: Option<String>,
+    /// Frames composed so far.
+    pub composed: u64,
+    /// Index of the worker frame on screen.
+    pub shown: Option<u64>,
+    /// Distinct worker frames shown so far.
+    pub worker_frames_shown: u64,
+}
+
+pub struct Compositor {
+    gl: Gl,
+    worker: WorkerHandle,
+    /// Frames received but not yet finished or not yet shown, oldest first.
+    pending: VecDeque<WorkerFrame>,
+    shown: Option<WorkerFrame>,
+    blit: Program,
+    triangle: FullscreenTriangle,
+    status: Status,
+}
+
+impl Compositor {
+    /// Starts a worker for `scene` in `context`'s share group and a compositor that presents its frames.
+    pub fn new(
+        context: &GlContext,
+        scene: Scene,
+        options: EngineOptions,
+    ) -> Result<Compositor, Error> {
+        let gl = context.gl.clone();
+        let blit = Program::build(
+            &gl,
+            &[
+                (glow::VERTEX_SHADER, FULLSCREEN_VERTEX),
+                (glow::FRAGMENT_SHADER, BLIT_FRAGMENT),
+            ],
+        )
+        .map_err(|log| {
+            Error::Gpu(allsource_gpu::GpuError::Gl(format!(
+                "the compositor's own shader: {log}"
+            )))
+        })?;
+        blit.use_program(&gl);
+        blit.set_i32(&gl, "frame", 0);
+        let triangle = FullscreenTriangle::new(&gl)?;
+        let worker =
+            WorkerHandle::spawn(context.share()?, scene, options).map_err(Error::WorkerDied)?;
+        Ok(Compositor {
+            gl,
+            worker,
+            pending: VecDeque::new(),
+            shown: None,
+            blit,
+            triangle,
+            status: Status::default(),
+        })
+    }
+
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    /// Asks the worker to render later frames at a new size (the window was resized).
+    pub fn resize(&mut self, width: u32, height: u32) {
+        self.worker.send(Command::Resize { width, height });
+    }
+
+    /// Real-time mode: shows the newest finished worker frame (or keeps the current one) and the overlay. Never
+    /// waits for the worker.
+    pub fn compose(&mut self, target: &FrameTarget) {
+        self.drain_events();
+        let finished = self
+            .pending
+            .iter()
+            .rposition(|f| f.fence.is_signalled(&self.gl));
+        if let Some(newest) = finished {
+            // Fences of one context signal in order: everything before `newest` has finished too, and is skipped.
+            for _ in 0..newest {
+                if let Some(skipped) = self.pending.pop_front() {
+                    self.release(skipped, None);
+                }
+            }
+            if let Some(frame) = self.pending.pop_front() {
+                self.show(frame);
+            }
+        }
+        self.draw(target);
+    }
+
+    /// Lockstep mode: asks the worker for frame `index` at `time`, waits up to `timeout` for it, and shows it.
+    pub fn compose_lockstep(
+        &mut self,
+        target: &FrameTarget,
+        index: u64,
+        time: f64,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        self.worker.send(Command::Render { index, time });
+        let deadline = Instant::now() + timeout;
+        let frame = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.worker.events.recv_timeout(left) {
+                Ok(Event::Frame(frame)) if frame.index == index => break frame,
+                Ok(Event::Frame(stale)) => self.release(stale, None),
+                Ok(event) => self.note(event),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(Error::WorkerTimeout {
+                        frame: index,
+                        seconds: timeout.as_secs_f64(),
+                    });
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let reason = self
+                        .status
+                        .worker_died
+                        .clone()
+                        .unwrap_or_else(|| "it exited".into());
+                    return Err(Error::WorkerDied(reason));
+                }
+            }
+        };
+        // The GPU, not this thread, waits for the worker's commands to finish before sampling its texture.
+        frame.fence.wait_on_gpu(&self.gl);
+        self.show(frame);
+        self.draw(target);
+        Ok(())
+    }
+
+    /// Reads back what the last compose drew into `target`.
+    pub fn screenshot(&self, target: &FrameTarget) -> Image {
+        Image::read(&self.gl, target)
+    }
+
+    fn drain_events(&mut self) {
+        loop {
+            match self.worker.events.try_recv() {
+                Ok(Event::Frame(frame)) => self.pending.push_back(frame),
+                Ok(event) => self.note(event),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    if self.status.worker_died.is_none() {
+                        self.status.worker_died = Some("the worker thread exited".into());
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    fn note(&mut self, event: Event) {
+        match event {
+            Event::Frame(frame) => self.pending.push_back(frame),
+            Event::Built {
+                path,
+                outcome: Ok(took),
+            } => {
+                tracing::info!(
+                    "built {} in {:.2} ms",
+                    path.display(),
+                    took.as_secs_f64() * 1e3
+                );
+                self.status.build_error = None;
+                self.status.last_build = Some(took);
+            }
+            Event::Built {
+                path,
+                outcome: Err(log),
+            } => {
+                tracing::error!("{}: {}", path.display(), log.trim_end());
+                self.status.build_error = Some(log);
+            }
+            Event::Died(reason) => {
+                tracing::error!("the scene's worker stopped: {reason}");
+                self.status.worker_died = Some(reason);
+            }
+        }
+    }
+
+    /// Puts `frame` on screen and gives the previous one back to the worker, once this context has finished
+    /// sampling it.
+    fn show(&mut self, frame: WorkerFrame) {
+        self.status.shown = Some(frame.index);
+        self.status.worker_frames_shown += 1;
+        if let Some(previous) = self.shown.replace(frame) {
+            let after = match Fence::insert(&self.gl) {
+                Ok(fence) => Some(fence),
+                Err(e) => {
+                    // Without a fence, the GPU must be done with the texture before the worker may reuse it.
+                    tracing::warn!("{e}; finishing the GL queue instead");
+                    allsource_gpu::finish(&self.gl);
+                    None
+                }
+            };
+            self.release(previous, after);
+        }
+    }
+
+    fn release(&mut self, frame: WorkerFrame, after: Option<Fence>) {
+        frame.fence.delete(&self.gl);
+        self.worker.send(Command::Release {
+            slot: frame.slot,
+            after,
+        });
+    }
+
+    fn draw(&mut self, target: &FrameTarget) {
+        self.status.composed += 1;
+        match &self.shown {
+            Some(frame) => {
+                target.bind(&self.gl);
+                self.blit.use_program(&self.gl);
+                self.triangle.bind_texture(&self.gl, frame.texture);
+                self.triangle.draw(&self.gl);
+                self.triangle.unbind_texture(&self.gl);
+            }
+            None => target.clear(&self.gl, WAITING_COLOUR, None),
+        }
+        self.draw_overlay(target);
+    }
+
+    /// The compositor's own layer, drawn over the scene: for now a strip along the top edge that says the scene's
+    /// newest source failed to build (red) or its worker died (magenta). The editor overlay will draw here.
+    fn draw_overlay(&self, target: &FrameTarget) {
+        let colour = if self.status.worker_died.is_some() {
+            WORKER_DIED_COLOUR
+        } else if self.status.build_error.is_some() {
+            BUILD_ERROR_COLOUR
+        } else {
+            return;
+        };
+        let (w, h) = (target.width as i32, target.height as i32);
+        target.clear(
+            &self.gl,
+            colour,
+            Some([0, h - STRIP_HEIGHT, w, STRIP_HEIGHT]),
+        );
+    }
+}
+
+impl Drop for Compositor {
+    fn drop(&mut self) {
+        for frame in self.pending.drain(..).chain(self.shown.take()) {
+            frame.fence.delete(&self.gl);
+        }
+        // Dropping the worker handle (after this) stops the worker, which frees its textures.
+    }
+}

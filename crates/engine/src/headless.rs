@@ -1,0 +1,134 @@
+//! Running a scene without a window: the compositor draws into a render target of its own context.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use allsource_gpu::{FrameTarget, GlContext, Image, Target};
+
+use crate::worker::{Clock, EngineOptions};
+use crate::{Compositor, Error, Scene, write_png};
+
+/// How long lockstep mode waits for one worker frame before giving up with an error instead of hanging.
+pub const LOCKSTEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A compositor, its worker and the headless target they present into.
+pub struct HeadlessEngine {
+    // Field order is drop order: the compositor (and its worker) go first, the context last.
+    compositor: Compositor,
+    target: Option<Target>,
+    options: EngineOptions,
+    context: GlContext,
+}
+
+impl HeadlessEngine {
+    pub fn new(scene: Scene, options: EngineOptions) -> Result<HeadlessEngine, Error> {
+        let context = allsource_gpu::headless()?;
+        let (w, h) = options.size;
+        let target = Target::new(&context.gl, w, h)?;
+        let compositor = Compositor::new(&context, scene, options.clone())?;
+        Ok(HeadlessEngine {
+            compositor,
+            target: Some(target),
+            options,
+            context,
+        })
+    }
+
+    pub fn compositor(&self) -> &Compositor {
+        &self.compositor
+    }
+
+    fn frame_target(&self) -> FrameTarget {
+        let (width, height) = self.options.size;
+        FrameTarget {
+            framebuffer: self.target.as_ref().map(|t| t.framebuffer),
+            width,
+            height,
+        }
+    }
+
+    /// Composes one real-time frame. Never waits for the worker.
+    pub fn frame(&mut self) {
+        let target = self.frame_target();
+        self.compositor.compose(&target);
+    }
+
+    /// Composes lockstep frame `index`, which shows the worker's frame at time `index / fps`.
+    pub fn frame_lockstep(&mut self, index: u64) -> Result<(), Error> {
+        let target = self.frame_target();
+        let time = index as f64 / self.options.fps;
+        self.compositor
+            .compose_lockstep(&target, index, time, LOCKSTEP_TIMEOUT)
+    }
+
+    /// The pixels of the last composed frame.
+    pub fn image(&self) -> Image {
+        self.compositor.screenshot(&self.frame_target())
+    }
+}
+
+impl Drop for HeadlessEngine {
+    fn drop(&mut self) {
+        if let Some(target) = self.target.take() {
+            target.delete(&self.context.gl);
+        }
+    }
+}
+
+/// A headless run from the command line.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub engine: EngineOptions,
+    /// Stop after this many frames; run until killed when `None`.
+    pub frames: Option<u64>,
+    /// Write the last frame here.
+    pub screenshot: Option<PathBuf>,
+}
+
+/// Runs `scene` headless: lockstep as fast as frames finish, or real-time paced at the frame rate.
+pub fn run_headless(scene: Scene, options: RunOptions) -> Result<(), Error> {
+    let clock = options.engine.clock;
+    let period = Duration::from_secs_f64(1.0 / options.engine.fps);
+    let mut engine = HeadlessEngine::new(scene, options.engine)?;
+    let mut next = Instant::now();
+    let mut index = 0u64;
+    while options.frames.is_none_or(|n| index < n) {
+        match clock {
+            Clock::Lockstep => engine.frame_lockstep(index)?,
+            Clock::Realtime => {
+                engine.frame();
+                next += period;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                } else {
+                    next = now;
+                }
+            }
+        }
+        index += 1;
+    }
+    if let Some(path) = &options.screenshot {
+        write_png(path, &engine.image())?;
+        tracing::info!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `allsource render`: `frames` lockstep frames of `scene`; the last one is written to `out` as PNG.
+pub fn render(
+    scene: Scene,
+    mut engine: EngineOptions,
+    frames: u64,
+    out: PathBuf,
+) -> Result<(), Error> {
+    engine.clock = Clock::Lockstep;
+    run_headless(
+        scene,
+        RunOptions {
+            engine,
+            frames: Some(frames.max(1)),
+            screenshot: Some(out),
+        },
+    )
+}

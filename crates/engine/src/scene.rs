@@ -1,0 +1,45 @@
+//! A directory is a scene: `main.lua` drives it when present (Lua modules arrive in a later step); until then, and
+//! whenever there is no `main.lua`, `main.glsl` is drawn full screen.
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+
+/// What runs a scene.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A fragment shader drawn over the whole frame.
+    FullscreenShader(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct Scene {
+    pub dir: PathBuf,
+    pub entry: Entry,
+}
+
+impl Scene {
+    pub fn open(dir: &Path) -> Result<Scene, Error> {
+        if !dir.exists() {
+            return Err(Error::SceneNotFound(dir.to_path_buf()));
+        }
+        if !dir.is_dir() {
+            return Err(Error::NotADirectory(dir.to_path_buf()));
+        }
+        let lua = dir.join("main.lua");
+        let glsl = dir.join("main.glsl");
+        if glsl.is_file() {
+            if lua.is_file() {
+                tracing::warn!(
+                    "{}: Lua modules do not run yet; drawing main.glsl",
+                    lua.display()
+                );
+            }
+            return Ok(Scene {
+                dir: dir.to_path_buf(),
+                entry: Entry::FullscreenShader(glsl),
+            });
+        }
+        Err(Error::NoEntry(dir.to_path_buf()))
+    }
+}

@@ -1,0 +1,154 @@
+//! Running a scene in a window: winit's event loop on the main thread drives the compositor, which draws into the
+//! window's default framebuffer and swaps.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use allsource_gpu::WindowGl;
+use winit::application::ApplicationHandler;
+use winit::dpi::PhysicalSize;
+use winit::event::WindowEvent;
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::window::{Window, WindowId};
+
+use crate::headless::LOCKSTEP_TIMEOUT;
+use crate::worker::{Clock, EngineOptions};
+use crate::{Compositor, Error, Scene, write_png};
+
+/// Opens a window on `scene` and runs until it is closed, or for `frames` frames when given, writing the last one
+/// to `screenshot`.
+pub fn run_window(
+    scene: Scene,
+    engine: EngineOptions,
+    frames: Option<u64>,
+    screenshot: Option<PathBuf>,
+) -> Result<(), Error> {
+    let event_loop = EventLoop::new().map_err(|e| Error::NoDisplay(e.to_string()))?;
+    let period = Duration::from_secs_f64(1.0 / engine.fps);
+    let mut app = App {
+        scene,
+        engine,
+        frames,
+        screenshot,
+        period,
+        next_frame: Instant::now(),
+        state: None,
+        index: 0,
+        result: Ok(()),
+    };
+    event_loop
+        .run_app(&mut app)
+        .map_err(|e| Error::NoDisplay(e.to_string()))?;
+    app.result
+}
+
+struct App {
+    scene: Scene,
+    engine: EngineOptions,
+    frames: Option<u64>,
+    screenshot: Option<PathBuf>,
+    period: Duration,
+    next_frame: Instant,
+    state: Option<State>,
+    index: u64,
+    result: Result<(), Error>,
+}
+
+struct State {
+    // Field order is drop order: the compositor (and its worker) before the window's context.
+    compositor: Compositor,
+    window: WindowGl,
+}
+
+impl App {
+    fn fail(&mut self, event_loop: &ActiveEventLoop, error: Error) {
+        self.result = Err(error);
+        event_loop.exit();
+    }
+
+    fn open(&mut self, event_loop: &ActiveEventLoop) -> Result<State, Error> {
+        let (w, h) = self.engine.size;
+        let title = format!("allsource — {}", self.scene.dir.display());
+        let attributes = Window::default_attributes()
+            .with_title(title)
+            .with_inner_size(PhysicalSize::new(w, h))
+            .with_resizable(true);
+        let window = WindowGl::new(event_loop, attributes)?;
+        let size = window.window.inner_size();
+        let mut engine = self.engine.clone();
+        engine.size = (size.width.max(1), size.height.max(1));
+        let compositor = Compositor::new(&window.context, self.scene.clone(), engine)?;
+        Ok(State { compositor, window })
+    }
+
+    fn redraw(&mut self, event_loop: &ActiveEventLoop) -> Result<(), Error> {
+        let Some(state) = &mut self.state else {
+            return Ok(());
+        };
+        let target = state.window.frame_target();
+        match self.engine.clock {
+            Clock::Realtime => state.compositor.compose(&target),
+            Clock::Lockstep => {
+                let time = self.index as f64 / self.engine.fps;
+                state
+                    .compositor
+                    .compose_lockstep(&target, self.index, time, LOCKSTEP_TIMEOUT)?;
+            }
+        }
+        self.index += 1;
+        let last = self.frames.is_some_and(|n| self.index >= n);
+        if last {
+            if let Some(path) = &self.screenshot {
+                // Read the back buffer before the swap leaves it undefined.
+                write_png(path, &state.compositor.screenshot(&target))?;
+                tracing::info!("wrote {}", path.display());
+            }
+            event_loop.exit();
+        }
+        state.window.swap_buffers()?;
+        Ok(())
+    }
+}
+
+impl ApplicationHandler for App {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if self.state.is_some() {
+            return;
+        }
+        match self.open(event_loop) {
+            Ok(state) => self.state = Some(state),
+            Err(e) => self.fail(event_loop, e),
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+        match event {
+            WindowEvent::CloseRequested => event_loop.exit(),
+            WindowEvent::Resized(size) => {
+                if let Some(state) = &mut self.state {
+                    state.window.resize();
+                    state
+                        .compositor
+                        .resize(size.width.max(1), size.height.max(1));
+                }
+            }
+            WindowEvent::RedrawRequested => {
+                if let Err(e) = self.redraw(event_loop) {
+                    self.fail(event_loop, e);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        let Some(state) = &self.state else { return };
+        // Pace frames at the engine's rate even where the swap does not wait for vertical sync (Xvfb).
+        let now = Instant::now();
+        if now >= self.next_frame {
+            state.window.window.request_redraw();
+            self.next_frame = (self.next_frame + self.period).max(now);
+        }
+        event_loop.set_control_flow(ControlFlow::WaitUntil(self.next_frame));
+    }
+}

@@ -1,0 +1,28 @@
+//! The GPU layer: the only crate that calls OpenGL.
+//!
+//! It makes OpenGL 4.5 core contexts (headless through EGL's device platform, or on a winit window through
+//! glutin), contexts that share objects with them for worker threads, and the few GL objects the engine moves
+//! between threads: render targets, programs, fences, and pixels read back. Everything above this crate talks in
+//! these types and never names a GL function; the `unsafe` that GL needs lives here and says why it is sound.
+
+mod context;
+mod error;
+mod fence;
+mod image;
+mod program;
+mod target;
+mod window;
+
+pub use context::{GlContext, GlInfo, SharedContext, headless};
+pub use error::GpuError;
+pub use fence::{Fence, finish};
+pub use image::Image;
+pub use program::{FULLSCREEN_VERTEX, FullscreenTriangle, Program};
+pub use target::{FrameTarget, Target};
+pub use window::WindowGl;
+
+/// The GL function table. `Arc` because egui's painter (the editor overlay) takes it that way.
+pub type Gl = std::sync::Arc<glow::Context>;
+
+/// Re-exported so the layers above can name GL handles (texture ids in messages) without depending on glow.
+pub use glow;

@@ -1,0 +1,133 @@
+//! Render targets: a texture with a framebuffer object around it. Workers render into these; the compositor
+//! samples their textures (shared across the context group; the framebuffer object itself is not).
+
+use glow::HasContext;
+
+use crate::{Gl, GpuError};
+
+/// Where a frame is drawn: a framebuffer object, or `None` for a window's default framebuffer.
+#[derive(Clone, Copy, Debug)]
+pub struct FrameTarget {
+    pub framebuffer: Option<glow::NativeFramebuffer>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// An RGBA8 colour texture and the framebuffer object that draws into it.
+#[derive(Debug)]
+pub struct Target {
+    pub texture: glow::NativeTexture,
+    pub framebuffer: glow::NativeFramebuffer,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Target {
+    pub fn new(gl: &Gl, width: u32, height: u32) -> Result<Target, GpuError> {
+        // SAFETY: plain object creation on the current context; sizes are checked by GL (errors, not UB).
+        unsafe {
+            let texture = gl.create_texture().map_err(GpuError::Gl)?;
+            gl.bind_texture(glow::TEXTURE_2D, Some(texture));
+            gl.tex_storage_2d(
+                glow::TEXTURE_2D,
+                1,
+                glow::RGBA8,
+                width as i32,
+                height as i32,
+            );
+            gl.tex_parameter_i32(
+                glow::TEXTURE_2D,
+                glow::TEXTURE_MIN_FILTER,
+                glow::LINEAR as i32,
+            );
+            gl.tex_parameter_i32(
+                glow::TEXTURE_2D,
+                glow::TEXTURE_MAG_FILTER,
+                glow::LINEAR as i32,
+            );
+            gl.tex_parameter_i32(
+                glow::TEXTURE_2D,
+                glow::TEXTURE_WRAP_S,
+                glow::CLAMP_TO_EDGE as i32,
+            );
+            gl.tex_parameter_i32(
+                glow::TEXTURE_2D,
+                glow::TEXTURE_WRAP_T,
+                glow::CLAMP_TO_EDGE as i32,
+            );
+            gl.bind_texture(glow::TEXTURE_2D, None);
+            let framebuffer = match gl.create_framebuffer() {
+                Ok(fb) => fb,
+                Err(e) => {
+                    gl.delete_texture(texture);
+                    return Err(GpuError::Gl(e));
+                }
+            };
+            gl.bind_framebuffer(glow::FRAMEBUFFER, Some(framebuffer));
+            gl.framebuffer_texture_2d(
+                glow::FRAMEBUFFER,
+                glow::COLOR_ATTACHMENT0,
+                glow::TEXTURE_2D,
+                Some(texture),
+                0,
+            );
+            let status = gl.check_framebuffer_status(glow::FRAMEBUFFER);
+            gl.bind_framebuffer(glow::FRAMEBUFFER, None);
+            if status != glow::FRAMEBUFFER_COMPLETE {
+                gl.delete_framebuffer(framebuffer);
+                gl.delete_texture(texture);
+                return Err(GpuError::Gl(format!(
+                    "a {width}x{height} RGBA8 render target is incomplete (status {status:#x})"
+                )));
+            }
+            Ok(Target {
+                texture,
+                framebuffer,
+                width,
+                height,
+            })
+        }
+    }
+
+    pub fn frame_target(&self) -> FrameTarget {
+        FrameTarget {
+            framebuffer: Some(self.framebuffer),
+            width: self.width,
+            height: self.height,
+        }
+    }
+
+    pub fn delete(self, gl: &Gl) {
+        // SAFETY: consuming `self` deletes each object once.
+        unsafe {
+            gl.delete_framebuffer(self.framebuffer);
+            gl.delete_texture(self.texture);
+        }
+    }
+}
+
+impl FrameTarget {
+    /// Binds the target for drawing and sets the viewport to cover it.
+    pub fn bind(&self, gl: &Gl) {
+        // SAFETY: plain state changes on the current context.
+        unsafe {
+            gl.bind_framebuffer(glow::FRAMEBUFFER, self.framebuffer);
+            gl.viewport(0, 0, self.width as i32, self.height as i32);
+        }
+    }
+
+    /// Clears the target (or, with `rect`, only that rectangle in pixels from the bottom-left) to a colour.
+    pub fn clear(&self, gl: &Gl, rgba: [f32; 4], rect: Option<[i32; 4]>) {
+        // SAFETY: plain state changes and a clear on the current context.
+        unsafe {
+            gl.bind_framebuffer(glow::FRAMEBUFFER, self.framebuffer);
+            if let Some([x, y, w, h]) = rect {
+                gl.enable(glow::SCISSOR_TEST);
+                gl.scissor(x, y, w, h);
+            }
+            gl.clear_color(rgba[0], rgba[1], rgba[2], rgba[3]);
+            gl.clear(glow::COLOR_BUFFER_BIT);
+            gl.disable(glow::SCISSOR_TEST);
+        }
+    }
+}
