@@ -142,7 +142,7 @@ fn render(args: RenderArgs) -> Result<(), Error> {
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
-            "warn,allsource=info,allsource_engine=info,allsource_gpu=info",
+            "warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info",
         )
     });
     tracing_subscriber::fmt()

@@ -23,7 +23,8 @@ pub fn run_window(
     frames: Option<u64>,
     screenshot: Option<PathBuf>,
 ) -> Result<(), Error> {
-    let event_loop = EventLoop::new().map_err(|e| Error::NoDisplay(e.to_string()))?;
+    let event_loop =
+        EventLoop::new().map_err(|e| Error::NoDisplay(platform_reason(&e.to_string())))?;
     let period = Duration::from_secs_f64(1.0 / engine.fps);
     let mut app = App {
         scene,
@@ -151,4 +152,14 @@ impl ApplicationHandler for App {
         }
         event_loop.set_control_flow(ControlFlow::WaitUntil(self.next_frame));
     }
+}
+
+/// winit's platform errors start with the source location they were raised at; the user needs only the reason.
+fn platform_reason(message: &str) -> String {
+    message
+        .rsplit(": ")
+        .next()
+        .unwrap_or(message)
+        .trim_end_matches('.')
+        .to_owned()
 }

@@ -1,0 +1,235 @@
+//! The `allsource` command as a user runs it: `render` of the demo, a real window under Xvfb with a screenshot,
+//! and clear errors for user mistakes and missing system pieces.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_allsource");
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo");
+
+fn allsource(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env("MESA_SHADER_CACHE_DISABLE", "true")
+        .env_remove("RUST_LOG");
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the allsource binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("allsource-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Png {
+    width: u32,
+    height: u32,
+    rgba: Vec<u8>,
+}
+
+impl Png {
+    fn read(path: &Path) -> Png {
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut rgba = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut rgba).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgba);
+        Png {
+            width: info.width,
+            height: info.height,
+            rgba,
+        }
+    }
+
+    /// Pixel at column x, row y from the top.
+    fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        let i = ((y * self.width + x) * 4) as usize;
+        self.rgba[i..i + 4].try_into().unwrap()
+    }
+}
+
+/// The demo's plasma (demo/main.glsl), evaluated on the CPU for the pixel whose centre is (x, y) from the
+/// bottom-left.
+fn demo_plasma(x: f32, y: f32, height: f32, time: f32) -> [f32; 3] {
+    let (px, py) = (x / height * 4.0, y / height * 4.0);
+    let v = (px + time).sin()
+        + (py * 1.3 - time * 0.7).sin()
+        + ((px + py) * 0.8 + time * 1.1).sin()
+        + (((px - 3.5).powi(2) + (py - 2.0).powi(2)).sqrt() * 2.0 - time * 1.6).sin();
+    [0.0f32, 2.1, 4.2].map(|phase| 0.5 + 0.5 * (v * 1.2 + phase).cos())
+}
+
+#[test]
+fn render_of_the_demo_writes_the_plasma_at_the_last_frames_time() {
+    let out = temp_dir("render").join("demo.png");
+    let output = run(allsource(&[
+        "render", DEMO, "--frames", "31", "--size", "160x90", "--fps", "30", "--out",
+    ])
+    .arg(&out));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let image = Png::read(&out);
+    assert_eq!((image.width, image.height), (160, 90));
+    // Frame 30 at 30 fps: time 1.0 s.
+    for (x, y) in [(0, 0), (80, 45), (159, 89), (17, 70), (120, 5)] {
+        let expected = demo_plasma(x as f32 + 0.5, (89 - y) as f32 + 0.5, 90.0, 1.0);
+        let got = image.pixel(x, y);
+        for c in 0..3 {
+            let want = expected[c] * 255.0;
+            assert!(
+                (got[c] as f32 - want).abs() <= 3.0,
+                "pixel ({x},{y}) channel {c}: got {got:?}, want {expected:?}"
+            );
+        }
+        assert_eq!(got[3], 255);
+    }
+}
+
+#[test]
+fn a_missing_scene_directory_is_a_one_line_error_without_a_backtrace() {
+    let output = run(&mut allsource(&[
+        "render",
+        "/nonexistent/scene",
+        "--out",
+        "/tmp/never.png",
+    ]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: scene directory /nonexistent/scene does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn without_a_usable_egl_driver_the_error_says_what_to_install() {
+    // glvnd finds no vendor library through a vendor file that does not exist: as on a machine without a driver.
+    let output = run(allsource(&["render", DEMO, "--out", "/tmp/never.png"])
+        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/vendor.json"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn without_a_display_the_window_error_suggests_headless() {
+    let output = run(allsource(&["run", DEMO, "--frames", "1"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--headless"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let output = run(&mut allsource(&["--version"]));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("allsource {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// An Xvfb server on a display number of its own, stopped when dropped.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    /// Starts Xvfb. Panics (never skips) when it is not installed: CI installs it, and a window test that silently
+    /// does nothing would hide a broken window path.
+    fn start() -> Xvfb {
+        let number = 90 + std::process::id() % 400;
+        let display = format!(":{number}");
+        let child = Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "640x480x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("Xvfb is required for the window test ({e}): apt-get install xvfb")
+            });
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "Xvfb did not open {}",
+                socket.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Xvfb { child, display }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_real_window_under_xvfb_renders_and_its_screenshot_has_the_scenes_pixels() {
+    let xvfb = Xvfb::start();
+    let dir = temp_dir("window");
+    std::fs::write(
+        dir.join("main.glsl"),
+        "uniform float u_time;\nout vec4 colour;\n\
+         void main() { colour = vec4(floor(gl_FragCoord.x) / 255.0, floor(gl_FragCoord.y) / 255.0, u_time, 1.0); }\n",
+    )
+    .unwrap();
+    let shot = dir.join("window.png");
+    let output = run(allsource(&[
+        "run",
+        "--size",
+        "200x100",
+        "--lockstep",
+        "--fps",
+        "10",
+        "--frames",
+        "6",
+    ])
+    .arg(&dir)
+    .arg("--screenshot")
+    .arg(&shot)
+    .env("DISPLAY", &xvfb.display)
+    .env("RUST_LOG", "info"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("window)"),
+        "the log names the window platform: {stderr}"
+    );
+    let image = Png::read(&shot);
+    assert_eq!((image.width, image.height), (200, 100));
+    // Frame 5 at 10 fps: u_time = 0.5, blue 128. Row 0 of the PNG is the window's top row (GL y = 99).
+    assert_eq!(image.pixel(0, 0), [0, 99, 128, 255]);
+    assert_eq!(image.pixel(150, 99), [150, 0, 128, 255]);
+    assert_eq!(image.pixel(42, 60), [42, 39, 128, 255]);
+}

@@ -1,0 +1,114 @@
+//! The GPU layer on a real driver (llvmpipe on CI): a headless 4.5 core context, exact pixels read back, and a
+//! texture rendered on one thread's shared context and sampled on another's.
+
+use std::time::Duration;
+
+use allsource_gpu::{
+    FULLSCREEN_VERTEX, Fence, FullscreenTriangle, Image, Program, Target, glow, headless,
+};
+
+const GRADIENT: &str = "#version 450 core
+in vec2 uv;
+layout(location = 0) out vec4 colour;
+uniform float u_blue;
+void main() { colour = vec4(floor(gl_FragCoord.x) / 255.0, floor(gl_FragCoord.y) / 255.0, u_blue, 1.0); }
+";
+
+#[test]
+fn headless_context_is_opengl_45_core_and_robust() {
+    let context = headless().expect("a headless OpenGL context");
+    assert!(
+        context.info.version.starts_with("4.5") || context.info.version.starts_with("4.6"),
+        "{:?}",
+        context.info
+    );
+    assert!(
+        context.info.robust,
+        "the context should lose itself on reset: {:?}",
+        context.info
+    );
+}
+
+#[test]
+fn a_known_shader_renders_known_pixels() {
+    let context = headless().expect("a headless OpenGL context");
+    let gl = &context.gl;
+    let target = Target::new(gl, 16, 8).unwrap();
+    let program = Program::build(
+        gl,
+        &[
+            (glow::VERTEX_SHADER, FULLSCREEN_VERTEX),
+            (glow::FRAGMENT_SHADER, GRADIENT),
+        ],
+    )
+    .unwrap();
+    let triangle = FullscreenTriangle::new(gl).unwrap();
+    target.frame_target().bind(gl);
+    program.use_program(gl);
+    program.set_f32(gl, "u_blue", 1.0);
+    triangle.draw(gl);
+    let image = Image::read(gl, &target.frame_target());
+    assert_eq!((image.width, image.height), (16, 8));
+    // Row 0 of the image is the top row: GL's y = 7.
+    assert_eq!(image.pixel(0, 0), [0, 7, 255, 255]);
+    assert_eq!(image.pixel(15, 7), [15, 0, 255, 255]);
+    assert_eq!(image.pixel(3, 5), [3, 2, 255, 255]);
+}
+
+#[test]
+fn a_build_failure_returns_the_driver_log() {
+    let context = headless().expect("a headless OpenGL context");
+    let broken = "#version 450 core\nout vec4 c;\nvoid main() { c = vec4(1.0) }\n";
+    let log = Program::build(
+        &context.gl,
+        &[
+            (glow::VERTEX_SHADER, FULLSCREEN_VERTEX),
+            (glow::FRAGMENT_SHADER, broken),
+        ],
+    )
+    .expect_err("a missing semicolon must not build");
+    assert!(log.contains("fragment stage failed"), "{log}");
+    assert!(log.contains("0:3("), "the driver's log names line 3: {log}");
+}
+
+#[test]
+fn a_texture_rendered_on_a_worker_thread_is_sampled_by_the_main_context() {
+    let main = headless().expect("a headless OpenGL context");
+    let shared = main.share().expect("a context in the same share group");
+    let (texture, fence) = std::thread::spawn(move || {
+        let worker = shared
+            .make_current()
+            .expect("the shared context becomes current on the worker thread");
+        let gl = &worker.gl;
+        let target = Target::new(gl, 4, 4).unwrap();
+        target.frame_target().clear(gl, [1.0, 0.5, 0.0, 1.0], None);
+        let fence = Fence::insert(gl).unwrap();
+        // The texture outlives this thread's context: textures belong to the share group.
+        (target.texture, fence)
+    })
+    .join()
+    .unwrap();
+    let gl = &main.gl;
+    assert!(
+        fence.wait(gl, Duration::from_secs(5)),
+        "the worker's fence signals"
+    );
+    fence.delete(gl);
+    let out = Target::new(gl, 4, 4).unwrap();
+    let blit = "#version 450 core\nin vec2 uv;\nout vec4 c;\nuniform sampler2D t;\nvoid main() { c = texture(t, uv); }\n";
+    let program = Program::build(
+        gl,
+        &[
+            (glow::VERTEX_SHADER, FULLSCREEN_VERTEX),
+            (glow::FRAGMENT_SHADER, blit),
+        ],
+    )
+    .unwrap();
+    let triangle = FullscreenTriangle::new(gl).unwrap();
+    out.frame_target().bind(gl);
+    program.use_program(gl);
+    triangle.bind_texture(gl, texture);
+    triangle.draw(gl);
+    let image = Image::read(gl, &out.frame_target());
+    assert_eq!(image.pixel(2, 2), [255, 128, 0, 255]);
+}
