@@ -1,34 +1,40 @@
-//! GLSL source handling that needs no GL: how a shader file of a scene becomes the text handed to the driver.
+//! GLSL source handling that needs no GL: how a shader file of a scene becomes the texts handed to the driver,
+//! and how the driver's answer becomes diagnostics on the file's own lines.
 //!
-//! For now a file is one fragment stage. The file format of DESIGN.md (`#pragma stage` sections, `#include`,
-//! Shadertoy mode) grows here; this crate stays free of GL so it can be tested, fuzzed and reused without a driver.
+//! One file holds every stage (`format`): text before the first `#pragma stage` line is common to all stages, and
+//! each `#pragma stage NAME` starts a section. `#include "file"` is expanded in place. Every line handed to the
+//! driver remembers where it came from (a file and a line, or "generated"), so an info log's line numbers map back
+//! to the file and line the user wrote on every driver, whatever the driver does with `#line` source numbers
+//! (Mesa 22 ignores them). `log` parses the info logs of Mesa, NVIDIA and glslang/AMD/ANGLE.
+//!
+//! No GL and no I/O here (includes are read through a closure), so all of it is tested and fuzzed without a driver.
+
+mod format;
+mod log;
+
+pub use format::{
+    FULLSCREEN_VERTEX, Origin, Prepared, SHADERTOY_PROLOGUE, Stage, StageText, prepare,
+};
+pub use log::{LogEntry, parse_log};
 
 /// The `#version` given to a stage that does not declare one.
 pub const DEFAULT_VERSION: &str = "#version 450 core";
 
-/// The text of one stage as the driver should see it.
-///
-/// A stage with no `#version` directive gets [`DEFAULT_VERSION`] on a line of its own, followed by `#line 1` so
-/// that the driver still numbers the file's first line as line 1 and its diagnostics point at the right line.
-pub fn stage_source(text: &str) -> String {
-    if declares_version(text) {
-        text.to_owned()
-    } else {
-        format!("{DEFAULT_VERSION}\n#line 1\n{text}")
-    }
+/// Whether `line` is a `#version` directive (spaces are allowed around and inside the `#`, as GLSL allows).
+pub fn is_version_line(line: &str) -> bool {
+    directive(line).is_some_and(|(name, _)| name == "version")
 }
 
-/// Whether `text` declares its GLSL version: a line whose first token is `#version` (spaces are allowed around
-/// and inside the `#`, as GLSL allows).
-pub fn declares_version(text: &str) -> bool {
-    text.lines().any(|line| {
-        let line = line.trim_start();
-        line.strip_prefix('#').is_some_and(|rest| {
-            let rest = rest.trim_start();
-            rest.strip_prefix("version")
-                .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t']))
-        })
-    })
+/// Splits a preprocessor line into its directive name and the rest: `#  pragma stage x` gives ("pragma", "stage x").
+pub(crate) fn directive(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim_start().strip_prefix('#')?.trim_start();
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .unwrap_or(rest.len());
+    if end == 0 {
+        return None;
+    }
+    Some((&rest[..end], rest[end..].trim()))
 }
 
 #[cfg(test)]
@@ -36,25 +42,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_file_without_version_gets_450_core_and_keeps_its_line_numbers() {
-        let out = stage_source("void main() {}\n");
-        assert_eq!(out, "#version 450 core\n#line 1\nvoid main() {}\n");
-    }
-
-    #[test]
-    fn a_declared_version_is_kept_as_written() {
-        for text in [
-            "#version 330 core\nvoid main(){}",
-            "// comment\n  #  version 450\nvoid main(){}",
-        ] {
-            assert_eq!(stage_source(text), text);
-        }
-    }
-
-    #[test]
-    fn words_that_only_start_like_version_do_not_count() {
-        assert!(!declares_version("#versions\n"));
-        assert!(!declares_version("// #version 450\n"));
-        assert!(declares_version("#version 450"));
+    fn version_lines_are_recognised_as_glsl_allows_them() {
+        assert!(is_version_line("#version 450"));
+        assert!(is_version_line("  #  version 450 core"));
+        assert!(!is_version_line("#versions"));
+        assert!(!is_version_line("// #version 450"));
     }
 }

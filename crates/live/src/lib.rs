@@ -1,0 +1,448 @@
+//! The live core: what every kind of source (a GLSL shader file, a Lua module) goes through when it changes.
+//!
+//! A [`Live`] holds one source's history of [`Version`]s and the artifact built from its live version (a linked
+//! program, a loaded module). Each edit becomes a version and is built by a closure the backend passes in; a build
+//! that succeeds becomes live and hands back the artifact it replaced, a build that fails records its
+//! [`Diagnostic`]s and leaves the live version and artifact as they were. Undo and redo move the live version to
+//! the previous or next version that built, and rebuild it.
+//!
+//! This crate knows nothing of GL, Lua, threads or files: backends own those. It is the one place where the rule
+//! "a failed build never replaces the live version" is written.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// A message about a place in a source: file, 1-based line and column when known, the stage (for shaders) and
+/// the message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub stage: Option<&'static str>,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: file.into(),
+            line: None,
+            column: None,
+            stage: None,
+            severity: Severity::Error,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(mut self, line: u32, column: Option<u32>) -> Diagnostic {
+        self.line = Some(line);
+        self.column = column;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `file:line:column: severity: [stage] message`, the form editors and terminals recognise.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}: ", self.severity.as_str())?;
+        if let Some(stage) = self.stage {
+            write!(f, "[{stage}] ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// What became of a version's build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Built; it is or was live.
+    Built { took: Duration },
+    /// Did not build; it never became live.
+    Failed,
+}
+
+/// One text of a source, with what its build said.
+#[derive(Clone, Debug)]
+pub struct Version {
+    /// Numbers start at 1 and grow by one per version of this source; they are never reused.
+    pub number: u64,
+    pub text: Arc<str>,
+    pub created: SystemTime,
+    pub outcome: Outcome,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Version {
+    pub fn built(&self) -> bool {
+        matches!(self.outcome, Outcome::Built { .. })
+    }
+}
+
+/// What a backend's build returns: the artifact when it built, and everything the build said (errors when it
+/// failed, warnings either way).
+pub struct BuildOutput<A> {
+    pub artifact: Option<A>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub took: Duration,
+}
+
+/// What an edit, undo, redo or rebuild did.
+pub struct Change<A> {
+    /// The version that was built, if anything was.
+    pub version: Option<u64>,
+    /// Whether that version is now live.
+    pub live: bool,
+    /// The artifact it replaced, for the backend to free (GL objects need the backend's context).
+    pub replaced: Option<A>,
+}
+
+impl<A> Change<A> {
+    fn nothing() -> Change<A> {
+        Change {
+            version: None,
+            live: false,
+            replaced: None,
+        }
+    }
+}
+
+/// Versions kept per source unless told otherwise.
+pub const DEFAULT_HISTORY: usize = 256;
+
+/// One source, its history, and the artifact of its live version.
+pub struct Live<A> {
+    pub path: PathBuf,
+    versions: VecDeque<Version>,
+    live: Option<u64>,
+    next_number: u64,
+    capacity: usize,
+    artifact: Option<A>,
+}
+
+impl<A> Live<A> {
+    /// An empty history keeping at most `capacity` versions (at least 2: the live one and the newest).
+    pub fn new(path: impl Into<PathBuf>, capacity: usize) -> Live<A> {
+        Live {
+            path: path.into(),
+            versions: VecDeque::new(),
+            live: None,
+            next_number: 1,
+            capacity: capacity.max(2),
+            artifact: None,
+        }
+    }
+
+    pub fn artifact(&self) -> Option<&A> {
+        self.artifact.as_ref()
+    }
+
+    pub fn artifact_mut(&mut self) -> Option<&mut A> {
+        self.artifact.as_mut()
+    }
+
+    /// Takes the artifact out (to free it when the source goes away).
+    pub fn take_artifact(&mut self) -> Option<A> {
+        self.artifact.take()
+    }
+
+    /// The live version: the one whose artifact runs.
+    pub fn live(&self) -> Option<&Version> {
+        self.live.and_then(|n| self.version(n))
+    }
+
+    /// The newest version, live or not.
+    pub fn newest(&self) -> Option<&Version> {
+        self.versions.back()
+    }
+
+    pub fn version(&self, number: u64) -> Option<&Version> {
+        self.versions.iter().find(|v| v.number == number)
+    }
+
+    pub fn versions(&self) -> impl Iterator<Item = &Version> {
+        self.versions.iter()
+    }
+
+    /// The diagnostics of the newest version: what the user's latest text produced.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        self.newest().map_or(&[], |v| &v.diagnostics)
+    }
+
+    /// Builds `text` as a new version. Text identical to the newest version's is not rebuilt (saving a file
+    /// twice, an editor that writes twice). Use [`Live::rebuild`] when something outside the text changed.
+    pub fn edit(&mut self, text: &str, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
+        if self.newest().is_some_and(|v| &*v.text == text) {
+            return Change::nothing();
+        }
+        self.build_new(Arc::from(text), build)
+    }
+
+    /// Builds the newest text again as a new version: for when something it depends on changed (an included
+    /// file, a required module).
+    pub fn rebuild(&mut self, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
+        match self.newest() {
+            Some(newest) => {
+                let text = newest.text.clone();
+                self.build_new(text, build)
+            }
+            None => Change::nothing(),
+        }
+    }
+
+    /// Moves the live version back to the newest version before it that built, rebuilding it.
+    pub fn undo(&mut self, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
+        let Some(live) = self.live else {
+            return Change::nothing();
+        };
+        let target = self
+            .versions
+            .iter()
+            .rev()
+            .find(|v| v.number < live && v.built())
+            .map(|v| v.number);
+        self.rebuild_version(target, build)
+    }
+
+    /// Moves the live version forward to the oldest version after it that built, rebuilding it.
+    pub fn redo(&mut self, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
+        let Some(live) = self.live else {
+            return Change::nothing();
+        };
+        let target = self
+            .versions
+            .iter()
+            .find(|v| v.number > live && v.built())
+            .map(|v| v.number);
+        self.rebuild_version(target, build)
+    }
+
+    fn rebuild_version(
+        &mut self,
+        target: Option<u64>,
+        build: impl FnOnce(&str) -> BuildOutput<A>,
+    ) -> Change<A> {
+        let Some(number) = target else {
+            return Change::nothing();
+        };
+        let Some(text) = self.version(number).map(|v| v.text.clone()) else {
+            return Change::nothing();
+        };
+        let output = build(&text);
+        let Some(artifact) = output.artifact else {
+            // It built before but not now (an included file changed since): the live version stays.
+            if let Some(v) = self.versions.iter_mut().find(|v| v.number == number) {
+                v.diagnostics = output.diagnostics;
+            }
+            return Change {
+                version: Some(number),
+                live: false,
+                replaced: None,
+            };
+        };
+        if let Some(v) = self.versions.iter_mut().find(|v| v.number == number) {
+            v.diagnostics = output.diagnostics;
+        }
+        self.live = Some(number);
+        let replaced = self.artifact.replace(artifact);
+        Change {
+            version: Some(number),
+            live: true,
+            replaced,
+        }
+    }
+
+    fn build_new(
+        &mut self,
+        text: Arc<str>,
+        build: impl FnOnce(&str) -> BuildOutput<A>,
+    ) -> Change<A> {
+        let number = self.next_number;
+        self.next_number += 1;
+        let output = build(&text);
+        let ok = output.artifact.is_some();
+        let outcome = if ok {
+            Outcome::Built { took: output.took }
+        } else {
+            Outcome::Failed
+        };
+        self.versions.push_back(Version {
+            number,
+            text,
+            created: SystemTime::now(),
+            outcome,
+            diagnostics: output.diagnostics,
+        });
+        let replaced = match output.artifact {
+            Some(artifact) => {
+                self.live = Some(number);
+                self.artifact.replace(artifact)
+            }
+            None => None,
+        };
+        self.trim();
+        Change {
+            version: Some(number),
+            live: ok,
+            replaced,
+        }
+    }
+
+    /// Drops the oldest versions beyond the capacity, never the live one or the newest.
+    fn trim(&mut self) {
+        while self.versions.len() > self.capacity {
+            let newest = self.versions.back().map(|v| v.number);
+            let Some(index) = self
+                .versions
+                .iter()
+                .position(|v| Some(v.number) != self.live && Some(v.number) != newest)
+            else {
+                break;
+            };
+            self.versions.remove(index);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A toy backend: text that parses as a number builds into that number; anything else fails with a
+    /// diagnostic on line 1.
+    fn build(text: &str) -> BuildOutput<i64> {
+        match text.trim().parse::<i64>() {
+            Ok(n) => BuildOutput {
+                artifact: Some(n),
+                diagnostics: vec![],
+                took: Duration::from_micros(5),
+            },
+            Err(e) => BuildOutput {
+                artifact: None,
+                diagnostics: vec![Diagnostic::error("n.txt", e.to_string()).at(1, Some(1))],
+                took: Duration::ZERO,
+            },
+        }
+    }
+
+    #[test]
+    fn a_failed_build_never_replaces_the_live_version() {
+        let mut live = Live::new("n.txt", 8);
+        assert!(live.edit("1", build).live);
+        let change = live.edit("x", build);
+        assert_eq!((change.version, change.live), (Some(2), false));
+        assert_eq!(live.artifact(), Some(&1));
+        assert_eq!(live.live().map(|v| v.number), Some(1));
+        assert_eq!(
+            live.diagnostics().len(),
+            1,
+            "the newest version's errors are what the user sees"
+        );
+        assert_eq!(
+            live.edit("3", build).replaced,
+            Some(1),
+            "the replaced artifact comes back to be freed"
+        );
+        assert!(live.diagnostics().is_empty());
+    }
+
+    #[test]
+    fn undo_and_redo_move_the_live_version_over_failed_ones_and_rebuild() {
+        let mut live = Live::new("n.txt", 8);
+        for text in ["1", "2", "oops", "4"] {
+            live.edit(text, build);
+        }
+        assert_eq!(live.artifact(), Some(&4));
+        let mut builds = 0;
+        let mut counting = |text: &str| {
+            builds += 1;
+            build(text)
+        };
+        assert_eq!(live.undo(&mut counting).replaced, Some(4));
+        assert_eq!(
+            live.artifact(),
+            Some(&2),
+            "undo skips the version that failed"
+        );
+        live.undo(&mut counting);
+        assert_eq!(live.artifact(), Some(&1));
+        assert!(
+            live.undo(&mut counting).version.is_none(),
+            "nothing before the first version"
+        );
+        live.redo(&mut counting);
+        live.redo(&mut counting);
+        assert_eq!(live.artifact(), Some(&4));
+        assert_eq!(builds, 4, "each undo and redo rebuilt its version");
+        assert_eq!(live.live().map(|v| v.number), Some(4));
+    }
+
+    #[test]
+    fn identical_text_is_not_rebuilt_but_rebuild_forces_it() {
+        let mut live = Live::new("n.txt", 8);
+        live.edit("5", build);
+        assert!(live.edit("5", build).version.is_none());
+        assert_eq!(live.rebuild(build).version, Some(2));
+    }
+
+    #[test]
+    fn history_is_bounded_and_keeps_the_live_version() {
+        let mut live = Live::new("n.txt", 3);
+        live.edit("1", build);
+        for i in 0..10 {
+            live.edit(&format!("bad{i}"), build);
+        }
+        assert_eq!(live.versions().count(), 3);
+        assert_eq!(
+            live.live().map(|v| v.number),
+            Some(1),
+            "the live version outlives the bound"
+        );
+        assert_eq!(live.newest().map(|v| v.number), Some(11));
+    }
+
+    #[test]
+    fn diagnostics_print_as_file_line_column() {
+        let d = Diagnostic {
+            stage: Some("fragment"),
+            ..Diagnostic::error("a.glsl", "`x' undeclared").at(3, Some(19))
+        };
+        assert_eq!(
+            d.to_string(),
+            "a.glsl:3:19: error: [fragment] `x' undeclared"
+        );
+    }
+}

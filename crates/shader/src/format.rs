@@ -1,0 +1,499 @@
+//! The one-file shader format: common text, `#pragma stage` sections, `#include`, Shadertoy mode, and the table
+//! from every line handed to the driver back to the file and line it came from.
+
+use std::path::{Path, PathBuf};
+
+use allsource_live::Diagnostic;
+
+use crate::{DEFAULT_VERSION, LogEntry, directive, is_version_line, parse_log};
+
+/// The stages a shader file can hold, in pipeline order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    Vertex,
+    TessControl,
+    TessEvaluation,
+    Geometry,
+    Fragment,
+    Compute,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Vertex,
+        Stage::TessControl,
+        Stage::TessEvaluation,
+        Stage::Geometry,
+        Stage::Fragment,
+        Stage::Compute,
+    ];
+
+    /// The name used after `#pragma stage`, in diagnostics and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Vertex => "vertex",
+            Stage::TessControl => "tess_control",
+            Stage::TessEvaluation => "tess_evaluation",
+            Stage::Geometry => "geometry",
+            Stage::Fragment => "fragment",
+            Stage::Compute => "compute",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// The vertex stage used when a file has a fragment stage and no vertex stage: one triangle covering the viewport,
+/// with `uv` in [0,1] for the fragment stage to use.
+pub const FULLSCREEN_VERTEX: &str = "#version 450 core
+out vec2 uv;
+void main() {
+    vec2 p = vec2(float((gl_VertexID & 1) << 2), float((gl_VertexID & 2) << 1));
+    uv = p * 0.5;
+    gl_Position = vec4(p - 1.0, 0.0, 1.0);
+}
+";
+
+/// What Shadertoy provides to `mainImage`, declared before the user's code in Shadertoy mode.
+pub const SHADERTOY_PROLOGUE: &str = "uniform vec3 iResolution;
+uniform float iTime;
+uniform float iTimeDelta;
+uniform float iFrameRate;
+uniform int iFrame;
+uniform vec4 iMouse;
+uniform vec4 iDate;
+uniform float iChannelTime[4];
+uniform vec3 iChannelResolution[4];
+uniform sampler2D iChannel0;
+uniform sampler2D iChannel1;
+uniform sampler2D iChannel2;
+uniform sampler2D iChannel3;
+layout(location = 0) out vec4 allsource_FragColor;";
+
+const SHADERTOY_EPILOGUE: &str = "void main() {
+    vec4 colour = vec4(0.0, 0.0, 0.0, 1.0);
+    mainImage(colour, gl_FragCoord.xy);
+    allsource_FragColor = vec4(colour.rgb, 1.0);
+}";
+
+/// Where a line handed to the driver came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Line `line` (1-based) of `Prepared::files[file]`.
+    File { file: usize, line: u32 },
+    /// Text the engine added: a `#version` line, the Shadertoy prologue, the built-in vertex stage.
+    Generated,
+}
+
+/// The text of one stage as the driver sees it, and the origin of each of its lines.
+#[derive(Clone, Debug)]
+pub struct StageText {
+    pub stage: Stage,
+    pub text: String,
+    pub origins: Vec<Origin>,
+}
+
+/// A shader file made ready for the driver.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The file itself first, then every file it includes (directly or not), each once.
+    pub files: Vec<PathBuf>,
+    /// Lines in each of `files`.
+    pub line_counts: Vec<u32>,
+    pub stages: Vec<StageText>,
+    /// The file defines `mainImage` and runs as a Shadertoy shader.
+    pub shadertoy: bool,
+    /// No vertex stage was written; the built-in full-screen one was added.
+    pub builtin_vertex: bool,
+    /// Problems found before the driver saw anything (an include that cannot be read, an unknown stage). When any
+    /// is an error, the file must not be built.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// How deep includes may nest before the chain is taken for a mistake.
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// Prepares the shader file `root` whose text is `text`. Included files are read through `load`, which returns
+/// their text or a reason it could not.
+pub fn prepare(
+    root: &Path,
+    text: &str,
+    load: &mut dyn FnMut(&Path) -> Result<String, String>,
+) -> Prepared {
+    let mut p = Preparer {
+        load,
+        files: vec![root.to_path_buf()],
+        line_counts: vec![count_lines(text)],
+        texts: vec![text.to_owned()],
+        diagnostics: Vec::new(),
+    };
+    let lines: Vec<&str> = text.lines().collect();
+
+    // Split into the common part and the stage sections.
+    let mut common_end = lines.len();
+    // (stage, index of the first line after the pragma, end); `None` for an unknown stage, whose lines are dropped.
+    let mut sections: Vec<(Option<Stage>, usize, usize)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(name) = stage_pragma(line) else {
+            continue;
+        };
+        if sections.is_empty() {
+            common_end = i;
+        }
+        if let Some(last) = sections.last_mut() {
+            last.2 = i;
+        }
+        match Stage::from_name(name) {
+            Some(stage) => {
+                if let Some(first) = sections.iter().find(|s| s.0 == Some(stage)) {
+                    p.error(
+                        0,
+                        i,
+                        format!(
+                            "stage {} appears twice (first at line {})",
+                            stage.name(),
+                            first.1
+                        ),
+                    );
+                }
+                sections.push((Some(stage), i + 1, lines.len()));
+            }
+            None => {
+                p.error(
+                    0,
+                    i,
+                    format!(
+                        "unknown stage `{name}`: expected vertex, tess_control, tess_evaluation, geometry, \
+                         fragment or compute"
+                    ),
+                );
+                sections.push((None, i + 1, lines.len()));
+            }
+        }
+    }
+
+    let shadertoy = sections.is_empty() && defines_main_image(text);
+    let written: Vec<(Stage, Vec<(usize, usize)>)> = if sections.is_empty() {
+        vec![(Stage::Fragment, vec![(0, lines.len())])]
+    } else {
+        let mut by_stage: Vec<(Stage, Vec<(usize, usize)>)> = Vec::new();
+        for &(stage, start, end) in &sections {
+            let Some(stage) = stage else { continue };
+            if by_stage.iter().any(|(s, _)| *s == stage) {
+                continue; // reported above
+            }
+            by_stage.push((stage, vec![(0, common_end), (start, end)]));
+        }
+        by_stage.sort_by_key(|(s, _)| *s);
+        by_stage
+    };
+
+    if written.iter().any(|(s, _)| *s == Stage::Compute) && written.len() > 1 {
+        let line = sections
+            .iter()
+            .find(|s| s.0 == Some(Stage::Compute))
+            .map_or(0, |s| s.1.saturating_sub(1));
+        p.error(
+            0,
+            line,
+            "a compute stage must be alone in its file: a compute program has no other stage"
+                .into(),
+        );
+    }
+
+    let mut stages = Vec::new();
+    for (stage, ranges) in &written {
+        let mut out: Vec<(String, Origin)> = Vec::new();
+        for &(start, end) in ranges {
+            for (i, line) in lines.iter().enumerate().take(end).skip(start) {
+                p.line(0, i, line, &mut out, &mut vec![root.to_path_buf()]);
+            }
+        }
+        let version_at = out.iter().position(|(l, _)| is_version_line(l));
+        let version_at = match version_at {
+            Some(i) => i,
+            None => {
+                out.insert(0, (DEFAULT_VERSION.to_owned(), Origin::Generated));
+                0
+            }
+        };
+        if shadertoy {
+            let prologue = SHADERTOY_PROLOGUE
+                .lines()
+                .map(|l| (l.to_owned(), Origin::Generated));
+            out.splice(version_at + 1..version_at + 1, prologue);
+            out.extend(
+                SHADERTOY_EPILOGUE
+                    .lines()
+                    .map(|l| (l.to_owned(), Origin::Generated)),
+            );
+        }
+        stages.push(finish(*stage, out));
+    }
+
+    let has = |s: Stage| stages.iter().any(|t: &StageText| t.stage == s);
+    let builtin_vertex = !has(Stage::Vertex) && !has(Stage::Compute) && has(Stage::Fragment);
+    if builtin_vertex {
+        let out = FULLSCREEN_VERTEX
+            .lines()
+            .map(|l| (l.to_owned(), Origin::Generated))
+            .collect();
+        stages.insert(0, finish(Stage::Vertex, out));
+    }
+
+    // A problem in the common part or a shared include is found once per stage: report it once.
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for d in p.diagnostics {
+        if !diagnostics.contains(&d) {
+            diagnostics.push(d);
+        }
+    }
+    Prepared {
+        files: p.files,
+        line_counts: p.line_counts,
+        stages,
+        shadertoy,
+        builtin_vertex,
+        diagnostics,
+    }
+}
+
+fn finish(stage: Stage, lines: Vec<(String, Origin)>) -> StageText {
+    let mut text = String::with_capacity(lines.iter().map(|(l, _)| l.len() + 1).sum());
+    let mut origins = Vec::with_capacity(lines.len());
+    for (line, origin) in lines {
+        text.push_str(&line);
+        text.push('\n');
+        origins.push(origin);
+    }
+    StageText {
+        stage,
+        text,
+        origins,
+    }
+}
+
+fn count_lines(text: &str) -> u32 {
+    u32::try_from(text.lines().count()).unwrap_or(u32::MAX)
+}
+
+/// `#pragma stage NAME` gives NAME.
+fn stage_pragma(line: &str) -> Option<&str> {
+    let (name, rest) = directive(line)?;
+    if name != "pragma" {
+        return None;
+    }
+    let rest = rest.strip_prefix("stage")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    Some(rest.split_whitespace().next().unwrap_or(""))
+}
+
+/// `#include "file"` (or `<file>`) gives file.
+fn include_target(line: &str) -> Option<&str> {
+    let (name, rest) = directive(line)?;
+    if name != "include" {
+        return None;
+    }
+    let (open, close) = match rest.chars().next()? {
+        '"' => ('"', '"'),
+        '<' => ('<', '>'),
+        _ => return Some(""),
+    };
+    let inner = rest.strip_prefix(open)?;
+    Some(inner.find(close).map_or("", |end| &inner[..end]))
+}
+
+/// Whether the text defines Shadertoy's `void mainImage(`.
+fn defines_main_image(text: &str) -> bool {
+    text.match_indices("mainImage").any(|(at, _)| {
+        let before = text[..at].trim_end();
+        let after = text[at + "mainImage".len()..].trim_start();
+        before.ends_with("void") && after.starts_with('(')
+    })
+}
+
+struct Preparer<'a> {
+    load: &'a mut dyn FnMut(&Path) -> Result<String, String>,
+    files: Vec<PathBuf>,
+    line_counts: Vec<u32>,
+    texts: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Preparer<'_> {
+    fn error(&mut self, file: usize, index: usize, message: String) {
+        let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        self.diagnostics
+            .push(Diagnostic::error(self.files[file].clone(), message).at(line, None));
+    }
+
+    /// Appends line `index` of file `file` to `out`, expanding it if it is an include. `stack` holds the chain of
+    /// files being included, to catch cycles.
+    fn line(
+        &mut self,
+        file: usize,
+        index: usize,
+        line: &str,
+        out: &mut Vec<(String, Origin)>,
+        stack: &mut Vec<PathBuf>,
+    ) {
+        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let Some(target) = include_target(line) else {
+            out.push((line.to_owned(), Origin::File { file, line: number }));
+            return;
+        };
+        // The directive itself becomes an empty line, so the driver never sees it.
+        out.push((String::new(), Origin::File { file, line: number }));
+        if target.is_empty() {
+            self.error(
+                file,
+                index,
+                "#include needs a file name in quotes: #include \"file.glsl\"".into(),
+            );
+            return;
+        }
+        let base = self.files[file]
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let path = normalize(&base.join(target));
+        if stack.contains(&path) {
+            self.error(
+                file,
+                index,
+                format!("`{target}` includes itself (through {})", chain(stack)),
+            );
+            return;
+        }
+        if stack.len() >= MAX_INCLUDE_DEPTH {
+            self.error(
+                file,
+                index,
+                format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"),
+            );
+            return;
+        }
+        let included = match self.files.iter().position(|f| *f == path) {
+            Some(i) => i,
+            None => {
+                self.files.push(path.clone());
+                self.line_counts.push(0);
+                self.texts.push(String::new());
+                self.files.len() - 1
+            }
+        };
+        // Read each file once per preparation; a file that failed to load stays empty and reports each time.
+        if self.texts[included].is_empty() && self.line_counts[included] == 0 {
+            match (self.load)(&path) {
+                Ok(text) => {
+                    self.line_counts[included] = count_lines(&text);
+                    self.texts[included] = text;
+                }
+                Err(reason) => {
+                    self.error(file, index, format!("cannot include `{target}`: {reason}"));
+                    return;
+                }
+            }
+        }
+        let text = self.texts[included].clone();
+        stack.push(path);
+        for (i, l) in text.lines().enumerate() {
+            if stage_pragma(l).is_some() {
+                self.error(
+                    included,
+                    i,
+                    "#pragma stage belongs in the main shader file, not in an included one".into(),
+                );
+                continue;
+            }
+            self.line(included, i, l, out, stack);
+        }
+        stack.pop();
+    }
+}
+
+fn chain(stack: &[PathBuf]) -> String {
+    stack
+        .iter()
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// Removes `.` and `..` components without touching the file system, so one file has one name.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+impl Prepared {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn stage(&self, stage: Stage) -> Option<&StageText> {
+        self.stages.iter().find(|s| s.stage == stage)
+    }
+
+    /// Files this program depends on besides the file itself: a change to any of them rebuilds it.
+    pub fn includes(&self) -> &[PathBuf] {
+        &self.files[1..]
+    }
+
+    /// Turns a driver's info log into diagnostics on the files' own lines. `stage` is the stage whose compile
+    /// produced the log, `None` for a link log.
+    pub fn diagnostics_from_log(&self, stage: Option<Stage>, log: &str) -> Vec<Diagnostic> {
+        parse_log(log)
+            .into_iter()
+            .map(|entry| self.locate(stage, entry))
+            .collect()
+    }
+
+    fn locate(&self, stage: Option<Stage>, entry: LogEntry) -> Diagnostic {
+        let stage = entry.stage.or(stage);
+        let mut diagnostic = Diagnostic {
+            file: self.files[0].clone(),
+            line: None,
+            column: None,
+            stage: stage.map(Stage::name),
+            severity: entry.severity,
+            message: entry.message,
+        };
+        let origin = match (stage.and_then(|s| self.stage(s)), entry.line) {
+            (Some(text), Some(line)) if line >= 1 => text.origins.get(line as usize - 1).copied(),
+            _ => None,
+        };
+        match origin {
+            Some(Origin::File { file, line }) => {
+                diagnostic.file = self.files[file].clone();
+                diagnostic.line = Some(line);
+                diagnostic.column = entry.column;
+            }
+            Some(Origin::Generated) => diagnostic
+                .message
+                .push_str(" (in code allsource generated for this stage)"),
+            None => {}
+        }
+        diagnostic
+    }
+}
