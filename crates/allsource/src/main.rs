@@ -75,14 +75,8 @@ struct RenderArgs {
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) = text
-        .split_once(['x', 'X'])
-        .ok_or("expected WIDTHxHEIGHT, e.g. 1280x720")?;
-    let parse = |s: &str| {
-        s.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("{s:?} is not a whole number of pixels"))
-    };
+    let (w, h) = text.split_once(['x', 'X']).ok_or("expected WIDTHxHEIGHT, e.g. 1280x720")?;
+    let parse = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("{s:?} is not a whole number of pixels"));
     let (w, h) = (parse(w)?, parse(h)?);
     if !(1..=16384).contains(&w) || !(1..=16384).contains(&h) {
         return Err("each side must be between 1 and 16384 pixels".into());
@@ -108,22 +102,11 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let engine = EngineOptions {
         size: args.size,
         fps: args.fps,
-        clock: if args.lockstep {
-            Clock::Lockstep
-        } else {
-            Clock::Realtime
-        },
+        clock: if args.lockstep { Clock::Lockstep } else { Clock::Realtime },
         worker_cost: Duration::from_millis(args.debug_worker_delay_ms),
     };
     if args.headless {
-        allsource_engine::run_headless(
-            scene,
-            RunOptions {
-                engine,
-                frames: args.frames,
-                screenshot: args.screenshot,
-            },
-        )
+        allsource_engine::run_headless(scene, RunOptions { engine, frames: args.frames, screenshot: args.screenshot })
     } else {
         allsource_engine::run_window(scene, engine, args.frames, args.screenshot)
     }
@@ -131,33 +114,19 @@ fn run(args: RunArgs) -> Result<(), Error> {
 
 fn render(args: RenderArgs) -> Result<(), Error> {
     let scene = Scene::open(&args.dir)?;
-    let engine = EngineOptions {
-        size: args.size,
-        fps: args.fps,
-        ..EngineOptions::default()
-    };
+    let engine = EngineOptions { size: args.size, fps: args.fps, ..EngineOptions::default() };
     allsource_engine::render(scene, engine, args.frames, args.out)
 }
 
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(
-            "warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info",
-        )
+        tracing_subscriber::EnvFilter::new("warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info")
     });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run(RunArgs {
-            size: (1280, 720),
-            fps: 60.0,
-            ..RunArgs::default()
-        }),
+        None => run(RunArgs { size: (1280, 720), fps: 60.0, ..RunArgs::default() }),
         Some(Command::Run(args)) => run(args),
         Some(Command::Render(args)) => render(args),
     };

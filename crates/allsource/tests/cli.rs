@@ -10,10 +10,7 @@ const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo");
 
 fn allsource(args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env("MESA_SHADER_CACHE_DISABLE", "true")
-        .env_remove("RUST_LOG");
+    command.args(args).env("MESA_SHADER_CACHE_DISABLE", "true").env_remove("RUST_LOG");
     command
 }
 
@@ -35,17 +32,12 @@ struct Png {
 
 impl Png {
     fn read(path: &Path) -> Png {
-        let decoder =
-            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
         let mut reader = decoder.read_info().unwrap();
         let mut rgba = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut rgba).unwrap();
         assert_eq!(info.color_type, png::ColorType::Rgba);
-        Png {
-            width: info.width,
-            height: info.height,
-            rgba,
-        }
+        Png { width: info.width, height: info.height, rgba }
     }
 
     /// Pixel at column x, row y from the top.
@@ -69,15 +61,9 @@ fn demo_plasma(x: f32, y: f32, height: f32, time: f32) -> [f32; 3] {
 #[test]
 fn render_of_the_demo_writes_the_plasma_at_the_last_frames_time() {
     let out = temp_dir("render").join("demo.png");
-    let output = run(allsource(&[
-        "render", DEMO, "--frames", "31", "--size", "160x90", "--fps", "30", "--out",
-    ])
-    .arg(&out));
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output =
+        run(allsource(&["render", DEMO, "--frames", "31", "--size", "160x90", "--fps", "30", "--out"]).arg(&out));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let image = Png::read(&out);
     assert_eq!((image.width, image.height), (160, 90));
     // Frame 30 at 30 fps: time 1.0 s.
@@ -86,10 +72,7 @@ fn render_of_the_demo_writes_the_plasma_at_the_last_frames_time() {
         let got = image.pixel(x, y);
         for c in 0..3 {
             let want = expected[c] * 255.0;
-            assert!(
-                (got[c] as f32 - want).abs() <= 3.0,
-                "pixel ({x},{y}) channel {c}: got {got:?}, want {expected:?}"
-            );
+            assert!((got[c] as f32 - want).abs() <= 3.0, "pixel ({x},{y}) channel {c}: got {got:?}, want {expected:?}");
         }
         assert_eq!(got[3], 255);
     }
@@ -97,18 +80,10 @@ fn render_of_the_demo_writes_the_plasma_at_the_last_frames_time() {
 
 #[test]
 fn a_missing_scene_directory_is_a_one_line_error_without_a_backtrace() {
-    let output = run(&mut allsource(&[
-        "render",
-        "/nonexistent/scene",
-        "--out",
-        "/tmp/never.png",
-    ]));
+    let output = run(&mut allsource(&["render", "/nonexistent/scene", "--out", "/tmp/never.png"]));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("error: scene directory /nonexistent/scene does not exist"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("error: scene directory /nonexistent/scene does not exist"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -119,18 +94,13 @@ fn without_a_usable_egl_driver_the_error_says_what_to_install() {
         .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/vendor.json"));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
 fn without_a_display_the_window_error_suggests_headless() {
-    let output = run(allsource(&["run", DEMO, "--frames", "1"])
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY"));
+    let output = run(allsource(&["run", DEMO, "--frames", "1"]).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY"));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--headless"), "{stderr}");
@@ -140,10 +110,7 @@ fn without_a_display_the_window_error_suggests_headless() {
 #[test]
 fn version_prints_the_crate_version() {
     let output = run(&mut allsource(&["--version"]));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout).trim(),
-        format!("allsource {}", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), format!("allsource {}", env!("CARGO_PKG_VERSION")));
 }
 
 /// An Xvfb server on a display number of its own, stopped when dropped.
@@ -159,28 +126,15 @@ impl Xvfb {
         let number = 90 + std::process::id() % 400;
         let display = format!(":{number}");
         let child = Command::new("Xvfb")
-            .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "640x480x24",
-                "-nolisten",
-                "tcp",
-            ])
+            .args([display.as_str(), "-screen", "0", "640x480x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("Xvfb is required for the window test ({e}): apt-get install xvfb")
-            });
+            .unwrap_or_else(|e| panic!("Xvfb is required for the window test ({e}): apt-get install xvfb"));
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
         let start = Instant::now();
         while !socket.exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "Xvfb did not open {}",
-                socket.display()
-            );
+            assert!(start.elapsed() < Duration::from_secs(10), "Xvfb did not open {}", socket.display());
             std::thread::sleep(Duration::from_millis(20));
         }
         Xvfb { child, display }
@@ -205,27 +159,15 @@ fn a_real_window_under_xvfb_renders_and_its_screenshot_has_the_scenes_pixels() {
     )
     .unwrap();
     let shot = dir.join("window.png");
-    let output = run(allsource(&[
-        "run",
-        "--size",
-        "200x100",
-        "--lockstep",
-        "--fps",
-        "10",
-        "--frames",
-        "6",
-    ])
-    .arg(&dir)
-    .arg("--screenshot")
-    .arg(&shot)
-    .env("DISPLAY", &xvfb.display)
-    .env("RUST_LOG", "info"));
+    let output = run(allsource(&["run", "--size", "200x100", "--lockstep", "--fps", "10", "--frames", "6"])
+        .arg(&dir)
+        .arg("--screenshot")
+        .arg(&shot)
+        .env("DISPLAY", &xvfb.display)
+        .env("RUST_LOG", "info"));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("window)"),
-        "the log names the window platform: {stderr}"
-    );
+    assert!(stderr.contains("window)"), "the log names the window platform: {stderr}");
     let image = Png::read(&shot);
     assert_eq!((image.width, image.height), (200, 100));
     // Frame 5 at 10 fps: u_time = 0.5, blue 128. Row 0 of the PNG is the window's top row (GL y = 99).

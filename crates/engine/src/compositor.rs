@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use allsource_gpu::FULLSCREEN_VERTEX;
 use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, glow};
 
+use allsource_live::Diagnostic;
+
 use crate::worker::{Command, EngineOptions, Event, WorkerFrame, WorkerHandle};
 use crate::{Error, Scene};
 
@@ -33,10 +35,19 @@ const STRIP_HEIGHT: i32 = 4;
 /// What the compositor knows about its scene, from the worker's messages.
 #[derive(Clone, Debug, Default)]
 pub struct Status {
-    /// The newest build failure, cleared by the next successful build.
-    pub build_error: Option<String>,
+    /// The diagnostics of the newest build (or read) of the scene's source: what the user's latest text produced.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The newest build or read failed: the last good version is still on screen.
+    pub failing: bool,
+    /// The live version of the scene's main shader, and the version of the frame on screen.
+    pub live_version: Option<u64>,
+    pub shown_version: Option<u64>,
+    /// Reports of builds, counted, to wait for one in tests and tools.
+    pub builds: u64,
     /// How long the last successful build took.
     pub last_build: Option<Duration>,
+    /// Answers to `SetUniform`, newest last.
+    pub uniform_answers: Vec<(String, bool)>,
     /// Why the worker stopped, if it did.
     pub worker_died: Option<String>,
     /// Frames composed so far.
@@ -60,38 +71,18 @@ pub struct Compositor {
 
 impl Compositor {
     /// Starts a worker for `scene` in `context`'s share group and a compositor that presents its frames.
-    pub fn new(
-        context: &GlContext,
-        scene: Scene,
-        options: EngineOptions,
-    ) -> Result<Compositor, Error> {
+    pub fn new(context: &GlContext, scene: Scene, options: EngineOptions) -> Result<Compositor, Error> {
         let gl = context.gl.clone();
-        let blit = Program::build(
+        let blit = Program::build_simple(
             &gl,
-            &[
-                (glow::VERTEX_SHADER, FULLSCREEN_VERTEX),
-                (glow::FRAGMENT_SHADER, BLIT_FRAGMENT),
-            ],
+            &[(glow::VERTEX_SHADER, FULLSCREEN_VERTEX), (glow::FRAGMENT_SHADER, BLIT_FRAGMENT)],
         )
-        .map_err(|log| {
-            Error::Gpu(allsource_gpu::GpuError::Gl(format!(
-                "the compositor's own shader: {log}"
-            )))
-        })?;
+        .map_err(|log| Error::Gpu(allsource_gpu::GpuError::Gl(format!("the compositor's own shader: {log}"))))?;
         blit.use_program(&gl);
         blit.set_i32(&gl, "frame", 0);
         let triangle = FullscreenTriangle::new(&gl)?;
-        let worker =
-            WorkerHandle::spawn(context.share()?, scene, options).map_err(Error::WorkerDied)?;
-        Ok(Compositor {
-            gl,
-            worker,
-            pending: VecDeque::new(),
-            shown: None,
-            blit,
-            triangle,
-            status: Status::default(),
-        })
+        let worker = WorkerHandle::spawn(context.share()?, scene, options).map_err(Error::WorkerDied)?;
+        Ok(Compositor { gl, worker, pending: VecDeque::new(), shown: None, blit, triangle, status: Status::default() })
     }
 
     pub fn status(&self) -> &Status {
@@ -103,14 +94,16 @@ impl Compositor {
         self.worker.send(Command::Resize { width, height });
     }
 
+    /// Sends a command to the worker (an edit, an undo, a uniform value). Never waits.
+    pub fn send(&self, command: Command) {
+        self.worker.send(command);
+    }
+
     /// Real-time mode: shows the newest finished worker frame (or keeps the current one) and the overlay. Never
     /// waits for the worker.
     pub fn compose(&mut self, target: &FrameTarget) {
         self.drain_events();
-        let finished = self
-            .pending
-            .iter()
-            .rposition(|f| f.fence.is_signalled(&self.gl));
+        let finished = self.pending.iter().rposition(|f| f.fence.is_signalled(&self.gl));
         if let Some(newest) = finished {
             // Fences of one context signal in order: everything before `newest` has finished too, and is skipped.
             for _ in 0..newest {
@@ -142,17 +135,10 @@ impl Compositor {
                 Ok(Event::Frame(stale)) => self.release(stale, None),
                 Ok(event) => self.note(event),
                 Err(RecvTimeoutError::Timeout) => {
-                    return Err(Error::WorkerTimeout {
-                        frame: index,
-                        seconds: timeout.as_secs_f64(),
-                    });
+                    return Err(Error::WorkerTimeout { frame: index, seconds: timeout.as_secs_f64() });
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    let reason = self
-                        .status
-                        .worker_died
-                        .clone()
-                        .unwrap_or_else(|| "it exited".into());
+                    let reason = self.status.worker_died.clone().unwrap_or_else(|| "it exited".into());
                     return Err(Error::WorkerDied(reason));
                 }
             }
@@ -188,25 +174,32 @@ impl Compositor {
     fn note(&mut self, event: Event) {
         match event {
             Event::Frame(frame) => self.pending.push_back(frame),
-            Event::Built {
-                path,
-                outcome: Ok(took),
-            } => {
-                tracing::info!(
-                    "built {} in {:.2} ms",
-                    path.display(),
-                    took.as_secs_f64() * 1e3
-                );
-                self.status.build_error = None;
-                self.status.last_build = Some(took);
+            Event::Built(report) => {
+                self.status.builds += 1;
+                self.status.live_version = report.live_version;
+                self.status.failing = report.diagnostics.iter().any(Diagnostic::is_error);
+                match (report.version, report.became_live) {
+                    (Some(v), true) => {
+                        let ms = report.took.as_secs_f64() * 1e3;
+                        tracing::info!("{}: version {v} built in {ms:.2} ms", report.path.display());
+                        self.status.last_build = Some(report.took);
+                    }
+                    (Some(v), false) if self.status.failing => {
+                        let live = report.live_version.map_or("no version".to_owned(), |n| format!("version {n}"));
+                        tracing::error!("{}: version {v} did not build; {live} stays live", report.path.display());
+                    }
+                    _ => {}
+                }
+                for d in &report.diagnostics {
+                    if d.is_error() {
+                        tracing::error!("{d}");
+                    } else {
+                        tracing::warn!("{d}");
+                    }
+                }
+                self.status.diagnostics = report.diagnostics;
             }
-            Event::Built {
-                path,
-                outcome: Err(log),
-            } => {
-                tracing::error!("{}: {}", path.display(), log.trim_end());
-                self.status.build_error = Some(log);
-            }
+            Event::UniformSet { name, ok, .. } => self.status.uniform_answers.push((name, ok)),
             Event::Died(reason) => {
                 tracing::error!("the scene's worker stopped: {reason}");
                 self.status.worker_died = Some(reason);
@@ -218,6 +211,7 @@ impl Compositor {
     /// sampling it.
     fn show(&mut self, frame: WorkerFrame) {
         self.status.shown = Some(frame.index);
+        self.status.shown_version = frame.version;
         self.status.worker_frames_shown += 1;
         if let Some(previous) = self.shown.replace(frame) {
             let after = match Fence::insert(&self.gl) {
@@ -235,10 +229,7 @@ impl Compositor {
 
     fn release(&mut self, frame: WorkerFrame, after: Option<Fence>) {
         frame.fence.delete(&self.gl);
-        self.worker.send(Command::Release {
-            slot: frame.slot,
-            after,
-        });
+        self.worker.send(Command::Release { slot: frame.slot, after });
     }
 
     fn draw(&mut self, target: &FrameTarget) {
@@ -261,17 +252,13 @@ impl Compositor {
     fn draw_overlay(&self, target: &FrameTarget) {
         let colour = if self.status.worker_died.is_some() {
             WORKER_DIED_COLOUR
-        } else if self.status.build_error.is_some() {
+        } else if self.status.failing {
             BUILD_ERROR_COLOUR
         } else {
             return;
         };
         let (w, h) = (target.width as i32, target.height as i32);
-        target.clear(
-            &self.gl,
-            colour,
-            Some([0, h - STRIP_HEIGHT, w, STRIP_HEIGHT]),
-        );
+        target.clear(&self.gl, colour, Some([0, h - STRIP_HEIGHT, w, STRIP_HEIGHT]));
     }
 }
 

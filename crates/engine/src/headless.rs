@@ -26,25 +26,21 @@ impl HeadlessEngine {
         let (w, h) = options.size;
         let target = Target::new(&context.gl, w, h)?;
         let compositor = Compositor::new(&context, scene, options.clone())?;
-        Ok(HeadlessEngine {
-            compositor,
-            target: Some(target),
-            options,
-            context,
-        })
+        Ok(HeadlessEngine { compositor, target: Some(target), options, context })
     }
 
     pub fn compositor(&self) -> &Compositor {
         &self.compositor
     }
 
+    /// Sends a command to the worker; in lockstep mode it takes effect before the next frame is drawn.
+    pub fn send(&self, command: crate::worker::Command) {
+        self.compositor.send(command);
+    }
+
     fn frame_target(&self) -> FrameTarget {
         let (width, height) = self.options.size;
-        FrameTarget {
-            framebuffer: self.target.as_ref().map(|t| t.framebuffer),
-            width,
-            height,
-        }
+        FrameTarget { framebuffer: self.target.as_ref().map(|t| t.framebuffer), width, height }
     }
 
     /// Composes one real-time frame. Never waits for the worker.
@@ -57,8 +53,7 @@ impl HeadlessEngine {
     pub fn frame_lockstep(&mut self, index: u64) -> Result<(), Error> {
         let target = self.frame_target();
         let time = index as f64 / self.options.fps;
-        self.compositor
-            .compose_lockstep(&target, index, time, LOCKSTEP_TIMEOUT)
+        self.compositor.compose_lockstep(&target, index, time, LOCKSTEP_TIMEOUT)
     }
 
     /// The pixels of the last composed frame.
@@ -116,19 +111,7 @@ pub fn run_headless(scene: Scene, options: RunOptions) -> Result<(), Error> {
 }
 
 /// `allsource render`: `frames` lockstep frames of `scene`; the last one is written to `out` as PNG.
-pub fn render(
-    scene: Scene,
-    mut engine: EngineOptions,
-    frames: u64,
-    out: PathBuf,
-) -> Result<(), Error> {
+pub fn render(scene: Scene, mut engine: EngineOptions, frames: u64, out: PathBuf) -> Result<(), Error> {
     engine.clock = Clock::Lockstep;
-    run_headless(
-        scene,
-        RunOptions {
-            engine,
-            frames: Some(frames.max(1)),
-            screenshot: Some(out),
-        },
-    )
+    run_headless(scene, RunOptions { engine, frames: Some(frames.max(1)), screenshot: Some(out) })
 }

@@ -12,6 +12,7 @@ mod error;
 mod headless;
 mod png_file;
 mod scene;
+pub mod shader;
 mod window;
 pub mod worker;
 

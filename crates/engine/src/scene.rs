@@ -30,15 +30,9 @@ impl Scene {
         let glsl = dir.join("main.glsl");
         if glsl.is_file() {
             if lua.is_file() {
-                tracing::warn!(
-                    "{}: Lua modules do not run yet; drawing main.glsl",
-                    lua.display()
-                );
+                tracing::warn!("{}: Lua modules do not run yet; drawing main.glsl", lua.display());
             }
-            return Ok(Scene {
-                dir: dir.to_path_buf(),
-                entry: Entry::FullscreenShader(glsl),
-            });
+            return Ok(Scene { dir: dir.to_path_buf(), entry: Entry::FullscreenShader(glsl) });
         }
         Err(Error::NoEntry(dir.to_path_buf()))
     }

@@ -23,8 +23,7 @@ pub fn run_window(
     frames: Option<u64>,
     screenshot: Option<PathBuf>,
 ) -> Result<(), Error> {
-    let event_loop =
-        EventLoop::new().map_err(|e| Error::NoDisplay(platform_reason(&e.to_string())))?;
+    let event_loop = EventLoop::new().map_err(|e| Error::NoDisplay(platform_reason(&e.to_string())))?;
     let period = Duration::from_secs_f64(1.0 / engine.fps);
     let mut app = App {
         scene,
@@ -37,9 +36,7 @@ pub fn run_window(
         index: 0,
         result: Ok(()),
     };
-    event_loop
-        .run_app(&mut app)
-        .map_err(|e| Error::NoDisplay(e.to_string()))?;
+    event_loop.run_app(&mut app).map_err(|e| Error::NoDisplay(e.to_string()))?;
     app.result
 }
 
@@ -91,9 +88,7 @@ impl App {
             Clock::Realtime => state.compositor.compose(&target),
             Clock::Lockstep => {
                 let time = self.index as f64 / self.engine.fps;
-                state
-                    .compositor
-                    .compose_lockstep(&target, self.index, time, LOCKSTEP_TIMEOUT)?;
+                state.compositor.compose_lockstep(&target, self.index, time, LOCKSTEP_TIMEOUT)?;
             }
         }
         self.index += 1;
@@ -128,9 +123,7 @@ impl ApplicationHandler for App {
             WindowEvent::Resized(size) => {
                 if let Some(state) = &mut self.state {
                     state.window.resize();
-                    state
-                        .compositor
-                        .resize(size.width.max(1), size.height.max(1));
+                    state.compositor.resize(size.width.max(1), size.height.max(1));
                 }
             }
             WindowEvent::RedrawRequested => {
@@ -156,10 +149,5 @@ impl ApplicationHandler for App {
 
 /// winit's platform errors start with the source location they were raised at; the user needs only the reason.
 fn platform_reason(message: &str) -> String {
-    message
-        .rsplit(": ")
-        .next()
-        .unwrap_or(message)
-        .trim_end_matches('.')
-        .to_owned()
+    message.rsplit(": ").next().unwrap_or(message).trim_end_matches('.').to_owned()
 }

@@ -10,13 +10,13 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use allsource_gpu::{FULLSCREEN_VERTEX, Gl, glow};
-use allsource_gpu::{
-    Fence, FrameTarget, FullscreenTriangle, GlContext, GpuError, Program, SharedContext, Target,
-};
+use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, GlContext, GpuError, SharedContext, Target};
+use allsource_gpu::{Gl, UniformValue, bind_texture, glow, patch_vertices};
+use allsource_shader::Primitive;
 
+use crate::shader::{BuildReport, LiveShader};
 use crate::{Entry, Scene};
 
 /// Render targets per worker.
@@ -44,12 +44,7 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions {
-            size: (1280, 720),
-            fps: 60.0,
-            clock: Clock::Realtime,
-            worker_cost: Duration::ZERO,
-        }
+        EngineOptions { size: (1280, 720), fps: 60.0, clock: Clock::Realtime, worker_cost: Duration::ZERO }
     }
 }
 
@@ -71,6 +66,24 @@ pub enum Command {
         width: u32,
         height: u32,
     },
+    /// New text for a source (a keystroke in the editor, a script's `type`): rebuild it now.
+    Edit {
+        path: PathBuf,
+        text: String,
+    },
+    /// Move a source's live version back or forward, and rebuild it.
+    Undo {
+        path: PathBuf,
+    },
+    Redo {
+        path: PathBuf,
+    },
+    /// Set a uniform of a shader; the value is kept for later versions whose uniform has the same name and type.
+    SetUniform {
+        path: PathBuf,
+        name: String,
+        value: UniformValue,
+    },
     Stop,
 }
 
@@ -79,6 +92,8 @@ pub enum Command {
 pub struct WorkerFrame {
     pub index: u64,
     pub time: f64,
+    /// The live version of the scene's main shader this frame was drawn with.
+    pub version: Option<u64>,
     pub slot: usize,
     pub texture: glow::NativeTexture,
     pub width: u32,
@@ -90,11 +105,14 @@ pub struct WorkerFrame {
 #[derive(Debug)]
 pub enum Event {
     Frame(WorkerFrame),
-    /// A source was (re)built: how long it took, or the driver's log when it failed. A failed build leaves the
-    /// last good version live.
-    Built {
+    /// A source was (re)built, or could not be read: its diagnostics, and whether the new version went live. A
+    /// failed build leaves the last good version live.
+    Built(BuildReport),
+    /// The answer to `SetUniform`: whether the program had that uniform and the value fitted it.
+    UniformSet {
         path: PathBuf,
-        outcome: Result<Duration, String>,
+        name: String,
+        ok: bool,
     },
     /// The worker stopped because of an error.
     Died(String),
@@ -109,11 +127,7 @@ pub struct WorkerHandle {
 
 impl WorkerHandle {
     /// Starts a worker for `scene` on a new thread, with `context` (in the compositor's share group).
-    pub fn spawn(
-        context: SharedContext,
-        scene: Scene,
-        options: EngineOptions,
-    ) -> Result<WorkerHandle, String> {
+    pub fn spawn(context: SharedContext, scene: Scene, options: EngineOptions) -> Result<WorkerHandle, String> {
         let (command_tx, command_rx) = mpsc::channel();
         let (event_tx, event_rx) = mpsc::channel();
         let thread = thread::Builder::new()
@@ -125,11 +139,7 @@ impl WorkerHandle {
                 }
             })
             .map_err(|e| format!("cannot start the worker thread: {e}"))?;
-        Ok(WorkerHandle {
-            commands: command_tx,
-            events: event_rx,
-            thread: Some(thread),
-        })
+        Ok(WorkerHandle { commands: command_tx, events: event_rx, thread: Some(thread) })
     }
 
     pub fn send(&self, command: Command) {
@@ -172,6 +182,9 @@ struct Worker {
     slots: Vec<Slot>,
     size: (u32, u32),
     renderer: ShaderRenderer,
+    /// The slot drawn last: the scene's previous frame, which shaders may sample.
+    previous: Option<usize>,
+    last_time: Option<f64>,
 }
 
 /// What the command loop should do after a command.
@@ -193,21 +206,9 @@ impl Worker {
         let gl = context.gl.clone();
         let Entry::FullscreenShader(path) = scene.entry;
         let renderer = ShaderRenderer::new(&gl, path)?;
-        let slots = (0..SLOTS)
-            .map(|_| Slot {
-                target: None,
-                free: true,
-                wait: None,
-            })
-            .collect();
-        let mut worker = Worker {
-            gl,
-            size: options.size,
-            options,
-            events,
-            slots,
-            renderer,
-        };
+        let slots = (0..SLOTS).map(|_| Slot { target: None, free: true, wait: None }).collect();
+        let mut worker =
+            Worker { gl, size: options.size, options, events, slots, renderer, previous: None, last_time: None };
         let result = worker.command_loop(&commands);
         worker.free();
         drop(context);
@@ -275,6 +276,32 @@ impl Worker {
                 self.size = (width.max(1), height.max(1));
                 Flow::Continue
             }
+            Command::Edit { path, text } => {
+                if let Some(shader) = self.renderer.shader_for(&path) {
+                    let report = shader.edit(&self.gl, &text);
+                    let _ = self.events.send(Event::Built(report));
+                }
+                Flow::Continue
+            }
+            Command::Undo { path } => {
+                if let Some(shader) = self.renderer.shader_for(&path) {
+                    let report = shader.undo(&self.gl);
+                    let _ = self.events.send(Event::Built(report));
+                }
+                Flow::Continue
+            }
+            Command::Redo { path } => {
+                if let Some(shader) = self.renderer.shader_for(&path) {
+                    let report = shader.redo(&self.gl);
+                    let _ = self.events.send(Event::Built(report));
+                }
+                Flow::Continue
+            }
+            Command::SetUniform { path, name, value } => {
+                let ok = self.renderer.shader_for(&path).is_some_and(|s| s.set_uniform(&self.gl, &name, value));
+                let _ = self.events.send(Event::UniformSet { path, name, ok });
+                Flow::Continue
+            }
             Command::Stop => Flow::Stop,
         }
     }
@@ -284,10 +311,10 @@ impl Worker {
         if !self.options.worker_cost.is_zero() {
             thread::sleep(self.options.worker_cost);
         }
-        for event in self.renderer.refresh(&self.gl) {
-            if self.events.send(event).is_err() {
-                return Ok(false);
-            }
+        if let Some(report) = self.renderer.shader.poll_files(&self.gl)
+            && self.events.send(Event::Built(report)).is_err()
+        {
+            return Ok(false);
         }
         let gl = &self.gl;
         let (width, height) = self.size;
@@ -308,20 +335,25 @@ impl Worker {
                 Target::new(gl, width, height)?
             }
         };
-        self.renderer
-            .draw(gl, &target.frame_target(), time, index, self.options.fps);
-        let fence = Fence::insert(gl)?;
-        let frame = WorkerFrame {
-            index,
+        let previous =
+            self.previous.and_then(|i| self.slots[i].target.as_ref()).map(|t| (t.texture, t.width, t.height));
+        let clock = FrameClock {
             time,
-            slot: slot_index,
-            texture: target.texture,
-            width,
-            height,
-            fence,
+            delta: self.last_time.map_or(1.0 / self.options.fps, |last| (time - last).max(0.0)),
+            index,
+            fps: self.options.fps,
+            lockstep: self.options.clock == Clock::Lockstep,
         };
+        self.renderer.draw(gl, &target.frame_target(), &clock, previous);
+        let fence = Fence::insert(gl)?;
+        let version = self.renderer.shader.live_version();
+        let frame =
+            WorkerFrame { index, time, version, slot: slot_index, texture: target.texture, width, height, fence };
+        let slot = &mut self.slots[slot_index];
         slot.target = Some(target);
         slot.free = false;
+        self.previous = Some(slot_index);
+        self.last_time = Some(time);
         Ok(self.events.send(Event::Frame(frame)).is_ok())
     }
 
@@ -338,17 +370,24 @@ impl Worker {
     }
 }
 
-/// Draws one fragment shader file full screen, rebuilding it when the file changes and keeping the last program
-/// that built while a newer version fails.
+/// The time a frame is drawn at, as shaders see it.
+struct FrameClock {
+    time: f64,
+    delta: f64,
+    index: u64,
+    fps: f64,
+    lockstep: bool,
+}
+
+/// Draws the scene's main shader: full screen when it has no vertex stage of its own, else as its `#pragma draw`
+/// says.
 ///
 /// Uniforms it provides when the shader declares them: `float u_time` (seconds), `vec2 u_resolution` (pixels),
-/// `int u_frame` and `float u_fps`.
+/// `int u_frame`, `float u_fps`, and `sampler2D u_previous`, the scene's previous frame (black at first). In
+/// Shadertoy mode: `iTime`, `iTimeDelta`, `iFrame`, `iFrameRate`, `iResolution`, `iMouse` (zero until input
+/// arrives), `iDate`, and `iChannel0` = the previous frame (feedback, like a buffer reading itself).
 struct ShaderRenderer {
-    path: PathBuf,
-    /// Modification time and length of the file when it was last read.
-    seen: Option<(Option<SystemTime>, u64)>,
-    missing_reported: bool,
-    program: Option<Program>,
+    shader: LiveShader,
     triangle: FullscreenTriangle,
 }
 
@@ -357,95 +396,108 @@ const NO_PROGRAM_COLOUR: [f32; 4] = [0.12, 0.12, 0.14, 1.0];
 
 impl ShaderRenderer {
     fn new(gl: &Gl, path: PathBuf) -> Result<ShaderRenderer, GpuError> {
-        Ok(ShaderRenderer {
-            path,
-            seen: None,
-            missing_reported: false,
-            program: None,
-            triangle: FullscreenTriangle::new(gl)?,
-        })
+        Ok(ShaderRenderer { shader: LiveShader::new(path), triangle: FullscreenTriangle::new(gl)? })
     }
 
-    /// Rebuilds the program if the file changed since it was last read. Returns what happened, as events.
-    fn refresh(&mut self, gl: &Gl) -> Vec<Event> {
-        let stamp = match std::fs::metadata(&self.path) {
-            Ok(meta) => (meta.modified().ok(), meta.len()),
-            Err(e) => {
-                if self.missing_reported {
-                    return vec![];
-                }
-                self.missing_reported = true;
-                self.seen = None;
-                return vec![self.built(Err(format!(
-                    "cannot read the file ({e}); the last good version stays live"
-                )))];
-            }
-        };
-        self.missing_reported = false;
-        if self.seen == Some(stamp) {
-            return vec![];
-        }
-        self.seen = Some(stamp);
-        let text = match std::fs::read(&self.path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    let at = e.utf8_error().valid_up_to();
-                    return vec![self.built(Err(format!(
-                        "the file is not UTF-8 text (invalid byte at offset {at})"
-                    )))];
-                }
-            },
-            Err(e) => return vec![self.built(Err(format!("cannot read the file: {e}")))],
-        };
-        let started = Instant::now();
-        let fragment = allsource_shader::stage_source(&text);
-        match Program::build(
-            gl,
-            &[
-                (glow::VERTEX_SHADER, FULLSCREEN_VERTEX),
-                (glow::FRAGMENT_SHADER, &fragment),
-            ],
-        ) {
-            Ok(program) => {
-                if let Some(old) = self.program.replace(program) {
-                    old.delete(gl);
-                }
-                vec![self.built(Ok(started.elapsed()))]
-            }
-            Err(log) => vec![self.built(Err(log))],
-        }
+    /// The live shader for `path`, if this scene has one.
+    fn shader_for(&mut self, path: &std::path::Path) -> Option<&mut LiveShader> {
+        let same = self.shader.path() == path
+            || path.canonicalize().ok().zip(self.shader.path().canonicalize().ok()).is_some_and(|(a, b)| a == b);
+        same.then_some(&mut self.shader)
     }
 
-    fn built(&self, outcome: Result<Duration, String>) -> Event {
-        Event::Built {
-            path: self.path.clone(),
-            outcome,
-        }
-    }
-
-    fn draw(&self, gl: &Gl, target: &FrameTarget, time: f64, index: u64, fps: f64) {
+    fn draw(
+        &self,
+        gl: &Gl,
+        target: &FrameTarget,
+        clock: &FrameClock,
+        previous: Option<(glow::NativeTexture, u32, u32)>,
+    ) {
         target.bind(gl);
-        let Some(program) = &self.program else {
+        let Some(linked) = self.shader.linked().filter(|l| !l.compute) else {
             target.clear(gl, NO_PROGRAM_COLOUR, None);
             return;
         };
-        program.use_program(gl);
-        program.set_f32(gl, "u_time", time as f32);
-        program.set_vec2(
-            gl,
-            "u_resolution",
-            [target.width as f32, target.height as f32],
-        );
-        program.set_i32(gl, "u_frame", index as i32);
-        program.set_f32(gl, "u_fps", fps as f32);
-        self.triangle.draw(gl);
+        let p = &linked.program;
+        let (w, h) = (target.width as f32, target.height as f32);
+        p.use_program(gl);
+        bind_texture(gl, 0, previous.map(|(t, _, _)| t));
+        if linked.shadertoy {
+            p.set_vec(gl, "iResolution", &[w, h, 1.0]);
+            p.set_f32(gl, "iTime", clock.time as f32);
+            p.set_f32(gl, "iTimeDelta", clock.delta as f32);
+            p.set_f32(gl, "iFrameRate", clock.fps as f32);
+            p.set_i32(gl, "iFrame", clock.index as i32);
+            p.set_vec(gl, "iMouse", &[0.0; 4]);
+            p.set_vec(gl, "iDate", &shadertoy_date(clock));
+            p.set_i32(gl, "iChannel0", 0);
+            let (pw, ph) = previous.map_or((w, h), |(_, pw, ph)| (pw as f32, ph as f32));
+            p.set_f32_array(gl, "iChannelResolution", 3, &[pw, ph, 1.0]);
+        } else {
+            p.set_f32(gl, "u_time", clock.time as f32);
+            p.set_vec(gl, "u_resolution", &[w, h]);
+            p.set_i32(gl, "u_frame", clock.index as i32);
+            p.set_f32(gl, "u_fps", clock.fps as f32);
+            p.set_i32(gl, "u_previous", 0);
+        }
+        if linked.builtin_vertex {
+            self.triangle.draw(gl);
+        } else {
+            let d = linked.draw;
+            let mode = match d.mode {
+                Primitive::Points => glow::POINTS,
+                Primitive::Lines => glow::LINES,
+                Primitive::LineStrip => glow::LINE_STRIP,
+                Primitive::Triangles => glow::TRIANGLES,
+                Primitive::TriangleStrip => glow::TRIANGLE_STRIP,
+                Primitive::Patches => {
+                    patch_vertices(gl, d.patch as i32);
+                    glow::PATCHES
+                }
+            };
+            self.triangle.draw_arrays(gl, mode, d.count as i32, d.instances as i32);
+        }
+        bind_texture(gl, 0, None);
     }
 
     fn free(&mut self, gl: &Gl) {
-        if let Some(p) = self.program.take() {
-            p.delete(gl);
-        }
-        // The triangle's VAO is deleted with the context; VAOs are per context and this one dies with the worker.
+        self.shader.free(gl);
+        // The triangle's VAO is per context and dies with the worker's context.
+    }
+}
+
+/// Shadertoy's iDate: year, month (0-based), day, seconds since midnight. In lockstep mode the date is fixed
+/// (1 January 2026 at midnight, plus the scene time) so that output stays deterministic.
+fn shadertoy_date(clock: &FrameClock) -> [f32; 4] {
+    let seconds = if clock.lockstep {
+        1_767_225_600.0 + clock.time
+    } else {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+    };
+    let days = (seconds / 86_400.0).floor() as i64;
+    let (year, month, day) = civil_from_days(days);
+    [year as f32, (month - 1) as f32, day as f32, (seconds - days as f64 * 86_400.0) as f32]
+}
+
+/// Days since 1970-01-01 to (year, month 1-12, day 1-31): Howard Hinnant's civil_from_days.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates_from_day_numbers() {
+        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(super::civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(super::civil_from_days(20_513), (2026, 3, 1));
     }
 }

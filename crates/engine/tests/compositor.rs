@@ -22,31 +22,18 @@ void main() { colour = vec4(fract(u_time), float(u_frame) / 255.0, floor(gl_Frag
 ";
 
 fn options(clock: Clock) -> EngineOptions {
-    EngineOptions {
-        size: (32, 16),
-        fps: 4.0,
-        clock,
-        worker_cost: Duration::ZERO,
-    }
+    EngineOptions { size: (32, 16), fps: 4.0, clock, worker_cost: Duration::ZERO }
 }
 
 #[test]
 fn lockstep_frame_i_shows_worker_frame_i_at_time_i_over_fps() {
-    let mut engine = HeadlessEngine::new(
-        scene_with("lockstep", CLOCK_SHADER),
-        options(Clock::Lockstep),
-    )
-    .unwrap();
+    let mut engine = HeadlessEngine::new(scene_with("lockstep", CLOCK_SHADER), options(Clock::Lockstep)).unwrap();
     for index in 0..6u64 {
         engine.frame_lockstep(index).unwrap();
         let image = engine.image();
         let time = index as f64 / 4.0;
         let red = (time.fract() * 255.0).round() as u8;
-        assert_eq!(
-            image.pixel(5, 3),
-            [red, index as u8, 5, 255],
-            "frame {index} at time {time}"
-        );
+        assert_eq!(image.pixel(5, 3), [red, index as u8, 5, 255], "frame {index} at time {time}");
         assert_eq!(engine.compositor().status().shown, Some(index));
     }
 }
@@ -74,25 +61,11 @@ fn the_compositor_keeps_its_pace_while_the_worker_takes_200_ms_a_frame() {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    eprintln!(
-        "composed {composed} frames in 1 s, slowest {slowest:?}, worker frames shown {shown:?}"
-    );
-    assert!(
-        composed >= 40,
-        "only {composed} frames composed in 1 s: the compositor waited for the worker"
-    );
-    assert!(
-        slowest < Duration::from_millis(100),
-        "one compose took {slowest:?}"
-    );
-    assert!(
-        shown.len() >= 3,
-        "worker frames shown as they finished: {shown:?}"
-    );
-    assert!(
-        shown.windows(2).all(|w| w[0] < w[1]),
-        "worker frames shown in order: {shown:?}"
-    );
+    eprintln!("composed {composed} frames in 1 s, slowest {slowest:?}, worker frames shown {shown:?}");
+    assert!(composed >= 40, "only {composed} frames composed in 1 s: the compositor waited for the worker");
+    assert!(slowest < Duration::from_millis(100), "one compose took {slowest:?}");
+    assert!(shown.len() >= 3, "worker frames shown as they finished: {shown:?}");
+    assert!(shown.windows(2).all(|w| w[0] < w[1]), "worker frames shown in order: {shown:?}");
 }
 
 #[test]
@@ -103,40 +76,26 @@ fn before_the_first_worker_frame_the_screen_is_dark_not_black() {
     engine.frame();
     assert_eq!(engine.compositor().status().shown, None);
     let [r, g, b, a] = engine.image().pixel(10, 10);
-    assert!(
-        r > 0 && g > 0 && b > 0 && a == 255,
-        "waiting colour {:?}",
-        [r, g, b, a]
-    );
+    assert!(r > 0 && g > 0 && b > 0 && a == 255, "waiting colour {:?}", [r, g, b, a]);
 }
 
 #[test]
 fn a_shader_that_does_not_build_shows_the_error_strip_over_a_dark_frame() {
     let broken = "out vec4 colour;\nvoid main() { colour = vec4(1.0) }\n";
-    let mut engine =
-        HeadlessEngine::new(scene_with("broken", broken), options(Clock::Lockstep)).unwrap();
+    let mut engine = HeadlessEngine::new(scene_with("broken", broken), options(Clock::Lockstep)).unwrap();
     engine.frame_lockstep(0).unwrap();
     let status = engine.compositor().status();
-    let log = status
-        .build_error
-        .as_deref()
-        .expect("the build error is reported");
-    assert!(
-        log.contains("0:2("),
-        "the driver's log points at line 2 of the file: {log}"
+    assert!(status.failing);
+    let d = &status.diagnostics[0];
+    assert_eq!(
+        (d.line, d.column),
+        (Some(2), Some(34)),
+        "the unexpected closing brace after the missing semicolon, line 2: {d}"
     );
     let image = engine.image();
-    assert_eq!(
-        image.pixel(16, 0),
-        [217, 38, 38, 255],
-        "the red strip along the top edge"
-    );
+    assert_eq!(image.pixel(16, 0), [217, 38, 38, 255], "the red strip along the top edge");
     let [r, g, b, _] = image.pixel(16, 10);
-    assert!(
-        r < 40 && g < 40 && b < 40 && (r, g, b) != (0, 0, 0),
-        "dark, never black: {:?}",
-        (r, g, b)
-    );
+    assert!(r < 40 && g < 40 && b < 40 && (r, g, b) != (0, 0, 0), "dark, never black: {:?}", (r, g, b));
 }
 
 #[test]

@@ -12,8 +12,8 @@ use glow::HasContext;
 use glutin::api::egl;
 use glutin::config::{Api, Config, ConfigSurfaceTypes, ConfigTemplateBuilder};
 use glutin::context::{
-    ContextApi, ContextAttributes, ContextAttributesBuilder, GlProfile, NotCurrentContext,
-    PossiblyCurrentContext, Robustness, Version,
+    ContextApi, ContextAttributes, ContextAttributesBuilder, GlProfile, NotCurrentContext, PossiblyCurrentContext,
+    Robustness, Version,
 };
 use glutin::display::{Display, GlDisplay};
 use glutin::error::ErrorKind;
@@ -77,9 +77,7 @@ pub(crate) fn create_context(
         unsafe { display.create_context(config, &attrs) }
     };
     match robust {
-        Some(robust) => build(robust)
-            .map(|c| (c, robust))
-            .map_err(|e| e.to_string()),
+        Some(robust) => build(robust).map(|c| (c, robust)).map_err(|e| e.to_string()),
         None => match build(true) {
             Ok(context) => Ok((context, true)),
             Err(robust_err) => {
@@ -102,9 +100,7 @@ impl GlContext {
         robust: bool,
     ) -> Result<GlContext, GpuError> {
         // SAFETY: the context is current on this thread, and the loader returns entry points of this display.
-        let mut gl = unsafe {
-            glow::Context::from_loader_function_cstr(|name: &CStr| display.get_proc_address(name))
-        };
+        let mut gl = unsafe { glow::Context::from_loader_function_cstr(|name: &CStr| display.get_proc_address(name)) };
         // SAFETY: plain queries on the current context.
         let info = unsafe {
             GlInfo {
@@ -118,31 +114,17 @@ impl GlContext {
         if (version.major, version.minor) < (4, 5) {
             return Err(GpuError::NoGl45(format!("got OpenGL {}", info.version)));
         }
+        crate::extra::load(&|name: &CStr| display.get_proc_address(name));
         route_debug_messages(&mut gl);
-        Ok(GlContext {
-            gl: Arc::new(gl),
-            info,
-            display,
-            config,
-            context,
-        })
+        Ok(GlContext { gl: Arc::new(gl), info, display, config, context })
     }
 
     /// Makes a context in this context's share group, to be made current on another thread.
     pub fn share(&self) -> Result<SharedContext, GpuError> {
-        let (context, robust) = create_context(
-            &self.display,
-            &self.config,
-            Some(&self.context),
-            Some(self.info.robust),
-        )
-        .map_err(|e| GpuError::Gl(format!("could not create a shared context: {e}")))?;
-        Ok(SharedContext {
-            context,
-            display: self.display.clone(),
-            config: self.config.clone(),
-            robust,
-        })
+        let (context, robust) =
+            create_context(&self.display, &self.config, Some(&self.context), Some(self.info.robust))
+                .map_err(|e| GpuError::Gl(format!("could not create a shared context: {e}")))?;
+        Ok(SharedContext { context, display: self.display.clone(), config: self.config.clone(), robust })
     }
 
     /// The glutin context, for the window layer (swap buffers, resize).
@@ -155,12 +137,8 @@ impl SharedContext {
     /// Makes the context current on the calling thread, without a surface (it renders into framebuffer objects).
     pub fn make_current(self) -> Result<GlContext, GpuError> {
         let current = match self.context {
-            NotCurrentContext::Egl(context) => context
-                .make_current_surfaceless()
-                .map(PossiblyCurrentContext::Egl),
-            NotCurrentContext::Glx(context) => context
-                .make_current_surfaceless()
-                .map(PossiblyCurrentContext::Glx),
+            NotCurrentContext::Egl(context) => context.make_current_surfaceless().map(PossiblyCurrentContext::Egl),
+            NotCurrentContext::Glx(context) => context.make_current_surfaceless().map(PossiblyCurrentContext::Glx),
         }
         .map_err(|e| GpuError::Gl(format!("could not make a worker context current: {e}")))?;
         GlContext::from_current(self.display, self.config, current, self.robust)
@@ -212,18 +190,13 @@ pub fn headless() -> Result<GlContext, GpuError> {
         Err(e) => return Err(GpuError::NoDevice(e.to_string())),
     };
     if devices.is_empty() {
-        return Err(GpuError::NoDevice(
-            "eglQueryDevicesEXT returned no device".into(),
-        ));
+        return Err(GpuError::NoDevice("eglQueryDevicesEXT returned no device".into()));
     }
     let mut ordered = devices;
     ordered.sort_by_key(|d| d.extensions().contains("EGL_MESA_device_software"));
     let mut failures = Vec::new();
     for device in &ordered {
-        let name = device
-            .name()
-            .or(device.vendor())
-            .unwrap_or("unnamed device");
+        let name = device.name().or(device.vendor()).unwrap_or("unnamed device");
         match headless_on(device) {
             Ok(context) => {
                 tracing::info!(
@@ -242,12 +215,9 @@ pub fn headless() -> Result<GlContext, GpuError> {
 
 fn headless_on(device: &egl::device::Device) -> Result<GlContext, String> {
     // SAFETY: no native display handle is passed, which `with_device` allows.
-    let display =
-        unsafe { egl::display::Display::with_device(device, None) }.map_err(|e| e.to_string())?;
-    let template = ConfigTemplateBuilder::new()
-        .with_surface_type(ConfigSurfaceTypes::empty())
-        .with_api(Api::OPENGL)
-        .build();
+    let display = unsafe { egl::display::Display::with_device(device, None) }.map_err(|e| e.to_string())?;
+    let template =
+        ConfigTemplateBuilder::new().with_surface_type(ConfigSurfaceTypes::empty()).with_api(Api::OPENGL).build();
     // SAFETY: the template asks for no surface, so any config returned is usable surfaceless.
     let config = unsafe { display.find_configs(template) }
         .map_err(|e| e.to_string())?
@@ -257,16 +227,8 @@ fn headless_on(device: &egl::device::Device) -> Result<GlContext, String> {
     let config = Config::Egl(config);
     let (context, robust) = create_context(&display, &config, None, None)?;
     let current = match context {
-        NotCurrentContext::Egl(context) => context
-            .make_current_surfaceless()
-            .map_err(|e| e.to_string())?,
+        NotCurrentContext::Egl(context) => context.make_current_surfaceless().map_err(|e| e.to_string())?,
         NotCurrentContext::Glx(_) => return Err("EGL display made a GLX context".into()),
     };
-    GlContext::from_current(
-        display,
-        config,
-        PossiblyCurrentContext::Egl(current),
-        robust,
-    )
-    .map_err(|e| e.to_string())
+    GlContext::from_current(display, config, PossiblyCurrentContext::Egl(current), robust).map_err(|e| e.to_string())
 }

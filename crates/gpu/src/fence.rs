@@ -42,8 +42,7 @@ impl Fence {
             // glow takes the timeout as i32 nanoseconds: wait in slices of at most 100 ms.
             let slice = left.min(std::time::Duration::from_millis(100)).as_nanos() as i32;
             // SAFETY: the fence is alive.
-            let status =
-                unsafe { gl.client_wait_sync(self.0, glow::SYNC_FLUSH_COMMANDS_BIT, slice) };
+            let status = unsafe { gl.client_wait_sync(self.0, glow::SYNC_FLUSH_COMMANDS_BIT, slice) };
             match status {
                 glow::ALREADY_SIGNALED | glow::CONDITION_SATISFIED => return true,
                 glow::TIMEOUT_EXPIRED if !left.is_zero() => continue,

@@ -16,12 +16,7 @@ impl Image {
     /// The pixel at column `x`, row `y` counted from the top.
     pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
         let i = ((y * self.width + x) * 4) as usize;
-        [
-            self.pixels[i],
-            self.pixels[i + 1],
-            self.pixels[i + 2],
-            self.pixels[i + 3],
-        ]
+        [self.pixels[i], self.pixels[i + 1], self.pixels[i + 2], self.pixels[i + 3]]
     }
 
     /// Reads the whole of `target`. GL's origin is bottom-left, so rows are flipped.
@@ -48,10 +43,6 @@ impl Image {
         for y in (0..h as usize).rev() {
             flipped.extend_from_slice(&pixels[y * row..(y + 1) * row]);
         }
-        Image {
-            width: w,
-            height: h,
-            pixels: flipped,
-        }
+        Image { width: w, height: h, pixels: flipped }
     }
 }

@@ -5,19 +5,27 @@
 //! between threads: render targets, programs, fences, and pixels read back. Everything above this crate talks in
 //! these types and never names a GL function; the `unsafe` that GL needs lives here and says why it is sound.
 
+mod buffer;
 mod context;
 mod error;
+mod extra;
 mod fence;
 mod image;
 mod program;
+mod reflect;
 mod target;
 mod window;
 
+pub use buffer::{
+    Buffer, barrier, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, multi_draw_elements_indirect,
+    patch_vertices,
+};
 pub use context::{GlContext, GlInfo, SharedContext, headless};
 pub use error::GpuError;
 pub use fence::{Fence, finish};
 pub use image::Image;
-pub use program::{FULLSCREEN_VERTEX, FullscreenTriangle, Program};
+pub use program::{FULLSCREEN_VERTEX, FullscreenTriangle, Program, StageLog, bind_texture};
+pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformValue, VaryingInfo};
 pub use target::{FrameTarget, Target};
 pub use window::WindowGl;
 

@@ -1,10 +1,15 @@
-//! GLSL programs: compile, link, set the few uniforms the engine provides, draw full screen.
+//! GLSL programs: compile every stage, link, report each stage's log, reflect what the program exposes, and set
+//! uniforms by their reflected type.
 
 use glow::HasContext;
 
 use crate::Gl;
+use crate::extra;
 
-/// The vertex stage used when a shader file has none: one triangle that covers the viewport, with `uv` in [0,1].
+use crate::reflect::{Reflection, UniformInfo, UniformValue};
+
+/// The built-in full-screen vertex stage. The text lives in `allsource-shader`; this is the GL side's copy for
+/// the compositor's own blit, which never goes through the shader file format.
 pub const FULLSCREEN_VERTEX: &str = "#version 450 core
 out vec2 uv;
 void main() {
@@ -20,67 +25,76 @@ pub struct Program {
     raw: glow::NativeProgram,
 }
 
-/// Why a program did not build: the stage that failed (`None` for the link) and the driver's info log.
-#[derive(Debug, Clone)]
-pub struct BuildFailure {
+/// An info log of one compile (`stage` is the GL stage enum, e.g. `glow::FRAGMENT_SHADER`) or of the link
+/// (`stage` is `None`). Empty logs are not reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageLog {
     pub stage: Option<u32>,
     pub log: String,
 }
 
-impl std::fmt::Display for BuildFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let what = match self.stage {
-            Some(glow::VERTEX_SHADER) => "vertex stage",
-            Some(glow::FRAGMENT_SHADER) => "fragment stage",
-            Some(_) => "shader stage",
-            None => "link",
-        };
-        write!(f, "{what} failed:\n{}", self.log.trim_end())
+impl StageLog {
+    /// A readable form of the log for places that show it raw.
+    pub fn describe(logs: &[StageLog]) -> String {
+        logs.iter()
+            .map(|l| {
+                let what = match l.stage {
+                    Some(glow::VERTEX_SHADER) => "vertex stage",
+                    Some(glow::TESS_CONTROL_SHADER) => "tess_control stage",
+                    Some(glow::TESS_EVALUATION_SHADER) => "tess_evaluation stage",
+                    Some(glow::GEOMETRY_SHADER) => "geometry stage",
+                    Some(glow::FRAGMENT_SHADER) => "fragment stage",
+                    Some(glow::COMPUTE_SHADER) => "compute stage",
+                    Some(_) => "shader stage",
+                    None => "link",
+                };
+                format!("{what}:\n{}", l.log.trim_end())
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
 impl Program {
-    /// Compiles each `(stage, source)` and links them. The driver's log comes back on failure; warnings on success
-    /// are logged.
-    pub fn build(gl: &Gl, stages: &[(u32, &str)]) -> Result<Program, String> {
-        // SAFETY: plain object creation and queries on the current context; every object made here is deleted on
-        // every path.
+    /// Compiles every `(stage, source)` (all of them, so that errors in several stages are reported together)
+    /// and links them. Returns the program and the logs (warnings), or the logs that explain the failure.
+    pub fn build(gl: &Gl, stages: &[(u32, &str)]) -> Result<(Program, Vec<StageLog>), Vec<StageLog>> {
+        // SAFETY: plain object creation and queries on the current context; every shader object made here is
+        // deleted on every path, and the program on every failing one.
         unsafe {
-            let program = gl.create_program()?;
+            let program = gl.create_program().map_err(|e| vec![StageLog { stage: None, log: e }])?;
+            let mut logs = Vec::new();
             let mut shaders = Vec::with_capacity(stages.len());
-            let mut failure = None;
+            let mut compiled = true;
             for &(stage, source) in stages {
                 let shader = match gl.create_shader(stage) {
                     Ok(shader) => shader,
                     Err(e) => {
-                        failure = Some(BuildFailure {
-                            stage: Some(stage),
-                            log: e,
-                        });
-                        break;
+                        logs.push(StageLog { stage: Some(stage), log: e });
+                        compiled = false;
+                        continue;
                     }
                 };
                 gl.shader_source(shader, source);
                 gl.compile_shader(shader);
-                shaders.push(shader);
-                if !gl.get_shader_compile_status(shader) {
-                    failure = Some(BuildFailure {
-                        stage: Some(stage),
-                        log: gl.get_shader_info_log(shader),
-                    });
-                    break;
+                let ok = gl.get_shader_compile_status(shader);
+                let log = gl.get_shader_info_log(shader);
+                if !log.trim().is_empty() || !ok {
+                    logs.push(StageLog { stage: Some(stage), log });
                 }
+                compiled &= ok;
+                shaders.push(shader);
             }
-            if failure.is_none() {
+            let mut linked = false;
+            if compiled {
                 for &shader in &shaders {
                     gl.attach_shader(program, shader);
                 }
                 gl.link_program(program);
-                if !gl.get_program_link_status(program) {
-                    failure = Some(BuildFailure {
-                        stage: None,
-                        log: gl.get_program_info_log(program),
-                    });
+                linked = gl.get_program_link_status(program);
+                let log = gl.get_program_info_log(program);
+                if !log.trim().is_empty() || !linked {
+                    logs.push(StageLog { stage: None, log });
                 }
                 for &shader in &shaders {
                     gl.detach_shader(program, shader);
@@ -89,14 +103,22 @@ impl Program {
             for shader in shaders {
                 gl.delete_shader(shader);
             }
-            match failure {
-                Some(failure) => {
-                    gl.delete_program(program);
-                    Err(failure.to_string())
-                }
-                None => Ok(Program { raw: program }),
+            if linked {
+                Ok((Program { raw: program }, logs))
+            } else {
+                gl.delete_program(program);
+                Err(logs)
             }
         }
+    }
+
+    /// Like [`Program::build`], for callers that only need the program or a readable log.
+    pub fn build_simple(gl: &Gl, stages: &[(u32, &str)]) -> Result<Program, String> {
+        Program::build(gl, stages).map(|(p, _)| p).map_err(|logs| StageLog::describe(&logs))
+    }
+
+    pub fn raw(&self) -> glow::NativeProgram {
+        self.raw
     }
 
     pub fn use_program(&self, gl: &Gl) {
@@ -104,40 +126,85 @@ impl Program {
         unsafe { gl.use_program(Some(self.raw)) }
     }
 
+    fn location(&self, gl: &Gl, name: &str) -> Option<glow::NativeUniformLocation> {
+        // SAFETY: a query on a live program.
+        unsafe { gl.get_uniform_location(self.raw, name) }
+    }
+
     /// Sets a float uniform if the program has it active. The program must be in use.
     pub fn set_f32(&self, gl: &Gl, name: &str, value: f32) {
-        // SAFETY: a missing location is None and skipped; the program is in use.
-        unsafe {
-            if let Some(loc) = gl.get_uniform_location(self.raw, name) {
-                gl.uniform_1_f32(Some(&loc), value);
-            }
+        if let Some(loc) = self.location(gl, name) {
+            // SAFETY: the location belongs to the program in use.
+            unsafe { gl.uniform_1_f32(Some(&loc), value) }
         }
     }
 
-    /// Sets a vec2 uniform if the program has it active. The program must be in use.
-    pub fn set_vec2(&self, gl: &Gl, name: &str, value: [f32; 2]) {
-        // SAFETY: as `set_f32`.
-        unsafe {
-            if let Some(loc) = gl.get_uniform_location(self.raw, name) {
-                gl.uniform_2_f32(Some(&loc), value[0], value[1]);
+    /// Sets a float vector uniform (2 to 4 components) if the program has it active. The program must be in use.
+    pub fn set_vec(&self, gl: &Gl, name: &str, value: &[f32]) {
+        if let Some(loc) = self.location(gl, name) {
+            // SAFETY: the location belongs to the program in use; the slice length picks the matching call.
+            unsafe {
+                match value.len() {
+                    1 => gl.uniform_1_f32_slice(Some(&loc), value),
+                    2 => gl.uniform_2_f32_slice(Some(&loc), value),
+                    3 => gl.uniform_3_f32_slice(Some(&loc), value),
+                    _ => gl.uniform_4_f32_slice(Some(&loc), &value[..4.min(value.len())]),
+                }
             }
         }
     }
 
     /// Sets an int (or sampler) uniform if the program has it active. The program must be in use.
     pub fn set_i32(&self, gl: &Gl, name: &str, value: i32) {
-        // SAFETY: as `set_f32`.
-        unsafe {
-            if let Some(loc) = gl.get_uniform_location(self.raw, name) {
-                gl.uniform_1_i32(Some(&loc), value);
+        if let Some(loc) = self.location(gl, name) {
+            // SAFETY: as `set_f32`.
+            unsafe { gl.uniform_1_i32(Some(&loc), value) }
+        }
+    }
+
+    /// Sets a float array uniform (`float name[N]` or `vecK name[N]` given as K*N floats). The program must be in use.
+    pub fn set_f32_array(&self, gl: &Gl, name: &str, components: usize, values: &[f32]) {
+        if let Some(loc) = self.location(gl, name) {
+            // SAFETY: the location belongs to the program in use; GL reads values.len() / components elements.
+            unsafe {
+                match components {
+                    1 => gl.uniform_1_f32_slice(Some(&loc), values),
+                    2 => gl.uniform_2_f32_slice(Some(&loc), values),
+                    3 => gl.uniform_3_f32_slice(Some(&loc), values),
+                    _ => gl.uniform_4_f32_slice(Some(&loc), values),
+                }
             }
         }
+    }
+
+    /// What the program exposes: active uniforms, uniform and storage blocks, transform-feedback varyings.
+    pub fn reflect(&self, gl: &Gl) -> Reflection {
+        crate::reflect::reflect(gl, self.raw)
+    }
+
+    /// Sets `uniform` to `value` when their types agree. The program must be in use. Returns whether it was set.
+    pub fn set_uniform(&self, gl: &Gl, uniform: &UniformInfo, value: &UniformValue) -> bool {
+        crate::reflect::set_uniform(gl, self.raw, uniform, value)
+    }
+
+    /// The current value of a uniform outside any block.
+    pub fn uniform_value(&self, gl: &Gl, uniform: &UniformInfo) -> Option<UniformValue> {
+        crate::reflect::uniform_value(gl, self.raw, uniform)
     }
 
     pub fn delete(self, gl: &Gl) {
         // SAFETY: consuming `self` deletes the program once.
         unsafe { gl.delete_program(self.raw) }
     }
+}
+
+pub(crate) fn raw_name(program: glow::NativeProgram) -> u32 {
+    program.0.get()
+}
+
+/// Used by reflection for storage blocks and varyings.
+pub(crate) fn interface_count(program: glow::NativeProgram, interface: u32) -> u32 {
+    extra::active_resources(raw_name(program), interface)
 }
 
 /// The empty vertex array that core profile needs to draw the full-screen triangle (its vertices come from
@@ -156,30 +223,47 @@ impl FullscreenTriangle {
 
     /// Draws with the program in use into the bound framebuffer.
     pub fn draw(&self, gl: &Gl) {
-        // SAFETY: the VAO is alive; three vertices with no attributes is always a valid draw.
+        self.draw_arrays(gl, glow::TRIANGLES, 3, 1);
+    }
+
+    /// Draws `count` vertices (`instances` times) of `mode` with no vertex attributes: the program in use makes its
+    /// geometry from `gl_VertexID` and `gl_InstanceID`.
+    pub fn draw_arrays(&self, gl: &Gl, mode: u32, count: i32, instances: i32) {
+        // SAFETY: the VAO is alive; attribute-less draws read no buffers, so any count is memory-safe.
         unsafe {
             gl.bind_vertex_array(Some(self.vao));
-            gl.draw_arrays(glow::TRIANGLES, 0, 3);
+            gl.draw_arrays_instanced(mode, 0, count, instances);
             gl.bind_vertex_array(None);
         }
     }
 
-    /// Binds `texture` to unit 0 for the next draw.
+    /// Binds the empty vertex array (for indirect draws issued by the caller).
+    pub fn bind(&self, gl: &Gl) {
+        // SAFETY: the VAO is alive.
+        unsafe { gl.bind_vertex_array(Some(self.vao)) }
+    }
+
+    /// Binds `texture` to texture unit `unit` for the next draw.
     pub fn bind_texture(&self, gl: &Gl, texture: glow::NativeTexture) {
-        // SAFETY: plain state change; a deleted texture name would be a GL error, not UB.
-        unsafe {
-            gl.active_texture(glow::TEXTURE0);
-            gl.bind_texture(glow::TEXTURE_2D, Some(texture));
-        }
+        bind_texture(gl, 0, Some(texture));
     }
 
     pub fn unbind_texture(&self, gl: &Gl) {
-        // SAFETY: plain state change.
-        unsafe { gl.bind_texture(glow::TEXTURE_2D, None) }
+        bind_texture(gl, 0, None);
     }
 
     pub fn delete(self, gl: &Gl) {
         // SAFETY: consuming `self` deletes the VAO once.
         unsafe { gl.delete_vertex_array(self.vao) }
+    }
+}
+
+/// Binds a 2D texture (or none) to a texture unit.
+pub fn bind_texture(gl: &Gl, unit: u32, texture: Option<glow::NativeTexture>) {
+    // SAFETY: plain state changes; a deleted texture name is a GL error, not undefined behaviour.
+    unsafe {
+        gl.active_texture(glow::TEXTURE0 + unit);
+        gl.bind_texture(glow::TEXTURE_2D, texture);
+        gl.active_texture(glow::TEXTURE0);
     }
 }

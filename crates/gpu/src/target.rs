@@ -28,33 +28,11 @@ impl Target {
         unsafe {
             let texture = gl.create_texture().map_err(GpuError::Gl)?;
             gl.bind_texture(glow::TEXTURE_2D, Some(texture));
-            gl.tex_storage_2d(
-                glow::TEXTURE_2D,
-                1,
-                glow::RGBA8,
-                width as i32,
-                height as i32,
-            );
-            gl.tex_parameter_i32(
-                glow::TEXTURE_2D,
-                glow::TEXTURE_MIN_FILTER,
-                glow::LINEAR as i32,
-            );
-            gl.tex_parameter_i32(
-                glow::TEXTURE_2D,
-                glow::TEXTURE_MAG_FILTER,
-                glow::LINEAR as i32,
-            );
-            gl.tex_parameter_i32(
-                glow::TEXTURE_2D,
-                glow::TEXTURE_WRAP_S,
-                glow::CLAMP_TO_EDGE as i32,
-            );
-            gl.tex_parameter_i32(
-                glow::TEXTURE_2D,
-                glow::TEXTURE_WRAP_T,
-                glow::CLAMP_TO_EDGE as i32,
-            );
+            gl.tex_storage_2d(glow::TEXTURE_2D, 1, glow::RGBA8, width as i32, height as i32);
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, glow::LINEAR as i32);
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAG_FILTER, glow::LINEAR as i32);
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE as i32);
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE as i32);
             gl.bind_texture(glow::TEXTURE_2D, None);
             let framebuffer = match gl.create_framebuffer() {
                 Ok(fb) => fb,
@@ -64,13 +42,7 @@ impl Target {
                 }
             };
             gl.bind_framebuffer(glow::FRAMEBUFFER, Some(framebuffer));
-            gl.framebuffer_texture_2d(
-                glow::FRAMEBUFFER,
-                glow::COLOR_ATTACHMENT0,
-                glow::TEXTURE_2D,
-                Some(texture),
-                0,
-            );
+            gl.framebuffer_texture_2d(glow::FRAMEBUFFER, glow::COLOR_ATTACHMENT0, glow::TEXTURE_2D, Some(texture), 0);
             let status = gl.check_framebuffer_status(glow::FRAMEBUFFER);
             gl.bind_framebuffer(glow::FRAMEBUFFER, None);
             if status != glow::FRAMEBUFFER_COMPLETE {
@@ -80,21 +52,12 @@ impl Target {
                     "a {width}x{height} RGBA8 render target is incomplete (status {status:#x})"
                 )));
             }
-            Ok(Target {
-                texture,
-                framebuffer,
-                width,
-                height,
-            })
+            Ok(Target { texture, framebuffer, width, height })
         }
     }
 
     pub fn frame_target(&self) -> FrameTarget {
-        FrameTarget {
-            framebuffer: Some(self.framebuffer),
-            width: self.width,
-            height: self.height,
-        }
+        FrameTarget { framebuffer: Some(self.framebuffer), width: self.width, height: self.height }
     }
 
     pub fn delete(self, gl: &Gl) {

@@ -132,11 +132,7 @@ pub struct Change<A> {
 
 impl<A> Change<A> {
     fn nothing() -> Change<A> {
-        Change {
-            version: None,
-            live: false,
-            replaced: None,
-        }
+        Change { version: None, live: false, replaced: None }
     }
 }
 
@@ -228,12 +224,7 @@ impl<A> Live<A> {
         let Some(live) = self.live else {
             return Change::nothing();
         };
-        let target = self
-            .versions
-            .iter()
-            .rev()
-            .find(|v| v.number < live && v.built())
-            .map(|v| v.number);
+        let target = self.versions.iter().rev().find(|v| v.number < live && v.built()).map(|v| v.number);
         self.rebuild_version(target, build)
     }
 
@@ -242,19 +233,11 @@ impl<A> Live<A> {
         let Some(live) = self.live else {
             return Change::nothing();
         };
-        let target = self
-            .versions
-            .iter()
-            .find(|v| v.number > live && v.built())
-            .map(|v| v.number);
+        let target = self.versions.iter().find(|v| v.number > live && v.built()).map(|v| v.number);
         self.rebuild_version(target, build)
     }
 
-    fn rebuild_version(
-        &mut self,
-        target: Option<u64>,
-        build: impl FnOnce(&str) -> BuildOutput<A>,
-    ) -> Change<A> {
+    fn rebuild_version(&mut self, target: Option<u64>, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
         let Some(number) = target else {
             return Change::nothing();
         };
@@ -267,38 +250,22 @@ impl<A> Live<A> {
             if let Some(v) = self.versions.iter_mut().find(|v| v.number == number) {
                 v.diagnostics = output.diagnostics;
             }
-            return Change {
-                version: Some(number),
-                live: false,
-                replaced: None,
-            };
+            return Change { version: Some(number), live: false, replaced: None };
         };
         if let Some(v) = self.versions.iter_mut().find(|v| v.number == number) {
             v.diagnostics = output.diagnostics;
         }
         self.live = Some(number);
         let replaced = self.artifact.replace(artifact);
-        Change {
-            version: Some(number),
-            live: true,
-            replaced,
-        }
+        Change { version: Some(number), live: true, replaced }
     }
 
-    fn build_new(
-        &mut self,
-        text: Arc<str>,
-        build: impl FnOnce(&str) -> BuildOutput<A>,
-    ) -> Change<A> {
+    fn build_new(&mut self, text: Arc<str>, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
         let number = self.next_number;
         self.next_number += 1;
         let output = build(&text);
         let ok = output.artifact.is_some();
-        let outcome = if ok {
-            Outcome::Built { took: output.took }
-        } else {
-            Outcome::Failed
-        };
+        let outcome = if ok { Outcome::Built { took: output.took } } else { Outcome::Failed };
         self.versions.push_back(Version {
             number,
             text,
@@ -314,21 +281,15 @@ impl<A> Live<A> {
             None => None,
         };
         self.trim();
-        Change {
-            version: Some(number),
-            live: ok,
-            replaced,
-        }
+        Change { version: Some(number), live: ok, replaced }
     }
 
     /// Drops the oldest versions beyond the capacity, never the live one or the newest.
     fn trim(&mut self) {
         while self.versions.len() > self.capacity {
             let newest = self.versions.back().map(|v| v.number);
-            let Some(index) = self
-                .versions
-                .iter()
-                .position(|v| Some(v.number) != self.live && Some(v.number) != newest)
+            let Some(index) =
+                self.versions.iter().position(|v| Some(v.number) != self.live && Some(v.number) != newest)
             else {
                 break;
             };
@@ -345,11 +306,7 @@ mod tests {
     /// diagnostic on line 1.
     fn build(text: &str) -> BuildOutput<i64> {
         match text.trim().parse::<i64>() {
-            Ok(n) => BuildOutput {
-                artifact: Some(n),
-                diagnostics: vec![],
-                took: Duration::from_micros(5),
-            },
+            Ok(n) => BuildOutput { artifact: Some(n), diagnostics: vec![], took: Duration::from_micros(5) },
             Err(e) => BuildOutput {
                 artifact: None,
                 diagnostics: vec![Diagnostic::error("n.txt", e.to_string()).at(1, Some(1))],
@@ -366,16 +323,8 @@ mod tests {
         assert_eq!((change.version, change.live), (Some(2), false));
         assert_eq!(live.artifact(), Some(&1));
         assert_eq!(live.live().map(|v| v.number), Some(1));
-        assert_eq!(
-            live.diagnostics().len(),
-            1,
-            "the newest version's errors are what the user sees"
-        );
-        assert_eq!(
-            live.edit("3", build).replaced,
-            Some(1),
-            "the replaced artifact comes back to be freed"
-        );
+        assert_eq!(live.diagnostics().len(), 1, "the newest version's errors are what the user sees");
+        assert_eq!(live.edit("3", build).replaced, Some(1), "the replaced artifact comes back to be freed");
         assert!(live.diagnostics().is_empty());
     }
 
@@ -392,17 +341,10 @@ mod tests {
             build(text)
         };
         assert_eq!(live.undo(&mut counting).replaced, Some(4));
-        assert_eq!(
-            live.artifact(),
-            Some(&2),
-            "undo skips the version that failed"
-        );
+        assert_eq!(live.artifact(), Some(&2), "undo skips the version that failed");
         live.undo(&mut counting);
         assert_eq!(live.artifact(), Some(&1));
-        assert!(
-            live.undo(&mut counting).version.is_none(),
-            "nothing before the first version"
-        );
+        assert!(live.undo(&mut counting).version.is_none(), "nothing before the first version");
         live.redo(&mut counting);
         live.redo(&mut counting);
         assert_eq!(live.artifact(), Some(&4));
@@ -426,23 +368,13 @@ mod tests {
             live.edit(&format!("bad{i}"), build);
         }
         assert_eq!(live.versions().count(), 3);
-        assert_eq!(
-            live.live().map(|v| v.number),
-            Some(1),
-            "the live version outlives the bound"
-        );
+        assert_eq!(live.live().map(|v| v.number), Some(1), "the live version outlives the bound");
         assert_eq!(live.newest().map(|v| v.number), Some(11));
     }
 
     #[test]
     fn diagnostics_print_as_file_line_column() {
-        let d = Diagnostic {
-            stage: Some("fragment"),
-            ..Diagnostic::error("a.glsl", "`x' undeclared").at(3, Some(19))
-        };
-        assert_eq!(
-            d.to_string(),
-            "a.glsl:3:19: error: [fragment] `x' undeclared"
-        );
+        let d = Diagnostic { stage: Some("fragment"), ..Diagnostic::error("a.glsl", "`x' undeclared").at(3, Some(19)) };
+        assert_eq!(d.to_string(), "a.glsl:3:19: error: [fragment] `x' undeclared");
     }
 }

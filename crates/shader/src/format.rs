@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use allsource_live::Diagnostic;
 
-use crate::{DEFAULT_VERSION, LogEntry, directive, is_version_line, parse_log};
+use crate::{DEFAULT_VERSION, Dialect, LogEntry, directive, is_version_line, original_column, parse_log};
 
 /// The stages a shader file can hold, in pipeline order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,14 +19,8 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
-        Stage::Vertex,
-        Stage::TessControl,
-        Stage::TessEvaluation,
-        Stage::Geometry,
-        Stage::Fragment,
-        Stage::Compute,
-    ];
+    pub const ALL: [Stage; 6] =
+        [Stage::Vertex, Stage::TessControl, Stage::TessEvaluation, Stage::Geometry, Stage::Fragment, Stage::Compute];
 
     /// The name used after `#pragma stage`, in diagnostics and in JSON.
     pub fn name(self) -> &'static str {
@@ -95,6 +89,63 @@ pub struct StageText {
     pub origins: Vec<Origin>,
 }
 
+/// How a program with its own vertex stage is drawn: `#pragma draw MODE COUNT [instances N] [patch N]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Draw {
+    pub mode: Primitive,
+    pub count: u32,
+    pub instances: u32,
+    /// Vertices per patch, for `patches`.
+    pub patch: u32,
+}
+
+impl Default for Draw {
+    /// One triangle: what the built-in full-screen vertex stage draws.
+    fn default() -> Draw {
+        Draw { mode: Primitive::Triangles, count: 3, instances: 1, patch: 3 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Primitive {
+    Points,
+    Lines,
+    LineStrip,
+    Triangles,
+    TriangleStrip,
+    Patches,
+}
+
+impl Primitive {
+    const NAMES: [(&'static str, Primitive); 6] = [
+        ("points", Primitive::Points),
+        ("lines", Primitive::Lines),
+        ("line_strip", Primitive::LineStrip),
+        ("triangles", Primitive::Triangles),
+        ("triangle_strip", Primitive::TriangleStrip),
+        ("patches", Primitive::Patches),
+    ];
+}
+
+/// Parses the words after `#pragma draw`.
+fn parse_draw(words: &str) -> Result<Draw, String> {
+    let usage = "expected `#pragma draw MODE COUNT [instances N] [patch N]` with MODE one of points, lines, \
+                 line_strip, triangles, triangle_strip, patches";
+    let mut parts = words.split_whitespace();
+    let mode = parts.next().and_then(|m| Primitive::NAMES.iter().find(|(n, _)| *n == m)).ok_or(usage)?.1;
+    let count = parts.next().and_then(|c| c.parse::<u32>().ok()).ok_or(usage)?;
+    let mut draw = Draw { mode, count, ..Draw::default() };
+    while let Some(key) = parts.next() {
+        let value = parts.next().and_then(|v| v.parse::<u32>().ok()).ok_or(usage)?;
+        match key {
+            "instances" => draw.instances = value,
+            "patch" if (1..=32).contains(&value) => draw.patch = value,
+            _ => return Err(usage.into()),
+        }
+    }
+    Ok(draw)
+}
+
 /// A shader file made ready for the driver.
 #[derive(Clone, Debug)]
 pub struct Prepared {
@@ -107,6 +158,8 @@ pub struct Prepared {
     pub shadertoy: bool,
     /// No vertex stage was written; the built-in full-screen one was added.
     pub builtin_vertex: bool,
+    /// What to draw with it (`#pragma draw`, or one triangle).
+    pub draw: Draw,
     /// Problems found before the driver saw anything (an include that cannot be read, an unknown stage). When any
     /// is an error, the file must not be built.
     pub diagnostics: Vec<Diagnostic>,
@@ -117,11 +170,7 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 
 /// Prepares the shader file `root` whose text is `text`. Included files are read through `load`, which returns
 /// their text or a reason it could not.
-pub fn prepare(
-    root: &Path,
-    text: &str,
-    load: &mut dyn FnMut(&Path) -> Result<String, String>,
-) -> Prepared {
+pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<String, String>) -> Prepared {
     let mut p = Preparer {
         load,
         files: vec![root.to_path_buf()],
@@ -148,15 +197,7 @@ pub fn prepare(
         match Stage::from_name(name) {
             Some(stage) => {
                 if let Some(first) = sections.iter().find(|s| s.0 == Some(stage)) {
-                    p.error(
-                        0,
-                        i,
-                        format!(
-                            "stage {} appears twice (first at line {})",
-                            stage.name(),
-                            first.1
-                        ),
-                    );
+                    p.error(0, i, format!("stage {} appears twice (first at line {})", stage.name(), first.1));
                 }
                 sections.push((Some(stage), i + 1, lines.len()));
             }
@@ -170,6 +211,18 @@ pub fn prepare(
                     ),
                 );
                 sections.push((None, i + 1, lines.len()));
+            }
+        }
+    }
+
+    let mut draw = Draw::default();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(("pragma", rest)) = directive(line)
+            && let Some(words) = rest.strip_prefix("draw").filter(|w| w.is_empty() || w.starts_with([' ', '\t']))
+        {
+            match parse_draw(words) {
+                Ok(parsed) => draw = parsed,
+                Err(message) => p.error(0, i, message),
             }
         }
     }
@@ -191,16 +244,8 @@ pub fn prepare(
     };
 
     if written.iter().any(|(s, _)| *s == Stage::Compute) && written.len() > 1 {
-        let line = sections
-            .iter()
-            .find(|s| s.0 == Some(Stage::Compute))
-            .map_or(0, |s| s.1.saturating_sub(1));
-        p.error(
-            0,
-            line,
-            "a compute stage must be alone in its file: a compute program has no other stage"
-                .into(),
-        );
+        let line = sections.iter().find(|s| s.0 == Some(Stage::Compute)).map_or(0, |s| s.1.saturating_sub(1));
+        p.error(0, line, "a compute stage must be alone in its file: a compute program has no other stage".into());
     }
 
     let mut stages = Vec::new();
@@ -220,15 +265,9 @@ pub fn prepare(
             }
         };
         if shadertoy {
-            let prologue = SHADERTOY_PROLOGUE
-                .lines()
-                .map(|l| (l.to_owned(), Origin::Generated));
+            let prologue = SHADERTOY_PROLOGUE.lines().map(|l| (l.to_owned(), Origin::Generated));
             out.splice(version_at + 1..version_at + 1, prologue);
-            out.extend(
-                SHADERTOY_EPILOGUE
-                    .lines()
-                    .map(|l| (l.to_owned(), Origin::Generated)),
-            );
+            out.extend(SHADERTOY_EPILOGUE.lines().map(|l| (l.to_owned(), Origin::Generated)));
         }
         stages.push(finish(*stage, out));
     }
@@ -236,10 +275,7 @@ pub fn prepare(
     let has = |s: Stage| stages.iter().any(|t: &StageText| t.stage == s);
     let builtin_vertex = !has(Stage::Vertex) && !has(Stage::Compute) && has(Stage::Fragment);
     if builtin_vertex {
-        let out = FULLSCREEN_VERTEX
-            .lines()
-            .map(|l| (l.to_owned(), Origin::Generated))
-            .collect();
+        let out = FULLSCREEN_VERTEX.lines().map(|l| (l.to_owned(), Origin::Generated)).collect();
         stages.insert(0, finish(Stage::Vertex, out));
     }
 
@@ -250,14 +286,7 @@ pub fn prepare(
             diagnostics.push(d);
         }
     }
-    Prepared {
-        files: p.files,
-        line_counts: p.line_counts,
-        stages,
-        shadertoy,
-        builtin_vertex,
-        diagnostics,
-    }
+    Prepared { files: p.files, line_counts: p.line_counts, stages, shadertoy, builtin_vertex, draw, diagnostics }
 }
 
 fn finish(stage: Stage, lines: Vec<(String, Origin)>) -> StageText {
@@ -268,11 +297,7 @@ fn finish(stage: Stage, lines: Vec<(String, Origin)>) -> StageText {
         text.push('\n');
         origins.push(origin);
     }
-    StageText {
-        stage,
-        text,
-        origins,
-    }
+    StageText { stage, text, origins }
 }
 
 fn count_lines(text: &str) -> u32 {
@@ -327,8 +352,7 @@ struct Preparer<'a> {
 impl Preparer<'_> {
     fn error(&mut self, file: usize, index: usize, message: String) {
         let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        self.diagnostics
-            .push(Diagnostic::error(self.files[file].clone(), message).at(line, None));
+        self.diagnostics.push(Diagnostic::error(self.files[file].clone(), message).at(line, None));
     }
 
     /// Appends line `index` of file `file` to `out`, expanding it if it is an include. `stack` holds the chain of
@@ -349,32 +373,17 @@ impl Preparer<'_> {
         // The directive itself becomes an empty line, so the driver never sees it.
         out.push((String::new(), Origin::File { file, line: number }));
         if target.is_empty() {
-            self.error(
-                file,
-                index,
-                "#include needs a file name in quotes: #include \"file.glsl\"".into(),
-            );
+            self.error(file, index, "#include needs a file name in quotes: #include \"file.glsl\"".into());
             return;
         }
-        let base = self.files[file]
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let base = self.files[file].parent().map(Path::to_path_buf).unwrap_or_default();
         let path = normalize(&base.join(target));
         if stack.contains(&path) {
-            self.error(
-                file,
-                index,
-                format!("`{target}` includes itself (through {})", chain(stack)),
-            );
+            self.error(file, index, format!("`{target}` includes itself (through {})", chain(stack)));
             return;
         }
         if stack.len() >= MAX_INCLUDE_DEPTH {
-            self.error(
-                file,
-                index,
-                format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"),
-            );
+            self.error(file, index, format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"));
             return;
         }
         let included = match self.files.iter().position(|f| *f == path) {
@@ -403,11 +412,7 @@ impl Preparer<'_> {
         stack.push(path);
         for (i, l) in text.lines().enumerate() {
             if stage_pragma(l).is_some() {
-                self.error(
-                    included,
-                    i,
-                    "#pragma stage belongs in the main shader file, not in an included one".into(),
-                );
+                self.error(included, i, "#pragma stage belongs in the main shader file, not in an included one".into());
                 continue;
             }
             self.line(included, i, l, out, stack);
@@ -419,12 +424,7 @@ impl Preparer<'_> {
 fn chain(stack: &[PathBuf]) -> String {
     stack
         .iter()
-        .map(|p| {
-            p.file_name().map_or_else(
-                || p.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            )
-        })
+        .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
         .join(" -> ")
 }
@@ -463,10 +463,7 @@ impl Prepared {
     /// Turns a driver's info log into diagnostics on the files' own lines. `stage` is the stage whose compile
     /// produced the log, `None` for a link log.
     pub fn diagnostics_from_log(&self, stage: Option<Stage>, log: &str) -> Vec<Diagnostic> {
-        parse_log(log)
-            .into_iter()
-            .map(|entry| self.locate(stage, entry))
-            .collect()
+        parse_log(log).into_iter().map(|entry| self.locate(stage, entry)).collect()
     }
 
     fn locate(&self, stage: Option<Stage>, entry: LogEntry) -> Diagnostic {
@@ -487,11 +484,17 @@ impl Prepared {
             Some(Origin::File { file, line }) => {
                 diagnostic.file = self.files[file].clone();
                 diagnostic.line = Some(line);
-                diagnostic.column = entry.column;
+                diagnostic.column = match (entry.dialect, entry.column, entry.line) {
+                    (Dialect::Mesa, Some(column), Some(driver_line)) => {
+                        let text = stage
+                            .and_then(|s| self.stage(s))
+                            .and_then(|t| t.text.lines().nth(driver_line as usize - 1));
+                        Some(text.map_or(column, |t| original_column(t, column)))
+                    }
+                    (_, column, _) => column,
+                };
             }
-            Some(Origin::Generated) => diagnostic
-                .message
-                .push_str(" (in code allsource generated for this stage)"),
+            Some(Origin::Generated) => diagnostic.message.push_str(" (in code allsource generated for this stage)"),
             None => {}
         }
         diagnostic

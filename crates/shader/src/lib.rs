@@ -12,10 +12,8 @@
 mod format;
 mod log;
 
-pub use format::{
-    FULLSCREEN_VERTEX, Origin, Prepared, SHADERTOY_PROLOGUE, Stage, StageText, prepare,
-};
-pub use log::{LogEntry, parse_log};
+pub use format::{Draw, FULLSCREEN_VERTEX, Origin, Prepared, Primitive, SHADERTOY_PROLOGUE, Stage, StageText, prepare};
+pub use log::{Dialect, LogEntry, original_column, parse_log};
 
 /// The `#version` given to a stage that does not declare one.
 pub const DEFAULT_VERSION: &str = "#version 450 core";
@@ -28,9 +26,7 @@ pub fn is_version_line(line: &str) -> bool {
 /// Splits a preprocessor line into its directive name and the rest: `#  pragma stage x` gives ("pragma", "stage x").
 pub(crate) fn directive(line: &str) -> Option<(&str, &str)> {
     let rest = line.trim_start().strip_prefix('#')?.trim_start();
-    let end = rest
-        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .unwrap_or(rest.len());
+    let end = rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(rest.len());
     if end == 0 {
         return None;
     }

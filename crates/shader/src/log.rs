@@ -14,12 +14,71 @@ pub struct LogEntry {
     pub source: Option<u32>,
     /// 1-based line in the text handed to the driver.
     pub line: Option<u32>,
-    /// 1-based column, where the driver gives one (Mesa does).
+    /// 1-based column, where the driver gives one (Mesa does). Mesa counts it on its preprocessed line, where every
+    /// run of whitespace (and each comment) is one space: see [`original_column`].
     pub column: Option<u32>,
+    /// Whose format the entry was in.
+    pub dialect: Dialect,
     pub severity: Severity,
     /// The stage a link log's section header named (NVIDIA's `Vertex info`), or that the message names.
     pub stage: Option<Stage>,
     pub message: String,
+}
+
+/// The log formats this parser knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Mesa,
+    Nvidia,
+    Glslang,
+    /// A message with no location (`error: ...`), or text the parser did not recognise.
+    Plain,
+}
+
+/// Turns a Mesa column (counted on the preprocessed line, where glcpp has replaced each run of spaces, tabs and
+/// comments by one space) into the column of the same character in the line as written. Columns are 1-based.
+pub fn original_column(line: &str, mesa_column: u32) -> u32 {
+    let chars: Vec<char> = line.chars().collect();
+    let mut collapsed = 0u32;
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        let mut blank = false;
+        loop {
+            if i < chars.len() && (chars[i] == ' ' || chars[i] == '\t') {
+                i += 1;
+                blank = true;
+            } else if i + 1 < chars.len() && chars[i] == '/' && chars[i + 1] == '*' {
+                match line_find(&chars, i + 2, "*/") {
+                    Some(end) => {
+                        i = end + 2;
+                        blank = true;
+                    }
+                    None => break,
+                }
+            } else {
+                break;
+            }
+        }
+        if blank {
+            collapsed += 1;
+            if collapsed >= mesa_column {
+                return start as u32 + 1;
+            }
+            continue;
+        }
+        collapsed += 1;
+        if collapsed >= mesa_column {
+            return i as u32 + 1;
+        }
+        i += 1;
+    }
+    mesa_column
+}
+
+fn line_find(chars: &[char], from: usize, needle: &str) -> Option<usize> {
+    let needle: Vec<char> = needle.chars().collect();
+    (from..chars.len().saturating_sub(needle.len() - 1)).find(|&i| chars[i..i + needle.len()] == needle[..])
 }
 
 pub fn parse_log(log: &str) -> Vec<LogEntry> {
@@ -56,6 +115,7 @@ pub fn parse_log(log: &str) -> Vec<LogEntry> {
                     line: None,
                     column: None,
                     severity: Severity::Note,
+                    dialect: Dialect::Plain,
                     stage: section,
                     message: line.to_owned(),
                 }),
@@ -83,8 +143,7 @@ fn section_header(line: &str) -> Option<Option<Stage>> {
 /// glslang's closing line: `1 compilation errors.  No code generated.`
 fn is_glslang_summary(line: &str) -> bool {
     let rest = line.strip_prefix("ERROR: ").unwrap_or(line);
-    rest.split_once(' ')
-        .is_some_and(|(n, tail)| n.parse::<u32>().is_ok() && tail.starts_with("compilation error"))
+    rest.split_once(' ').is_some_and(|(n, tail)| n.parse::<u32>().is_ok() && tail.starts_with("compilation error"))
 }
 
 /// Leading decimal digits of `s` and the rest.
@@ -121,6 +180,7 @@ fn parse_mesa(line: &str) -> Option<LogEntry> {
         source: Some(source),
         line: Some(row),
         column: Some(column),
+        dialect: Dialect::Mesa,
         severity: severity_of(kind)?,
         stage: None,
         message: message.trim().to_owned(),
@@ -131,11 +191,7 @@ fn parse_mesa(line: &str) -> Option<LogEntry> {
 fn parse_nvidia(line: &str) -> Option<LogEntry> {
     let (source, rest) = number(line)?;
     let (row, rest) = number(rest.strip_prefix('(')?)?;
-    let rest = rest
-        .strip_prefix(')')?
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start();
+    let rest = rest.strip_prefix(')')?.trim_start().strip_prefix(':')?.trim_start();
     let (kind, message) = rest.split_once(':')?;
     let mut words = kind.split_whitespace();
     let severity = severity_of(words.next()?)?;
@@ -148,6 +204,7 @@ fn parse_nvidia(line: &str) -> Option<LogEntry> {
         source: Some(source),
         line: Some(row),
         column: None,
+        dialect: Dialect::Nvidia,
         severity,
         stage: None,
         message,
@@ -172,6 +229,7 @@ fn parse_glslang(line: &str) -> Option<LogEntry> {
             source,
             line: Some(row),
             column: None,
+            dialect: Dialect::Glslang,
             severity,
             stage: None,
             message: message.to_owned(),
@@ -180,6 +238,7 @@ fn parse_glslang(line: &str) -> Option<LogEntry> {
             source: None,
             line: None,
             column: None,
+            dialect: Dialect::Glslang,
             severity,
             stage: None,
             message: rest.trim().to_owned(),
@@ -198,6 +257,7 @@ fn parse_bare(line: &str) -> Option<LogEntry> {
         source: None,
         line: None,
         column: None,
+        dialect: Dialect::Plain,
         severity,
         stage: None,
         message: message.trim().to_owned(),
@@ -215,9 +275,5 @@ fn stage_named_in(message: &str) -> Option<Stage> {
         ("fragment shader", Stage::Fragment),
         ("compute shader", Stage::Compute),
     ];
-    candidates
-        .iter()
-        .filter_map(|(name, stage)| lower.find(name).map(|at| (at, *stage)))
-        .min()
-        .map(|(_, s)| s)
+    candidates.iter().filter_map(|(name, stage)| lower.find(name).map(|at| (at, *stage))).min().map(|(_, s)| s)
 }

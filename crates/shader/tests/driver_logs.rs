@@ -13,111 +13,42 @@ type Expected = &'static [(Option<u32>, Option<u32>, Severity, Option<Stage>)];
 
 /// (log file, entries as (line, column, severity, stage)).
 const CASES: &[(&str, Expected)] = &[
-    (
-        "compute-error.comp.mesa-22.3.6-llvmpipe.log",
-        &[(Some(3), Some(23), Error, None)],
-    ),
-    (
-        "compute-error.comp.nvidia-580.159.04.log",
-        &[(Some(3), None, Error, None)],
-    ),
-    (
-        "line-directive.frag.mesa-22.3.6-llvmpipe.log",
-        &[(Some(100), Some(19), Error, None)],
-    ),
-    (
-        "line-directive.frag.nvidia-580.159.04.log",
-        &[(Some(100), None, Error, None)],
-    ),
-    (
-        "link-missing-output.mesa-22.3.6-llvmpipe.log",
-        &[(None, None, Error, Some(Stage::Fragment))],
-    ),
-    (
-        "link-missing-output.nvidia-580.159.04.log",
-        &[(None, None, Error, None)],
-    ),
-    (
-        "link-type-mismatch.mesa-22.3.6-llvmpipe.log",
-        &[(None, None, Error, Some(Stage::Vertex))],
-    ),
-    (
-        "link-type-mismatch.nvidia-580.159.04.log",
-        &[(Some(2), None, Error, Some(Stage::Vertex))],
-    ),
-    (
-        "missing-semicolon.frag.mesa-22.3.6-llvmpipe.log",
-        &[(Some(3), Some(29), Error, None)],
-    ),
-    (
-        "missing-semicolon.frag.nvidia-580.159.04.log",
-        &[(Some(3), None, Error, None)],
-    ),
-    (
-        "two-errors.frag.mesa-22.3.6-llvmpipe.log",
-        &[
-            (Some(3), Some(19), Error, None),
-            (Some(4), Some(6), Error, None),
-        ],
-    ),
-    (
-        "two-errors.frag.nvidia-580.159.04.log",
-        &[(Some(3), None, Error, None), (Some(4), None, Error, None)],
-    ),
-    (
-        "type-mismatch.frag.mesa-22.3.6-llvmpipe.log",
-        &[(Some(3), Some(15), Error, None)],
-    ),
-    (
-        "type-mismatch.frag.nvidia-580.159.04.log",
-        &[(Some(3), None, Error, None)],
-    ),
-    (
-        "undeclared.frag.mesa-22.3.6-llvmpipe.log",
-        &[
-            (Some(3), Some(31), Error, None),
-            (Some(3), Some(19), Error, None),
-        ],
-    ),
-    (
-        "undeclared.frag.nvidia-580.159.04.log",
-        &[(Some(3), None, Error, None)],
-    ),
-    (
-        "warning-on-success.frag.mesa-22.3.6-llvmpipe.log",
-        &[(Some(3), Some(33), Warning, None)],
-    ),
+    ("compute-error.comp.mesa-22.3.6-llvmpipe.log", &[(Some(3), Some(23), Error, None)]),
+    ("compute-error.comp.nvidia-580.159.04.log", &[(Some(3), None, Error, None)]),
+    ("line-directive.frag.mesa-22.3.6-llvmpipe.log", &[(Some(100), Some(19), Error, None)]),
+    ("line-directive.frag.nvidia-580.159.04.log", &[(Some(100), None, Error, None)]),
+    ("link-missing-output.mesa-22.3.6-llvmpipe.log", &[(None, None, Error, Some(Stage::Fragment))]),
+    ("link-missing-output.nvidia-580.159.04.log", &[(None, None, Error, None)]),
+    ("link-type-mismatch.mesa-22.3.6-llvmpipe.log", &[(None, None, Error, Some(Stage::Vertex))]),
+    ("link-type-mismatch.nvidia-580.159.04.log", &[(Some(2), None, Error, Some(Stage::Vertex))]),
+    ("missing-semicolon.frag.mesa-22.3.6-llvmpipe.log", &[(Some(3), Some(29), Error, None)]),
+    ("missing-semicolon.frag.nvidia-580.159.04.log", &[(Some(3), None, Error, None)]),
+    ("two-errors.frag.mesa-22.3.6-llvmpipe.log", &[(Some(3), Some(19), Error, None), (Some(4), Some(6), Error, None)]),
+    ("two-errors.frag.nvidia-580.159.04.log", &[(Some(3), None, Error, None), (Some(4), None, Error, None)]),
+    ("type-mismatch.frag.mesa-22.3.6-llvmpipe.log", &[(Some(3), Some(15), Error, None)]),
+    ("type-mismatch.frag.nvidia-580.159.04.log", &[(Some(3), None, Error, None)]),
+    ("undeclared.frag.mesa-22.3.6-llvmpipe.log", &[(Some(3), Some(31), Error, None), (Some(3), Some(19), Error, None)]),
+    ("undeclared.frag.nvidia-580.159.04.log", &[(Some(3), None, Error, None)]),
+    ("warning-on-success.frag.mesa-22.3.6-llvmpipe.log", &[(Some(3), Some(33), Warning, None)]),
     ("warning-on-success.frag.nvidia-580.159.04.log", &[]),
 ];
 
 #[test]
 fn every_captured_driver_log_parses_to_its_lines_columns_and_severities() {
     let mut seen = 0;
-    for entry in
-        std::fs::read_dir(dir()).expect("../shared/testdata/driver-logs beside the project")
-    {
+    for entry in std::fs::read_dir(dir()).expect("../shared/testdata/driver-logs beside the project") {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if !name.ends_with(".log") {
             continue;
         }
         seen += 1;
-        let expected = CASES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .unwrap_or_else(|| panic!("no expectation for {name}"))
-            .1;
+        let expected = CASES.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no expectation for {name}")).1;
         let log = std::fs::read_to_string(&path).unwrap();
-        let got: Vec<_> = parse_log(&log)
-            .into_iter()
-            .map(|e| (e.line, e.column, e.severity, e.stage))
-            .collect();
+        let got: Vec<_> = parse_log(&log).into_iter().map(|e| (e.line, e.column, e.severity, e.stage)).collect();
         assert_eq!(got, expected, "{name}:\n{log}");
         for entry in parse_log(&log) {
-            assert!(
-                !entry.message.is_empty(),
-                "{name}: an entry without its message"
-            );
+            assert!(!entry.message.is_empty(), "{name}: an entry without its message");
         }
     }
     assert_eq!(seen, CASES.len(), "every case is in the directory");
@@ -135,10 +66,7 @@ fn nvidia_keeps_its_error_code_and_mesa_its_message() {
 fn glslang_amd_and_angle_logs_parse_too() {
     let log = "ERROR: 0:3: 'foo' : undeclared identifier\nWARNING: shader.frag:7: 'x' : unused\n\
                ERROR: 1 compilation errors.  No code generated.\n";
-    let got: Vec<_> = parse_log(log)
-        .into_iter()
-        .map(|e| (e.line, e.severity, e.message))
-        .collect();
+    let got: Vec<_> = parse_log(log).into_iter().map(|e| (e.line, e.severity, e.message)).collect();
     assert_eq!(
         got,
         vec![
@@ -146,4 +74,15 @@ fn glslang_amd_and_angle_logs_parse_too() {
             (Some(7), Warning, "'x' : unused".to_owned()),
         ]
     );
+}
+
+#[test]
+fn mesa_columns_map_back_through_collapsed_whitespace_and_comments() {
+    use allsource_shader::original_column;
+    // glcpp turns each run of blanks (and each comment) into one space before Mesa counts columns.
+    assert_eq!(original_column("    float x = 0.5 o = vec4(x);", 16), 19);
+    assert_eq!(original_column("\t\tx  =   nope;", 6), 10);
+    assert_eq!(original_column("o = /* a comment */ nope;", 5), 21);
+    assert_eq!(original_column("void main() { o = foo;", 19), 19, "single spaces change nothing");
+    assert_eq!(original_column("", 7), 7, "a column past the line is kept as given");
 }

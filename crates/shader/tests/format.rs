@@ -6,16 +6,8 @@ use std::path::{Path, PathBuf};
 use allsource_shader::{Origin, Stage, prepare};
 
 fn loader(files: &[(&str, &str)]) -> impl FnMut(&Path) -> Result<String, String> {
-    let files: HashMap<PathBuf, String> = files
-        .iter()
-        .map(|(p, t)| (PathBuf::from(p), t.to_string()))
-        .collect();
-    move |path: &Path| {
-        files
-            .get(path)
-            .cloned()
-            .ok_or_else(|| "no such file".to_owned())
-    }
+    let files: HashMap<PathBuf, String> = files.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())).collect();
+    move |path: &Path| files.get(path).cloned().ok_or_else(|| "no such file".to_owned())
 }
 
 const MULTI: &str = "#version 450 core
@@ -30,78 +22,44 @@ void main() { o = vec4(tint(), 1.0); }
 
 #[test]
 fn sections_get_the_common_text_and_keep_their_file_lines() {
-    let mut load = loader(&[(
-        "scene/lib/common.glsl",
-        "vec3 tint() {\n  return vec3(1.0);\n}\n",
-    )]);
+    let mut load = loader(&[("scene/lib/common.glsl", "vec3 tint() {\n  return vec3(1.0);\n}\n")]);
     let p = prepare(Path::new("scene/main.glsl"), MULTI, &mut load);
     assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
-    assert_eq!(
-        p.stages.iter().map(|s| s.stage).collect::<Vec<_>>(),
-        vec![Stage::Vertex, Stage::Fragment]
-    );
+    assert_eq!(p.stages.iter().map(|s| s.stage).collect::<Vec<_>>(), vec![Stage::Vertex, Stage::Fragment]);
     assert!(!p.builtin_vertex);
     let fragment = p.stage(Stage::Fragment).unwrap();
     assert!(fragment.text.starts_with("#version 450 core\n"));
     assert!(fragment.text.contains("return vec3(1.0);"));
-    assert!(
-        !fragment.text.contains("gl_Position"),
-        "the vertex section stays out of the fragment stage"
-    );
+    assert!(!fragment.text.contains("gl_Position"), "the vertex section stays out of the fragment stage");
     assert!(!fragment.text.contains("#include") && !fragment.text.contains("#pragma stage"));
     // The driver's line of `o = vec4(tint(), 1.0)` maps back to line 8 of main.glsl.
-    let at = fragment
-        .text
-        .lines()
-        .position(|l| l.contains("o = vec4(tint()"))
-        .unwrap();
+    let at = fragment.text.lines().position(|l| l.contains("o = vec4(tint()")).unwrap();
     assert_eq!(fragment.origins[at], Origin::File { file: 0, line: 8 });
     // `return vec3(1.0);` is line 2 of the included file.
-    let at = fragment
-        .text
-        .lines()
-        .position(|l| l.contains("return vec3"))
-        .unwrap();
+    let at = fragment.text.lines().position(|l| l.contains("return vec3")).unwrap();
     assert_eq!(fragment.origins[at], Origin::File { file: 1, line: 2 });
     assert_eq!(p.includes(), &[PathBuf::from("scene/lib/common.glsl")]);
 }
 
 #[test]
 fn a_mesa_error_inside_an_included_file_lands_on_that_files_line_and_column() {
-    let mut load = loader(&[(
-        "scene/lib/common.glsl",
-        "vec3 tint() {\n  return vec3(1.0) + nope;\n}\n",
-    )]);
+    let mut load = loader(&[("scene/lib/common.glsl", "vec3 tint() {\n  return vec3(1.0) + nope;\n}\n")]);
     let p = prepare(Path::new("scene/main.glsl"), MULTI, &mut load);
     let fragment = p.stage(Stage::Fragment).unwrap();
-    let driver_line = fragment
-        .text
-        .lines()
-        .position(|l| l.contains("nope"))
-        .unwrap()
-        + 1;
-    let log = format!("0:{driver_line}(22): error: `nope' undeclared\n");
+    let driver_line = fragment.text.lines().position(|l| l.contains("nope")).unwrap() + 1;
+    // Mesa counts the two leading spaces as one: it reports column 21 for the `n` at column 22.
+    let log = format!("0:{driver_line}(21): error: `nope' undeclared\n");
     let d = &p.diagnostics_from_log(Some(Stage::Fragment), &log)[0];
     assert_eq!(d.file, PathBuf::from("scene/lib/common.glsl"));
-    assert_eq!(
-        (d.line, d.column, d.stage),
-        (Some(2), Some(22), Some("fragment"))
-    );
+    assert_eq!((d.line, d.column, d.stage), (Some(2), Some(22), Some("fragment")));
 }
 
 #[test]
 fn a_file_without_sections_or_version_is_a_fragment_stage_with_a_builtin_vertex_stage() {
-    let p = prepare(
-        Path::new("a.glsl"),
-        "out vec4 o;\nvoid main() { o = vec4(1.0); }\n",
-        &mut loader(&[]),
-    );
+    let p = prepare(Path::new("a.glsl"), "out vec4 o;\nvoid main() { o = vec4(1.0); }\n", &mut loader(&[]));
     assert!(p.builtin_vertex && !p.shadertoy);
     let fragment = p.stage(Stage::Fragment).unwrap();
-    assert_eq!(
-        fragment.text,
-        "#version 450 core\nout vec4 o;\nvoid main() { o = vec4(1.0); }\n"
-    );
+    assert_eq!(fragment.text, "#version 450 core\nout vec4 o;\nvoid main() { o = vec4(1.0); }\n");
     assert_eq!(fragment.origins[0], Origin::Generated);
     assert_eq!(fragment.origins[2], Origin::File { file: 0, line: 2 });
     assert!(p.stage(Stage::Vertex).unwrap().text.contains("gl_VertexID"));
@@ -109,20 +67,12 @@ fn a_file_without_sections_or_version_is_a_fragment_stage_with_a_builtin_vertex_
 
 #[test]
 fn a_file_defining_main_image_runs_as_shadertoy() {
-    let text =
-        "void mainImage(out vec4 c, in vec2 f) {\n  c = vec4(f / iResolution.xy, 0.0, 1.0);\n}\n";
+    let text = "void mainImage(out vec4 c, in vec2 f) {\n  c = vec4(f / iResolution.xy, 0.0, 1.0);\n}\n";
     let p = prepare(Path::new("toy.glsl"), text, &mut loader(&[]));
     assert!(p.shadertoy);
     let fragment = p.stage(Stage::Fragment).unwrap();
-    assert!(
-        fragment.text.contains("uniform vec3 iResolution;")
-            && fragment.text.contains("mainImage(colour")
-    );
-    let at = fragment
-        .text
-        .lines()
-        .position(|l| l.contains("f / iResolution"))
-        .unwrap();
+    assert!(fragment.text.contains("uniform vec3 iResolution;") && fragment.text.contains("mainImage(colour"));
+    let at = fragment.text.lines().position(|l| l.contains("f / iResolution")).unwrap();
     assert_eq!(fragment.origins[at], Origin::File { file: 0, line: 2 });
 }
 
@@ -132,23 +82,9 @@ fn include_problems_are_errors_on_the_include_line() {
     let mut load = loader(&[("loop.glsl", "// loops\n#include \"loop.glsl\"\n")]);
     let p = prepare(Path::new("main.glsl"), text, &mut load);
     assert!(p.has_errors());
-    let where_: Vec<_> = p
-        .diagnostics
-        .iter()
-        .map(|d| (d.file.display().to_string(), d.line))
-        .collect();
-    assert_eq!(
-        where_,
-        vec![
-            ("main.glsl".to_owned(), Some(1)),
-            ("loop.glsl".to_owned(), Some(2))
-        ]
-    );
-    assert!(
-        p.diagnostics[0]
-            .message
-            .contains("cannot include `missing.glsl`")
-    );
+    let where_: Vec<_> = p.diagnostics.iter().map(|d| (d.file.display().to_string(), d.line)).collect();
+    assert_eq!(where_, vec![("main.glsl".to_owned(), Some(1)), ("loop.glsl".to_owned(), Some(2))]);
+    assert!(p.diagnostics[0].message.contains("cannot include `missing.glsl`"));
     assert!(p.diagnostics[1].message.contains("includes itself"));
 }
 
@@ -169,13 +105,17 @@ fn every_stage_kind_is_recognised() {
     let p = prepare(Path::new("all.glsl"), text, &mut loader(&[]));
     assert!(p.diagnostics.is_empty());
     assert_eq!(p.stages.len(), 5);
-    let compute = prepare(
-        Path::new("c.glsl"),
-        "#pragma stage compute\nvoid main(){}\n",
-        &mut loader(&[]),
-    );
-    assert_eq!(
-        compute.stages.iter().map(|s| s.stage).collect::<Vec<_>>(),
-        vec![Stage::Compute]
-    );
+    let compute = prepare(Path::new("c.glsl"), "#pragma stage compute\nvoid main(){}\n", &mut loader(&[]));
+    assert_eq!(compute.stages.iter().map(|s| s.stage).collect::<Vec<_>>(), vec![Stage::Compute]);
+}
+
+#[test]
+fn pragma_draw_says_how_a_program_with_its_own_vertex_stage_is_drawn() {
+    use allsource_shader::{Draw, Primitive};
+    let text = "#pragma draw patches 6 instances 2 patch 3\n#pragma stage vertex\nvoid main(){}\n";
+    let p = prepare(Path::new("d.glsl"), text, &mut loader(&[]));
+    assert_eq!(p.draw, Draw { mode: Primitive::Patches, count: 6, instances: 2, patch: 3 });
+    let bad = prepare(Path::new("d.glsl"), "#pragma draw hexagons 3\n", &mut loader(&[]));
+    assert_eq!(bad.diagnostics[0].line, Some(1));
+    assert!(bad.diagnostics[0].message.contains("#pragma draw MODE COUNT"));
 }

@@ -1,0 +1,300 @@
+//! A live shader file: the shader backend of the live core. It prepares a file with `allsource-shader`, builds it
+//! with `allsource-gpu`, turns driver logs into diagnostics on the file's lines, keeps the last good program, and
+//! carries the uniform values the user set over to every new program whose uniform still has the same name and
+//! type.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use allsource_gpu::{Gl, GlslType, Program, Reflection, UniformValue, glow};
+use allsource_live::{BuildOutput, Change, Diagnostic, Live};
+use allsource_shader::{Prepared, Stage, prepare};
+
+/// The largest shader file (or included file) read: anything bigger is a mistake, not a shader.
+pub const MAX_SOURCE_BYTES: u64 = 4 << 20;
+
+/// A linked program and what is known about it.
+pub struct Linked {
+    pub program: Program,
+    pub reflection: Reflection,
+    pub shadertoy: bool,
+    pub builtin_vertex: bool,
+    pub compute: bool,
+    pub draw: allsource_shader::Draw,
+    /// Every file the program was built from: the shader file first, then its includes.
+    pub files: Vec<PathBuf>,
+}
+
+/// A file's modification time and length: a change in either means it was written.
+type Stamp = (Option<SystemTime>, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()))
+}
+
+/// Reads a source file as UTF-8 text, with a message fit for a diagnostic when that fails.
+pub fn read_source(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(format!(
+            "the file is {} bytes; sources larger than {MAX_SOURCE_BYTES} bytes are refused",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    String::from_utf8(bytes)
+        .map_err(|e| format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+}
+
+fn gl_stage(stage: Stage) -> u32 {
+    match stage {
+        Stage::Vertex => glow::VERTEX_SHADER,
+        Stage::TessControl => glow::TESS_CONTROL_SHADER,
+        Stage::TessEvaluation => glow::TESS_EVALUATION_SHADER,
+        Stage::Geometry => glow::GEOMETRY_SHADER,
+        Stage::Fragment => glow::FRAGMENT_SHADER,
+        Stage::Compute => glow::COMPUTE_SHADER,
+    }
+}
+
+fn stage_of_gl(stage: u32) -> Option<Stage> {
+    Stage::ALL.into_iter().find(|s| gl_stage(*s) == stage)
+}
+
+/// Prepares and builds `text` as the shader file `path`, reading includes from disk.
+pub fn build(gl: &Gl, path: &Path, text: &str) -> (BuildOutput<Linked>, Vec<PathBuf>) {
+    let started = Instant::now();
+    let prepared = prepare(path, text, &mut |p: &Path| read_source(p));
+    let files = prepared.files.clone();
+    if prepared.has_errors() {
+        let output = BuildOutput { artifact: None, diagnostics: prepared.diagnostics, took: started.elapsed() };
+        return (output, files);
+    }
+    (link(gl, prepared, started), files)
+}
+
+fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
+    let stages: Vec<(u32, &str)> = prepared.stages.iter().map(|s| (gl_stage(s.stage), s.text.as_str())).collect();
+    let result = Program::build(gl, &stages);
+    let logs = match &result {
+        Ok((_, logs)) | Err(logs) => logs.clone(),
+    };
+    let mut diagnostics = prepared.diagnostics.clone();
+    for log in &logs {
+        diagnostics.extend(prepared.diagnostics_from_log(log.stage.and_then(stage_of_gl), &log.log));
+    }
+    match result {
+        Ok((program, _)) => {
+            let reflection = program.reflect(gl);
+            let linked = Linked {
+                program,
+                reflection,
+                shadertoy: prepared.shadertoy,
+                builtin_vertex: prepared.builtin_vertex,
+                compute: prepared.stage(Stage::Compute).is_some(),
+                draw: prepared.draw,
+                files: prepared.files.clone(),
+            };
+            BuildOutput { artifact: Some(linked), diagnostics, took: started.elapsed() }
+        }
+        Err(_) => {
+            if !diagnostics.iter().any(Diagnostic::is_error) {
+                // A driver that failed without saying where: keep its whole log as the message.
+                let raw = allsource_gpu::StageLog::describe(&logs);
+                diagnostics.push(Diagnostic::error(prepared.files[0].clone(), format!("the build failed: {raw}")));
+            }
+            BuildOutput { artifact: None, diagnostics, took: started.elapsed() }
+        }
+    }
+}
+
+/// What a change to a live shader produced, for the compositor and the tools.
+#[derive(Clone, Debug)]
+pub struct BuildReport {
+    pub path: PathBuf,
+    /// The version built, if a build ran (not when the file could not be read).
+    pub version: Option<u64>,
+    /// The live version after the change.
+    pub live_version: Option<u64>,
+    /// Whether the version built became live.
+    pub became_live: bool,
+    pub took: Duration,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One shader file, live.
+pub struct LiveShader {
+    live: Live<Linked>,
+    /// Stamps of the shader file and of everything its newest version included, when last read.
+    watched: Vec<(PathBuf, Option<Stamp>)>,
+    /// Uniform values the user set, re-applied to each new program where name and type still match.
+    user_values: Vec<(String, GlslType, UniformValue)>,
+    read_error: Option<String>,
+}
+
+impl LiveShader {
+    pub fn new(path: PathBuf) -> LiveShader {
+        LiveShader {
+            watched: vec![(path.clone(), None)],
+            live: Live::new(path, allsource_live::DEFAULT_HISTORY),
+            user_values: Vec::new(),
+            read_error: None,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.live.path
+    }
+
+    pub fn linked(&self) -> Option<&Linked> {
+        self.live.artifact()
+    }
+
+    pub fn live_version(&self) -> Option<u64> {
+        self.live.live().map(|v| v.number)
+    }
+
+    pub fn history(&self) -> &Live<Linked> {
+        &self.live
+    }
+
+    /// Rebuilds when the file or anything it includes was written since the last look. Returns what happened.
+    pub fn poll_files(&mut self, gl: &Gl) -> Option<BuildReport> {
+        let changed: Vec<usize> = self
+            .watched
+            .iter()
+            .enumerate()
+            .filter(|(_, (path, seen))| stamp(path) != *seen || seen.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        if changed.is_empty() {
+            return None;
+        }
+        let main_changed = changed.contains(&0);
+        for &i in &changed {
+            self.watched[i].1 = stamp(&self.watched[i].0);
+        }
+        if main_changed {
+            match read_source(self.path()) {
+                Ok(text) => {
+                    self.read_error = None;
+                    Some(self.edit(gl, &text))
+                }
+                Err(message) => {
+                    if self.read_error.as_deref() == Some(message.as_str()) {
+                        return None;
+                    }
+                    self.read_error = Some(message.clone());
+                    let message = format!("{message}; the last good version stays live");
+                    Some(self.report_without_build(Diagnostic::error(self.path().to_path_buf(), message)))
+                }
+            }
+        } else {
+            Some(self.apply(gl, |live, build| live.rebuild(build)))
+        }
+    }
+
+    /// Builds `text` (from the editor, or the file) as a new version.
+    pub fn edit(&mut self, gl: &Gl, text: &str) -> BuildReport {
+        let text = text.to_owned();
+        self.apply(gl, move |live, build| live.edit(&text, build))
+    }
+
+    pub fn undo(&mut self, gl: &Gl) -> BuildReport {
+        self.apply(gl, |live, build| live.undo(build))
+    }
+
+    pub fn redo(&mut self, gl: &Gl) -> BuildReport {
+        self.apply(gl, |live, build| live.redo(build))
+    }
+
+    /// Sets a uniform of the live program and remembers the value for later versions. Returns false (and
+    /// remembers nothing) when the program has no such uniform or the value does not fit its type.
+    pub fn set_uniform(&mut self, gl: &Gl, name: &str, value: UniformValue) -> bool {
+        let Some(linked) = self.live.artifact() else { return false };
+        let Some(uniform) = linked.reflection.uniform(name) else { return false };
+        linked.program.use_program(gl);
+        if !linked.program.set_uniform(gl, uniform, &value) {
+            return false;
+        }
+        let ty = uniform.ty;
+        self.user_values.retain(|(n, _, _)| n != name);
+        self.user_values.push((name.to_owned(), ty, value));
+        true
+    }
+
+    fn apply(
+        &mut self,
+        gl: &Gl,
+        change: impl FnOnce(&mut Live<Linked>, &mut dyn FnMut(&str) -> BuildOutput<Linked>) -> Change<Linked>,
+    ) -> BuildReport {
+        let path = self.path().to_path_buf();
+        let mut files = None;
+        let mut builder = |text: &str| {
+            let (output, f) = build(gl, &path, text);
+            files = Some(f);
+            output
+        };
+        let result = change(&mut self.live, &mut builder);
+        if let Some(files) = files {
+            self.watch(files);
+        }
+        if let Some(old) = result.replaced {
+            old.program.delete(gl);
+        }
+        if result.live {
+            self.restore_user_values(gl);
+        }
+        let version = result.version.and_then(|n| self.live.version(n));
+        BuildReport {
+            path,
+            version: result.version,
+            live_version: self.live_version(),
+            became_live: result.live,
+            took: match version.map(|v| &v.outcome) {
+                Some(allsource_live::Outcome::Built { took }) => *took,
+                _ => Duration::ZERO,
+            },
+            diagnostics: version.map(|v| v.diagnostics.clone()).unwrap_or_default(),
+        }
+    }
+
+    fn report_without_build(&self, diagnostic: Diagnostic) -> BuildReport {
+        BuildReport {
+            path: self.path().to_path_buf(),
+            version: None,
+            live_version: self.live_version(),
+            became_live: false,
+            took: Duration::ZERO,
+            diagnostics: vec![diagnostic],
+        }
+    }
+
+    /// Watches the shader file and exactly the files its newest build read (`files[0]` is the shader file).
+    fn watch(&mut self, files: Vec<PathBuf>) {
+        let old = std::mem::take(&mut self.watched);
+        self.watched = files
+            .into_iter()
+            .map(|file| {
+                let seen = old.iter().find(|(p, _)| *p == file).map_or_else(|| stamp(&file), |(_, s)| *s);
+                (file, seen)
+            })
+            .collect();
+    }
+
+    fn restore_user_values(&self, gl: &Gl) {
+        let Some(linked) = self.live.artifact() else { return };
+        linked.program.use_program(gl);
+        for (name, ty, value) in &self.user_values {
+            if let Some(uniform) = linked.reflection.uniform(name).filter(|u| u.ty == *ty) {
+                linked.program.set_uniform(gl, uniform, value);
+            }
+        }
+    }
+
+    pub fn free(&mut self, gl: &Gl) {
+        if let Some(linked) = self.live.take_artifact() {
+            linked.program.delete(gl);
+        }
+    }
+}

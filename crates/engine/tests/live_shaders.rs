@@ -1,0 +1,227 @@
+//! Live shaders through real frames: edits that build replace the program, edits that fail keep it (pixels prove
+//! which is live) and report the exact file, line and column; undo and redo; includes; Shadertoy mode; every
+//! stage kind in one file; user uniform values across rebuilds; the previous frame as a texture.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use allsource_engine::worker::Command;
+use allsource_engine::{Clock, EngineOptions, HeadlessEngine, Scene};
+use allsource_gpu::UniformValue;
+
+struct Fixture {
+    dir: PathBuf,
+    engine: HeadlessEngine,
+    frame: u64,
+}
+
+impl Fixture {
+    fn new(name: &str, files: &[(&str, &str)]) -> Fixture {
+        let dir = std::env::temp_dir().join(format!("allsource-live-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        let options = EngineOptions { size: (16, 16), fps: 10.0, clock: Clock::Lockstep, worker_cost: Duration::ZERO };
+        let engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+        let mut fixture = Fixture { dir, engine, frame: 0 };
+        fixture.step();
+        fixture
+    }
+
+    fn main(&self) -> PathBuf {
+        self.dir.join("main.glsl")
+    }
+
+    /// Draws the next lockstep frame and returns the centre pixel.
+    fn step(&mut self) -> [u8; 4] {
+        self.engine.frame_lockstep(self.frame).unwrap();
+        self.frame += 1;
+        self.engine.image().pixel(8, 8)
+    }
+
+    fn edit(&mut self, text: &str) -> [u8; 4] {
+        self.engine.send(Command::Edit { path: self.main(), text: text.to_owned() });
+        self.step()
+    }
+
+    fn status(&self) -> &allsource_engine::Status {
+        self.engine.compositor().status()
+    }
+}
+
+fn solid(r: f32) -> String {
+    format!("out vec4 o;\nvoid main() {{\n    o = vec4({r:.1}, 0.0, 0.0, 1.0);\n}}\n")
+}
+
+#[test]
+fn a_broken_edit_keeps_the_old_program_on_screen_and_points_at_the_error() {
+    let mut f = Fixture::new("broken", &[("main.glsl", &solid(1.0))]);
+    assert_eq!(f.step(), [255, 0, 0, 255]);
+    // Syntax error: a missing semicolon on line 3.
+    let pixel = f.edit("out vec4 o;\nvoid main() {\n    float x = 0.5 o = vec4(x);\n}\n");
+    assert_eq!(pixel, [255, 0, 0, 255], "the last good program is still drawing");
+    let d = &f.status().diagnostics[0];
+    assert_eq!((d.file.clone(), d.line, d.column, d.stage), (f.main(), Some(3), Some(19), Some("fragment")));
+    assert!(f.status().failing);
+    // Type error on line 3, column 10.
+    f.edit("out vec4 o;\nvoid main() {\n    o = vec3(1.0);\n}\n");
+    assert_eq!(f.step(), [255, 0, 0, 255]);
+    let d = &f.status().diagnostics[0];
+    assert_eq!((d.line, d.column), (Some(3), Some(5)), "{d}");
+    // A link error: the fragment stage reads an input no vertex stage writes. No line; the file and stage named.
+    f.edit("in vec4 missing;\nout vec4 o;\nvoid main() { o = missing; }\n");
+    assert_eq!(f.step(), [255, 0, 0, 255]);
+    let d = &f.status().diagnostics[0];
+    assert_eq!((d.file.clone(), d.line, d.stage), (f.main(), None, Some("fragment")), "{d}");
+    assert!(d.message.contains("missing"), "{d}");
+    // A good edit replaces the program.
+    assert_eq!(f.edit(&solid(0.5)), [128, 0, 0, 255]);
+    assert!(!f.status().failing && f.status().diagnostics.is_empty());
+}
+
+#[test]
+fn errors_land_on_their_line_inside_an_included_file_and_inside_a_stage_section() {
+    let main = "#include \"lib/colour.glsl\"\nout vec4 o;\nvoid main() { o = vec4(colour(), 1.0); }\n";
+    std::fs::create_dir_all(std::env::temp_dir()).unwrap();
+    let mut f = Fixture::new("include", &[("main.glsl", main)]);
+    std::fs::create_dir_all(f.dir.join("lib")).unwrap();
+    std::fs::write(f.dir.join("lib/colour.glsl"), "vec3 colour() {\n    return vec3(0.0, 1.0, 0.0);\n}\n").unwrap();
+    // main.glsl did not build at first (its include was missing): the error named the include line.
+    assert_eq!(f.status().diagnostics.len(), 1);
+    // Writing the included file rebuilds its includer.
+    assert_eq!(f.step(), [0, 255, 0, 255]);
+    assert_eq!(f.status().live_version, Some(2));
+    std::fs::write(f.dir.join("lib/colour.glsl"), "vec3 colour() {\n    return vec3(0.0, 1.0, 0.0) * nope;\n}\n")
+        .unwrap();
+    assert_eq!(f.step(), [0, 255, 0, 255], "the last good program stays");
+    let d = &f.status().diagnostics[0];
+    assert_eq!(d.file, f.dir.join("lib/colour.glsl"));
+    assert_eq!((d.line, d.column), (Some(2), Some(34)), "{d}");
+
+    let sections = "#version 450 core\n// common\n#pragma stage vertex\nvoid main() {\n    \
+                    gl_Position = vec4(0.0);\n}\n#pragma stage fragment\nout vec4 o;\nvoid main() {\n    o = 1;\n}\n";
+    f.edit(sections);
+    let d = &f.status().diagnostics[0];
+    assert_eq!((d.file.clone(), d.line, d.stage), (f.main(), Some(10), Some("fragment")), "{d}");
+}
+
+#[test]
+fn undo_and_redo_move_the_live_version_and_the_pixels_follow() {
+    let mut f = Fixture::new("undo", &[("main.glsl", &solid(1.0))]);
+    f.edit(&solid(0.5));
+    f.edit("this does not build");
+    assert_eq!(f.edit(&solid(0.2)), [51, 0, 0, 255]);
+    let main = f.main();
+    f.engine.send(Command::Undo { path: main.clone() });
+    assert_eq!(f.step(), [128, 0, 0, 255], "undo skips the version that failed");
+    f.engine.send(Command::Undo { path: main.clone() });
+    assert_eq!(f.step(), [255, 0, 0, 255]);
+    f.engine.send(Command::Redo { path: main.clone() });
+    assert_eq!(f.step(), [128, 0, 0, 255]);
+    f.engine.send(Command::Redo { path: main });
+    assert_eq!(f.step(), [51, 0, 0, 255]);
+    assert_eq!(f.status().shown_version, Some(4));
+}
+
+#[test]
+fn a_shadertoy_shader_renders_with_its_uniforms() {
+    let toy = "void mainImage(out vec4 fragColor, in vec2 fragCoord) {\n    \
+               fragColor = vec4(fragCoord / iResolution.xy, fract(iTime), 1.0);\n}\n";
+    let mut f = Fixture::new("toy", &[("main.glsl", toy)]);
+    for _ in 0..4 {
+        f.step();
+    }
+    // Frame 4 at 10 fps: iTime 0.4. Centre pixel (8.5, 7.5 from the bottom) of 16x16.
+    let image = f.engine.image();
+    assert_eq!(image.pixel(8, 8), [135, 120, 102, 255]);
+    assert_eq!(image.pixel(0, 15), [8, 8, 102, 255]);
+}
+
+#[test]
+fn every_stage_kind_in_one_file_draws() {
+    let shader = "#version 450 core
+#pragma draw patches 3
+#pragma stage vertex
+void main() {
+    vec2 p[3] = vec2[](vec2(-1.0, -1.0), vec2(3.0, -1.0), vec2(-1.0, 3.0));
+    gl_Position = vec4(p[gl_VertexID], 0.0, 1.0);
+}
+#pragma stage tess_control
+layout(vertices = 3) out;
+void main() {
+    gl_out[gl_InvocationID].gl_Position = gl_in[gl_InvocationID].gl_Position;
+    gl_TessLevelOuter[0] = 2.0; gl_TessLevelOuter[1] = 2.0; gl_TessLevelOuter[2] = 2.0; gl_TessLevelInner[0] = 2.0;
+}
+#pragma stage tess_evaluation
+layout(triangles) in;
+void main() {
+    gl_Position = gl_TessCoord.x * gl_in[0].gl_Position + gl_TessCoord.y * gl_in[1].gl_Position
+                + gl_TessCoord.z * gl_in[2].gl_Position;
+}
+#pragma stage geometry
+layout(triangles) in;
+layout(triangle_strip, max_vertices = 3) out;
+out vec3 colour;
+void main() {
+    for (int i = 0; i < 3; i++) { gl_Position = gl_in[i].gl_Position; colour = vec3(0.0, 0.0, 1.0); EmitVertex(); }
+}
+#pragma stage fragment
+in vec3 colour;
+out vec4 o;
+void main() { o = vec4(colour, 1.0); }
+";
+    let mut f = Fixture::new("stages", &[("main.glsl", shader)]);
+    assert!(f.status().diagnostics.is_empty(), "{:?}", f.status().diagnostics);
+    assert_eq!(f.step(), [0, 0, 255, 255]);
+}
+
+#[test]
+fn a_uniform_value_set_by_the_user_survives_rebuilds_while_name_and_type_match() {
+    let text = |extra: &str| {
+        format!("uniform float gain;\nout vec4 o;\nvoid main() {{ o = vec4(gain, 0.0, 0.0, 1.0); }}{extra}\n")
+    };
+    let mut f = Fixture::new("uniforms", &[("main.glsl", &text(""))]);
+    assert_eq!(f.step(), [0, 0, 0, 255]);
+    let main = f.main();
+    f.engine.send(Command::SetUniform {
+        path: main.clone(),
+        name: "gain".into(),
+        value: UniformValue::Float(vec![0.6]),
+    });
+    assert_eq!(f.step(), [153, 0, 0, 255]);
+    assert_eq!(f.edit(&text("\n// an edit")), [153, 0, 0, 255], "the value outlived the rebuild");
+    f.engine.send(Command::SetUniform { path: main, name: "gain".into(), value: UniformValue::Int(vec![1]) });
+    f.step();
+    assert_eq!(f.status().uniform_answers, vec![("gain".to_owned(), true), ("gain".to_owned(), false)]);
+    // Same name, another type: the value is not applied.
+    assert_eq!(
+        f.edit("uniform int gain;\nout vec4 o;\nvoid main() { o = vec4(float(gain), 0.0, 0.0, 1.0); }\n"),
+        [0, 0, 0, 255]
+    );
+}
+
+#[test]
+fn the_previous_frame_is_a_texture_the_next_frame_reads() {
+    let accumulate = "uniform sampler2D u_previous;\nin vec2 uv;\nout vec4 o;\n\
+                      void main() { o = texture(u_previous, uv) + vec4(10.0 / 255.0, 0.0, 0.0, 1.0); }\n";
+    let mut f = Fixture::new("feedback", &[("main.glsl", accumulate)]);
+    for _ in 0..4 {
+        f.step();
+    }
+    assert_eq!(f.engine.image().pixel(3, 3), [50, 0, 0, 255], "five frames, each adding 10 to the last");
+}
+
+#[test]
+fn a_deleted_or_non_utf8_file_keeps_the_last_good_version_with_a_diagnostic() {
+    let mut f = Fixture::new("files", &[("main.glsl", &solid(1.0))]);
+    std::fs::write(f.main(), [0x6f, 0x75, 0x74, 0xff, 0xfe, 0x0a]).unwrap();
+    assert_eq!(f.step(), [255, 0, 0, 255]);
+    assert!(f.status().diagnostics[0].message.contains("not UTF-8"), "{:?}", f.status().diagnostics);
+    std::fs::remove_file(f.main()).unwrap();
+    assert_eq!(f.step(), [255, 0, 0, 255]);
+    assert!(f.status().diagnostics[0].message.contains("cannot read"), "{:?}", f.status().diagnostics);
+    std::fs::write(f.main(), solid(0.2)).unwrap();
+    assert_eq!(f.step(), [51, 0, 0, 255], "written again, it rebuilds");
+}

@@ -1,0 +1,89 @@
+//! GL entry points glow lacks or wraps wrongly, loaded through the context's proc-address loader:
+//! program-interface queries (storage blocks and transform-feedback layout for reflection; glow's
+//! `get_program_resource_i32` asks for the result size with a zero-sized buffer and so returns nothing) and
+//! `glMultiDrawElementsIndirect`.
+//!
+//! EGL and GLX return context-independent entry points, so one table serves every context of the process.
+
+use std::ffi::{CStr, c_void};
+use std::sync::OnceLock;
+
+type GetProgramInterfaceiv = unsafe extern "system" fn(u32, u32, u32, *mut i32);
+type GetProgramResourceName = unsafe extern "system" fn(u32, u32, u32, i32, *mut i32, *mut u8);
+type GetProgramResourceiv = unsafe extern "system" fn(u32, u32, u32, i32, *const u32, i32, *mut i32, *mut i32);
+type MultiDrawElementsIndirect = unsafe extern "system" fn(u32, u32, *const c_void, i32, i32);
+
+pub(crate) struct Extra {
+    pub get_program_interfaceiv: Option<GetProgramInterfaceiv>,
+    pub get_program_resource_name: Option<GetProgramResourceName>,
+    pub get_program_resourceiv: Option<GetProgramResourceiv>,
+    pub multi_draw_elements_indirect: Option<MultiDrawElementsIndirect>,
+}
+
+static EXTRA: OnceLock<Extra> = OnceLock::new();
+
+/// Loads the table once; later calls do nothing.
+pub(crate) fn load(loader: &dyn Fn(&CStr) -> *const c_void) {
+    EXTRA.get_or_init(|| {
+        let get = |name: &CStr| {
+            let ptr = loader(name);
+            (!ptr.is_null()).then_some(ptr)
+        };
+        // SAFETY: each pointer comes from the GL loader for exactly the named function, whose C signature the
+        // type alias it is transmuted to matches (OpenGL 4.5 core specification).
+        unsafe {
+            Extra {
+                get_program_interfaceiv: get(c"glGetProgramInterfaceiv").map(|p| std::mem::transmute(p)),
+                get_program_resource_name: get(c"glGetProgramResourceName").map(|p| std::mem::transmute(p)),
+                get_program_resourceiv: get(c"glGetProgramResourceiv").map(|p| std::mem::transmute(p)),
+                multi_draw_elements_indirect: get(c"glMultiDrawElementsIndirect").map(|p| std::mem::transmute(p)),
+            }
+        }
+    });
+}
+
+pub(crate) fn get() -> Option<&'static Extra> {
+    EXTRA.get()
+}
+
+/// Number of active resources of `interface` in `program`.
+pub(crate) fn active_resources(program: u32, interface: u32) -> u32 {
+    let Some(f) = get().and_then(|e| e.get_program_interfaceiv) else { return 0 };
+    let mut count = 0;
+    // SAFETY: one i32 is written to `count`; the program name is valid in the current context.
+    unsafe { f(program, interface, glow::ACTIVE_RESOURCES, &mut count) };
+    u32::try_from(count).unwrap_or(0)
+}
+
+/// The name of resource `index` of `interface`.
+pub(crate) fn resource_name(program: u32, interface: u32, index: u32) -> String {
+    let Some(f) = get().and_then(|e| e.get_program_resource_name) else { return String::new() };
+    let length = resource_i32(program, interface, index, &[glow::NAME_LENGTH]).first().copied().unwrap_or(0);
+    let mut buffer = vec![0u8; length.max(1) as usize];
+    let mut written = 0;
+    // SAFETY: the buffer holds `length` bytes and GL writes at most that many, including the terminating zero.
+    unsafe { f(program, interface, index, buffer.len() as i32, &mut written, buffer.as_mut_ptr()) };
+    buffer.truncate(written.max(0) as usize);
+    String::from_utf8_lossy(&buffer).into_owned()
+}
+
+/// The values of `properties` of resource `index` of `interface`, one i32 each (array properties are not asked for).
+pub(crate) fn resource_i32(program: u32, interface: u32, index: u32, properties: &[u32]) -> Vec<i32> {
+    let Some(f) = get().and_then(|e| e.get_program_resourceiv) else { return vec![0; properties.len()] };
+    let mut values = vec![0i32; properties.len()];
+    let mut written = 0;
+    // SAFETY: `values` has room for one i32 per property, and the size passed says so.
+    unsafe {
+        f(
+            program,
+            interface,
+            index,
+            properties.len() as i32,
+            properties.as_ptr(),
+            values.len() as i32,
+            &mut written,
+            values.as_mut_ptr(),
+        )
+    };
+    values
+}
