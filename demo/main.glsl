@@ -1,7 +1,10 @@
-// The bundled demo: an animated plasma. Edit this file while `cargo run --release` runs; it rebuilds on save,
-// and a broken edit keeps the last good version on screen (a red strip at the top says it failed).
+// The bundled demo: an animated plasma. Edit this file (or lib/palette.glsl) while `cargo run --release` runs: it
+// rebuilds on save, and a broken edit keeps the last good version on screen while a red strip at the top says
+// the newest version failed (`allsource check demo` prints where).
 //
-// The engine provides: u_time (seconds), u_resolution (pixels), u_frame, u_fps.
+// The engine sets: u_time (seconds), u_resolution (pixels), u_frame, u_fps, u_previous (the last frame).
+#include "lib/palette.glsl"
+
 uniform float u_time;
 uniform vec2 u_resolution;
 
@@ -13,6 +16,5 @@ void main() {
             + sin(p.y * 1.3 - u_time * 0.7)
             + sin((p.x + p.y) * 0.8 + u_time * 1.1)
             + sin(length(p - vec2(3.5, 2.0)) * 2.0 - u_time * 1.6);
-    vec3 rgb = 0.5 + 0.5 * cos(v * 1.2 + vec3(0.0, 2.1, 4.2));
-    colour = vec4(rgb, 1.0);
+    colour = vec4(palette(v * 1.2), 1.0);
 }

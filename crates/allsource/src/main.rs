@@ -27,6 +27,33 @@ enum Command {
     Run(RunArgs),
     /// Render a scene headless in lockstep and write its last frame as PNG.
     Render(RenderArgs),
+    /// Build shaders headless and print their diagnostics; exits 1 when any has an error.
+    Check(CheckArgs),
+    /// Measure the live paths (shader rebuild latency beside its floor) and print the figures.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Shader files, or directories whose .glsl files are checked (those no other one includes).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Print a JSON array of {file, line, column, stage, severity, message} instead.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Edits measured per benchmark.
+    #[arg(long, default_value_t = 20)]
+    edits: usize,
+    /// Frame size in pixels.
+    #[arg(long, default_value = "640x360", value_parser = parse_size)]
+    size: (u32, u32),
+    /// The display rate the compositor runs at.
+    #[arg(long, default_value_t = 60.0, value_parser = parse_fps)]
+    fps: f64,
 }
 
 #[derive(Args, Default)]
@@ -118,6 +145,29 @@ fn render(args: RenderArgs) -> Result<(), Error> {
     allsource_engine::render(scene, engine, args.frames, args.out)
 }
 
+/// Prints the diagnostics of `paths`; Ok(true) when none is an error.
+fn check(args: CheckArgs) -> Result<bool, Error> {
+    let report = allsource_engine::check::check(&args.paths)?;
+    if args.json {
+        println!("{}", allsource_engine::check::render_json(&report.diagnostics));
+    } else {
+        print!("{}", allsource_engine::check::render_human(&report.diagnostics));
+        eprintln!(
+            "checked {} file(s): {} error(s), {} warning(s)",
+            report.files.len(),
+            report.errors(),
+            report.warnings()
+        );
+    }
+    Ok(report.errors() == 0)
+}
+
+fn bench(args: BenchArgs) -> Result<(), Error> {
+    let options = allsource_engine::BenchOptions { edits: args.edits.max(1), size: args.size, fps: args.fps };
+    print!("{}", allsource_engine::bench(&options)?);
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info")
@@ -129,6 +179,12 @@ fn main() -> ExitCode {
         None => run(RunArgs { size: (1280, 720), fps: 60.0, ..RunArgs::default() }),
         Some(Command::Run(args)) => run(args),
         Some(Command::Render(args)) => render(args),
+        Some(Command::Check(args)) => match check(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
+        Some(Command::Bench(args)) => bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

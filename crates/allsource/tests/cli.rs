@@ -175,3 +175,57 @@ fn a_real_window_under_xvfb_renders_and_its_screenshot_has_the_scenes_pixels() {
     assert_eq!(image.pixel(150, 99), [150, 0, 128, 255]);
     assert_eq!(image.pixel(42, 60), [42, 39, 128, 255]);
 }
+
+fn check_fixture() -> PathBuf {
+    let dir = temp_dir("check");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::write(dir.join("bad.glsl"), "out vec4 o;\nvoid main() {\n\to = vec4(1.0) + nope;\n}\n").unwrap();
+    std::fs::write(dir.join("good.glsl"), "#include \"lib/f.glsl\"\nout vec4 o;\nvoid main() { o = vec4(f()); }\n")
+        .unwrap();
+    std::fs::write(dir.join("lib/f.glsl"), "float f() {\n    return 1.0 * true;\n}\n").unwrap();
+    std::fs::write(dir.join("fine.glsl"), "out vec4 o;\nvoid main() { o = vec4(1.0); }\n").unwrap();
+    dir
+}
+
+#[test]
+fn check_prints_each_error_with_its_source_line_and_a_caret_and_exits_1() {
+    let dir = check_fixture();
+    let output = run(allsource(&["check"]).arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let bad = dir.join("bad.glsl").display().to_string();
+    assert!(stdout.contains(&format!("error: `nope' undeclared\n  --> {bad}:3:18 (fragment)\n  |\n3 | \to = vec4(1.0) + nope;\n  | \t                ^\n")), "{stdout}");
+    let lib = dir.join("lib/f.glsl").display().to_string();
+    assert!(stdout.contains(&format!("  --> {lib}:2:")), "an error inside the included file names it: {stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("checked 3 file(s)"), "lib/f.glsl is checked through good.glsl, not alone: {stderr}");
+}
+
+#[test]
+fn check_json_lists_file_line_column_stage_severity_and_message() {
+    let dir = check_fixture();
+    let output = run(allsource(&["check", "--json"]).arg(dir.join("bad.glsl")).arg(dir.join("fine.glsl")));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let bad = dir.join("bad.glsl").display().to_string();
+    let expected = format!(
+        "[{{\"column\":18,\"file\":\"{bad}\",\"line\":3,\"message\":\"`nope' undeclared\",\"severity\":\"error\",\
+         \"stage\":\"fragment\"}},{{\"column\":6,\"file\":\"{bad}\",\"line\":3,\"message\":\"operands to arithmetic \
+         operators must be numeric\",\"severity\":\"error\",\"stage\":\"fragment\"}}]\n"
+    );
+    assert_eq!(stdout, expected);
+    let clean = run(allsource(&["check", "--json"]).arg(dir.join("fine.glsl")));
+    assert_eq!(clean.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&clean.stdout), "[]\n");
+}
+
+#[test]
+fn check_of_the_demo_finds_nothing_wrong() {
+    let output = run(&mut allsource(&["check", DEMO]));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -56,6 +56,11 @@ impl HeadlessEngine {
         self.compositor.compose_lockstep(&target, index, time, LOCKSTEP_TIMEOUT)
     }
 
+    /// The renderer's name, as the driver gives it.
+    pub fn renderer(&self) -> String {
+        self.context.info.renderer.clone()
+    }
+
     /// The pixels of the last composed frame.
     pub fn image(&self) -> Image {
         self.compositor.screenshot(&self.frame_target())

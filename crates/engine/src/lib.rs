@@ -7,6 +7,8 @@
 //! protocol. The compositor never waits for a worker in real-time mode; in lockstep mode frame i shows worker frame
 //! i rendered at time i/fps, so output is deterministic.
 
+mod bench;
+pub mod check;
 mod compositor;
 mod error;
 mod headless;
@@ -16,6 +18,7 @@ pub mod shader;
 mod window;
 pub mod worker;
 
+pub use bench::{BenchOptions, bench};
 pub use compositor::{Compositor, Status};
 pub use error::Error;
 pub use headless::{HeadlessEngine, RunOptions, render, run_headless};

@@ -4,8 +4,9 @@
 //! The worker owns a small ring of render targets ([`SLOTS`]). It renders a frame into a free slot, ends it with a
 //! fence, and sends the slot's texture and fence to the compositor. A slot becomes free again when the compositor
 //! releases it, with a fence of the compositor's own that the worker waits for on the GPU before drawing into it
-//! again. With three slots one is on screen, one can wait to be shown and one is being drawn, so in real-time
-//! mode the worker runs at most one frame ahead of what the compositor shows, paced by the compositor.
+//! again. In real-time mode the worker draws a frame when it would be the next one shown (one slot on screen, one
+//! free to draw), so it is paced by the compositor and draws no frame that is skipped; the third slot is used
+//! only right after a new version went live, so that its first frame starts without waiting a frame.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
@@ -185,6 +186,8 @@ struct Worker {
     /// The slot drawn last: the scene's previous frame, which shaders may sample.
     previous: Option<usize>,
     last_time: Option<f64>,
+    /// The live version the newest frame was drawn with.
+    drawn_version: Option<u64>,
 }
 
 /// What the command loop should do after a command.
@@ -207,8 +210,17 @@ impl Worker {
         let Entry::FullscreenShader(path) = scene.entry;
         let renderer = ShaderRenderer::new(&gl, path)?;
         let slots = (0..SLOTS).map(|_| Slot { target: None, free: true, wait: None }).collect();
-        let mut worker =
-            Worker { gl, size: options.size, options, events, slots, renderer, previous: None, last_time: None };
+        let mut worker = Worker {
+            gl,
+            size: options.size,
+            options,
+            events,
+            slots,
+            renderer,
+            previous: None,
+            last_time: None,
+            drawn_version: None,
+        };
         let result = worker.command_loop(&commands);
         worker.free();
         drop(context);
@@ -231,13 +243,21 @@ impl Worker {
                             Err(TryRecvError::Disconnected) => return Ok(()),
                         }
                     }
+                    if !self.poll_sources() {
+                        return Ok(());
+                    }
+                    // Wait until a frame drawn now would be the next one shown.
+                    while !self.may_render_ahead() {
+                        let Ok(command) = commands.recv() else { return Ok(()) };
+                        if let Flow::Stop = self.handle(command) {
+                            return Ok(());
+                        }
+                    }
                     next_index += 1;
                     (next_index - 1, start.elapsed().as_secs_f64())
                 }
                 Clock::Lockstep => loop {
-                    let Ok(command) = commands.recv() else {
-                        return Ok(());
-                    };
+                    let Ok(command) = commands.recv() else { return Ok(()) };
                     match self.handle(command) {
                         Flow::Stop => return Ok(()),
                         Flow::Render { index, time } => break (index, time),
@@ -247,16 +267,31 @@ impl Worker {
             };
             // Wait for the compositor to hand a slot back.
             while !self.slots.iter().any(|s| s.free) {
-                let Ok(command) = commands.recv() else {
-                    return Ok(());
-                };
+                let Ok(command) = commands.recv() else { return Ok(()) };
                 if let Flow::Stop = self.handle(command) {
                     return Ok(());
                 }
             }
-            if !self.render(index, time)? {
+            if !self.poll_sources() || !self.render(index, time)? {
                 return Ok(());
             }
+        }
+    }
+
+    /// Real-time pacing. With two free slots (one is on screen), a new frame is the next one shown: draw it. With
+    /// one free slot a finished frame already waits to be shown, and drawing another would be work the compositor
+    /// skips, unless a new version went live since: then the third slot lets its first frame start at once
+    /// instead of a frame later.
+    fn may_render_ahead(&self) -> bool {
+        let free = self.slots.iter().filter(|s| s.free).count();
+        free >= 2 || (free >= 1 && self.renderer.shader.live_version() != self.drawn_version)
+    }
+
+    /// Rebuilds sources whose files changed. Returns false when the compositor has gone away.
+    fn poll_sources(&mut self) -> bool {
+        match self.renderer.shader.poll_files(&self.gl) {
+            Some(report) => self.events.send(Event::Built(report)).is_ok(),
+            None => true,
         }
     }
 
@@ -311,11 +346,6 @@ impl Worker {
         if !self.options.worker_cost.is_zero() {
             thread::sleep(self.options.worker_cost);
         }
-        if let Some(report) = self.renderer.shader.poll_files(&self.gl)
-            && self.events.send(Event::Built(report)).is_err()
-        {
-            return Ok(false);
-        }
         let gl = &self.gl;
         let (width, height) = self.size;
         let Some(slot_index) = self.slots.iter().position(|s| s.free) else {
@@ -347,6 +377,7 @@ impl Worker {
         self.renderer.draw(gl, &target.frame_target(), &clock, previous);
         let fence = Fence::insert(gl)?;
         let version = self.renderer.shader.live_version();
+        self.drawn_version = version;
         let frame =
             WorkerFrame { index, time, version, slot: slot_index, texture: target.texture, width, height, fence };
         let slot = &mut self.slots[slot_index];

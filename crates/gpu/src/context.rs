@@ -161,6 +161,11 @@ fn route_debug_messages(gl: &mut glow::Context) {
                 glow::DEBUG_SOURCE_APPLICATION => "application",
                 _ => "driver",
             };
+            // Compile and link logs reach the user as diagnostics on their lines; here they would only repeat.
+            if source == "shader compiler" {
+                tracing::debug!(target: "gl", source, id, "{message}");
+                return;
+            }
             let error = kind == glow::DEBUG_TYPE_ERROR;
             match severity {
                 glow::DEBUG_SEVERITY_HIGH => tracing::error!(target: "gl", source, id, "{message}"),
