@@ -4,10 +4,10 @@
 //! type.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use allsource_gpu::{Gl, GlslType, Program, Reflection, UniformValue, glow};
-use allsource_live::{BuildOutput, Change, Diagnostic, Live};
+use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report};
 use allsource_shader::{Prepared, Stage, prepare};
 
 /// The largest shader file (or included file) read: anything bigger is a mistake, not a shader.
@@ -108,20 +108,6 @@ fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
     }
 }
 
-/// What a change to a live shader produced, for the compositor and the tools.
-#[derive(Clone, Debug)]
-pub struct BuildReport {
-    pub path: PathBuf,
-    /// The version built, if a build ran (not when the file could not be read).
-    pub version: Option<u64>,
-    /// The live version after the change.
-    pub live_version: Option<u64>,
-    /// Whether the version built became live.
-    pub became_live: bool,
-    pub took: Duration,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
 /// One shader file, live.
 pub struct LiveShader {
     live: Live<Linked>,
@@ -159,7 +145,7 @@ impl LiveShader {
     }
 
     /// Rebuilds when the file or anything it includes was written since the last look. Returns what happened.
-    pub fn poll_files(&mut self, gl: &Gl) -> Option<BuildReport> {
+    pub fn poll_files(&mut self, gl: &Gl) -> Option<Report> {
         let changed: Vec<usize> = self
             .watched
             .iter()
@@ -186,7 +172,7 @@ impl LiveShader {
                     }
                     self.read_error = Some(message.clone());
                     let message = format!("{message}; the last good version stays live");
-                    Some(self.report_without_build(Diagnostic::error(self.path().to_path_buf(), message)))
+                    Some(Report::without_build(&self.live, Diagnostic::error(self.path().to_path_buf(), message)))
                 }
             }
         } else {
@@ -195,16 +181,16 @@ impl LiveShader {
     }
 
     /// Builds `text` (from the editor, or the file) as a new version.
-    pub fn edit(&mut self, gl: &Gl, text: &str) -> BuildReport {
+    pub fn edit(&mut self, gl: &Gl, text: &str) -> Report {
         let text = text.to_owned();
         self.apply(gl, move |live, build| live.edit(&text, build))
     }
 
-    pub fn undo(&mut self, gl: &Gl) -> BuildReport {
+    pub fn undo(&mut self, gl: &Gl) -> Report {
         self.apply(gl, |live, build| live.undo(build))
     }
 
-    pub fn redo(&mut self, gl: &Gl) -> BuildReport {
+    pub fn redo(&mut self, gl: &Gl) -> Report {
         self.apply(gl, |live, build| live.redo(build))
     }
 
@@ -227,7 +213,7 @@ impl LiveShader {
         &mut self,
         gl: &Gl,
         change: impl FnOnce(&mut Live<Linked>, &mut dyn FnMut(&str) -> BuildOutput<Linked>) -> Change<Linked>,
-    ) -> BuildReport {
+    ) -> Report {
         let path = self.path().to_path_buf();
         let mut files = None;
         let mut builder = |text: &str| {
@@ -235,39 +221,17 @@ impl LiveShader {
             files = Some(f);
             output
         };
-        let result = change(&mut self.live, &mut builder);
+        let mut result = change(&mut self.live, &mut builder);
         if let Some(files) = files {
             self.watch(files);
         }
-        if let Some(old) = result.replaced {
+        if let Some(old) = result.replaced.take() {
             old.program.delete(gl);
         }
         if result.live {
             self.restore_user_values(gl);
         }
-        let version = result.version.and_then(|n| self.live.version(n));
-        BuildReport {
-            path,
-            version: result.version,
-            live_version: self.live_version(),
-            became_live: result.live,
-            took: match version.map(|v| &v.outcome) {
-                Some(allsource_live::Outcome::Built { took }) => *took,
-                _ => Duration::ZERO,
-            },
-            diagnostics: version.map(|v| v.diagnostics.clone()).unwrap_or_default(),
-        }
-    }
-
-    fn report_without_build(&self, diagnostic: Diagnostic) -> BuildReport {
-        BuildReport {
-            path: self.path().to_path_buf(),
-            version: None,
-            live_version: self.live_version(),
-            became_live: false,
-            took: Duration::ZERO,
-            diagnostics: vec![diagnostic],
-        }
+        Report::of(&self.live, &result)
     }
 
     /// Watches the shader file and exactly the files its newest build read (`files[0]` is the shader file).

@@ -17,7 +17,8 @@ use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, GlContext, GpuError,
 use allsource_gpu::{Gl, UniformValue, bind_texture, glow, patch_vertices};
 use allsource_shader::Primitive;
 
-use crate::shader::{BuildReport, LiveShader};
+use crate::shader::LiveShader;
+use allsource_live::Report;
 use crate::{Entry, Scene};
 
 /// Render targets per worker.
@@ -108,7 +109,7 @@ pub enum Event {
     Frame(WorkerFrame),
     /// A source was (re)built, or could not be read: its diagnostics, and whether the new version went live. A
     /// failed build leaves the last good version live.
-    Built(BuildReport),
+    Built(Report),
     /// The answer to `SetUniform`: whether the program had that uniform and the value fitted it.
     UniformSet {
         path: PathBuf,

@@ -136,6 +136,51 @@ impl<A> Change<A> {
     }
 }
 
+/// What a change to a live source produced, for the compositor, the console and the tools: the same for every
+/// backend.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub path: PathBuf,
+    /// The version built, if a build ran (not when the file could not be read).
+    pub version: Option<u64>,
+    /// The live version after the change.
+    pub live_version: Option<u64>,
+    /// Whether the version built became live.
+    pub became_live: bool,
+    pub took: Duration,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// A report of a problem found before any build (a file that cannot be read).
+    pub fn without_build<A>(live: &Live<A>, diagnostic: Diagnostic) -> Report {
+        Report {
+            path: live.path.clone(),
+            version: None,
+            live_version: live.live().map(|v| v.number),
+            became_live: false,
+            took: Duration::ZERO,
+            diagnostics: vec![diagnostic],
+        }
+    }
+
+    /// The report of `change` on `live`.
+    pub fn of<A>(live: &Live<A>, change: &Change<A>) -> Report {
+        let version = change.version.and_then(|n| live.version(n));
+        Report {
+            path: live.path.clone(),
+            version: change.version,
+            live_version: live.live().map(|v| v.number),
+            became_live: change.live,
+            took: match version.map(|v| &v.outcome) {
+                Some(Outcome::Built { took }) => *took,
+                _ => Duration::ZERO,
+            },
+            diagnostics: version.map(|v| v.diagnostics.clone()).unwrap_or_default(),
+        }
+    }
+}
+
 /// Versions kept per source unless told otherwise.
 pub const DEFAULT_HISTORY: usize = 256;
 
@@ -235,6 +280,25 @@ impl<A> Live<A> {
         };
         let target = self.versions.iter().find(|v| v.number > live && v.built()).map(|v| v.number);
         self.rebuild_version(target, build)
+    }
+
+    /// The live version failed while running (a runtime error in a callback, a blown budget): it is marked failed
+    /// with `diagnostics`, and the newest version before it that built is rebuilt and made live. When there is
+    /// none, or it no longer builds, nothing is live: the caller disables the source until a new version builds.
+    pub fn revert(&mut self, diagnostics: Vec<Diagnostic>, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
+        let Some(failed) = self.live else { return Change::nothing() };
+        if let Some(v) = self.versions.iter_mut().find(|v| v.number == failed) {
+            v.outcome = Outcome::Failed;
+            v.diagnostics = diagnostics;
+        }
+        let target = self.versions.iter().rev().find(|v| v.number < failed && v.built()).map(|v| v.number);
+        let change = self.rebuild_version(target, build);
+        if !change.live {
+            self.live = None;
+            let replaced = self.artifact.take();
+            return Change { version: change.version, live: false, replaced };
+        }
+        change
     }
 
     fn rebuild_version(&mut self, target: Option<u64>, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
@@ -370,6 +434,23 @@ mod tests {
         assert_eq!(live.versions().count(), 3);
         assert_eq!(live.live().map(|v| v.number), Some(1), "the live version outlives the bound");
         assert_eq!(live.newest().map(|v| v.number), Some(11));
+    }
+
+    #[test]
+    fn revert_marks_the_live_version_failed_and_brings_back_the_one_before() {
+        let mut live = Live::new("n.txt", 8);
+        live.edit("1", build);
+        live.edit("2", build);
+        let runtime = vec![Diagnostic::error("n.txt", "attempt to call a nil value").at(1, None)];
+        let change = live.revert(runtime, build);
+        assert!(change.live);
+        assert_eq!(live.artifact(), Some(&1));
+        assert!(!live.version(2).unwrap().built(), "the version that failed at run time is marked failed");
+        assert!(live.redo(build).version.is_none(), "redo does not bring back a version that failed");
+        let change = live.revert(vec![], build);
+        assert!(!change.live && change.replaced == Some(1), "nothing left to run: disabled");
+        assert!(live.live().is_none() && live.artifact().is_none());
+        assert!(live.edit("3", build).live, "a new version that builds brings it back");
     }
 
     #[test]

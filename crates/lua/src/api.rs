@@ -1,0 +1,456 @@
+//! The Lua side of the engine API: the `gfx` and `input` globals. The engine implements [`Graphics`] in Rust; these
+//! bindings only convert between Lua values and the plain data of that trait, so the engine never sees Lua.
+//!
+//! Resources (shaders, buffers, targets) reach Lua as handles. A handle that Lua no longer holds is collected, and
+//! its id goes on a list the engine drains once a frame to free the GL object; everything a module created is
+//! freed when the module is unloaded.
+
+use std::sync::{Arc, Mutex};
+
+use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
+
+/// A resource's id, given by the engine.
+pub type Id = u64;
+
+/// Which module a resource belongs to (the engine frees all of a module's resources when it is unloaded).
+pub type Owner = usize;
+
+/// The kinds of resource Lua can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Shader,
+    Buffer,
+    Target,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Shader => "shader",
+            Kind::Buffer => "buffer",
+            Kind::Target => "target",
+        }
+    }
+}
+
+/// Element types for reading and writing buffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Element {
+    F32,
+    U32,
+    I32,
+}
+
+/// How vertices are assembled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Points,
+    Lines,
+    LineStrip,
+    Triangles,
+    TriangleStrip,
+    Patches,
+}
+
+/// A draw, as plain data.
+#[derive(Clone, Debug, Default)]
+pub struct DrawCall {
+    pub shader: Id,
+    pub mode: Option<Mode>,
+    pub count: u32,
+    pub first: u32,
+    pub instances: u32,
+    /// Draw into this target; `None` draws into the frame.
+    pub target: Option<Id>,
+    /// Targets sampled by the shader, bound to texture units 0, 1, ... in order.
+    pub textures: Vec<Id>,
+    /// Buffers bound to shader-storage binding points.
+    pub storage: Vec<(u32, Id)>,
+    /// Uniform values by name, as numbers (converted to the uniform's type by the engine).
+    pub uniforms: Vec<(String, Vec<f64>)>,
+    /// Draw with the command(s) in this buffer at this byte offset.
+    pub indirect: Option<(Id, usize)>,
+    /// With `indirect` and `elements`: how many DrawElementsIndirectCommands (a multi-draw).
+    pub multi: Option<u32>,
+    /// Index buffer (u32 indices).
+    pub elements: Option<Id>,
+    /// Capture transform feedback into these buffers (binding, buffer).
+    pub feedback: Vec<(u32, Id)>,
+    /// Rasterize nothing (transform feedback only).
+    pub discard: bool,
+    /// Vertices per patch for `patches`.
+    pub patch: u32,
+}
+
+/// A compute dispatch, as plain data.
+#[derive(Clone, Debug, Default)]
+pub struct DispatchCall {
+    pub shader: Id,
+    pub groups: [u32; 3],
+    pub storage: Vec<(u32, Id)>,
+    pub uniforms: Vec<(String, Vec<f64>)>,
+    pub textures: Vec<Id>,
+    pub indirect: Option<(Id, usize)>,
+}
+
+/// What the engine provides to Lua. Every method reports failure as a message, raised in Lua as an error at the
+/// caller's line.
+pub trait Graphics: Send {
+    fn shader(&mut self, path: &str, owner: Owner) -> Result<Id, String>;
+    fn buffer(&mut self, bytes: &[u8], owner: Owner) -> Result<Id, String>;
+    fn write_buffer(&mut self, buffer: Id, offset: usize, bytes: &[u8]) -> Result<(), String>;
+    fn read_buffer(&mut self, buffer: Id) -> Result<Vec<u8>, String>;
+    fn buffer_size(&self, buffer: Id) -> Result<usize, String>;
+    fn target(&mut self, width: u32, height: u32, owner: Owner) -> Result<Id, String>;
+    fn target_size(&self, target: Id) -> Result<(u32, u32), String>;
+    fn clear(&mut self, target: Option<Id>, rgba: [f32; 4]) -> Result<(), String>;
+    fn draw(&mut self, call: &DrawCall) -> Result<(), String>;
+    fn dispatch(&mut self, call: &DispatchCall) -> Result<(), String>;
+    fn barrier(&mut self);
+    /// The frame's size in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Scene time in seconds, and the frame index.
+    fn time(&self) -> (f64, u64);
+    fn key_down(&self, key: &str) -> bool;
+    fn mouse(&self) -> (f32, f32);
+    /// Frees a resource Lua no longer holds.
+    fn release(&mut self, id: Id);
+    /// Frees every resource `owner` created.
+    fn release_owned_by(&mut self, owner: Owner);
+}
+
+/// The engine's implementation, in the VM's app data.
+pub(crate) struct GraphicsSlot(pub Box<dyn Graphics>);
+
+/// Ids of handles Lua has collected, for the engine to free on its next frame (GC runs inside Lua calls, where
+/// the engine cannot be reached).
+#[derive(Clone, Default)]
+pub(crate) struct Collected(pub Arc<Mutex<Vec<Id>>>);
+
+/// The module whose code is running: resources it creates belong to it.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct CurrentOwner(pub Owner);
+
+/// A resource held by Lua.
+pub struct Handle {
+    pub id: Id,
+    pub kind: Kind,
+    collected: Collected,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if let Ok(mut ids) = self.collected.0.lock() {
+            ids.push(self.id);
+        }
+    }
+}
+
+fn with_gfx<R>(lua: &Lua, f: impl FnOnce(&mut dyn Graphics) -> Result<R, String>) -> mlua::Result<R> {
+    let mut slot = lua
+        .app_data_mut::<GraphicsSlot>()
+        .ok_or_else(|| mlua::Error::runtime("gfx is only available while the scene runs"))?;
+    f(slot.0.as_mut()).map_err(mlua::Error::runtime)
+}
+
+fn owner(lua: &Lua) -> Owner {
+    lua.app_data_ref::<CurrentOwner>().map_or(0, |o| o.0)
+}
+
+fn handle(lua: &Lua, id: Id, kind: Kind) -> mlua::Result<AnyUserData> {
+    let collected = lua.app_data_ref::<Collected>().map(|c| c.clone()).unwrap_or_default();
+    lua.create_userdata(Handle { id, kind, collected })
+}
+
+fn element(name: Option<String>) -> mlua::Result<Element> {
+    match name.as_deref() {
+        None | Some("f32") | Some("float") => Ok(Element::F32),
+        Some("u32") | Some("uint") => Ok(Element::U32),
+        Some("i32") | Some("int") => Ok(Element::I32),
+        Some(other) => Err(mlua::Error::runtime(format!("unknown element type '{other}': use f32, u32 or i32"))),
+    }
+}
+
+fn encode(values: &[f64], element: Element) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(values.len() * 4);
+    for &v in values {
+        match element {
+            Element::F32 => bytes.extend((v as f32).to_ne_bytes()),
+            Element::U32 => bytes.extend((v as u32).to_ne_bytes()),
+            Element::I32 => bytes.extend((v as i32).to_ne_bytes()),
+        }
+    }
+    bytes
+}
+
+fn decode(bytes: &[u8], element: Element) -> Vec<f64> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| {
+            let b = [b[0], b[1], b[2], b[3]];
+            match element {
+                Element::F32 => f32::from_ne_bytes(b) as f64,
+                Element::U32 => u32::from_ne_bytes(b) as f64,
+                Element::I32 => i32::from_ne_bytes(b) as f64,
+            }
+        })
+        .collect()
+}
+
+/// Largest buffer Lua may ask for (1 GiB): beyond this a number is a mistake, not a size.
+const MAX_BUFFER: usize = 1 << 30;
+
+impl UserData for Handle {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        fields.add_field_method_get("kind", |_, h| Ok(h.kind.name()));
+        fields.add_field_method_get("size", |lua, h| match h.kind {
+            Kind::Buffer => with_gfx(lua, |g| g.buffer_size(h.id)).map(|s| Value::Integer(s as i64)),
+            _ => Ok(Value::Nil),
+        });
+        fields.add_field_method_get("width", |lua, h| match h.kind {
+            Kind::Target => with_gfx(lua, |g| g.target_size(h.id)).map(|s| Value::Integer(s.0 as i64)),
+            _ => Ok(Value::Nil),
+        });
+        fields.add_field_method_get("height", |lua, h| match h.kind {
+            Kind::Target => with_gfx(lua, |g| g.target_size(h.id)).map(|s| Value::Integer(s.1 as i64)),
+            _ => Ok(Value::Nil),
+        });
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("write", |lua, h, (offset, values, ty): (usize, Vec<f64>, Option<String>)| {
+            expect(h, Kind::Buffer)?;
+            let bytes = encode(&values, element(ty)?);
+            with_gfx(lua, |g| g.write_buffer(h.id, offset, &bytes))
+        });
+        methods.add_method("read", |lua, h, ty: Option<String>| {
+            expect(h, Kind::Buffer)?;
+            let element = element(ty)?;
+            with_gfx(lua, |g| g.read_buffer(h.id)).map(|bytes| decode(&bytes, element))
+        });
+        methods.add_meta_method(MetaMethod::ToString, |_, h, ()| Ok(format!("{}#{}", h.kind.name(), h.id)));
+    }
+}
+
+fn expect(h: &Handle, kind: Kind) -> mlua::Result<()> {
+    if h.kind == kind {
+        Ok(())
+    } else {
+        Err(mlua::Error::runtime(format!("expected a {}, got a {}", kind.name(), h.kind.name())))
+    }
+}
+
+/// The id of a handle of `kind` in `value`.
+fn id_of(value: &Value, kind: Kind, what: &str) -> mlua::Result<Id> {
+    let Value::UserData(ud) = value else {
+        return Err(mlua::Error::runtime(format!("{what}: expected a {}", kind.name())));
+    };
+    let h = ud.borrow::<Handle>().map_err(|_| mlua::Error::runtime(format!("{what}: expected a {}", kind.name())))?;
+    expect(&h, kind)?;
+    Ok(h.id)
+}
+
+fn optional_id(t: &Table, key: &str, kind: Kind) -> mlua::Result<Option<Id>> {
+    match t.get::<Value>(key)? {
+        Value::Nil => Ok(None),
+        v => id_of(&v, kind, key).map(Some),
+    }
+}
+
+fn bindings(t: &Table, key: &str) -> mlua::Result<Vec<(u32, Id)>> {
+    let mut out = Vec::new();
+    if let Value::Table(list) = t.get::<Value>(key)? {
+        for pair in list.pairs::<Value, Value>() {
+            let (k, v) = pair?;
+            let binding = match k {
+                Value::Integer(i) if i >= 0 => i as u32,
+                _ => return Err(mlua::Error::runtime(format!("{key}: keys are binding numbers (0, 1, ...)"))),
+            };
+            out.push((binding, id_of(&v, Kind::Buffer, key)?));
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+fn uniforms(t: &Table) -> mlua::Result<Vec<(String, Vec<f64>)>> {
+    let mut out = Vec::new();
+    if let Value::Table(list) = t.get::<Value>("uniforms")? {
+        for pair in list.pairs::<String, Value>() {
+            let (name, v) = pair?;
+            let values = match v {
+                Value::Number(n) => vec![n],
+                Value::Integer(i) => vec![i as f64],
+                Value::Boolean(b) => vec![if b { 1.0 } else { 0.0 }],
+                Value::Table(list) => list.sequence_values::<f64>().collect::<mlua::Result<_>>()?,
+                _ => return Err(mlua::Error::runtime(format!("uniforms.{name}: a number, a boolean or a list of numbers"))),
+            };
+            out.push((name, values));
+        }
+    }
+    Ok(out)
+}
+
+fn textures(t: &Table) -> mlua::Result<Vec<Id>> {
+    let mut out = Vec::new();
+    if let Value::Table(list) = t.get::<Value>("textures")? {
+        for v in list.sequence_values::<Value>() {
+            out.push(id_of(&v?, Kind::Target, "textures")?);
+        }
+    }
+    Ok(out)
+}
+
+fn indirect(t: &Table) -> mlua::Result<Option<(Id, usize)>> {
+    Ok(match optional_id(t, "indirect", Kind::Buffer)? {
+        Some(id) => Some((id, t.get::<Option<usize>>("indirect_offset")?.unwrap_or(0))),
+        None => None,
+    })
+}
+
+fn mode(name: Option<String>) -> mlua::Result<Option<Mode>> {
+    Ok(Some(match name.as_deref() {
+        None => return Ok(None),
+        Some("points") => Mode::Points,
+        Some("lines") => Mode::Lines,
+        Some("line_strip") => Mode::LineStrip,
+        Some("triangles") => Mode::Triangles,
+        Some("triangle_strip") => Mode::TriangleStrip,
+        Some("patches") => Mode::Patches,
+        Some(other) => {
+            return Err(mlua::Error::runtime(format!(
+                "unknown mode '{other}': points, lines, line_strip, triangles, triangle_strip or patches"
+            )));
+        }
+    }))
+}
+
+/// Every name of the Lua API, for the reference in docs/lua.md and the test that keeps the two in step.
+pub const API: &[&str] = &[
+    "gfx.shader",
+    "gfx.buffer",
+    "gfx.target",
+    "gfx.clear",
+    "gfx.draw",
+    "gfx.dispatch",
+    "gfx.barrier",
+    "gfx.width",
+    "gfx.height",
+    "gfx.time",
+    "gfx.frame",
+    "buffer:write",
+    "buffer:read",
+    "buffer.size",
+    "target.width",
+    "target.height",
+    "input.key_down",
+    "input.mouse",
+    "require",
+    "persist",
+    "load",
+    "update",
+    "draw",
+    "on_reload",
+];
+
+/// Installs `gfx` and `input` in the VM's globals.
+pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
+    let gfx = lua.create_table()?;
+    gfx.set(
+        "shader",
+        lua.create_function(|lua, path: String| {
+            let id = with_gfx(lua, |g| g.shader(&path, owner(lua)))?;
+            handle(lua, id, Kind::Shader)
+        })?,
+    )?;
+    gfx.set(
+        "buffer",
+        lua.create_function(|lua, (init, ty): (Value, Option<String>)| {
+            let bytes = match init {
+                Value::Integer(n) if n >= 0 && (n as usize) <= MAX_BUFFER => vec![0; n as usize],
+                Value::Number(n) if n >= 0.0 && n <= MAX_BUFFER as f64 => vec![0; n as usize],
+                Value::Table(list) => {
+                    let values: Vec<f64> = list.sequence_values::<f64>().collect::<mlua::Result<_>>()?;
+                    encode(&values, element(ty)?)
+                }
+                _ => return Err(mlua::Error::runtime("gfx.buffer(size_in_bytes) or gfx.buffer({numbers}, type)")),
+            };
+            let id = with_gfx(lua, |g| g.buffer(&bytes, owner(lua)))?;
+            handle(lua, id, Kind::Buffer)
+        })?,
+    )?;
+    gfx.set(
+        "target",
+        lua.create_function(|lua, (w, h): (u32, u32)| {
+            if !(1..=16384).contains(&w) || !(1..=16384).contains(&h) {
+                return Err(mlua::Error::runtime("gfx.target(width, height): each side from 1 to 16384"));
+            }
+            let id = with_gfx(lua, |g| g.target(w, h, owner(lua)))?;
+            handle(lua, id, Kind::Target)
+        })?,
+    )?;
+    gfx.set(
+        "clear",
+        lua.create_function(|lua, (r, g, b, a, target): (f32, f32, f32, Option<f32>, Value)| {
+            let target = match target {
+                Value::Nil => None,
+                v => Some(id_of(&v, Kind::Target, "gfx.clear")?),
+            };
+            with_gfx(lua, |gfx| gfx.clear(target, [r, g, b, a.unwrap_or(1.0)]))
+        })?,
+    )?;
+    gfx.set(
+        "draw",
+        lua.create_function(|lua, t: Table| {
+            let call = DrawCall {
+                shader: id_of(&t.get::<Value>("shader")?, Kind::Shader, "gfx.draw: shader")?,
+                mode: mode(t.get("mode")?)?,
+                count: t.get::<Option<u32>>("count")?.unwrap_or(3),
+                first: t.get::<Option<u32>>("first")?.unwrap_or(0),
+                instances: t.get::<Option<u32>>("instances")?.unwrap_or(1),
+                target: optional_id(&t, "target", Kind::Target)?,
+                textures: textures(&t)?,
+                storage: bindings(&t, "storage")?,
+                uniforms: uniforms(&t)?,
+                indirect: indirect(&t)?,
+                multi: t.get("multi")?,
+                elements: optional_id(&t, "elements", Kind::Buffer)?,
+                feedback: bindings(&t, "feedback")?,
+                discard: t.get::<Option<bool>>("discard")?.unwrap_or(false),
+                patch: t.get::<Option<u32>>("patch")?.unwrap_or(3),
+            };
+            with_gfx(lua, |g| g.draw(&call))
+        })?,
+    )?;
+    gfx.set(
+        "dispatch",
+        lua.create_function(|lua, t: Table| {
+            let groups: Vec<u32> = match t.get::<Value>("groups")? {
+                Value::Table(list) => list.sequence_values::<u32>().collect::<mlua::Result<_>>()?,
+                Value::Nil => vec![1],
+                _ => return Err(mlua::Error::runtime("gfx.dispatch: groups = {x, y, z}")),
+            };
+            let call = DispatchCall {
+                shader: id_of(&t.get::<Value>("shader")?, Kind::Shader, "gfx.dispatch: shader")?,
+                groups: [groups.first().copied().unwrap_or(1), groups.get(1).copied().unwrap_or(1), groups.get(2).copied().unwrap_or(1)],
+                storage: bindings(&t, "storage")?,
+                uniforms: uniforms(&t)?,
+                textures: textures(&t)?,
+                indirect: indirect(&t)?,
+            };
+            with_gfx(lua, |g| g.dispatch(&call))
+        })?,
+    )?;
+    gfx.set("barrier", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.barrier())))?)?;
+    gfx.set("width", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.size().0)))?)?;
+    gfx.set("height", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.size().1)))?)?;
+    gfx.set("time", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.time().0)))?)?;
+    gfx.set("frame", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.time().1)))?)?;
+    lua.globals().set("gfx", gfx)?;
+
+    let input = lua.create_table()?;
+    input.set("key_down", lua.create_function(|lua, key: String| with_gfx(lua, |g| Ok(g.key_down(&key))))?)?;
+    input.set("mouse", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.mouse())))?)?;
+    lua.globals().set("input", input)?;
+    Ok(())
+}

@@ -1,0 +1,456 @@
+//! The module host: one LuaJIT VM per scene worker, its modules, and their live versions.
+//!
+//! Each module is a Lua file of the scene directory (`lib/vec.lua` is module `lib.vec`) with a history in the live
+//! core (`Live<()>`): edits, file changes, undo and redo build a version (compile, run the top level, hand off to
+//! `on_reload`, patch the module's table in place; see prelude.lua) and only a version that gets through all of it
+//! becomes live. A runtime error in a callback reverts the module it happened in to its last good version, and
+//! disables it when there is none.
+//!
+//! Locking: the registry of modules is behind a mutex because `require` reaches it from inside Lua calls. It is
+//! held only between Lua calls, never across one, so a `require` inside a module's top level cannot deadlock.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
+
+use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Severity};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
+
+use crate::api::{self, Collected, CurrentOwner, Graphics, GraphicsSlot, Owner};
+use crate::diag::from_lua_error;
+use crate::interrupt::Interrupter;
+
+const HOST_KEY: &str = "allsource.host";
+const PRELUDE: &str = include_str!("prelude.lua");
+/// The module that drives a scene.
+pub const MAIN: &str = "main";
+/// The largest module file read.
+pub const MAX_SOURCE_BYTES: u64 = 4 << 20;
+
+type Stamp = (Option<SystemTime>, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()))
+}
+
+/// Reads a module file as UTF-8 text, with a message fit for a diagnostic when that fails.
+pub fn read_source(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(format!("the file is {} bytes; sources larger than {MAX_SOURCE_BYTES} bytes are refused", meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    String::from_utf8(bytes)
+        .map_err(|e| format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+}
+
+/// The file of module `name` under `root`, if `name` is a valid module name.
+fn module_path(root: &Path, name: &str) -> Option<PathBuf> {
+    let valid = !name.is_empty()
+        && name.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+    valid.then(|| root.join(format!("{}.lua", name.replace('.', "/"))))
+}
+
+struct Record {
+    name: String,
+    path: PathBuf,
+    /// Taken out while a build runs (builds run Lua, which may need the registry).
+    live: Option<Live<()>>,
+    seen: Option<Stamp>,
+    read_error: Option<String>,
+    unloaded: bool,
+}
+
+#[derive(Default)]
+struct Registry {
+    modules: Vec<Record>,
+    reports: Vec<Report>,
+}
+
+impl Registry {
+    fn find(&self, name: &str) -> Option<usize> {
+        self.modules.iter().position(|m| m.name == name)
+    }
+
+    fn add(&mut self, name: &str, path: &Path) -> usize {
+        if let Some(i) = self.find(name) {
+            self.modules[i].unloaded = false;
+            return i;
+        }
+        self.modules.push(Record {
+            name: name.to_owned(),
+            path: path.to_path_buf(),
+            live: Some(Live::new(path, allsource_live::DEFAULT_HISTORY)),
+            seen: stamp(path),
+            read_error: None,
+            unloaded: false,
+        });
+        self.modules.len() - 1
+    }
+}
+
+/// The innermost message of an mlua error (callback errors wrap the Lua error that caused them).
+fn message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => message(cause),
+        mlua::Error::WithContext { cause, .. } => message(cause),
+        mlua::Error::RuntimeError(m) | mlua::Error::SyntaxError { message: m, .. } | mlua::Error::MemoryError(m) => {
+            m.clone()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn set_owner(lua: &Lua, owner: Owner) -> Owner {
+    lua.set_app_data(CurrentOwner(owner)).map_or(0, |o| o.0)
+}
+
+/// Compiles `text` as module `name`, runs its top level and installs it. The build closure of the live core.
+fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> BuildOutput<()> {
+    let started = Instant::now();
+    let fail = |m: String| BuildOutput { artifact: None, diagnostics: vec![from_lua_error(&m, path)], took: started.elapsed() };
+    let host: Table = match lua.named_registry_value(HOST_KEY) {
+        Ok(host) => host,
+        Err(e) => return fail(message(&e)),
+    };
+    let path_text = path.display().to_string();
+    let step = |f: &str| host.get::<Function>(f);
+    let compiled = step("compile").and_then(|f| f.call::<(Value, Value)>((name, path_text.as_str(), text)));
+    let (chunk, env) = match compiled {
+        Ok((Value::Function(chunk), Value::Table(env))) => (chunk, env),
+        Ok((_, Value::String(err))) => return fail(err.to_string_lossy()),
+        Ok(_) => return fail("the module did not compile".into()),
+        Err(e) => return fail(message(&e)),
+    };
+    let new = match step("run").and_then(|f| f.call::<Table>((chunk, path_text.as_str()))) {
+        Ok(table) => table,
+        Err(e) => return fail(message(&e)),
+    };
+    if let Err(e) = step("install").and_then(|f| f.call::<bool>((name, env, new))) {
+        return fail(message(&e));
+    }
+    BuildOutput { artifact: Some(()), diagnostics: Vec::new(), took: started.elapsed() }
+}
+
+/// A scene's Lua VM and modules.
+pub struct ModuleHost {
+    lua: Lua,
+    registry: Arc<Mutex<Registry>>,
+    root: PathBuf,
+    interrupter: Interrupter,
+    collected: Collected,
+    main_loaded: bool,
+}
+
+impl ModuleHost {
+    /// A VM for the scene in `root`, with the engine API backed by `graphics`. Project modules are trusted: they
+    /// get LuaJIT's whole library (ffi and debug included), under the watchdog and the budget.
+    pub fn new(root: &Path, graphics: Box<dyn Graphics>) -> Result<ModuleHost, String> {
+        // SAFETY: ffi and debug are what trusted project code may use; guests get their own sandboxed VM.
+        let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) };
+        let registry = Arc::new(Mutex::new(Registry::default()));
+        let collected = Collected::default();
+        lua.set_app_data(GraphicsSlot(graphics));
+        lua.set_app_data(collected.clone());
+        lua.set_app_data(CurrentOwner(0));
+        let setup = || -> mlua::Result<Interrupter> {
+            let host: Table = lua.load(PRELUDE).set_name("=allsource/prelude.lua").call(())?;
+            lua.set_named_registry_value(HOST_KEY, host.clone())?;
+            let load_registry = registry.clone();
+            let load_root = root.to_path_buf();
+            host.set("load", lua.create_function(move |lua, name: String| load_module(lua, &load_registry, &load_root, &name))?)?;
+            lua.globals().set("require", host.get::<Function>("require")?)?;
+            api::install(&lua)?;
+            Interrupter::of(&lua)
+        };
+        let interrupter = setup().map_err(|e| format!("the Lua VM could not be set up: {}", message(&e)))?;
+        Ok(ModuleHost { lua, registry, root: root.to_path_buf(), interrupter, collected, main_loaded: false })
+    }
+
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        // A panic while the lock was held leaves data that is still consistent (plain fields): keep going.
+        self.registry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn interrupter(&self) -> Interrupter {
+        self.interrupter
+    }
+
+    /// Runs `f` with the engine's graphics.
+    pub fn with_graphics<R>(&self, f: impl FnOnce(&mut dyn Graphics) -> R) -> Option<R> {
+        let mut slot = self.lua.app_data_mut::<GraphicsSlot>()?;
+        Some(f(slot.0.as_mut()))
+    }
+
+    /// Loads `main` (and what it requires), then calls its `load`. Returns what happened.
+    pub fn start(&mut self) -> Vec<Report> {
+        let result = self.lua.named_registry_value::<Table>(HOST_KEY).and_then(|h| h.get::<Function>("require")).and_then(|f| f.call::<Value>(MAIN));
+        if let Err(e) = result {
+            tracing::debug!("main did not load: {}", message(&e));
+        }
+        self.after_change();
+        let mut reports = self.take_reports();
+        if self.main_live() && !self.main_loaded {
+            self.main_loaded = true;
+            reports.extend(self.call("load", ()));
+        }
+        reports
+    }
+
+    fn main_live(&self) -> bool {
+        let registry = self.registry();
+        registry.find(MAIN).and_then(|i| registry.modules[i].live.as_ref()).is_some_and(|l| l.live().is_some())
+    }
+
+    fn take_reports(&self) -> Vec<Report> {
+        std::mem::take(&mut self.registry().reports)
+    }
+
+    /// The live version of the module in `path`, if it is one.
+    pub fn live_version(&self, path: &Path) -> Option<u64> {
+        let registry = self.registry();
+        let record = registry.modules.iter().find(|m| m.path == path)?;
+        record.live.as_ref()?.live().map(|v| v.number)
+    }
+
+    /// Names of the modules loaded (not unloaded).
+    pub fn modules(&self) -> Vec<String> {
+        self.registry().modules.iter().filter(|m| !m.unloaded).map(|m| m.name.clone()).collect()
+    }
+
+    fn index_of_path(&self, path: &Path) -> Option<usize> {
+        let registry = self.registry();
+        let same = |a: &Path, b: &Path| a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b);
+        registry.modules.iter().position(|m| same(&m.path, path))
+    }
+
+    /// Runs a change of the live core on module `index` with the module build closure.
+    fn change(&mut self, index: usize, f: impl FnOnce(&mut Live<()>, &mut dyn FnMut(&str) -> BuildOutput<()>) -> Change<()>) -> Option<Report> {
+        let (name, path, mut live) = {
+            let mut registry = self.registry();
+            let record = registry.modules.get_mut(index)?;
+            (record.name.clone(), record.path.clone(), record.live.take()?)
+        };
+        let previous = set_owner(&self.lua, index);
+        let lua = &self.lua;
+        let mut builder = |text: &str| build_module(lua, &name, &path, text);
+        let change = f(&mut live, &mut builder);
+        set_owner(&self.lua, previous);
+        let report = Report::of(&live, &change);
+        if let Some(record) = self.registry().modules.get_mut(index) {
+            record.live = Some(live);
+        }
+        Some(report)
+    }
+
+    /// Rebuilds modules whose files changed. Returns what happened.
+    pub fn poll_files(&mut self) -> Vec<Report> {
+        let changed: Vec<(usize, Result<String, String>)> = {
+            let mut registry = self.registry();
+            registry
+                .modules
+                .iter_mut()
+                .enumerate()
+                .filter(|(_, m)| !m.unloaded)
+                .filter_map(|(i, m)| {
+                    let now = stamp(&m.path);
+                    if now == m.seen {
+                        return None;
+                    }
+                    m.seen = now;
+                    Some((i, read_source(&m.path)))
+                })
+                .collect()
+        };
+        let mut reports = Vec::new();
+        for (index, text) in changed {
+            match text {
+                Ok(text) => {
+                    if let Some(r) = self.change(index, |live, build| live.edit(&text, build)) {
+                        reports.push(r);
+                    }
+                }
+                Err(e) => {
+                    let mut registry = self.registry();
+                    let record = &mut registry.modules[index];
+                    if record.read_error.as_deref() != Some(e.as_str()) {
+                        record.read_error = Some(e.clone());
+                        let d = Diagnostic::error(record.path.clone(), format!("{e}; the last good version stays live"));
+                        if let Some(live) = &record.live {
+                            reports.push(Report::without_build(live, d));
+                        }
+                    }
+                }
+            }
+        }
+        if reports.iter().any(|r| r.became_live) {
+            self.after_change();
+        }
+        reports.extend(self.take_reports());
+        reports
+    }
+
+    /// New text for the module in `path` (from the editor). `None` when `path` is not a module of this scene.
+    pub fn edit(&mut self, path: &Path, text: &str) -> Option<Vec<Report>> {
+        let index = self.index_of_path(path)?;
+        let report = self.change(index, |live, build| live.edit(text, build))?;
+        Some(self.finish(report))
+    }
+
+    pub fn undo(&mut self, path: &Path) -> Option<Vec<Report>> {
+        let index = self.index_of_path(path)?;
+        let report = self.change(index, |live, build| live.undo(build))?;
+        Some(self.finish(report))
+    }
+
+    pub fn redo(&mut self, path: &Path) -> Option<Vec<Report>> {
+        let index = self.index_of_path(path)?;
+        let report = self.change(index, |live, build| live.redo(build))?;
+        Some(self.finish(report))
+    }
+
+    fn finish(&mut self, report: Report) -> Vec<Report> {
+        if report.became_live {
+            self.after_change();
+        }
+        let mut reports = vec![report];
+        reports.extend(self.take_reports());
+        reports
+    }
+
+    /// After a version went live, modules with no live version (they may have failed because of it) are built
+    /// again, and `main` gets its `load` call if it never had one.
+    fn after_change(&mut self) {
+        let waiting: Vec<usize> = {
+            let registry = self.registry();
+            registry
+                .modules
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| !m.unloaded && m.live.as_ref().is_some_and(|l| l.live().is_none() && l.newest().is_some()))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        for index in waiting {
+            if let Some(report) = self.change(index, |live, build| live.rebuild(build))
+                && report.became_live
+            {
+                self.registry().reports.push(report);
+            }
+        }
+        if !self.main_loaded && self.main_live() {
+            self.main_loaded = true;
+            let reports = self.call("load", ());
+            self.registry().reports.extend(reports);
+        }
+    }
+
+    /// Calls `main`'s `callback` if it has one. A runtime error reverts the module it happened in to its last good
+    /// version (or disables it), and is reported.
+    pub fn call(&mut self, callback: &str, args: impl mlua::IntoLuaMulti) -> Vec<Report> {
+        let Some(main) = self.registry().find(MAIN) else { return Vec::new() };
+        if !self.main_live() {
+            return Vec::new();
+        }
+        let previous = set_owner(&self.lua, main);
+        let result = self
+            .lua
+            .named_registry_value::<Table>(HOST_KEY)
+            .and_then(|h| h.get::<Function>("call"))
+            .and_then(|f| f.call::<()>((MAIN, callback, args)));
+        set_owner(&self.lua, previous);
+        self.interrupter.disarm();
+        let Err(e) = result else { return Vec::new() };
+        let main_path = self.registry().modules[main].path.clone();
+        let mut diagnostic = from_lua_error(&message(&e), &main_path);
+        diagnostic.message = format!("in {callback}(): {}", diagnostic.message);
+        let culprit = self.index_of_path(&diagnostic.file).unwrap_or(main);
+        let failed = self.registry().modules[culprit].live.as_ref().and_then(|l| l.live().map(|v| v.number));
+        let d = diagnostic.clone();
+        let Some(mut report) = self.change(culprit, move |live, build| live.revert(vec![d], build)) else {
+            return Vec::new();
+        };
+        let note = match report.live_version {
+            Some(v) => format!("version {} failed at run time; version {v} is live again", failed.unwrap_or(0)),
+            None => "no version of this module runs: it is disabled until an edit builds".to_owned(),
+        };
+        report.version = failed;
+        report.became_live = false;
+        report.diagnostics = vec![diagnostic, Diagnostic { severity: Severity::Note, ..Diagnostic::error(report.path.clone(), note) }];
+        self.finish(report)
+    }
+
+    /// Unloads module `name`: it leaves the VM (as `package.loaded[name] = nil` would), its persisted state is
+    /// dropped, and every GL object it created is freed. Returns false when no such module is loaded.
+    pub fn unload(&mut self, name: &str) -> bool {
+        let Some(index) = self.registry().find(name) else { return false };
+        let unloaded = self
+            .lua
+            .named_registry_value::<Table>(HOST_KEY)
+            .and_then(|h| h.get::<Function>("unload"))
+            .and_then(|f| f.call::<bool>(name))
+            .unwrap_or(false);
+        self.registry().modules[index].unloaded = true;
+        self.with_graphics(|g| g.release_owned_by(index));
+        self.collect();
+        unloaded
+    }
+
+    /// Frees the GL objects of handles Lua has collected.
+    pub fn collect(&mut self) {
+        let ids = std::mem::take(&mut *self.collected.0.lock().unwrap_or_else(|p| p.into_inner()));
+        if !ids.is_empty() {
+            self.with_graphics(|g| ids.into_iter().for_each(|id| g.release(id)));
+        }
+    }
+
+    /// Runs a full garbage collection (tests and unloads).
+    pub fn collect_garbage(&mut self) {
+        let _ = self.lua.gc_collect();
+        let _ = self.lua.gc_collect();
+        self.collect();
+    }
+
+    /// Evaluates `code` in the scene VM (the console): returns what it printed as a value, or the error.
+    pub fn eval(&mut self, code: &str) -> Result<String, String> {
+        let chunk = self.lua.load(code).set_name("=console");
+        let value = chunk.eval::<mlua::MultiValue>().map_err(|e| message(&e))?;
+        Ok(value.iter().map(|v| v.to_string().unwrap_or_else(|_| format!("{v:?}"))).collect::<Vec<_>>().join("\t"))
+    }
+
+    /// The scene directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+/// `require` of a project module that is not loaded yet: registers it and builds its first version.
+fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &str) -> mlua::Result<bool> {
+    let Some(path) = module_path(root, name) else { return Ok(false) };
+    if !path.is_file() {
+        return Ok(false);
+    }
+    let lock = || registry.lock().unwrap_or_else(|p| p.into_inner());
+    let index = lock().add(name, &path);
+    let text = match read_source(&path) {
+        Ok(text) => text,
+        Err(e) => return Err(mlua::Error::runtime(format!("{}: {e}", path.display()))),
+    };
+    let previous = set_owner(lua, index);
+    let output = build_module(lua, name, &path, &text);
+    set_owner(lua, previous);
+    let first_error = output.diagnostics.first().map(ToString::to_string);
+    let mut registry = lock();
+    let record = &mut registry.modules[index];
+    record.seen = stamp(&path);
+    let Some(live) = record.live.as_mut() else { return Ok(false) };
+    let change = live.edit(&text, move |_| output);
+    let report = Report::of(live, &change);
+    let ok = change.live;
+    registry.reports.push(report);
+    match (ok, first_error) {
+        (true, _) => Ok(true),
+        (false, Some(e)) => Err(mlua::Error::runtime(format!("module '{name}' did not load: {e}"))),
+        (false, None) => Err(mlua::Error::runtime(format!("module '{name}' did not load"))),
+    }
+}

@@ -1,0 +1,16 @@
+//! The Lua layer: the only crate that knows Lua exists (it alone names mlua).
+//!
+//! A scene's modules run in one LuaJIT VM owned by the scene's worker ([`ModuleHost`]). Modules reload in place:
+//! cached `require` results, objects made by earlier versions and `persist`ed state all carry over, and every
+//! version goes through the live core (history, undo, diagnostics, last good). The engine API reaches Lua through
+//! the [`Graphics`] trait, which the engine implements in Rust; [`api`] only converts values.
+
+pub mod api;
+mod diag;
+mod host;
+mod interrupt;
+
+pub use api::{API, DispatchCall, DrawCall, Element, Graphics, Id, Kind, Mode, Owner};
+pub use diag::from_lua_error;
+pub use host::{MAIN, ModuleHost, read_source};
+pub use interrupt::{INTERRUPTED, Interrupter};

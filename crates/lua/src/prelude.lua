@@ -1,0 +1,146 @@
+-- The module system of allsource, run as trusted code in every scene VM. The Rust side keeps versions, history
+-- and diagnostics (allsource-live); this file compiles a module, runs its top level, and patches the module's
+-- table in place so that cached `require` results and objects made by earlier versions see the new functions.
+local host = {}
+local modules = {}   -- name -> { table = the module's one table, env = its environment }
+local store = {}     -- persist(): name .. "\0" .. key -> value
+local loading = {}
+local plain_require = require
+local getupvalue, setupvalue = debug.getupvalue, debug.setupvalue
+
+-- Each module runs in an environment of its own that reads globals through to _G: a module's globals do not
+-- collide with another's, and survive its reloads (use persist() for state that must survive for sure).
+local function module_env(name)
+  local env = setmetatable({}, { __index = _G })
+  env.persist = function(key, ctor)
+    local k = name .. "\0" .. tostring(key)
+    local v = store[k]
+    if v == nil then
+      if type(ctor) ~= "function" then error("persist(key, ctor): ctor must be a function", 2) end
+      v = ctor()
+      store[k] = v
+    end
+    return v
+  end
+  return env
+end
+
+function host.compile(name, path, text)
+  local chunk, err = loadstring(text, "@" .. path)
+  if not chunk then return nil, err end
+  local m = modules[name]
+  local env = m and m.env or module_env(name)
+  setfenv(chunk, env)
+  return chunk, env
+end
+
+function host.run(chunk, path)
+  local t = chunk()
+  if type(t) ~= "table" then error(path .. ": a module must return a table, not " .. type(t), 0) end
+  return t
+end
+
+-- Copies the functions of `new` into `old`, recursively for tables both hold (class tables, metatables), adds
+-- fields `old` lacks, never overwrites a data field, and drops functions `new` no longer has. `map` records which
+-- new table each old one stands for.
+local function patch(old, new, map, placed)
+  map[new] = old
+  for k, v in pairs(new) do
+    local current = rawget(old, k)
+    if type(v) == "function" then
+      rawset(old, k, v)
+      placed[#placed + 1] = v
+    elseif type(v) == "table" then
+      if type(current) == "table" then
+        if map[v] == nil and current ~= v then patch(current, v, map, placed) end
+      elseif current == nil then
+        rawset(old, k, map[v] or v)
+      end
+    elseif current == nil then
+      rawset(old, k, v)
+    end
+  end
+  for k, v in pairs(old) do
+    if type(v) == "function" and rawget(new, k) == nil then rawset(old, k, nil) end
+  end
+  local mt = getmetatable(new)
+  if mt ~= nil and getmetatable(old) == nil then setmetatable(old, map[mt] or mt) end
+end
+
+-- The new functions close over the new version's tables (its `local Class = {}`): point them at the old ones,
+-- so objects made after the reload share the class of objects made before it.
+local function remap_upvalues(map, placed)
+  for _, f in ipairs(placed) do
+    local i = 1
+    while true do
+      local name, value = getupvalue(f, i)
+      if name == nil then break end
+      if type(value) == "table" and map[value] ~= nil then setupvalue(f, i, map[value]) end
+      i = i + 1
+    end
+  end
+end
+
+-- Makes `new` the live version of module `name`. Returns true the first time.
+function host.install(name, env, new)
+  local m = modules[name]
+  if not m then
+    modules[name] = { table = new, env = env }
+    return true
+  end
+  local old = m.table
+  if type(new.on_reload) == "function" then new.on_reload(old) end
+  local map, placed = {}, {}
+  patch(old, new, map, placed)
+  remap_upvalues(map, placed)
+  return false
+end
+
+function host.require(name)
+  local m = modules[name]
+  if m then return m.table end
+  if type(name) ~= "string" then error("require: a module name is a string", 2) end
+  if loading[name] then error("require cycle: module '" .. name .. "' is still loading", 2) end
+  loading[name] = true
+  local ok, found = pcall(host.load, name)
+  loading[name] = nil
+  if not ok then error(found, 0) end
+  if found then
+    m = modules[name]
+    if m then return m.table end
+    error("module '" .. name .. "' did not load", 2)
+  end
+  return plain_require(name)
+end
+
+function host.unload(name)
+  local m = modules[name]
+  if not m then return false end
+  modules[name] = nil
+  local prefix = name .. "\0"
+  for k in pairs(store) do
+    if k:sub(1, #prefix) == prefix then store[k] = nil end
+  end
+  collectgarbage()
+  collectgarbage()
+  return true
+end
+
+function host.call(name, callback, ...)
+  local m = modules[name]
+  if not m then return end
+  local f = m.table[callback]
+  if type(f) ~= "function" then return end
+  return f(...)
+end
+
+function host.loaded(name)
+  return modules[name] ~= nil
+end
+
+function host.table(name)
+  local m = modules[name]
+  return m and m.table
+end
+
+return host
