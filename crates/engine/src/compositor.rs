@@ -48,6 +48,8 @@ pub struct Status {
     pub last_build: Option<Duration>,
     /// Answers to `SetUniform`, newest last.
     pub uniform_answers: Vec<(String, bool)>,
+    /// Answers to `Eval` and `Unload` (request, result), newest last.
+    pub answers: Vec<(String, Result<String, String>)>,
     /// Why the worker stopped, if it did.
     pub worker_died: Option<String>,
     /// Frames composed so far.
@@ -200,6 +202,13 @@ impl Compositor {
                 self.status.diagnostics = report.diagnostics;
             }
             Event::UniformSet { name, ok, .. } => self.status.uniform_answers.push((name, ok)),
+            Event::Answer { request, result } => {
+                match &result {
+                    Ok(text) => tracing::info!("> {request}\n{text}"),
+                    Err(text) => tracing::warn!("> {request}\n{text}"),
+                }
+                self.status.answers.push((request, result));
+            }
             Event::Died(reason) => {
                 tracing::error!("the scene's worker stopped: {reason}");
                 self.status.worker_died = Some(reason);

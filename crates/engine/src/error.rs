@@ -32,15 +32,13 @@ impl fmt::Display for Error {
             Error::SceneNotFound(dir) => {
                 write!(f, "scene directory {} does not exist", dir.display())
             }
-            Error::NotADirectory(path) => write!(
-                f,
-                "{} is not a directory: a scene is a directory holding main.glsl (or, later, main.lua)",
-                path.display()
-            ),
+            Error::NotADirectory(path) => {
+                write!(f, "{} is not a directory: a scene is a directory holding main.lua or main.glsl", path.display())
+            }
             Error::NoEntry(dir) => write!(
                 f,
-                "{} holds neither main.glsl nor main.lua: add a main.glsl (a fragment shader drawn full screen) \
-                 to make it a scene",
+                "{} holds neither main.lua nor main.glsl: add a main.lua (a module returning a table with \
+                 update and draw functions) or a main.glsl (a fragment shader drawn full screen) to make it a scene",
                 dir.display()
             ),
             Error::WorkerDied(reason) => write!(f, "the scene's worker stopped: {reason}"),

@@ -11,6 +11,7 @@ mod bench;
 pub mod check;
 mod compositor;
 mod error;
+mod graphics;
 mod headless;
 mod png_file;
 mod scene;

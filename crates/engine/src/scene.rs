@@ -1,5 +1,4 @@
-//! A directory is a scene: `main.lua` drives it when present (Lua modules arrive in a later step); until then, and
-//! whenever there is no `main.lua`, `main.glsl` is drawn full screen.
+//! A directory is a scene: `main.lua` drives it when present; without one, `main.glsl` is drawn full screen.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +9,8 @@ use crate::Error;
 pub enum Entry {
     /// A fragment shader drawn over the whole frame.
     FullscreenShader(PathBuf),
+    /// Lua modules, driven by `main.lua` in the scene directory.
+    Lua(PathBuf),
 }
 
 #[derive(Clone, Debug)]
@@ -28,10 +29,10 @@ impl Scene {
         }
         let lua = dir.join("main.lua");
         let glsl = dir.join("main.glsl");
+        if lua.is_file() {
+            return Ok(Scene { dir: dir.to_path_buf(), entry: Entry::Lua(lua) });
+        }
         if glsl.is_file() {
-            if lua.is_file() {
-                tracing::warn!("{}: Lua modules do not run yet; drawing main.glsl", lua.display());
-            }
             return Ok(Scene { dir: dir.to_path_buf(), entry: Entry::FullscreenShader(glsl) });
         }
         Err(Error::NoEntry(dir.to_path_buf()))

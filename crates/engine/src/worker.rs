@@ -17,9 +17,12 @@ use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, GlContext, GpuError,
 use allsource_gpu::{Gl, UniformValue, bind_texture, glow, patch_vertices};
 use allsource_shader::Primitive;
 
+use crate::graphics::EngineGraphics;
 use crate::shader::LiveShader;
-use allsource_live::Report;
 use crate::{Entry, Scene};
+use allsource_live::Report;
+use allsource_lua::ModuleHost;
+use std::path::Path;
 
 /// Render targets per worker.
 pub const SLOTS: usize = 3;
@@ -86,6 +89,14 @@ pub enum Command {
         name: String,
         value: UniformValue,
     },
+    /// Evaluate Lua in the scene VM (the console).
+    Eval {
+        code: String,
+    },
+    /// Unload a Lua module and free its GL objects.
+    Unload {
+        module: String,
+    },
     Stop,
 }
 
@@ -115,6 +126,11 @@ pub enum Event {
         path: PathBuf,
         name: String,
         ok: bool,
+    },
+    /// The answer to `Eval` or `Unload`.
+    Answer {
+        request: String,
+        result: Result<String, String>,
     },
     /// The worker stopped because of an error.
     Died(String),
@@ -183,7 +199,7 @@ struct Worker {
     events: Sender<Event>,
     slots: Vec<Slot>,
     size: (u32, u32),
-    renderer: ShaderRenderer,
+    renderer: Renderer,
     /// The slot drawn last: the scene's previous frame, which shaders may sample.
     previous: Option<usize>,
     last_time: Option<f64>,
@@ -208,8 +224,10 @@ impl Worker {
     ) -> Result<(), GpuError> {
         let context: GlContext = context.make_current()?;
         let gl = context.gl.clone();
-        let Entry::FullscreenShader(path) = scene.entry;
-        let renderer = ShaderRenderer::new(&gl, path)?;
+        let renderer = match scene.entry {
+            Entry::FullscreenShader(path) => Renderer::Shader(Box::new(ShaderRenderer::new(&gl, path)?)),
+            Entry::Lua(_) => Renderer::Lua(LuaRenderer::new(&gl, &scene.dir)?),
+        };
         let slots = (0..SLOTS).map(|_| Slot { target: None, free: true, wait: None }).collect();
         let mut worker = Worker {
             gl,
@@ -285,15 +303,17 @@ impl Worker {
     /// instead of a frame later.
     fn may_render_ahead(&self) -> bool {
         let free = self.slots.iter().filter(|s| s.free).count();
-        free >= 2 || (free >= 1 && self.renderer.shader.live_version() != self.drawn_version)
+        free >= 2 || (free >= 1 && self.renderer.generation() != self.drawn_version)
     }
 
     /// Rebuilds sources whose files changed. Returns false when the compositor has gone away.
     fn poll_sources(&mut self) -> bool {
-        match self.renderer.shader.poll_files(&self.gl) {
-            Some(report) => self.events.send(Event::Built(report)).is_ok(),
-            None => true,
-        }
+        let reports = self.renderer.poll(&self.gl);
+        self.send_reports(reports)
+    }
+
+    fn send_reports(&self, reports: Vec<Report>) -> bool {
+        reports.into_iter().all(|r| self.events.send(Event::Built(r)).is_ok())
     }
 
     fn handle(&mut self, command: Command) -> Flow {
@@ -313,29 +333,36 @@ impl Worker {
                 Flow::Continue
             }
             Command::Edit { path, text } => {
-                if let Some(shader) = self.renderer.shader_for(&path) {
-                    let report = shader.edit(&self.gl, &text);
-                    let _ = self.events.send(Event::Built(report));
-                }
+                let reports = self.renderer.edit(&self.gl, &path, Change::Edit(&text));
+                self.send_reports(reports);
                 Flow::Continue
             }
             Command::Undo { path } => {
-                if let Some(shader) = self.renderer.shader_for(&path) {
-                    let report = shader.undo(&self.gl);
-                    let _ = self.events.send(Event::Built(report));
-                }
+                let reports = self.renderer.edit(&self.gl, &path, Change::Undo);
+                self.send_reports(reports);
                 Flow::Continue
             }
             Command::Redo { path } => {
-                if let Some(shader) = self.renderer.shader_for(&path) {
-                    let report = shader.redo(&self.gl);
-                    let _ = self.events.send(Event::Built(report));
-                }
+                let reports = self.renderer.edit(&self.gl, &path, Change::Redo);
+                self.send_reports(reports);
                 Flow::Continue
             }
             Command::SetUniform { path, name, value } => {
-                let ok = self.renderer.shader_for(&path).is_some_and(|s| s.set_uniform(&self.gl, &name, value));
+                let ok = self.renderer.set_uniform(&self.gl, &path, &name, value);
                 let _ = self.events.send(Event::UniformSet { path, name, ok });
+                Flow::Continue
+            }
+            Command::Eval { code } => {
+                let result = self.renderer.eval(&code);
+                let _ = self.events.send(Event::Answer { request: code, result });
+                Flow::Continue
+            }
+            Command::Unload { module } => {
+                let result = match self.renderer.unload(&module) {
+                    true => Ok(format!("unloaded {module}")),
+                    false => Err(format!("no module {module} is loaded")),
+                };
+                let _ = self.events.send(Event::Answer { request: format!("unload {module}"), result });
                 Flow::Continue
             }
             Command::Stop => Flow::Stop,
@@ -375,9 +402,9 @@ impl Worker {
             fps: self.options.fps,
             lockstep: self.options.clock == Clock::Lockstep,
         };
-        self.renderer.draw(gl, &target.frame_target(), &clock, previous);
+        let reports = self.renderer.draw(gl, &target.frame_target(), &clock, previous);
         let fence = Fence::insert(gl)?;
-        let version = self.renderer.shader.live_version();
+        let version = self.renderer.generation();
         self.drawn_version = version;
         let frame =
             WorkerFrame { index, time, version, slot: slot_index, texture: target.texture, width, height, fence };
@@ -386,6 +413,9 @@ impl Worker {
         slot.free = false;
         self.previous = Some(slot_index);
         self.last_time = Some(time);
+        if !self.send_reports(reports) {
+            return Ok(false);
+        }
         Ok(self.events.send(Event::Frame(frame)).is_ok())
     }
 
@@ -399,6 +429,176 @@ impl Worker {
             }
         }
         self.renderer.free(&self.gl);
+    }
+}
+
+/// A change asked of a source.
+enum Change<'a> {
+    Edit(&'a str),
+    Undo,
+    Redo,
+}
+
+/// What draws a scene: one shader file, or Lua modules.
+enum Renderer {
+    Shader(Box<ShaderRenderer>),
+    Lua(LuaRenderer),
+}
+
+impl Renderer {
+    /// Rebuilds sources whose files changed.
+    fn poll(&mut self, gl: &Gl) -> Vec<Report> {
+        match self {
+            Renderer::Shader(r) => r.shader.poll_files(gl).into_iter().collect(),
+            Renderer::Lua(r) => r.poll(),
+        }
+    }
+
+    fn draw(
+        &mut self,
+        gl: &Gl,
+        target: &FrameTarget,
+        clock: &FrameClock,
+        previous: Option<(glow::NativeTexture, u32, u32)>,
+    ) -> Vec<Report> {
+        match self {
+            Renderer::Shader(r) => {
+                r.draw(gl, target, clock, previous);
+                Vec::new()
+            }
+            Renderer::Lua(r) => r.draw(gl, target, clock),
+        }
+    }
+
+    /// The scene's generation, carried by its frames: for a shader scene the live version of its file; for a Lua
+    /// scene the number of versions (of any of its modules or shaders) that went live.
+    fn generation(&self) -> Option<u64> {
+        match self {
+            Renderer::Shader(r) => r.shader.live_version(),
+            Renderer::Lua(r) => Some(r.generation),
+        }
+    }
+
+    fn edit(&mut self, gl: &Gl, path: &Path, change: Change) -> Vec<Report> {
+        match self {
+            Renderer::Shader(r) => match r.shader_for(path) {
+                Some(shader) => vec![change.apply(shader, gl)],
+                None => Vec::new(),
+            },
+            Renderer::Lua(r) => r.edit(path, change),
+        }
+    }
+
+    fn set_uniform(&mut self, gl: &Gl, path: &Path, name: &str, value: UniformValue) -> bool {
+        match self {
+            Renderer::Shader(r) => r.shader_for(path).is_some_and(|s| s.set_uniform(gl, name, value)),
+            Renderer::Lua(r) => {
+                r.graphics(|g| g.shader_mut(path).is_some_and(|s| s.set_uniform(gl, name, value))).unwrap_or(false)
+            }
+        }
+    }
+
+    fn eval(&mut self, code: &str) -> Result<String, String> {
+        match self {
+            Renderer::Shader(_) => Err("this scene has no Lua VM (it has no main.lua)".into()),
+            Renderer::Lua(r) => r.host.eval(code),
+        }
+    }
+
+    fn unload(&mut self, module: &str) -> bool {
+        match self {
+            Renderer::Shader(_) => false,
+            Renderer::Lua(r) => r.host.unload(module),
+        }
+    }
+
+    fn free(&mut self, gl: &Gl) {
+        match self {
+            Renderer::Shader(r) => r.free(gl),
+            Renderer::Lua(r) => {
+                r.graphics(|g| g.free_all());
+            }
+        }
+    }
+}
+
+impl Change<'_> {
+    fn apply(&self, shader: &mut LiveShader, gl: &Gl) -> Report {
+        match self {
+            Change::Edit(text) => shader.edit(gl, text),
+            Change::Undo => shader.undo(gl),
+            Change::Redo => shader.redo(gl),
+        }
+    }
+}
+
+/// Draws a Lua scene: `main`'s `update(dt)`, then its `draw()` into the frame, cleared to black.
+struct LuaRenderer {
+    host: ModuleHost,
+    started: bool,
+    generation: u64,
+}
+
+impl LuaRenderer {
+    fn new(gl: &Gl, dir: &Path) -> Result<LuaRenderer, GpuError> {
+        let graphics = EngineGraphics::new(gl.clone(), dir)?;
+        let host = ModuleHost::new(dir, Box::new(graphics)).map_err(GpuError::Gl)?;
+        Ok(LuaRenderer { host, started: false, generation: 0 })
+    }
+
+    fn graphics<R>(&self, f: impl FnOnce(&mut EngineGraphics) -> R) -> Option<R> {
+        self.host.with_graphics(|g| g.as_any().downcast_mut::<EngineGraphics>().map(f)).flatten()
+    }
+
+    /// Adds the builds of shaders the modules use, and counts what went live.
+    fn count(&mut self, mut reports: Vec<Report>) -> Vec<Report> {
+        reports.extend(self.graphics(|g| std::mem::take(&mut g.reports)).unwrap_or_default());
+        self.generation += reports.iter().filter(|r| r.became_live).count() as u64;
+        reports
+    }
+
+    fn poll(&mut self) -> Vec<Report> {
+        let mut reports = Vec::new();
+        if !self.started {
+            self.started = true;
+            reports = self.host.start();
+        }
+        reports.extend(self.host.poll_files());
+        self.graphics(|g| g.poll_shaders());
+        self.count(reports)
+    }
+
+    fn edit(&mut self, path: &Path, change: Change) -> Vec<Report> {
+        let module = match change {
+            Change::Edit(text) => self.host.edit(path, text),
+            Change::Undo => self.host.undo(path),
+            Change::Redo => self.host.redo(path),
+        };
+        let reports = match module {
+            Some(reports) => reports,
+            None => self
+                .graphics(|g| {
+                    let gl = g.gl().clone();
+                    g.shader_mut(path).map(|s| change.apply(s, &gl))
+                })
+                .flatten()
+                .into_iter()
+                .collect(),
+        };
+        self.count(reports)
+    }
+
+    fn draw(&mut self, gl: &Gl, target: &FrameTarget, clock: &FrameClock) -> Vec<Report> {
+        self.graphics(|g| {
+            g.frame = *target;
+            g.time = clock.time;
+            g.index = clock.index;
+        });
+        let mut reports = self.host.call("update", clock.delta);
+        target.clear(gl, [0.0, 0.0, 0.0, 1.0], None);
+        reports.extend(self.host.call("draw", ()));
+        self.host.collect();
+        self.count(reports)
     }
 }
 

@@ -172,3 +172,19 @@ pub fn capture_feedback(gl: &Gl, primitive: u32, discard: bool, draw: impl FnOnc
         }
     }
 }
+
+/// Draws `count` indices (u32) from the bound element buffer, starting at index `first`, `instances` times.
+pub fn draw_elements(gl: &Gl, mode: u32, count: i32, first: u32, instances: i32) {
+    // SAFETY: GL checks the range against the bound element buffer.
+    unsafe { gl.draw_elements_instanced(mode, count, glow::UNSIGNED_INT, (first as i32) * 4, instances) }
+}
+
+/// Draws with the `DrawElementsIndirectCommand` at `offset` in `buffer` (u32 indices from the bound element buffer).
+pub fn draw_elements_indirect(gl: &Gl, mode: u32, buffer: &Buffer, offset: usize) {
+    // SAFETY: GL checks that the command lies inside the bound buffer.
+    unsafe {
+        gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, Some(buffer.raw));
+        gl.draw_elements_indirect_offset(mode, glow::UNSIGNED_INT, offset as i32);
+        gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, None);
+    }
+}

@@ -17,8 +17,8 @@ mod target;
 mod window;
 
 pub use buffer::{
-    Buffer, barrier, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, multi_draw_elements_indirect,
-    patch_vertices,
+    Buffer, barrier, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements,
+    draw_elements_indirect, multi_draw_elements_indirect, patch_vertices,
 };
 pub use context::{GlContext, GlInfo, SharedContext, headless};
 pub use error::GpuError;

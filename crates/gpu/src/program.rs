@@ -229,10 +229,15 @@ impl FullscreenTriangle {
     /// Draws `count` vertices (`instances` times) of `mode` with no vertex attributes: the program in use makes its
     /// geometry from `gl_VertexID` and `gl_InstanceID`.
     pub fn draw_arrays(&self, gl: &Gl, mode: u32, count: i32, instances: i32) {
+        self.draw_arrays_from(gl, mode, 0, count, instances);
+    }
+
+    /// As [`FullscreenTriangle::draw_arrays`], starting at vertex `first`.
+    pub fn draw_arrays_from(&self, gl: &Gl, mode: u32, first: i32, count: i32, instances: i32) {
         // SAFETY: the VAO is alive; attribute-less draws read no buffers, so any count is memory-safe.
         unsafe {
             gl.bind_vertex_array(Some(self.vao));
-            gl.draw_arrays_instanced(mode, 0, count, instances);
+            gl.draw_arrays_instanced(mode, first, count, instances);
             gl.bind_vertex_array(None);
         }
     }

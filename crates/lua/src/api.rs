@@ -113,10 +113,14 @@ pub trait Graphics: Send {
     fn time(&self) -> (f64, u64);
     fn key_down(&self, key: &str) -> bool;
     fn mouse(&self) -> (f32, f32);
+    /// How many GL objects Lua's handles hold now.
+    fn objects(&self) -> usize;
     /// Frees a resource Lua no longer holds.
     fn release(&mut self, id: Id);
     /// Frees every resource `owner` created.
     fn release_owned_by(&mut self, owner: Owner);
+    /// The implementation itself, for the engine that made it.
+    fn as_any(&mut self) -> &mut dyn std::any::Any;
 }
 
 /// The engine's implementation, in the VM's app data.
@@ -283,7 +287,11 @@ fn uniforms(t: &Table) -> mlua::Result<Vec<(String, Vec<f64>)>> {
                 Value::Integer(i) => vec![i as f64],
                 Value::Boolean(b) => vec![if b { 1.0 } else { 0.0 }],
                 Value::Table(list) => list.sequence_values::<f64>().collect::<mlua::Result<_>>()?,
-                _ => return Err(mlua::Error::runtime(format!("uniforms.{name}: a number, a boolean or a list of numbers"))),
+                _ => {
+                    return Err(mlua::Error::runtime(format!(
+                        "uniforms.{name}: a number, a boolean or a list of numbers"
+                    )));
+                }
             };
             out.push((name, values));
         }
@@ -338,6 +346,7 @@ pub const API: &[&str] = &[
     "gfx.height",
     "gfx.time",
     "gfx.frame",
+    "gfx.objects",
     "buffer:write",
     "buffer:read",
     "buffer.size",
@@ -432,7 +441,11 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
             };
             let call = DispatchCall {
                 shader: id_of(&t.get::<Value>("shader")?, Kind::Shader, "gfx.dispatch: shader")?,
-                groups: [groups.first().copied().unwrap_or(1), groups.get(1).copied().unwrap_or(1), groups.get(2).copied().unwrap_or(1)],
+                groups: [
+                    groups.first().copied().unwrap_or(1),
+                    groups.get(1).copied().unwrap_or(1),
+                    groups.get(2).copied().unwrap_or(1),
+                ],
                 storage: bindings(&t, "storage")?,
                 uniforms: uniforms(&t)?,
                 textures: textures(&t)?,
@@ -441,11 +454,20 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
             with_gfx(lua, |g| g.dispatch(&call))
         })?,
     )?;
-    gfx.set("barrier", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.barrier())))?)?;
+    gfx.set(
+        "barrier",
+        lua.create_function(|lua, ()| {
+            with_gfx(lua, |g| {
+                g.barrier();
+                Ok(())
+            })
+        })?,
+    )?;
     gfx.set("width", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.size().0)))?)?;
     gfx.set("height", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.size().1)))?)?;
     gfx.set("time", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.time().0)))?)?;
     gfx.set("frame", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.time().1)))?)?;
+    gfx.set("objects", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.objects())))?)?;
     lua.globals().set("gfx", gfx)?;
 
     let input = lua.create_table()?;

@@ -41,7 +41,10 @@ mod tests {
     #[test]
     fn lua_errors_land_on_their_file_and_line() {
         let d = from_lua_error("scene/main.lua:4: unexpected symbol near 'end'", Path::new("x.lua"));
-        assert_eq!((d.file.to_str(), d.line, d.message.as_str()), (Some("scene/main.lua"), Some(4), "unexpected symbol near 'end'"));
+        assert_eq!(
+            (d.file.to_str(), d.line, d.message.as_str()),
+            (Some("scene/main.lua"), Some(4), "unexpected symbol near 'end'")
+        );
         let d = from_lua_error(
             "runtime error: /a/lib/vec.lua:12: attempt to call a nil value\nstack traceback:\n\t[C]: in ?",
             Path::new("x.lua"),

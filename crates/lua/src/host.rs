@@ -37,7 +37,10 @@ fn stamp(path: &Path) -> Option<Stamp> {
 pub fn read_source(path: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
     if meta.len() > MAX_SOURCE_BYTES {
-        return Err(format!("the file is {} bytes; sources larger than {MAX_SOURCE_BYTES} bytes are refused", meta.len()));
+        return Err(format!(
+            "the file is {} bytes; sources larger than {MAX_SOURCE_BYTES} bytes are refused",
+            meta.len()
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
     String::from_utf8(bytes)
@@ -47,7 +50,9 @@ pub fn read_source(path: &Path) -> Result<String, String> {
 /// The file of module `name` under `root`, if `name` is a valid module name.
 fn module_path(root: &Path, name: &str) -> Option<PathBuf> {
     let valid = !name.is_empty()
-        && name.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        && name
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
     valid.then(|| root.join(format!("{}.lua", name.replace('.', "/"))))
 }
 
@@ -108,7 +113,11 @@ fn set_owner(lua: &Lua, owner: Owner) -> Owner {
 /// Compiles `text` as module `name`, runs its top level and installs it. The build closure of the live core.
 fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> BuildOutput<()> {
     let started = Instant::now();
-    let fail = |m: String| BuildOutput { artifact: None, diagnostics: vec![from_lua_error(&m, path)], took: started.elapsed() };
+    let fail = |m: String| BuildOutput {
+        artifact: None,
+        diagnostics: vec![from_lua_error(&m, path)],
+        took: started.elapsed(),
+    };
     let host: Table = match lua.named_registry_value(HOST_KEY) {
         Ok(host) => host,
         Err(e) => return fail(message(&e)),
@@ -158,7 +167,10 @@ impl ModuleHost {
             lua.set_named_registry_value(HOST_KEY, host.clone())?;
             let load_registry = registry.clone();
             let load_root = root.to_path_buf();
-            host.set("load", lua.create_function(move |lua, name: String| load_module(lua, &load_registry, &load_root, &name))?)?;
+            host.set(
+                "load",
+                lua.create_function(move |lua, name: String| load_module(lua, &load_registry, &load_root, &name))?,
+            )?;
             lua.globals().set("require", host.get::<Function>("require")?)?;
             api::install(&lua)?;
             Interrupter::of(&lua)
@@ -184,7 +196,11 @@ impl ModuleHost {
 
     /// Loads `main` (and what it requires), then calls its `load`. Returns what happened.
     pub fn start(&mut self) -> Vec<Report> {
-        let result = self.lua.named_registry_value::<Table>(HOST_KEY).and_then(|h| h.get::<Function>("require")).and_then(|f| f.call::<Value>(MAIN));
+        let result = self
+            .lua
+            .named_registry_value::<Table>(HOST_KEY)
+            .and_then(|h| h.get::<Function>("require"))
+            .and_then(|f| f.call::<Value>(MAIN));
         if let Err(e) = result {
             tracing::debug!("main did not load: {}", message(&e));
         }
@@ -220,12 +236,18 @@ impl ModuleHost {
 
     fn index_of_path(&self, path: &Path) -> Option<usize> {
         let registry = self.registry();
-        let same = |a: &Path, b: &Path| a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b);
+        let same = |a: &Path, b: &Path| {
+            a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b)
+        };
         registry.modules.iter().position(|m| same(&m.path, path))
     }
 
     /// Runs a change of the live core on module `index` with the module build closure.
-    fn change(&mut self, index: usize, f: impl FnOnce(&mut Live<()>, &mut dyn FnMut(&str) -> BuildOutput<()>) -> Change<()>) -> Option<Report> {
+    fn change(
+        &mut self,
+        index: usize,
+        f: impl FnOnce(&mut Live<()>, &mut dyn FnMut(&str) -> BuildOutput<()>) -> Change<()>,
+    ) -> Option<Report> {
         let (name, path, mut live) = {
             let mut registry = self.registry();
             let record = registry.modules.get_mut(index)?;
@@ -275,7 +297,8 @@ impl ModuleHost {
                     let record = &mut registry.modules[index];
                     if record.read_error.as_deref() != Some(e.as_str()) {
                         record.read_error = Some(e.clone());
-                        let d = Diagnostic::error(record.path.clone(), format!("{e}; the last good version stays live"));
+                        let d =
+                            Diagnostic::error(record.path.clone(), format!("{e}; the last good version stays live"));
                         if let Some(live) = &record.live {
                             reports.push(Report::without_build(live, d));
                         }
@@ -327,7 +350,9 @@ impl ModuleHost {
                 .modules
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| !m.unloaded && m.live.as_ref().is_some_and(|l| l.live().is_none() && l.newest().is_some()))
+                .filter(|(_, m)| {
+                    !m.unloaded && m.live.as_ref().is_some_and(|l| l.live().is_none() && l.newest().is_some())
+                })
                 .map(|(i, _)| i)
                 .collect()
         };
@@ -376,7 +401,8 @@ impl ModuleHost {
         };
         report.version = failed;
         report.became_live = false;
-        report.diagnostics = vec![diagnostic, Diagnostic { severity: Severity::Note, ..Diagnostic::error(report.path.clone(), note) }];
+        report.diagnostics =
+            vec![diagnostic, Diagnostic { severity: Severity::Note, ..Diagnostic::error(report.path.clone(), note) }];
         self.finish(report)
     }
 

@@ -3,7 +3,6 @@
 //! an error on every instruction until it is removed, so guest `pcall` cannot swallow it
 //! (facts/luajit-watchdog.md).
 
-
 use mlua::ffi;
 
 /// The message a VM interrupted this way raises.

@@ -68,6 +68,12 @@ impl Graphics for Recorder {
     fn mouse(&self) -> (f32, f32) {
         (0.0, 0.0)
     }
+    fn objects(&self) -> usize {
+        self.live.lock().unwrap().len()
+    }
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
     fn release(&mut self, id: Id) {
         self.live.lock().unwrap().remove(&id);
     }
@@ -195,7 +201,8 @@ fn a_runtime_error_in_update_reverts_to_the_last_good_version_with_a_diagnostic(
 
 #[test]
 fn a_module_with_no_version_that_runs_is_disabled_until_an_edit_builds() {
-    let mut s = Scene::new("disabled", &[("main.lua", "local M = {}\nfunction M.update() error('always') end\nreturn M\n")]);
+    let mut s =
+        Scene::new("disabled", &[("main.lua", "local M = {}\nfunction M.update() error('always') end\nreturn M\n")]);
     let reports = s.host.call("update", 0.0);
     assert_eq!(reports[0].live_version, None);
     assert!(reports[0].diagnostics[1].message.contains("disabled"), "{reports:?}");

@@ -1,0 +1,383 @@
+//! The engine API that Lua modules call (`gfx`, `input`), implemented on GL: shaders by path (live, rebuilt when
+//! their files change), buffers, render targets, draws of every kind, dispatches, transform feedback. Lua holds
+//! handles; this table owns the GL objects, frees each when Lua collects its handle, and frees all of a module's
+//! objects when the module is unloaded.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use allsource_gpu::{
+    Buffer, FrameTarget, FullscreenTriangle, Gl, GpuError, Scalar, Target, UniformValue, barrier, bind_texture,
+    capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements, draw_elements_indirect, glow,
+    multi_draw_elements_indirect, patch_vertices,
+};
+use allsource_live::Report;
+use allsource_lua::{DispatchCall, DrawCall, Graphics, Id, Mode, Owner};
+
+use crate::shader::LiveShader;
+
+enum Resource {
+    Shader(PathBuf),
+    Buffer(Buffer),
+    Target(Target),
+}
+
+/// The Lua scene's GL objects and the frame it draws into.
+pub struct EngineGraphics {
+    gl: Gl,
+    dir: PathBuf,
+    next: Id,
+    resources: HashMap<Id, (Owner, Resource)>,
+    /// Live shaders by file, with how many handles refer to each.
+    shaders: HashMap<PathBuf, (LiveShader, usize)>,
+    vao: Option<FullscreenTriangle>,
+    pub frame: FrameTarget,
+    pub time: f64,
+    pub index: u64,
+    pub keys: HashSet<String>,
+    pub mouse: (f32, f32),
+    /// Builds of shaders since the last look.
+    pub reports: Vec<Report>,
+}
+
+impl EngineGraphics {
+    pub fn new(gl: Gl, dir: &Path) -> Result<EngineGraphics, GpuError> {
+        let vao = FullscreenTriangle::new(&gl)?;
+        Ok(EngineGraphics {
+            gl,
+            dir: dir.to_path_buf(),
+            next: 0,
+            resources: HashMap::new(),
+            shaders: HashMap::new(),
+            vao: Some(vao),
+            frame: FrameTarget { framebuffer: None, width: 1, height: 1 },
+            time: 0.0,
+            index: 0,
+            keys: HashSet::new(),
+            mouse: (0.0, 0.0),
+            reports: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, owner: Owner, resource: Resource) -> Id {
+        self.next += 1;
+        self.resources.insert(self.next, (owner, resource));
+        self.next
+    }
+
+    /// Rebuilds shaders whose files changed.
+    pub fn poll_shaders(&mut self) {
+        for (shader, _) in self.shaders.values_mut() {
+            if let Some(report) = shader.poll_files(&self.gl) {
+                self.reports.push(report);
+            }
+        }
+    }
+
+    /// The live shader of file `path`, if a module uses it.
+    pub fn shader_mut(&mut self, path: &Path) -> Option<&mut LiveShader> {
+        let same =
+            |a: &Path| a == path || a.canonicalize().ok().zip(path.canonicalize().ok()).is_some_and(|(a, b)| a == b);
+        self.shaders.iter_mut().find(|(p, _)| same(p)).map(|(_, (s, _))| s)
+    }
+
+    pub fn gl(&self) -> &Gl {
+        &self.gl
+    }
+
+    fn buffer_ref(&self, id: Id) -> Result<&Buffer, String> {
+        match self.resources.get(&id) {
+            Some((_, Resource::Buffer(b))) => Ok(b),
+            _ => Err(format!("buffer#{id} was freed")),
+        }
+    }
+
+    fn target_of(&self, id: Id) -> Result<&Target, String> {
+        match self.resources.get(&id) {
+            Some((_, Resource::Target(t))) => Ok(t),
+            _ => Err(format!("target#{id} was freed")),
+        }
+    }
+
+    fn shader_path(&self, id: Id) -> Result<&PathBuf, String> {
+        match self.resources.get(&id) {
+            Some((_, Resource::Shader(p))) => Ok(p),
+            _ => Err(format!("shader#{id} was freed")),
+        }
+    }
+
+    fn free(&mut self, resource: Resource) {
+        match resource {
+            Resource::Buffer(b) => b.delete(&self.gl),
+            Resource::Target(t) => t.delete(&self.gl),
+            Resource::Shader(path) => {
+                if let Some((shader, refs)) = self.shaders.get_mut(&path) {
+                    *refs -= 1;
+                    if *refs == 0 {
+                        shader.free(&self.gl);
+                        self.shaders.remove(&path);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Binds what a draw or dispatch shares: program, standard and given uniforms, textures, storage buffers.
+    /// Returns false when the shader has no program that ever built (its diagnostics were reported).
+    fn prepare(
+        &self,
+        shader: Id,
+        uniforms: &[(String, Vec<f64>)],
+        textures: &[Id],
+        storage: &[(u32, Id)],
+        size: (u32, u32),
+    ) -> Result<Option<&crate::shader::Linked>, String> {
+        let path = self.shader_path(shader)?;
+        let Some(linked) = self.shaders.get(path).and_then(|(s, _)| s.linked()) else { return Ok(None) };
+        let gl = &self.gl;
+        let p = &linked.program;
+        p.use_program(gl);
+        p.set_f32(gl, "u_time", self.time as f32);
+        p.set_vec(gl, "u_resolution", &[size.0 as f32, size.1 as f32]);
+        p.set_i32(gl, "u_frame", self.index as i32);
+        for (name, values) in uniforms {
+            let Some(uniform) = linked.reflection.uniform(name) else { continue };
+            let value = match uniform.ty.scalar() {
+                Some(Scalar::Float) => UniformValue::Float(values.iter().map(|&v| v as f32).collect()),
+                Some(Scalar::UInt) => UniformValue::UInt(values.iter().map(|&v| v as u32).collect()),
+                Some(_) => UniformValue::Int(values.iter().map(|&v| v as i32).collect()),
+                None => continue,
+            };
+            if !p.set_uniform(gl, uniform, &value) {
+                return Err(format!(
+                    "uniform {name} is a {}{}; {} value(s) do not fit it",
+                    uniform.ty.name(),
+                    if uniform.array_len > 1 { format!("[{}]", uniform.array_len) } else { String::new() },
+                    values.len()
+                ));
+            }
+        }
+        for (unit, id) in textures.iter().enumerate() {
+            bind_texture(gl, unit as u32, Some(self.target_of(*id)?.texture));
+        }
+        for (binding, id) in storage {
+            self.buffer_ref(*id)?.bind_base(gl, glow::SHADER_STORAGE_BUFFER, *binding);
+        }
+        Ok(Some(linked))
+    }
+
+    pub fn free_all(&mut self) {
+        let all: Vec<Id> = self.resources.keys().copied().collect();
+        for id in all {
+            self.release(id);
+        }
+        for (_, (mut shader, _)) in self.shaders.drain() {
+            shader.free(&self.gl);
+        }
+        if let Some(vao) = self.vao.take() {
+            vao.delete(&self.gl);
+        }
+    }
+}
+
+fn gl_mode(mode: Mode) -> u32 {
+    match mode {
+        Mode::Points => glow::POINTS,
+        Mode::Lines => glow::LINES,
+        Mode::LineStrip => glow::LINE_STRIP,
+        Mode::Triangles => glow::TRIANGLES,
+        Mode::TriangleStrip => glow::TRIANGLE_STRIP,
+        Mode::Patches => glow::PATCHES,
+    }
+}
+
+fn pragma_mode(p: allsource_shader::Primitive) -> Mode {
+    use allsource_shader::Primitive as P;
+    match p {
+        P::Points => Mode::Points,
+        P::Lines => Mode::Lines,
+        P::LineStrip => Mode::LineStrip,
+        P::Triangles => Mode::Triangles,
+        P::TriangleStrip => Mode::TriangleStrip,
+        P::Patches => Mode::Patches,
+    }
+}
+
+impl Graphics for EngineGraphics {
+    fn shader(&mut self, path: &str, owner: Owner) -> Result<Id, String> {
+        let full = self.dir.join(path);
+        if !self.shaders.contains_key(&full) {
+            let mut shader = LiveShader::new(full.clone());
+            if let Some(report) = shader.poll_files(&self.gl) {
+                self.reports.push(report);
+            }
+            self.shaders.insert(full.clone(), (shader, 0));
+        }
+        if let Some((_, refs)) = self.shaders.get_mut(&full) {
+            *refs += 1;
+        }
+        Ok(self.add(owner, Resource::Shader(full)))
+    }
+
+    fn buffer(&mut self, bytes: &[u8], owner: Owner) -> Result<Id, String> {
+        let buffer = Buffer::new(&self.gl, bytes).map_err(|e| e.to_string())?;
+        Ok(self.add(owner, Resource::Buffer(buffer)))
+    }
+
+    fn write_buffer(&mut self, buffer: Id, offset: usize, bytes: &[u8]) -> Result<(), String> {
+        let b = self.buffer_ref(buffer)?;
+        if offset + bytes.len() > b.size {
+            return Err(format!("writing {} bytes at {offset} overruns a {}-byte buffer", bytes.len(), b.size));
+        }
+        b.write(&self.gl, offset, bytes);
+        Ok(())
+    }
+
+    fn read_buffer(&mut self, buffer: Id) -> Result<Vec<u8>, String> {
+        Ok(self.buffer_ref(buffer)?.read(&self.gl))
+    }
+
+    fn buffer_size(&self, buffer: Id) -> Result<usize, String> {
+        Ok(self.buffer_ref(buffer)?.size)
+    }
+
+    fn target(&mut self, width: u32, height: u32, owner: Owner) -> Result<Id, String> {
+        let target = Target::new(&self.gl, width, height).map_err(|e| e.to_string())?;
+        Ok(self.add(owner, Resource::Target(target)))
+    }
+
+    fn target_size(&self, target: Id) -> Result<(u32, u32), String> {
+        let t = self.target_of(target)?;
+        Ok((t.width, t.height))
+    }
+
+    fn clear(&mut self, target: Option<Id>, rgba: [f32; 4]) -> Result<(), String> {
+        let frame = match target {
+            Some(id) => self.target_of(id)?.frame_target(),
+            None => self.frame,
+        };
+        frame.clear(&self.gl, rgba, None);
+        Ok(())
+    }
+
+    fn draw(&mut self, call: &DrawCall) -> Result<(), String> {
+        let frame = match call.target {
+            Some(id) => self.target_of(id)?.frame_target(),
+            None => self.frame,
+        };
+        let Some(linked) =
+            self.prepare(call.shader, &call.uniforms, &call.textures, &call.storage, (frame.width, frame.height))?
+        else {
+            return Ok(());
+        };
+        if linked.compute {
+            return Err("gfx.draw: this is a compute shader; use gfx.dispatch".into());
+        }
+        let mode = call.mode.unwrap_or_else(|| pragma_mode(linked.draw.mode));
+        let gl = &self.gl;
+        frame.bind(gl);
+        if mode == Mode::Patches {
+            patch_vertices(gl, call.patch.clamp(1, 32) as i32);
+        }
+        for (binding, id) in &call.feedback {
+            self.buffer_ref(*id)?.bind_base(gl, glow::TRANSFORM_FEEDBACK_BUFFER, *binding);
+        }
+        let vao = self.vao.as_ref().ok_or("the graphics are shut down")?;
+        let elements = call.elements.map(|id| self.buffer_ref(id)).transpose()?;
+        let indirect = call.indirect.map(|(id, offset)| self.buffer_ref(id).map(|b| (b, offset))).transpose()?;
+        let mut result = Ok(());
+        let mut issue = || {
+            vao.bind(gl);
+            if let Some(e) = elements {
+                e.bind(gl, glow::ELEMENT_ARRAY_BUFFER);
+            }
+            match (indirect, elements) {
+                (Some((b, offset)), Some(_)) => match call.multi {
+                    Some(n) => {
+                        result =
+                            multi_draw_elements_indirect(gl, gl_mode(mode), glow::UNSIGNED_INT, b, offset, n as i32, 0)
+                                .map_err(|e| e.to_string())
+                    }
+                    None => draw_elements_indirect(gl, gl_mode(mode), b, offset),
+                },
+                (Some((b, offset)), None) => draw_arrays_indirect(gl, gl_mode(mode), b, offset),
+                (None, Some(_)) => {
+                    draw_elements(gl, gl_mode(mode), call.count as i32, call.first, call.instances as i32)
+                }
+                (None, None) => {
+                    vao.draw_arrays_from(gl, gl_mode(mode), call.first as i32, call.count as i32, call.instances as i32)
+                }
+            }
+        };
+        if call.feedback.is_empty() {
+            issue();
+        } else {
+            let primitive = match mode {
+                Mode::Points => glow::POINTS,
+                Mode::Lines | Mode::LineStrip => glow::LINES,
+                _ => glow::TRIANGLES,
+            };
+            capture_feedback(gl, primitive, call.discard, issue);
+        }
+        for unit in 0..call.textures.len() {
+            bind_texture(gl, unit as u32, None);
+        }
+        result
+    }
+
+    fn dispatch(&mut self, call: &DispatchCall) -> Result<(), String> {
+        let size = (self.frame.width, self.frame.height);
+        let Some(linked) = self.prepare(call.shader, &call.uniforms, &call.textures, &call.storage, size)? else {
+            return Ok(());
+        };
+        if !linked.compute {
+            return Err("gfx.dispatch: this shader has no compute stage; use gfx.draw".into());
+        }
+        match call.indirect {
+            Some((id, offset)) => dispatch_indirect(&self.gl, self.buffer_ref(id)?, offset),
+            None => dispatch(&self.gl, call.groups[0], call.groups[1], call.groups[2]),
+        }
+        Ok(())
+    }
+
+    fn barrier(&mut self) {
+        barrier(&self.gl, glow::ALL_BARRIER_BITS);
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (self.frame.width, self.frame.height)
+    }
+
+    fn time(&self) -> (f64, u64) {
+        (self.time, self.index)
+    }
+
+    fn key_down(&self, key: &str) -> bool {
+        self.keys.contains(key)
+    }
+
+    fn mouse(&self) -> (f32, f32) {
+        self.mouse
+    }
+
+    fn objects(&self) -> usize {
+        self.resources.len()
+    }
+
+    fn release(&mut self, id: Id) {
+        if let Some((_, resource)) = self.resources.remove(&id) {
+            self.free(resource);
+        }
+    }
+
+    fn release_owned_by(&mut self, owner: Owner) {
+        let ids: Vec<Id> = self.resources.iter().filter(|(_, (o, _))| *o == owner).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.release(id);
+        }
+    }
+
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
