@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_allsource");
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo");
+const PLASMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/plasma");
 
 fn allsource(args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
@@ -47,7 +48,7 @@ impl Png {
     }
 }
 
-/// The demo's plasma (demo/main.glsl), evaluated on the CPU for the pixel whose centre is (x, y) from the
+/// The plasma example (examples/plasma/main.glsl), evaluated on the CPU for the pixel whose centre is (x, y) from the
 /// bottom-left.
 fn demo_plasma(x: f32, y: f32, height: f32, time: f32) -> [f32; 3] {
     let (px, py) = (x / height * 4.0, y / height * 4.0);
@@ -59,10 +60,10 @@ fn demo_plasma(x: f32, y: f32, height: f32, time: f32) -> [f32; 3] {
 }
 
 #[test]
-fn render_of_the_demo_writes_the_plasma_at_the_last_frames_time() {
-    let out = temp_dir("render").join("demo.png");
+fn render_of_the_plasma_example_writes_the_plasma_at_the_last_frames_time() {
+    let out = temp_dir("render").join("plasma.png");
     let output =
-        run(allsource(&["render", DEMO, "--frames", "31", "--size", "160x90", "--fps", "30", "--out"]).arg(&out));
+        run(allsource(&["render", PLASMA, "--frames", "31", "--size", "160x90", "--fps", "30", "--out"]).arg(&out));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let image = Png::read(&out);
     assert_eq!((image.width, image.height), (160, 90));
@@ -228,4 +229,37 @@ fn check_of_the_demo_finds_nothing_wrong() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn render_of_the_demo_shows_sky_terrain_and_particles_and_is_deterministic() {
+    let dir = temp_dir("demo");
+    let render = |name: &str| {
+        let out = dir.join(name);
+        let output =
+            run(allsource(&["render", DEMO, "--frames", "91", "--size", "160x90", "--fps", "30", "--out"]).arg(&out));
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            !String::from_utf8_lossy(&output.stderr).contains("ERROR"),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Png::read(&out)
+    };
+    let image = render("a.png");
+    let count = |f: &dyn Fn([u8; 4]) -> bool| {
+        (0..image.height)
+            .flat_map(|y| (0..image.width).map(move |x| (x, y)))
+            .filter(|&(x, y)| f(image.pixel(x, y)))
+            .count()
+    };
+    let sky = |[r, g, b, _]: [u8; 4]| b as i32 > r as i32 + 40 && b as i32 > g as i32 + 20;
+    let grass = |[r, g, b, _]: [u8; 4]| g as i32 > r as i32 + 15 && g as i32 > b as i32 + 15;
+    let sparks = |[r, g, _, _]: [u8; 4]| r > 200 && g > 170;
+    assert!(sky(image.pixel(80, 2)), "the top is sky: {:?}", image.pixel(80, 2));
+    assert!(grass(image.pixel(80, 80)), "the bottom is tessellated terrain: {:?}", image.pixel(80, 80));
+    let (sky, grass, sparks) = (count(&sky), count(&grass), count(&sparks));
+    assert!(sky > 2000 && grass > 2000, "sky {sky}, terrain {grass} of 14400 pixels");
+    assert!(sparks > 50, "particles (compute, indirect draw, geometry stage) light {sparks} pixels");
+    assert_eq!(render("b.png").rgba, image.rgba, "lockstep renders of the demo are identical");
 }

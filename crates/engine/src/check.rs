@@ -1,10 +1,13 @@
 //! `allsource check`: builds sources headless and reports their diagnostics, in a human form (the source line with
-//! a caret under the column) or as JSON for tools.
+//! a caret under the column) or as JSON for tools. Shaders are compiled and linked; Lua modules are compiled and
+//! their top level run (as `require` would, with the engine API on a headless context), no callback called.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use allsource_live::{Diagnostic, Severity};
+
+use allsource_gpu::GpuError;
 
 use crate::Error;
 use crate::shader::{build, read_source};
@@ -26,13 +29,22 @@ impl CheckReport {
     }
 }
 
-/// Builds every shader named by `paths` (files, or directories of them) on a headless context.
+/// Builds every shader and Lua module named by `paths` (files, or directories of them) on a headless context.
 pub fn check(paths: &[PathBuf]) -> Result<CheckReport, Error> {
     let mut diagnostics = Vec::new();
     let mut candidates = BTreeSet::new();
+    // Lua modules by the directory they are modules of (a directory given, or a file's own directory).
+    let mut modules: Vec<(PathBuf, Vec<String>)> = Vec::new();
     for path in paths {
         if path.is_dir() {
             collect_shaders(path, &mut candidates, &mut diagnostics);
+            let mut names = Vec::new();
+            collect_modules(path, path, &mut names);
+            modules.push((path.clone(), names));
+        } else if path.extension().is_some_and(|e| e == "lua") && path.exists() {
+            let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            modules.push((root, vec![name]));
         } else if path.exists() {
             candidates.insert(path.clone());
         } else {
@@ -41,6 +53,30 @@ pub fn check(paths: &[PathBuf]) -> Result<CheckReport, Error> {
     }
     let context = allsource_gpu::headless()?;
     let gl = &context.gl;
+    let mut files = Vec::new();
+    for (root, names) in modules {
+        let graphics = crate::graphics::EngineGraphics::new(gl.clone(), &root)?;
+        let mut host =
+            allsource_lua::ModuleHost::new(&root, Box::new(graphics)).map_err(|e| Error::Gpu(GpuError::Gl(e)))?;
+        for name in names {
+            for report in host.load(&name) {
+                if !files.contains(&report.path) {
+                    files.push(report.path.clone());
+                }
+                diagnostics.extend(report.diagnostics);
+            }
+        }
+        let shader_reports = host
+            .with_graphics(|g| {
+                g.as_any().downcast_mut::<crate::graphics::EngineGraphics>().map(|g| std::mem::take(&mut g.reports))
+            })
+            .flatten()
+            .unwrap_or_default();
+        for report in shader_reports {
+            diagnostics.extend(report.diagnostics);
+        }
+        host.with_graphics(|g| g.as_any().downcast_mut::<crate::graphics::EngineGraphics>().map(|g| g.free_all()));
+    }
     // Files that another candidate includes are checked through their includers, not alone: a library of
     // functions has no `main` of its own.
     let mut built = Vec::new();
@@ -57,7 +93,6 @@ pub fn check(paths: &[PathBuf]) -> Result<CheckReport, Error> {
     let real = |p: &PathBuf| p.canonicalize().unwrap_or_else(|_| p.clone());
     let included: BTreeSet<PathBuf> = built.iter().flat_map(|(_, _, files)| files.iter().skip(1).map(real)).collect();
     let named: BTreeSet<PathBuf> = paths.iter().map(real).collect();
-    let mut files = Vec::new();
     for (path, output, _) in built {
         if let Some(linked) = output.artifact {
             linked.program.delete(gl);
@@ -69,6 +104,25 @@ pub fn check(paths: &[PathBuf]) -> Result<CheckReport, Error> {
         diagnostics.extend(output.diagnostics);
     }
     Ok(CheckReport { files, diagnostics })
+}
+
+/// Module names of the `.lua` files under `dir`, relative to `root` (`lib/vec.lua` is `lib.vec`).
+fn collect_modules(root: &Path, dir: &Path, into: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            if !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                collect_modules(root, &path, into);
+            }
+        } else if path.extension().is_some_and(|e| e == "lua")
+            && let Ok(relative) = path.with_extension("").strip_prefix(root)
+        {
+            let name = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join(".");
+            into.push(name);
+        }
+    }
 }
 
 fn collect_shaders(dir: &Path, into: &mut BTreeSet<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {

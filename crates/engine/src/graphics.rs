@@ -7,12 +7,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use allsource_gpu::{
-    Buffer, FrameTarget, FullscreenTriangle, Gl, GpuError, Scalar, Target, UniformValue, barrier, bind_texture,
-    capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements, draw_elements_indirect, glow,
-    multi_draw_elements_indirect, patch_vertices,
+    Blend, Buffer, DrawState, FrameTarget, FullscreenTriangle, Gl, GpuError, Scalar, Target, UniformValue, barrier,
+    bind_texture, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements,
+    draw_elements_indirect, glow, multi_draw_elements_indirect, patch_vertices,
 };
 use allsource_live::Report;
-use allsource_lua::{DispatchCall, DrawCall, Graphics, Id, Mode, Owner};
+use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Mode, Owner};
 
 use crate::shader::LiveShader;
 
@@ -276,6 +276,12 @@ impl Graphics for EngineGraphics {
         let mode = call.mode.unwrap_or_else(|| pragma_mode(linked.draw.mode));
         let gl = &self.gl;
         frame.bind(gl);
+        let blend = match call.blend {
+            None => Blend::None,
+            Some(BlendMode::Alpha) => Blend::Alpha,
+            Some(BlendMode::Add) => Blend::Add,
+        };
+        DrawState { depth: call.depth, blend }.apply(gl);
         if mode == Mode::Patches {
             patch_vertices(gl, call.patch.clamp(1, 32) as i32);
         }
@@ -322,6 +328,7 @@ impl Graphics for EngineGraphics {
         for unit in 0..call.textures.len() {
             bind_texture(gl, unit as u32, None);
         }
+        DrawState::default().apply(gl);
         result
     }
 

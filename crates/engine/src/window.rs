@@ -12,7 +12,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
 use crate::headless::LOCKSTEP_TIMEOUT;
-use crate::worker::{Clock, EngineOptions};
+use crate::worker::{Clock, Command, EngineOptions};
 use crate::{Compositor, Error, Scene, write_png};
 
 /// Opens a window on `scene` and runs until it is closed, or for `frames` frames when given, writing the last one
@@ -124,6 +124,17 @@ impl ApplicationHandler for App {
                 if let Some(state) = &mut self.state {
                     state.window.resize();
                     state.compositor.resize(size.width.max(1), size.height.max(1));
+                }
+            }
+            WindowEvent::KeyboardInput { event, .. } => {
+                if let (Some(state), winit::keyboard::PhysicalKey::Code(code)) = (&self.state, event.physical_key) {
+                    let down = event.state == winit::event::ElementState::Pressed;
+                    state.compositor.send(Command::Key { code: format!("{code:?}"), down });
+                }
+            }
+            WindowEvent::CursorMoved { position, .. } => {
+                if let Some(state) = &self.state {
+                    state.compositor.send(Command::Mouse { x: position.x as f32, y: position.y as f32 });
                 }
             }
             WindowEvent::RedrawRequested => {

@@ -97,6 +97,16 @@ pub enum Command {
     Unload {
         module: String,
     },
+    /// A key went down or up (winit's key code name: "KeyW", "Space").
+    Key {
+        code: String,
+        down: bool,
+    },
+    /// The pointer moved (pixels from the frame's top-left).
+    Mouse {
+        x: f32,
+        y: f32,
+    },
     Stop,
 }
 
@@ -355,6 +365,18 @@ impl Worker {
             Command::Eval { code } => {
                 let result = self.renderer.eval(&code);
                 let _ = self.events.send(Event::Answer { request: code, result });
+                Flow::Continue
+            }
+            Command::Key { code, down } => {
+                if let Renderer::Lua(r) = &mut self.renderer {
+                    r.graphics(|g| if down { g.keys.insert(code) } else { g.keys.remove(&code) });
+                }
+                Flow::Continue
+            }
+            Command::Mouse { x, y } => {
+                if let Renderer::Lua(r) = &mut self.renderer {
+                    r.graphics(|g| g.mouse = (x, y));
+                }
                 Flow::Continue
             }
             Command::Unload { module } => {

@@ -128,3 +128,23 @@ return M
     let captured = f.eval("return table.concat(require('main').captured:read('f32'), ',')").unwrap();
     assert_eq!(captured, "0,2,4,6");
 }
+
+#[test]
+fn keys_and_the_pointer_reach_lua_through_input() {
+    let main = "local M = {}
+local fill = gfx.shader('fill.glsl')
+function M.draw()
+  local x, y = input.mouse()
+  local g = input.key_down('Space') and 1 or 0
+  gfx.draw{ shader = fill, uniforms = { colour = { x / 100, g, y / 100, 1 } } }
+end
+return M
+";
+    let mut f = Fixture::new("input", &[("main.lua", main), ("fill.glsl", FILL)]);
+    assert_eq!(f.step(), [0, 0, 0, 255]);
+    f.engine.send(Command::Key { code: "Space".into(), down: true });
+    f.engine.send(Command::Mouse { x: 100.0, y: 50.0 });
+    assert_eq!(f.step(), [255, 255, 128, 255]);
+    f.engine.send(Command::Key { code: "Space".into(), down: false });
+    assert_eq!(f.step(), [255, 0, 128, 255]);
+}

@@ -26,7 +26,7 @@ pub use fence::{Fence, finish};
 pub use image::Image;
 pub use program::{FULLSCREEN_VERTEX, FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformValue, VaryingInfo};
-pub use target::{FrameTarget, Target};
+pub use target::{Blend, DrawState, FrameTarget, Target};
 pub use window::WindowGl;
 
 /// The GL function table. `Arc` because egui's painter (the editor overlay) takes it that way.

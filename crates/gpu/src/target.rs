@@ -13,10 +13,11 @@ pub struct FrameTarget {
     pub height: u32,
 }
 
-/// An RGBA8 colour texture and the framebuffer object that draws into it.
+/// An RGBA8 colour texture, a 24-bit depth buffer, and the framebuffer object that draws into them.
 #[derive(Debug)]
 pub struct Target {
     pub texture: glow::NativeTexture,
+    depth: glow::NativeRenderbuffer,
     pub framebuffer: glow::NativeFramebuffer,
     pub width: u32,
     pub height: u32,
@@ -34,25 +35,38 @@ impl Target {
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE as i32);
             gl.bind_texture(glow::TEXTURE_2D, None);
+            let depth = match gl.create_renderbuffer() {
+                Ok(rb) => rb,
+                Err(e) => {
+                    gl.delete_texture(texture);
+                    return Err(GpuError::Gl(e));
+                }
+            };
+            gl.bind_renderbuffer(glow::RENDERBUFFER, Some(depth));
+            gl.renderbuffer_storage(glow::RENDERBUFFER, glow::DEPTH_COMPONENT24, width as i32, height as i32);
+            gl.bind_renderbuffer(glow::RENDERBUFFER, None);
             let framebuffer = match gl.create_framebuffer() {
                 Ok(fb) => fb,
                 Err(e) => {
+                    gl.delete_renderbuffer(depth);
                     gl.delete_texture(texture);
                     return Err(GpuError::Gl(e));
                 }
             };
             gl.bind_framebuffer(glow::FRAMEBUFFER, Some(framebuffer));
             gl.framebuffer_texture_2d(glow::FRAMEBUFFER, glow::COLOR_ATTACHMENT0, glow::TEXTURE_2D, Some(texture), 0);
+            gl.framebuffer_renderbuffer(glow::FRAMEBUFFER, glow::DEPTH_ATTACHMENT, glow::RENDERBUFFER, Some(depth));
             let status = gl.check_framebuffer_status(glow::FRAMEBUFFER);
             gl.bind_framebuffer(glow::FRAMEBUFFER, None);
             if status != glow::FRAMEBUFFER_COMPLETE {
                 gl.delete_framebuffer(framebuffer);
+                gl.delete_renderbuffer(depth);
                 gl.delete_texture(texture);
                 return Err(GpuError::Gl(format!(
                     "a {width}x{height} RGBA8 render target is incomplete (status {status:#x})"
                 )));
             }
-            Ok(Target { texture, framebuffer, width, height })
+            Ok(Target { texture, depth, framebuffer, width, height })
         }
     }
 
@@ -64,6 +78,7 @@ impl Target {
         // SAFETY: consuming `self` deletes each object once.
         unsafe {
             gl.delete_framebuffer(self.framebuffer);
+            gl.delete_renderbuffer(self.depth);
             gl.delete_texture(self.texture);
         }
     }
@@ -79,7 +94,8 @@ impl FrameTarget {
         }
     }
 
-    /// Clears the target (or, with `rect`, only that rectangle in pixels from the bottom-left) to a colour.
+    /// Clears the target (or, with `rect`, only that rectangle in pixels from the bottom-left) to a colour, and its
+    /// depth to the far plane.
     pub fn clear(&self, gl: &Gl, rgba: [f32; 4], rect: Option<[i32; 4]>) {
         // SAFETY: plain state changes and a clear on the current context.
         unsafe {
@@ -89,8 +105,57 @@ impl FrameTarget {
                 gl.scissor(x, y, w, h);
             }
             gl.clear_color(rgba[0], rgba[1], rgba[2], rgba[3]);
-            gl.clear(glow::COLOR_BUFFER_BIT);
+            gl.clear_depth(1.0);
+            gl.clear(glow::COLOR_BUFFER_BIT | glow::DEPTH_BUFFER_BIT);
             gl.disable(glow::SCISSOR_TEST);
+        }
+    }
+}
+
+/// How a draw combines with what the target holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrawState {
+    /// Test depth (less-than), and write it unless blending.
+    pub depth: bool,
+    pub blend: Blend,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Blend {
+    /// Replace.
+    #[default]
+    None,
+    /// Premultiplied-style "over": src * a + dst * (1 - a).
+    Alpha,
+    /// Additive: src * a + dst.
+    Add,
+}
+
+impl DrawState {
+    /// Sets the GL state for the next draws.
+    pub fn apply(&self, gl: &Gl) {
+        // SAFETY: plain state changes on the current context.
+        unsafe {
+            if self.depth {
+                gl.enable(glow::DEPTH_TEST);
+                gl.depth_func(glow::LESS);
+                // Blended draws (particles, glass) test depth but do not hide one another.
+                gl.depth_mask(self.blend == Blend::None);
+            } else {
+                gl.depth_mask(true);
+                gl.disable(glow::DEPTH_TEST);
+            }
+            match self.blend {
+                Blend::None => gl.disable(glow::BLEND),
+                Blend::Alpha => {
+                    gl.enable(glow::BLEND);
+                    gl.blend_func(glow::SRC_ALPHA, glow::ONE_MINUS_SRC_ALPHA);
+                }
+                Blend::Add => {
+                    gl.enable(glow::BLEND);
+                    gl.blend_func(glow::SRC_ALPHA, glow::ONE);
+                }
+            }
         }
     }
 }

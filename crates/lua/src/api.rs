@@ -80,6 +80,17 @@ pub struct DrawCall {
     pub discard: bool,
     /// Vertices per patch for `patches`.
     pub patch: u32,
+    /// Depth test and write.
+    pub depth: bool,
+    /// "alpha" or "add" blending; `None` replaces.
+    pub blend: Option<BlendMode>,
+}
+
+/// How a draw blends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlendMode {
+    Alpha,
+    Add,
 }
 
 /// A compute dispatch, as plain data.
@@ -427,6 +438,15 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
                 feedback: bindings(&t, "feedback")?,
                 discard: t.get::<Option<bool>>("discard")?.unwrap_or(false),
                 patch: t.get::<Option<u32>>("patch")?.unwrap_or(3),
+                depth: t.get::<Option<bool>>("depth")?.unwrap_or(false),
+                blend: match t.get::<Option<String>>("blend")?.as_deref() {
+                    None | Some("none") => None,
+                    Some("alpha") => Some(BlendMode::Alpha),
+                    Some("add") => Some(BlendMode::Add),
+                    Some(other) => {
+                        return Err(mlua::Error::runtime(format!("unknown blend '{other}': none, alpha or add")));
+                    }
+                },
             };
             with_gfx(lua, |g| g.draw(&call))
         })?,

@@ -213,6 +213,32 @@ impl ModuleHost {
         reports
     }
 
+    /// Loads module `name` (as `require` would) without calling any callback: what `allsource check` runs.
+    /// Returns the reports of every module that loaded with it.
+    pub fn load(&mut self, name: &str) -> Vec<Report> {
+        let result = self
+            .lua
+            .named_registry_value::<Table>(HOST_KEY)
+            .and_then(|h| h.get::<Function>("require"))
+            .and_then(|f| f.call::<Value>(name));
+        let mut reports = self.take_reports();
+        if let Err(e) = result
+            && reports.iter().all(|r| r.diagnostics.is_empty())
+        {
+            let path = module_path(&self.root, name).unwrap_or_else(|| self.root.join(name));
+            let d = from_lua_error(&message(&e), &path);
+            reports.push(Report {
+                path,
+                version: None,
+                live_version: None,
+                became_live: false,
+                took: std::time::Duration::ZERO,
+                diagnostics: vec![d],
+            });
+        }
+        reports
+    }
+
     fn main_live(&self) -> bool {
         let registry = self.registry();
         registry.find(MAIN).and_then(|i| registry.modules[i].live.as_ref()).is_some_and(|l| l.live().is_some())
@@ -476,7 +502,7 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
     registry.reports.push(report);
     match (ok, first_error) {
         (true, _) => Ok(true),
-        (false, Some(e)) => Err(mlua::Error::runtime(format!("module '{name}' did not load: {e}"))),
+        (false, Some(e)) => Err(mlua::Error::runtime(format!("module '{name}' did not load ({e})"))),
         (false, None) => Err(mlua::Error::runtime(format!("module '{name}' did not load"))),
     }
 }

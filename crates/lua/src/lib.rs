@@ -10,7 +10,7 @@ mod diag;
 mod host;
 mod interrupt;
 
-pub use api::{API, DispatchCall, DrawCall, Element, Graphics, Id, Kind, Mode, Owner};
+pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, Graphics, Id, Kind, Mode, Owner};
 pub use diag::from_lua_error;
 pub use host::{MAIN, ModuleHost, read_source};
 pub use interrupt::{INTERRUPTED, Interrupter};

@@ -104,7 +104,11 @@ function host.require(name)
   loading[name] = true
   local ok, found = pcall(host.load, name)
   loading[name] = nil
-  if not ok then error(found, 0) end
+  if not ok then
+    -- Raised at the caller's `require` line; the module's own diagnostics were reported with its file and line.
+    local msg = tostring(found):gsub("^runtime error: ", ""):match("^[^\n]*")
+    error(msg, 2)
+  end
   if found then
     m = modules[name]
     if m then return m.table end
