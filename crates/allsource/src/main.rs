@@ -54,6 +54,9 @@ struct BenchArgs {
     /// The display rate the compositor runs at.
     #[arg(long, default_value_t = 60.0, value_parser = parse_fps)]
     fps: f64,
+    /// Reloads of a module and of a shader for the memory figures.
+    #[arg(long, default_value_t = 1000)]
+    reloads: usize,
 }
 
 #[derive(Args, Default)]
@@ -163,7 +166,12 @@ fn check(args: CheckArgs) -> Result<bool, Error> {
 }
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
-    let options = allsource_engine::BenchOptions { edits: args.edits.max(1), size: args.size, fps: args.fps };
+    let options = allsource_engine::BenchOptions {
+        edits: args.edits.max(1),
+        size: args.size,
+        fps: args.fps,
+        reloads: args.reloads,
+    };
     print!("{}", allsource_engine::bench(&options)?);
     Ok(())
 }

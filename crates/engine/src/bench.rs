@@ -4,6 +4,12 @@
 //! Shader rebuild: from an edit sent to the worker to the first composed frame drawn with the new program, in
 //! real-time mode at the display rate, beside the floor: compile + link + first draw + finish of the same source
 //! on a context of its own. Every edit changes a constant, so no shader cache can serve it.
+//!
+//! Module reload: from an edit of a Lua module sent to the worker to the first composed frame drawn by the new
+//! code, beside the floor: compiling and running the same chunk in a bare VM.
+//!
+//! Memory: resident memory after 10 and after N (1000 by default) reloads of a module and of a shader, in
+//! lockstep mode (each reload followed by one frame).
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +39,8 @@ pub struct BenchOptions {
     pub edits: usize,
     pub size: (u32, u32),
     pub fps: f64,
+    /// Reloads for the memory figures.
+    pub reloads: usize,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -54,9 +62,166 @@ pub fn bench(options: &BenchOptions) -> Result<String, Error> {
     std::fs::create_dir_all(&dir).map_err(|e| Error::Io { path: dir.clone(), message: e.to_string() })?;
     let main = dir.join("main.glsl");
     std::fs::write(&main, variant(0)).map_err(|e| Error::Io { path: main.clone(), message: e.to_string() })?;
-    let result = shader_rebuild(&dir, options);
+    let mut report = shader_rebuild(&dir, options);
+    if let Ok(text) = &mut report {
+        match module_reload(&dir, options) {
+            Ok(more) => text.push_str(&more),
+            Err(e) => report = Err(e),
+        }
+    }
+    if let Ok(text) = &mut report {
+        match memory(&dir, options) {
+            Ok(more) => text.push_str(&more),
+            Err(e) => report = Err(e),
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
-    result
+    report
+}
+
+fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// A Lua module of about 200 lines: a persisted counter, a draw, and functions of which one constant changes per
+/// version.
+fn module_variant(i: usize) -> String {
+    let mut text = String::from(
+        "local M = {}\nlocal fill = gfx.shader('fill.glsl')\n\
+         local state = persist('state', function() return { frames = 0 } end)\n\
+         function M.update(dt) state.frames = state.frames + 1 end\n",
+    );
+    for f in 0..60 {
+        text.push_str(&format!("function M.f{f}(x)\n  local y = x * {f} + {i}\n  return y\nend\n"));
+    }
+    text.push_str(&format!(
+        "function M.draw()\n  gfx.draw{{ shader = fill, uniforms = {{ colour = {{ {}, 0.5, 0.25, 1 }} }} }}\nend\nreturn M\n",
+        (i % 256) as f64 / 255.0
+    ));
+    text
+}
+
+const FILL: &str = "uniform vec4 colour;\nout vec4 o;\nvoid main() { o = colour; }\n";
+
+/// Waits, composing frames at the display rate, until the frame on screen carries generation `want` or later.
+fn until_shown(engine: &mut HeadlessEngine, want: u64, period: Duration) -> Result<Duration, Error> {
+    let start = Instant::now();
+    let mut next = start;
+    loop {
+        engine.frame();
+        if engine.compositor().status().shown_version >= Some(want) {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            return Err(Error::WorkerTimeout { frame: want, seconds: 20.0 });
+        }
+        next += period;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+    }
+}
+
+fn module_reload(dir: &std::path::Path, options: &BenchOptions) -> Result<String, Error> {
+    let scene_dir = dir.join("module");
+    std::fs::create_dir_all(&scene_dir).map_err(io(&scene_dir))?;
+    let main = scene_dir.join("main.lua");
+    std::fs::write(&main, module_variant(0)).map_err(io(&main))?;
+    std::fs::write(scene_dir.join("fill.glsl"), FILL).map_err(io(&scene_dir))?;
+    let period = Duration::from_secs_f64(1.0 / options.fps);
+    let engine_options =
+        EngineOptions { size: options.size, fps: options.fps, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let mut engine = HeadlessEngine::new(Scene::open(&scene_dir)?, engine_options)?;
+    // The first frame has the module and its shader (generation 2) live.
+    until_shown(&mut engine, 2, period)?;
+    let mut latencies = Vec::with_capacity(options.edits);
+    for i in 1..=options.edits {
+        engine.frame();
+        let want = engine.compositor().status().shown_version.unwrap_or(0) + 1;
+        let start = Instant::now();
+        engine.send(Command::Edit { path: main.clone(), text: module_variant(i) });
+        until_shown(&mut engine, want, period)?;
+        latencies.push(start.elapsed());
+    }
+    drop(engine);
+    let floors = allsource_lua::raw_load_and_run(
+        &module_variant(0)
+            .replace("gfx.shader('fill.glsl')", "nil")
+            .replace("persist('state', function() return { frames = 0 } end)", "{ frames = 0 }"),
+        options.edits,
+    )
+    .map_err(|e| Error::Io { path: main.clone(), message: e })?;
+    let lat = sorted_ms(&latencies);
+    let flo = sorted_ms(&floors);
+    let period_ms = period.as_secs_f64() * 1e3;
+    Ok(format!(
+        "module reload: {} edits of a {}-line module, {} fps\n\
+         \x20 edit -> first frame drawn by the new code: median {:.2} ms, p90 {:.2} ms, max {:.2} ms\n\
+         \x20 floor (compile + run the chunk in a bare VM): median {:.3} ms\n\
+         \x20 ratio median latency / (median floor + period): {:.2} (target <= 1.2)\n",
+        options.edits,
+        module_variant(0).lines().count(),
+        options.fps,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.9),
+        lat.last().copied().unwrap_or(f64::NAN),
+        percentile(&flo, 0.5),
+        percentile(&lat, 0.5) / (percentile(&flo, 0.5) + period_ms),
+    ))
+}
+
+/// Resident memory of this process, in bytes (Linux; 0 elsewhere).
+fn resident_bytes() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Resident memory after 10 and after `reloads` reloads of `path` in `scene`, edited by `variant`.
+fn reload_memory(
+    scene: &std::path::Path,
+    path: &std::path::Path,
+    variant: &dyn Fn(usize) -> String,
+    reloads: usize,
+) -> Result<(u64, u64), Error> {
+    let options = EngineOptions { size: (64, 64), fps: 60.0, clock: Clock::Lockstep, worker_cost: Duration::ZERO };
+    let mut engine = HeadlessEngine::new(Scene::open(scene)?, options)?;
+    let mut at_10 = 0;
+    for i in 0..reloads.max(10) {
+        engine.send(Command::Edit { path: path.to_path_buf(), text: variant(i + 1) });
+        engine.frame_lockstep(i as u64)?;
+        if i + 1 == 10 {
+            at_10 = resident_bytes();
+        }
+    }
+    Ok((at_10, resident_bytes()))
+}
+
+fn memory(dir: &std::path::Path, options: &BenchOptions) -> Result<String, Error> {
+    let module_scene = dir.join("module");
+    let (m10, mn) = reload_memory(&module_scene, &module_scene.join("main.lua"), &module_variant, options.reloads)?;
+    let shader_scene = dir.join("shader-memory");
+    std::fs::create_dir_all(&shader_scene).map_err(io(&shader_scene))?;
+    std::fs::write(shader_scene.join("main.glsl"), variant(0)).map_err(io(&shader_scene))?;
+    let (s10, sn) = reload_memory(&shader_scene, &shader_scene.join("main.glsl"), &variant, options.reloads)?;
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    let growth = |a: u64, b: u64| (b as f64 - a as f64) / a.max(1) as f64 * 100.0;
+    Ok(format!(
+        "memory (resident, lockstep, one frame per reload):\n\
+         \x20 module: {:.1} MiB after 10 reloads, {:.1} MiB after {}: growth {:+.1}% (target < 5%)\n\
+         \x20 shader: {:.1} MiB after 10 reloads, {:.1} MiB after {}: growth {:+.1}% (target < 5%)\n",
+        mib(m10),
+        mib(mn),
+        options.reloads.max(10),
+        growth(m10, mn),
+        mib(s10),
+        mib(sn),
+        options.reloads.max(10),
+        growth(s10, sn),
+    ))
 }
 
 fn shader_rebuild(dir: &std::path::Path, options: &BenchOptions) -> Result<String, Error> {
