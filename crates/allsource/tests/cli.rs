@@ -263,3 +263,23 @@ fn render_of_the_demo_shows_sky_terrain_and_particles_and_is_deterministic() {
     assert!(sparks > 50, "particles (compute, indirect draw, geometry stage) light {sparks} pixels");
     assert_eq!(render("b.png").rgba, image.rgba, "lockstep renders of the demo are identical");
 }
+
+#[test]
+fn check_reports_lua_syntax_and_top_level_errors_and_failed_requires_on_their_lines() {
+    let dir = temp_dir("check-lua");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::write(dir.join("main.lua"), "local M = {}\nlocal v = require('lib.vec')\nreturn M\n").unwrap();
+    std::fs::write(dir.join("lib/vec.lua"), "local V = {}\nfunction V.add(a, b)\n  return a +\nend\nreturn V\n")
+        .unwrap();
+    std::fs::write(dir.join("boom.lua"), "local X = {}\nerror('boom at load')\nreturn X\n").unwrap();
+    let output = run(allsource(&["check", "--json"]).arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let has = |file: &str, line: u32, text: &str| {
+        stdout.contains(&format!("\"file\":\"{}\",\"line\":{line},\"message\":\"", dir.join(file).display()))
+            && stdout.contains(text)
+    };
+    assert!(has("boom.lua", 2, "boom at load"), "{stdout}");
+    assert!(has("lib/vec.lua", 4, "unexpected symbol near 'end'"), "{stdout}");
+    assert!(has("main.lua", 2, "module 'lib.vec' did not load"), "{stdout}");
+}

@@ -369,7 +369,10 @@ impl Worker {
             }
             Command::Key { code, down } => {
                 if let Renderer::Lua(r) = &mut self.renderer {
-                    r.graphics(|g| if down { g.keys.insert(code) } else { g.keys.remove(&code) });
+                    r.graphics(|g| if down { g.keys.insert(code.clone()) } else { g.keys.remove(&code) });
+                    let reports = r.host.call(if down { "keypressed" } else { "keyreleased" }, code);
+                    let reports = r.count(reports);
+                    self.send_reports(reports);
                 }
                 Flow::Continue
             }

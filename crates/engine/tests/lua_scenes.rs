@@ -133,6 +133,9 @@ return M
 fn keys_and_the_pointer_reach_lua_through_input() {
     let main = "local M = {}
 local fill = gfx.shader('fill.glsl')
+local presses = persist('presses', function() return {} end)
+function M.keypressed(key) presses[#presses + 1] = key end
+function M.presses() return table.concat(presses, ',') end
 function M.draw()
   local x, y = input.mouse()
   local g = input.key_down('Space') and 1 or 0
@@ -147,4 +150,40 @@ return M
     assert_eq!(f.step(), [255, 255, 128, 255]);
     f.engine.send(Command::Key { code: "Space".into(), down: false });
     assert_eq!(f.step(), [255, 0, 128, 255]);
+    f.engine.send(Command::Key { code: "KeyR".into(), down: true });
+    assert_eq!(f.eval("return require('main').presses()").unwrap(), "Space,KeyR", "keypressed(key) was called");
+}
+
+#[test]
+fn lua_draws_indexed_and_multi_indirect_with_base_vertices() {
+    let shader = "#pragma stage vertex
+void main() {
+    vec2 p[6] = vec2[](vec2(-1,-1), vec2(0,-1), vec2(-1,1), vec2(0,-1), vec2(1,-1), vec2(1,1));
+    gl_Position = vec4(p[gl_VertexID], 0.0, 1.0);
+}
+#pragma stage fragment
+out vec4 o;
+void main() { o = vec4(1.0, 1.0, 0.0, 1.0); }
+";
+    let main = "local M = {}
+local halves = gfx.shader('halves.glsl')
+local indices = gfx.buffer({ 0, 1, 2 }, 'u32')
+local commands = gfx.buffer({ 3, 1, 0, 0, 0,  3, 1, 0, 3, 0 }, 'u32')
+M.mode = 'elements'
+function M.draw()
+  if M.mode == 'elements' then
+    gfx.draw{ shader = halves, elements = indices, count = 3 }
+  else
+    gfx.draw{ shader = halves, elements = indices, indirect = commands, multi = 2 }
+  end
+end
+return M
+";
+    let mut f = Fixture::new("elements", &[("main.lua", main), ("halves.glsl", shader)]);
+    let image = f.engine.image();
+    assert_eq!((image.pixel(1, 14), image.pixel(14, 14)), ([255, 255, 0, 255], [0, 0, 0, 255]), "one indexed triangle");
+    f.eval("require('main').mode = 'multi'").unwrap();
+    f.step();
+    let image = f.engine.image();
+    assert_eq!((image.pixel(1, 14), image.pixel(14, 14)), ([255, 255, 0, 255], [255, 255, 0, 255]), "two commands");
 }

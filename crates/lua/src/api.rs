@@ -371,6 +371,8 @@ pub const API: &[&str] = &[
     "update",
     "draw",
     "on_reload",
+    "keypressed",
+    "keyreleased",
 ];
 
 /// Installs `gfx` and `input` in the VM's globals.

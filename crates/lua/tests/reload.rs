@@ -200,6 +200,18 @@ fn a_runtime_error_in_update_reverts_to_the_last_good_version_with_a_diagnostic(
 }
 
 #[test]
+fn undo_and_redo_move_a_module_between_its_versions_in_place() {
+    let mut s = Scene::new("undo", &[("main.lua", "local M = {}\nfunction M.v() return 1 end\nreturn M\n")]);
+    s.edit("main.lua", "local M = {}\nfunction M.v() return 2 end\nreturn M\n");
+    s.eval("cached = require('main')");
+    let main = s.path("main.lua");
+    s.host.undo(&main).unwrap();
+    assert_eq!(s.eval("return cached.v()"), "1", "the table a caller already holds runs version 1 again");
+    s.host.redo(&main).unwrap();
+    assert_eq!(s.eval("return cached.v()"), "2");
+}
+
+#[test]
 fn a_module_with_no_version_that_runs_is_disabled_until_an_edit_builds() {
     let mut s =
         Scene::new("disabled", &[("main.lua", "local M = {}\nfunction M.update() error('always') end\nreturn M\n")]);
