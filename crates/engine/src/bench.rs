@@ -234,35 +234,14 @@ fn shader_rebuild(dir: &std::path::Path, options: &BenchOptions) -> Result<Strin
     {
         let mut engine = HeadlessEngine::new(Scene::open(dir)?, engine_options)?;
         // Let the first version come up and settle.
-        let settle = Instant::now();
-        while engine.compositor().status().shown_version.is_none() {
-            engine.frame();
-            std::thread::sleep(period);
-            if settle.elapsed() > Duration::from_secs(20) {
-                return Err(Error::WorkerTimeout { frame: 0, seconds: 20.0 });
-            }
-        }
+        until_shown(&mut engine, 1, period)?;
         for i in 1..=options.edits {
             // Edits land at a random phase of the frame, as keystrokes do: start each right after a frame.
             engine.frame();
             let want = engine.compositor().status().live_version.unwrap_or(0) + 1;
             let start = Instant::now();
             engine.send(Command::Edit { path: main.clone(), text: variant(i) });
-            let mut next = start;
-            loop {
-                engine.frame();
-                if engine.compositor().status().shown_version >= Some(want) {
-                    break;
-                }
-                if start.elapsed() > Duration::from_secs(20) {
-                    return Err(Error::WorkerTimeout { frame: want, seconds: 20.0 });
-                }
-                next += period;
-                let now = Instant::now();
-                if next > now {
-                    std::thread::sleep(next - now);
-                }
-            }
+            until_shown(&mut engine, want, period)?;
             latencies.push(start.elapsed());
         }
         renderer = engine.renderer();

@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use allsource_gpu::FULLSCREEN_VERTEX;
 use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, glow};
+use allsource_shader::FULLSCREEN_VERTEX;
 
 use allsource_live::Diagnostic;
 

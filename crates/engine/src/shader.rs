@@ -4,14 +4,12 @@
 //! type.
 
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use allsource_gpu::{Gl, GlslType, Program, Reflection, UniformValue, glow};
-use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report};
+pub use allsource_live::read_source;
+use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Stamp, stamp};
 use allsource_shader::{Prepared, Stage, prepare};
-
-/// The largest shader file (or included file) read: anything bigger is a mistake, not a shader.
-pub const MAX_SOURCE_BYTES: u64 = 4 << 20;
 
 /// A linked program and what is known about it.
 pub struct Linked {
@@ -23,27 +21,6 @@ pub struct Linked {
     pub draw: allsource_shader::Draw,
     /// Every file the program was built from: the shader file first, then its includes.
     pub files: Vec<PathBuf>,
-}
-
-/// A file's modification time and length: a change in either means it was written.
-type Stamp = (Option<SystemTime>, u64);
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()))
-}
-
-/// Reads a source file as UTF-8 text, with a message fit for a diagnostic when that fails.
-pub fn read_source(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if meta.len() > MAX_SOURCE_BYTES {
-        return Err(format!(
-            "the file is {} bytes; sources larger than {MAX_SOURCE_BYTES} bytes are refused",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    String::from_utf8(bytes)
-        .map_err(|e| format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
 }
 
 fn gl_stage(stage: Stage) -> u32 {

@@ -24,7 +24,7 @@ pub use context::{GlContext, GlInfo, SharedContext, headless};
 pub use error::GpuError;
 pub use fence::{Fence, finish};
 pub use image::Image;
-pub use program::{FULLSCREEN_VERTEX, FullscreenTriangle, Program, StageLog, bind_texture};
+pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformValue, VaryingInfo};
 pub use target::{Blend, DrawState, FrameTarget, Target};
 pub use window::WindowGl;

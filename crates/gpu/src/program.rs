@@ -8,17 +8,6 @@ use crate::extra;
 
 use crate::reflect::{Reflection, UniformInfo, UniformValue};
 
-/// The built-in full-screen vertex stage. The text lives in `allsource-shader`; this is the GL side's copy for
-/// the compositor's own blit, which never goes through the shader file format.
-pub const FULLSCREEN_VERTEX: &str = "#version 450 core
-out vec2 uv;
-void main() {
-    vec2 p = vec2(float((gl_VertexID & 1) << 2), float((gl_VertexID & 2) << 1));
-    uv = p * 0.5;
-    gl_Position = vec4(p - 1.0, 0.0, 1.0);
-}
-";
-
 /// A linked program.
 #[derive(Debug)]
 pub struct Program {

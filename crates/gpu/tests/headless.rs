@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use allsource_gpu::{FULLSCREEN_VERTEX, Fence, FullscreenTriangle, Image, Program, Target, glow, headless};
+use allsource_gpu::{Fence, FullscreenTriangle, Image, Program, Target, glow, headless};
+use allsource_shader::FULLSCREEN_VERTEX;
 
 const GRADIENT: &str = "#version 450 core
 in vec2 uv;

@@ -6,6 +6,7 @@ use allsource_gpu::{
     Buffer, FullscreenTriangle, GlContext, Image, Program, Target, UniformValue, barrier, capture_feedback, dispatch,
     dispatch_indirect, draw_arrays_indirect, glow, headless, multi_draw_elements_indirect, patch_vertices,
 };
+use allsource_shader::FULLSCREEN_VERTEX;
 
 fn program(context: &GlContext, stages: &[(u32, &str)]) -> Program {
     match Program::build(&context.gl, stages) {
@@ -130,7 +131,7 @@ fn an_indirect_draw_and_an_indirect_dispatch_run_commands_a_compute_shader_wrote
     let draw = program(
         &context,
         &[
-            (glow::VERTEX_SHADER, allsource_gpu::FULLSCREEN_VERTEX),
+            (glow::VERTEX_SHADER, FULLSCREEN_VERTEX),
             (glow::FRAGMENT_SHADER, "#version 450 core\nout vec4 o;\nvoid main() { o = vec4(0.0, 1.0, 0.0, 1.0); }\n"),
         ],
     );
@@ -219,10 +220,7 @@ fn reflection_lists_uniforms_of_every_kind_and_values_are_set_by_type() {
             o = vec4(tint * gain, 1.0) * view[0][0] + float(steps[2] + int(enabled) + int(cells.y))
               + texture(image, vec2(0.5)) + position + light_colour;
         }";
-    let p = program(
-        &context,
-        &[(glow::VERTEX_SHADER, allsource_gpu::FULLSCREEN_VERTEX), (glow::FRAGMENT_SHADER, fragment)],
-    );
+    let p = program(&context, &[(glow::VERTEX_SHADER, FULLSCREEN_VERTEX), (glow::FRAGMENT_SHADER, fragment)]);
     let reflection = p.reflect(gl);
     let mut got: Vec<_> =
         reflection.uniforms.iter().map(|u| (u.name.clone(), u.ty.name(), u.array_len, u.block.clone())).collect();

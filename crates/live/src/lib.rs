@@ -6,14 +6,41 @@
 //! [`Diagnostic`]s and leaves the live version and artifact as they were. Undo and redo move the live version to
 //! the previous or next version that built, and rebuild it.
 //!
-//! This crate knows nothing of GL, Lua, threads or files: backends own those. It is the one place where the rule
-//! "a failed build never replaces the live version" is written.
+//! This crate knows nothing of GL, Lua or threads: backends own those. Its only I/O is [`read_source`], the rules
+//! every backend reads a source file by. It is the one place where the rule "a failed build never replaces the live
+//! version" is written.
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+/// The largest source file read: anything bigger is a mistake, not a shader or a module.
+pub const MAX_SOURCE_BYTES: u64 = 4 << 20;
+
+/// Reads a source file as UTF-8 text, with a message fit for a diagnostic when that fails (missing, unreadable,
+/// too big, not UTF-8).
+pub fn read_source(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(format!(
+            "the file is {} bytes; sources larger than {MAX_SOURCE_BYTES} bytes are refused",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    String::from_utf8(bytes)
+        .map_err(|e| format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+}
+
+/// A file's modification time and length: a change in either means it was written.
+pub type Stamp = (Option<SystemTime>, u64);
+
+/// The file's stamp, or `None` when it cannot be read.
+pub fn stamp(path: &Path) -> Option<Stamp> {
+    std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()))
+}
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -11,9 +11,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Severity};
+use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Severity, Stamp, read_source, stamp};
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use crate::api::{self, Collected, CurrentOwner, Graphics, GraphicsSlot, Owner};
@@ -24,28 +24,6 @@ const HOST_KEY: &str = "allsource.host";
 const PRELUDE: &str = include_str!("prelude.lua");
 /// The module that drives a scene.
 pub const MAIN: &str = "main";
-/// The largest module file read.
-pub const MAX_SOURCE_BYTES: u64 = 4 << 20;
-
-type Stamp = (Option<SystemTime>, u64);
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()))
-}
-
-/// Reads a module file as UTF-8 text, with a message fit for a diagnostic when that fails.
-pub fn read_source(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if meta.len() > MAX_SOURCE_BYTES {
-        return Err(format!(
-            "the file is {} bytes; sources larger than {MAX_SOURCE_BYTES} bytes are refused",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    String::from_utf8(bytes)
-        .map_err(|e| format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
-}
 
 /// The file of module `name` under `root`, if `name` is a valid module name.
 fn module_path(root: &Path, name: &str) -> Option<PathBuf> {

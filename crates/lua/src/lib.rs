@@ -12,5 +12,5 @@ mod interrupt;
 
 pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, Graphics, Id, Kind, Mode, Owner};
 pub use diag::from_lua_error;
-pub use host::{MAIN, ModuleHost, raw_load_and_run, read_source};
+pub use host::{MAIN, ModuleHost, raw_load_and_run};
 pub use interrupt::{INTERRUPTED, Interrupter};
