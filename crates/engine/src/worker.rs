@@ -236,7 +236,7 @@ impl Worker {
         let gl = context.gl.clone();
         let renderer = match scene.entry {
             Entry::FullscreenShader(path) => Renderer::Shader(Box::new(ShaderRenderer::new(&gl, path)?)),
-            Entry::Lua(_) => Renderer::Lua(LuaRenderer::new(&gl, &scene.dir)?),
+            Entry::Lua(_) => Renderer::Lua(LuaRenderer::new(&gl, &scene.dir, options.fps)?),
         };
         let slots = (0..SLOTS).map(|_| Slot { target: None, free: true, wait: None }).collect();
         let mut worker = Worker {
@@ -565,9 +565,12 @@ struct LuaRenderer {
 }
 
 impl LuaRenderer {
-    fn new(gl: &Gl, dir: &Path) -> Result<LuaRenderer, GpuError> {
+    fn new(gl: &Gl, dir: &Path, fps: f64) -> Result<LuaRenderer, GpuError> {
         let graphics = EngineGraphics::new(gl.clone(), dir)?;
-        let host = ModuleHost::new(dir, Box::new(graphics)).map_err(GpuError::Gl)?;
+        let mut host = ModuleHost::new(dir, Box::new(graphics)).map_err(GpuError::Gl)?;
+        // The frame budget follows the display rate (60 Hz by default; 90 and 120 for VR).
+        host.set_budget(allsource_lua::Budget::for_rate(fps));
+        tracing::info!("Lua budget: {}", host.budget());
         Ok(LuaRenderer { host, started: false, generation: 0 })
     }
 
@@ -622,6 +625,7 @@ impl LuaRenderer {
         let mut reports = self.host.call("update", clock.delta);
         target.clear(gl, [0.0, 0.0, 0.0, 1.0], None);
         reports.extend(self.host.call("draw", ()));
+        reports.extend(self.host.end_frame());
         self.host.collect();
         self.count(reports)
     }

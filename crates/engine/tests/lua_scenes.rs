@@ -187,3 +187,79 @@ return M
     let image = f.engine.image();
     assert_eq!((image.pixel(1, 14), image.pixel(14, 14)), ([255, 255, 0, 255], [255, 255, 0, 255]), "two commands");
 }
+
+const GREEN: &str = "local M = {}
+local fill = gfx.shader('fill.glsl')
+function M.update(dt) end
+function M.draw() gfx.draw{ shader = fill, uniforms = { colour = { 0, 1, 0, 1 } } } end
+return M
+";
+
+#[test]
+fn a_module_that_loops_forever_is_stopped_and_frames_keep_being_presented() {
+    let dir = std::env::temp_dir().join(format!("allsource-luascene-{}-forever", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.lua"), GREEN).unwrap();
+    std::fs::write(dir.join("fill.glsl"), FILL).unwrap();
+    let options = EngineOptions { size: (16, 16), fps: 60.0, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    let start = std::time::Instant::now();
+    while engine.compositor().status().shown_version.is_none() && start.elapsed() < Duration::from_secs(10) {
+        engine.frame();
+    }
+    let forever = GREEN.replace("function M.update(dt) end", "function M.update(dt) while true do end end");
+    engine.send(Command::Edit { path: dir.join("main.lua"), text: forever });
+    let start = std::time::Instant::now();
+    let (mut composed, mut slowest) = (0u32, Duration::ZERO);
+    while start.elapsed() < Duration::from_millis(600) {
+        let t = std::time::Instant::now();
+        engine.frame();
+        slowest = slowest.max(t.elapsed());
+        composed += 1;
+        std::thread::sleep(Duration::from_millis(4));
+    }
+    let status = engine.compositor().status();
+    assert!(composed >= 60, "only {composed} frames presented while the module looped");
+    assert!(slowest < Duration::from_millis(60), "a compose took {slowest:?}");
+    let d = status.diagnostics.iter().find(|d| d.message.contains("stopped here after")).expect("the stop is reported");
+    assert_eq!(d.line, Some(3), "{d}");
+    assert_eq!(engine.image().pixel(8, 8), [0, 255, 0, 255], "the last good version draws again");
+}
+
+#[test]
+fn a_module_over_the_frame_budget_is_warned_about_then_reverted() {
+    let mut f = Fixture::new("budget", &[("main.lua", GREEN), ("fill.glsl", FILL)]);
+    assert_eq!(f.step(), [0, 255, 0, 255]);
+    // 25 ms of work every frame against a 100 ms frame (fps 10 in the fixture): within budget.
+    let slow = GREEN.replace(
+        "function M.update(dt) end",
+        "function M.update(dt) local t = os.clock() while os.clock() - t < 0.025 do end end",
+    );
+    let red = slow.replace("{ 0, 1, 0, 1 }", "{ 1, 0, 0, 1 }");
+    assert_eq!(f.edit("main.lua", &red), [255, 0, 0, 255]);
+    for _ in 0..5 {
+        assert_eq!(f.step(), [255, 0, 0, 255], "25 ms a frame fits a 100 ms frame");
+    }
+    // 150 ms a frame does not: warned after 3 frames, reverted after 30.
+    let blue = red.replace("0.025", "0.15").replace("{ 1, 0, 0, 1 }", "{ 0, 0, 1, 1 }");
+    f.edit("main.lua", &blue);
+    let mut warned = false;
+    for _ in 0..40 {
+        f.step();
+        let status = f.engine.compositor().status();
+        warned |=
+            status.diagnostics.iter().any(|d| d.message.contains("frames in a row; the frame budget is 100.0 ms"));
+        if f.engine.image().pixel(8, 8) == [255, 0, 0, 255] {
+            break;
+        }
+    }
+    assert!(warned, "a warning came first");
+    assert_eq!(f.engine.image().pixel(8, 8), [255, 0, 0, 255], "then the version before went live again");
+    let status = f.engine.compositor().status();
+    assert!(
+        status.diagnostics.iter().any(|d| d.message.contains("over the 100.0 ms frame budget: reverted")),
+        "{:?}",
+        status.diagnostics
+    );
+}

@@ -11,14 +11,70 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Severity, Stamp, read_source, stamp};
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use crate::api::{self, Collected, CurrentOwner, Graphics, GraphicsSlot, Owner};
 use crate::diag::from_lua_error;
-use crate::interrupt::Interrupter;
+use crate::interrupt::{INTERRUPTED, Interrupter};
+use crate::watchdog::{Guarded, Watchdog};
+
+/// The frame budget and the limits the watchdog enforces: data, shown to the user, and testable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Budget {
+    /// The display period: Lua callbacks of one frame should fit in it (1/60 s; 1/90 or 1/120 for VR).
+    pub period: Duration,
+    /// One callback running past this is stopped by the watchdog (a hard overrun) and its module reverted.
+    pub hard: Duration,
+    /// A module's top level (and a console evaluation) running past this is stopped.
+    pub load: Duration,
+    /// Consecutive frames whose callbacks took longer than the period before a warning...
+    pub warn_after: u32,
+    /// ...and before the module is reverted to its last good version (or disabled).
+    pub revert_after: u32,
+    /// The VM's memory limit, in bytes: allocations past it fail with a memory error.
+    pub memory: usize,
+}
+
+impl Budget {
+    /// The budget for a display running at `hz`.
+    pub fn for_rate(hz: f64) -> Budget {
+        let period = Duration::from_secs_f64(1.0 / hz.clamp(1.0, 1000.0));
+        Budget {
+            period,
+            hard: period * 8,
+            load: Duration::from_secs(2),
+            warn_after: 3,
+            revert_after: 30,
+            memory: 1 << 30,
+        }
+    }
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget::for_rate(60.0)
+    }
+}
+
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        write!(
+            f,
+            "frame {:.1} ms; a callback past {:.0} ms is stopped; over the frame for {} frames in a row: warning, \
+             for {}: revert; a top level past {:.0} ms is stopped; memory limit {} MiB",
+            ms(self.period),
+            ms(self.hard),
+            self.warn_after,
+            self.revert_after,
+            ms(self.load),
+            self.memory >> 20
+        )
+    }
+}
 
 const HOST_KEY: &str = "allsource.host";
 const PRELUDE: &str = include_str!("prelude.lua");
@@ -125,8 +181,17 @@ pub struct ModuleHost {
     registry: Arc<Mutex<Registry>>,
     root: PathBuf,
     interrupter: Interrupter,
+    watchdog: Watchdog,
+    budget: Budget,
     collected: Collected,
     main_loaded: bool,
+    /// Lua time of the frame so far, consecutive frames over the period, and the module changed last (the one a
+    /// new slowdown is blamed on).
+    frame_time: Duration,
+    over: u32,
+    last_changed: Option<usize>,
+    /// How the last callback went (for tests and the bench).
+    last_call: Option<Guarded>,
 }
 
 impl ModuleHost {
@@ -154,7 +219,35 @@ impl ModuleHost {
             Interrupter::of(&lua)
         };
         let interrupter = setup().map_err(|e| format!("the Lua VM could not be set up: {}", message(&e)))?;
-        Ok(ModuleHost { lua, registry, root: root.to_path_buf(), interrupter, collected, main_loaded: false })
+        let budget = Budget::default();
+        lua.set_memory_limit(budget.memory).map_err(|e| format!("the Lua VM refused a memory limit: {e}"))?;
+        Ok(ModuleHost {
+            lua,
+            registry,
+            root: root.to_path_buf(),
+            interrupter,
+            watchdog: Watchdog::start(interrupter),
+            budget,
+            collected,
+            main_loaded: false,
+            frame_time: Duration::ZERO,
+            over: 0,
+            last_changed: None,
+            last_call: None,
+        })
+    }
+
+    /// The budget in force.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// Changes the budget (the display rate changed, or the user asked).
+    pub fn set_budget(&mut self, budget: Budget) {
+        if let Err(e) = self.lua.set_memory_limit(budget.memory) {
+            tracing::warn!("memory limit not changed: {e}");
+        }
+        self.budget = budget;
     }
 
     fn registry(&self) -> MutexGuard<'_, Registry> {
@@ -174,11 +267,12 @@ impl ModuleHost {
 
     /// Loads `main` (and what it requires), then calls its `load`. Returns what happened.
     pub fn start(&mut self) -> Vec<Report> {
-        let result = self
-            .lua
-            .named_registry_value::<Table>(HOST_KEY)
-            .and_then(|h| h.get::<Function>("require"))
-            .and_then(|f| f.call::<Value>(MAIN));
+        let lua = &self.lua;
+        let (result, _) = self.watchdog.guard(self.budget.load, || {
+            lua.named_registry_value::<Table>(HOST_KEY)
+                .and_then(|h| h.get::<Function>("require"))
+                .and_then(|f| f.call::<Value>(MAIN))
+        });
         if let Err(e) = result {
             tracing::debug!("main did not load: {}", message(&e));
         }
@@ -194,11 +288,12 @@ impl ModuleHost {
     /// Loads module `name` (as `require` would) without calling any callback: what `allsource check` runs.
     /// Returns the reports of every module that loaded with it.
     pub fn load(&mut self, name: &str) -> Vec<Report> {
-        let result = self
-            .lua
-            .named_registry_value::<Table>(HOST_KEY)
-            .and_then(|h| h.get::<Function>("require"))
-            .and_then(|f| f.call::<Value>(name));
+        let lua = &self.lua;
+        let (result, _) = self.watchdog.guard(self.budget.load, || {
+            lua.named_registry_value::<Table>(HOST_KEY)
+                .and_then(|h| h.get::<Function>("require"))
+                .and_then(|f| f.call::<Value>(name))
+        });
         let mut reports = self.take_reports();
         if let Err(e) = result
             && reports.iter().all(|r| r.diagnostics.is_empty())
@@ -259,9 +354,26 @@ impl ModuleHost {
         };
         let previous = set_owner(&self.lua, index);
         let lua = &self.lua;
-        let mut builder = |text: &str| build_module(lua, &name, &path, text);
+        let (watchdog, limit) = (&self.watchdog, self.budget.load);
+        let mut builder = |text: &str| {
+            let (mut output, guarded) = watchdog.guard(limit, || build_module(lua, &name, &path, text));
+            if guarded.overshoot.is_some() {
+                for d in &mut output.diagnostics {
+                    d.message = format!(
+                        "the top level ran past its {:.0} ms limit and was stopped here",
+                        limit.as_secs_f64() * 1e3
+                    );
+                }
+            }
+            output
+        };
         let change = f(&mut live, &mut builder);
         set_owner(&self.lua, previous);
+        if change.live {
+            self.last_changed = Some(index);
+        } else {
+            self.recover();
+        }
         let report = Report::of(&live, &change);
         if let Some(record) = self.registry().modules.get_mut(index) {
             record.live = Some(live);
@@ -382,17 +494,31 @@ impl ModuleHost {
             return Vec::new();
         }
         let previous = set_owner(&self.lua, main);
-        let result = self
-            .lua
-            .named_registry_value::<Table>(HOST_KEY)
-            .and_then(|h| h.get::<Function>("call"))
-            .and_then(|f| f.call::<()>((MAIN, callback, args)));
+        let lua = &self.lua;
+        let (result, guarded) = self.watchdog.guard(self.budget.hard, || {
+            lua.named_registry_value::<Table>(HOST_KEY)
+                .and_then(|h| h.get::<Function>("call"))
+                .and_then(|f| f.call::<()>((MAIN, callback, args)))
+        });
         set_owner(&self.lua, previous);
-        self.interrupter.disarm();
+        self.frame_time += guarded.took;
+        self.last_call = Some(guarded);
         let Err(e) = result else { return Vec::new() };
+        self.recover();
         let main_path = self.registry().modules[main].path.clone();
-        let mut diagnostic = from_lua_error(&message(&e), &main_path);
-        diagnostic.message = format!("in {callback}(): {}", diagnostic.message);
+        let text = message(&e);
+        let mut diagnostic = from_lua_error(&text, &main_path);
+        diagnostic.message = if guarded.overshoot.is_some() || text.contains(INTERRUPTED) {
+            format!(
+                "in {callback}(): stopped here after {:.0} ms: one callback may take at most {:.0} ms (hard limit of the frame budget)",
+                guarded.took.as_secs_f64() * 1e3,
+                self.budget.hard.as_secs_f64() * 1e3
+            )
+        } else if matches!(e, mlua::Error::MemoryError(_)) || text.contains("not enough memory") {
+            format!("in {callback}(): out of memory (the scene's Lua memory limit is {} MiB)", self.budget.memory >> 20)
+        } else {
+            format!("in {callback}(): {}", diagnostic.message)
+        };
         let culprit = self.index_of_path(&diagnostic.file).unwrap_or(main);
         let failed = self.registry().modules[culprit].live.as_ref().and_then(|l| l.live().map(|v| v.number));
         let d = diagnostic.clone();
@@ -407,6 +533,79 @@ impl ModuleHost {
         report.became_live = false;
         report.diagnostics =
             vec![diagnostic, Diagnostic { severity: Severity::Note, ..Diagnostic::error(report.path.clone(), note) }];
+        self.finish(report)
+    }
+
+    /// After a failed call: whatever the failed code did to the collector (`collectgarbage('stop')`) is undone, and
+    /// its garbage collected at once. LuaJIT has no emergency collection, so after a memory bomb the VM would stay
+    /// at its limit until the next step.
+    fn recover(&self) {
+        self.lua.gc_restart();
+        let _ = self.lua.gc_collect();
+        let _ = self.lua.gc_collect();
+    }
+
+    /// How the last callback went: its time, and how far past its deadline it was stopped, if it was.
+    pub fn last_call(&self) -> Option<Guarded> {
+        self.last_call
+    }
+
+    /// Closes a frame for the budget: when the frame's callbacks took longer than the period for `warn_after`
+    /// frames in a row a warning is reported, and at `revert_after` the module changed last (or `main`) is
+    /// reverted to the version before it.
+    pub fn end_frame(&mut self) -> Vec<Report> {
+        let took = std::mem::take(&mut self.frame_time);
+        if took <= self.budget.period {
+            self.over = 0;
+            return Vec::new();
+        }
+        self.over += 1;
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let Some(main) = self.registry().find(MAIN) else { return Vec::new() };
+        let culprit = self.last_changed.unwrap_or(main);
+        let (path, live) = {
+            let registry = self.registry();
+            let record = &registry.modules[culprit];
+            (record.path.clone(), record.live.as_ref().and_then(|l| l.live().map(|v| v.number)))
+        };
+        if self.over == self.budget.warn_after {
+            let message = format!(
+                "Lua took {:.1} ms a frame for {} frames in a row; the frame budget is {:.1} ms (reverted after {})",
+                ms(took),
+                self.over,
+                ms(self.budget.period),
+                self.budget.revert_after
+            );
+            let d = Diagnostic { severity: Severity::Warning, ..Diagnostic::error(path.clone(), message) };
+            return vec![Report {
+                path,
+                version: live,
+                live_version: live,
+                became_live: false,
+                took: Duration::ZERO,
+                diagnostics: vec![d],
+            }];
+        }
+        if self.over < self.budget.revert_after {
+            return Vec::new();
+        }
+        self.over = 0;
+        let d = Diagnostic::error(
+            path,
+            format!(
+                "Lua took {:.1} ms a frame for {} frames in a row, over the {:.1} ms frame budget: reverted",
+                ms(took),
+                self.budget.revert_after,
+                ms(self.budget.period)
+            ),
+        );
+        let dd = d.clone();
+        let Some(mut report) = self.change(culprit, move |live, build| live.revert(vec![dd], build)) else {
+            return Vec::new();
+        };
+        report.version = live;
+        report.became_live = false;
+        report.diagnostics = vec![d];
         self.finish(report)
     }
 
@@ -444,7 +643,14 @@ impl ModuleHost {
     /// Evaluates `code` in the scene VM (the console): returns what it printed as a value, or the error.
     pub fn eval(&mut self, code: &str) -> Result<String, String> {
         let chunk = self.lua.load(code).set_name("=console");
-        let value = chunk.eval::<mlua::MultiValue>().map_err(|e| message(&e))?;
+        let (value, guarded) = self.watchdog.guard(self.budget.load, || chunk.eval::<mlua::MultiValue>());
+        if guarded.overshoot.is_some() {
+            return Err(format!("stopped after {:.0} ms: {INTERRUPTED}", guarded.took.as_secs_f64() * 1e3));
+        }
+        let value = value.map_err(|e| {
+            self.recover();
+            message(&e)
+        })?;
         Ok(value.iter().map(|v| v.to_string().unwrap_or_else(|_| format!("{v:?}"))).collect::<Vec<_>>().join("\t"))
     }
 

@@ -14,10 +14,16 @@ pub struct Interrupter {
     state: usize,
 }
 
-unsafe extern "C-unwind" fn raise(state: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
-    // SAFETY: called by LuaJIT as a hook on `state`, where raising an error is allowed.
+unsafe extern "C-unwind" fn raise(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
+    // SAFETY: called by LuaJIT as a hook on `state` with its debug record, where asking for the running line and
+    // raising an error are allowed. short_src is a NUL-terminated array inside the record.
     unsafe {
-        ffi::lua_pushlstring(state, INTERRUPTED.as_ptr().cast(), INTERRUPTED.len());
+        let mut message = INTERRUPTED.to_owned();
+        if !ar.is_null() && ffi::lua_getinfo(state, c"Sl".as_ptr(), ar) != 0 && (*ar).currentline > 0 {
+            let src = std::ffi::CStr::from_ptr((*ar).short_src.as_ptr()).to_string_lossy();
+            message = format!("{src}:{}: {INTERRUPTED}", (*ar).currentline);
+        }
+        ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
         ffi::lua_error(state);
     }
 }

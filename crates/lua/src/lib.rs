@@ -9,8 +9,10 @@ pub mod api;
 mod diag;
 mod host;
 mod interrupt;
+mod watchdog;
 
 pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, Graphics, Id, Kind, Mode, Owner};
 pub use diag::from_lua_error;
-pub use host::{MAIN, ModuleHost, raw_load_and_run};
+pub use host::{Budget, MAIN, ModuleHost, raw_load_and_run};
 pub use interrupt::{INTERRUPTED, Interrupter};
+pub use watchdog::{Guarded, Watchdog};

@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 
 use allsource_lua::API;
 
+mod common;
+use common::Recorder;
+
 fn reference() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/lua.md")).expect("docs/lua.md")
 }
@@ -40,8 +43,7 @@ fn every_function_the_vm_exposes_is_in_the_api_list() {
     let dir = std::env::temp_dir().join(format!("allsource-reference-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("main.lua"), "return {}\n").unwrap();
-    // No graphics are needed to list names: the tables exist either way.
-    let mut host = allsource_lua::ModuleHost::new(&dir, Box::new(NoGraphics)).unwrap();
+    let mut host = allsource_lua::ModuleHost::new(&dir, Box::new(Recorder::default())).unwrap();
     let listed = host
         .eval(
             "local out = {}
@@ -56,61 +58,5 @@ fn every_function_the_vm_exposes_is_in_the_api_list() {
     }
     for name in API.iter().filter(|n| n.starts_with("gfx.") || n.starts_with("input.")) {
         assert!(listed.split(' ').any(|l| l == *name), "{name} is listed but the VM has no such function");
-    }
-}
-
-struct NoGraphics;
-
-impl allsource_lua::Graphics for NoGraphics {
-    fn shader(&mut self, _: &str, _: usize) -> Result<u64, String> {
-        Err("no graphics".into())
-    }
-    fn buffer(&mut self, _: &[u8], _: usize) -> Result<u64, String> {
-        Err("no graphics".into())
-    }
-    fn write_buffer(&mut self, _: u64, _: usize, _: &[u8]) -> Result<(), String> {
-        Err("no graphics".into())
-    }
-    fn read_buffer(&mut self, _: u64) -> Result<Vec<u8>, String> {
-        Err("no graphics".into())
-    }
-    fn buffer_size(&self, _: u64) -> Result<usize, String> {
-        Err("no graphics".into())
-    }
-    fn target(&mut self, _: u32, _: u32, _: usize) -> Result<u64, String> {
-        Err("no graphics".into())
-    }
-    fn target_size(&self, _: u64) -> Result<(u32, u32), String> {
-        Err("no graphics".into())
-    }
-    fn clear(&mut self, _: Option<u64>, _: [f32; 4]) -> Result<(), String> {
-        Err("no graphics".into())
-    }
-    fn draw(&mut self, _: &allsource_lua::DrawCall) -> Result<(), String> {
-        Err("no graphics".into())
-    }
-    fn dispatch(&mut self, _: &allsource_lua::DispatchCall) -> Result<(), String> {
-        Err("no graphics".into())
-    }
-    fn barrier(&mut self) {}
-    fn size(&self) -> (u32, u32) {
-        (0, 0)
-    }
-    fn time(&self) -> (f64, u64) {
-        (0.0, 0)
-    }
-    fn key_down(&self, _: &str) -> bool {
-        false
-    }
-    fn mouse(&self) -> (f32, f32) {
-        (0.0, 0.0)
-    }
-    fn objects(&self) -> usize {
-        0
-    }
-    fn release(&mut self, _: u64) {}
-    fn release_owned_by(&mut self, _: usize) {}
-    fn as_any(&mut self) -> &mut dyn std::any::Any {
-        self
     }
 }

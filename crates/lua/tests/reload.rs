@@ -7,80 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use allsource_lua::{DispatchCall, DrawCall, Graphics, INTERRUPTED, Id, ModuleHost, Owner};
+use allsource_lua::{INTERRUPTED, Id, ModuleHost, Owner};
 
-/// Records what Lua asked for; `live` counts the objects it holds.
-#[derive(Default)]
-struct Recorder {
-    next: Id,
-    live: Arc<Mutex<HashMap<Id, Owner>>>,
-}
-
-impl Recorder {
-    fn make(&mut self, owner: Owner) -> Id {
-        self.next += 1;
-        self.live.lock().unwrap().insert(self.next, owner);
-        self.next
-    }
-}
-
-impl Graphics for Recorder {
-    fn shader(&mut self, _: &str, owner: Owner) -> Result<Id, String> {
-        Ok(self.make(owner))
-    }
-    fn buffer(&mut self, _: &[u8], owner: Owner) -> Result<Id, String> {
-        Ok(self.make(owner))
-    }
-    fn write_buffer(&mut self, _: Id, _: usize, _: &[u8]) -> Result<(), String> {
-        Ok(())
-    }
-    fn read_buffer(&mut self, _: Id) -> Result<Vec<u8>, String> {
-        Ok(vec![])
-    }
-    fn buffer_size(&self, _: Id) -> Result<usize, String> {
-        Ok(0)
-    }
-    fn target(&mut self, _: u32, _: u32, owner: Owner) -> Result<Id, String> {
-        Ok(self.make(owner))
-    }
-    fn target_size(&self, _: Id) -> Result<(u32, u32), String> {
-        Ok((1, 1))
-    }
-    fn clear(&mut self, _: Option<Id>, _: [f32; 4]) -> Result<(), String> {
-        Ok(())
-    }
-    fn draw(&mut self, _: &DrawCall) -> Result<(), String> {
-        Ok(())
-    }
-    fn dispatch(&mut self, _: &DispatchCall) -> Result<(), String> {
-        Ok(())
-    }
-    fn barrier(&mut self) {}
-    fn size(&self) -> (u32, u32) {
-        (64, 32)
-    }
-    fn time(&self) -> (f64, u64) {
-        (0.0, 0)
-    }
-    fn key_down(&self, _: &str) -> bool {
-        false
-    }
-    fn mouse(&self) -> (f32, f32) {
-        (0.0, 0.0)
-    }
-    fn objects(&self) -> usize {
-        self.live.lock().unwrap().len()
-    }
-    fn as_any(&mut self) -> &mut dyn std::any::Any {
-        self
-    }
-    fn release(&mut self, id: Id) {
-        self.live.lock().unwrap().remove(&id);
-    }
-    fn release_owned_by(&mut self, owner: Owner) {
-        self.live.lock().unwrap().retain(|_, o| *o != owner);
-    }
-}
+mod common;
+use common::Recorder;
 
 struct Scene {
     dir: PathBuf,
