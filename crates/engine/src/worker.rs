@@ -236,7 +236,7 @@ impl Worker {
         let gl = context.gl.clone();
         let renderer = match scene.entry {
             Entry::FullscreenShader(path) => Renderer::Shader(Box::new(ShaderRenderer::new(&gl, path)?)),
-            Entry::Lua(_) => Renderer::Lua(LuaRenderer::new(&gl, &scene.dir, options.fps)?),
+            Entry::Lua(_) => Renderer::Lua(Box::new(LuaRenderer::new(&gl, &scene.dir, options.fps)?)),
         };
         let slots = (0..SLOTS).map(|_| Slot { target: None, free: true, wait: None }).collect();
         let mut worker = Worker {
@@ -467,7 +467,7 @@ enum Change<'a> {
 /// What draws a scene: one shader file, or Lua modules.
 enum Renderer {
     Shader(Box<ShaderRenderer>),
-    Lua(LuaRenderer),
+    Lua(Box<LuaRenderer>),
 }
 
 impl Renderer {

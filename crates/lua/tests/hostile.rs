@@ -151,10 +151,8 @@ corpus! {
     require_of_a_looping_module: at_top_level("local x = require('loops')", STOPPED_LOAD);
 }
 
-#[test]
-fn the_corpus_has_at_least_35_programs() {
-    assert!(CASES >= 35, "{CASES} programs");
-}
+// The corpus holds at least 35 programs (a compile-time check).
+const _: () = assert!(CASES >= 35);
 
 #[test]
 fn a_looping_required_module_is_reported_in_its_own_file() {
