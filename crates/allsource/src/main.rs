@@ -57,6 +57,9 @@ struct BenchArgs {
     /// Reloads of a module and of a shader for the memory figures.
     #[arg(long, default_value_t = 1000)]
     reloads: usize,
+    /// Print one JSON object of the figures (named with their units) instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Default)]
@@ -172,7 +175,12 @@ fn bench(args: BenchArgs) -> Result<(), Error> {
         fps: args.fps,
         reloads: args.reloads,
     };
-    print!("{}", allsource_engine::bench(&options)?);
+    let report = allsource_engine::bench(&options)?;
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.text);
+    }
     Ok(())
 }
 

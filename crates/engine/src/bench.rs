@@ -56,25 +56,44 @@ fn sorted_ms(samples: &[Duration]) -> Vec<f64> {
     ms
 }
 
+/// What `allsource bench` measured: the text to print, and every figure by a name that carries its unit.
+pub struct BenchReport {
+    pub text: String,
+    pub figures: Vec<(&'static str, f64)>,
+}
+
+impl BenchReport {
+    /// One JSON object of the named figures.
+    pub fn json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .figures
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::json!((*v * 1000.0).round() / 1000.0)))
+            .collect();
+        serde_json::Value::Object(map).to_string()
+    }
+}
+
 /// Runs every benchmark group and returns the report to print.
-pub fn bench(options: &BenchOptions) -> Result<String, Error> {
+pub fn bench(options: &BenchOptions) -> Result<BenchReport, Error> {
+    let mut figures = Vec::new();
+    let text = run_groups(options, &mut figures)?;
+    Ok(BenchReport { text, figures })
+}
+
+fn run_groups(options: &BenchOptions, figures: &mut Vec<(&'static str, f64)>) -> Result<String, Error> {
     let dir = std::env::temp_dir().join(format!("allsource-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| Error::Io { path: dir.clone(), message: e.to_string() })?;
     let main = dir.join("main.glsl");
     std::fs::write(&main, variant(0)).map_err(|e| Error::Io { path: main.clone(), message: e.to_string() })?;
-    let mut report = shader_rebuild(&dir, options);
-    if let Ok(text) = &mut report {
-        match module_reload(&dir, options) {
-            Ok(more) => text.push_str(&more),
-            Err(e) => report = Err(e),
-        }
-    }
-    if let Ok(text) = &mut report {
-        match memory(&dir, options) {
-            Ok(more) => text.push_str(&more),
-            Err(e) => report = Err(e),
-        }
-    }
+    let run = |figures: &mut Vec<(&'static str, f64)>| -> Result<String, Error> {
+        let mut text = shader_rebuild(&dir, options, figures)?;
+        text.push_str(&module_reload(&dir, options, figures)?);
+        text.push_str(&memory(&dir, options, figures)?);
+        text.push_str(&supervision(&dir, options, figures)?);
+        Ok(text)
+    };
+    let report = run(figures);
     let _ = std::fs::remove_dir_all(&dir);
     report
 }
@@ -123,7 +142,11 @@ fn until_shown(engine: &mut HeadlessEngine, want: u64, period: Duration) -> Resu
     }
 }
 
-fn module_reload(dir: &std::path::Path, options: &BenchOptions) -> Result<String, Error> {
+fn module_reload(
+    dir: &std::path::Path,
+    options: &BenchOptions,
+    figures: &mut Vec<(&'static str, f64)>,
+) -> Result<String, Error> {
     let scene_dir = dir.join("module");
     std::fs::create_dir_all(&scene_dir).map_err(io(&scene_dir))?;
     let main = scene_dir.join("main.lua");
@@ -155,6 +178,12 @@ fn module_reload(dir: &std::path::Path, options: &BenchOptions) -> Result<String
     let lat = sorted_ms(&latencies);
     let flo = sorted_ms(&floors);
     let period_ms = period.as_secs_f64() * 1e3;
+    figures.extend([
+        ("module_reload_median_ms", percentile(&lat, 0.5)),
+        ("module_reload_p90_ms", percentile(&lat, 0.9)),
+        ("module_reload_floor_median_ms", percentile(&flo, 0.5)),
+        ("module_reload_ratio", percentile(&lat, 0.5) / (percentile(&flo, 0.5) + period_ms)),
+    ]);
     Ok(format!(
         "module reload: {} edits of a {}-line module, {} fps\n\
          \x20 edit -> first frame drawn by the new code: median {:.2} ms, p90 {:.2} ms, max {:.2} ms\n\
@@ -200,7 +229,11 @@ fn reload_memory(
     Ok((at_10, resident_bytes()))
 }
 
-fn memory(dir: &std::path::Path, options: &BenchOptions) -> Result<String, Error> {
+fn memory(
+    dir: &std::path::Path,
+    options: &BenchOptions,
+    figures: &mut Vec<(&'static str, f64)>,
+) -> Result<String, Error> {
     let module_scene = dir.join("module");
     let (m10, mn) = reload_memory(&module_scene, &module_scene.join("main.lua"), &module_variant, options.reloads)?;
     let shader_scene = dir.join("shader-memory");
@@ -209,6 +242,15 @@ fn memory(dir: &std::path::Path, options: &BenchOptions) -> Result<String, Error
     let (s10, sn) = reload_memory(&shader_scene, &shader_scene.join("main.glsl"), &variant, options.reloads)?;
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
     let growth = |a: u64, b: u64| (b as f64 - a as f64) / a.max(1) as f64 * 100.0;
+    figures.extend([
+        ("module_resident_after_10_mib", mib(m10)),
+        ("module_resident_after_n_mib", mib(mn)),
+        ("module_resident_growth_pct", growth(m10, mn)),
+        ("shader_resident_after_10_mib", mib(s10)),
+        ("shader_resident_after_n_mib", mib(sn)),
+        ("shader_resident_growth_pct", growth(s10, sn)),
+        ("reloads", options.reloads.max(10) as f64),
+    ]);
     Ok(format!(
         "memory (resident, lockstep, one frame per reload):\n\
          \x20 module: {:.1} MiB after 10 reloads, {:.1} MiB after {}: growth {:+.1}% (target < 5%)\n\
@@ -224,7 +266,11 @@ fn memory(dir: &std::path::Path, options: &BenchOptions) -> Result<String, Error
     ))
 }
 
-fn shader_rebuild(dir: &std::path::Path, options: &BenchOptions) -> Result<String, Error> {
+fn shader_rebuild(
+    dir: &std::path::Path,
+    options: &BenchOptions,
+    figures: &mut Vec<(&'static str, f64)>,
+) -> Result<String, Error> {
     let period = Duration::from_secs_f64(1.0 / options.fps);
     let engine_options =
         EngineOptions { size: options.size, fps: options.fps, clock: Clock::Realtime, worker_cost: Duration::ZERO };
@@ -251,6 +297,12 @@ fn shader_rebuild(dir: &std::path::Path, options: &BenchOptions) -> Result<Strin
     let flo = sorted_ms(&floors);
     let period_ms = period.as_secs_f64() * 1e3;
     let ratio = percentile(&lat, 0.5) / (percentile(&flo, 0.5) + period_ms);
+    figures.extend([
+        ("shader_rebuild_median_ms", percentile(&lat, 0.5)),
+        ("shader_rebuild_p90_ms", percentile(&lat, 0.9)),
+        ("shader_rebuild_floor_median_ms", percentile(&flo, 0.5)),
+        ("shader_rebuild_ratio", ratio),
+    ]);
     Ok(format!(
         "shader rebuild: {} edits of a {}x{} full-screen plasma, {} fps, on {}\n\
          \x20 edit -> first frame with the new program: median {:.2} ms, p90 {:.2} ms, max {:.2} ms\n\
@@ -312,4 +364,97 @@ fn floor(options: &BenchOptions) -> Result<Vec<Duration>, Error> {
     }
     target.delete(gl);
     Ok(samples)
+}
+
+/// p99 of the intervals between presented frames, in real-time mode at the display rate, for `frames` frames of
+/// the Lua scene in `scene` (after its first frame appeared).
+fn frame_time_p99(scene: &std::path::Path, options: &BenchOptions, frames: usize) -> Result<f64, Error> {
+    let period = Duration::from_secs_f64(1.0 / options.fps);
+    let engine_options =
+        EngineOptions { size: options.size, fps: options.fps, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let mut engine = HeadlessEngine::new(Scene::open(scene)?, engine_options)?;
+    let started = Instant::now();
+    while engine.compositor().status().shown_version.is_none() && started.elapsed() < Duration::from_secs(20) {
+        engine.frame();
+        std::thread::sleep(period);
+    }
+    let mut intervals = Vec::with_capacity(frames);
+    let mut last = Instant::now();
+    let mut next = last;
+    for _ in 0..frames {
+        engine.frame();
+        let now = Instant::now();
+        intervals.push(now - last);
+        last = now;
+        next += period;
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+    }
+    Ok(percentile(&sorted_ms(&intervals), 0.99))
+}
+
+fn supervision(
+    dir: &std::path::Path,
+    options: &BenchOptions,
+    figures: &mut Vec<(&'static str, f64)>,
+) -> Result<String, Error> {
+    let lua_error = |e: String| Error::Io { path: dir.to_path_buf(), message: e };
+    let runs = (options.edits * 10).max(30);
+    let deadline = Duration::from_millis(5);
+    let stops: Vec<f64> = {
+        let mut us: Vec<f64> = allsource_lua::measure::stop_latency(runs, deadline)
+            .map_err(lua_error)?
+            .iter()
+            .map(|d| d.as_secs_f64() * 1e6)
+            .collect();
+        us.sort_by(f64::total_cmp);
+        us
+    };
+    let (plain, guarded) = allsource_lua::measure::watchdog_cost(options.edits.clamp(3, 9)).map_err(lua_error)?;
+    let jit_ratio = percentile(&sorted_ms(&plain), 0.5) / percentile(&sorted_ms(&guarded), 0.5);
+
+    // The compositor's frames while a module misbehaves, against a well-behaved one.
+    let scene = |name: &str, update: &str| -> Result<std::path::PathBuf, Error> {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).map_err(io(&d))?;
+        std::fs::write(d.join("fill.glsl"), FILL).map_err(io(&d))?;
+        let text = module_variant(0).replace("function M.update(dt) state.frames = state.frames + 1 end", update);
+        std::fs::write(d.join("main.lua"), text).map_err(io(&d))?;
+        Ok(d)
+    };
+    let frames = (options.fps * 1.5) as usize;
+    let good = frame_time_p99(&scene("good", "function M.update(dt) end")?, options, frames)?;
+    let forever = frame_time_p99(&scene("forever", "function M.update(dt) while true do end end")?, options, frames)?;
+    let slow = frame_time_p99(
+        &scene("slow", "function M.update(dt) local t = os.clock() while os.clock() - t < 0.03 do end end")?,
+        options,
+        frames,
+    )?;
+    figures.extend([
+        ("stop_latency_p50_us", percentile(&stops, 0.5)),
+        ("stop_latency_p99_us", percentile(&stops, 0.99)),
+        ("stop_latency_max_us", stops.last().copied().unwrap_or(f64::NAN)),
+        ("jit_speed_ratio", jit_ratio),
+        ("frame_time_p99_good_ms", good),
+        ("frame_time_p99_ratio_looping", forever / good),
+        ("frame_time_p99_ratio_30ms", slow / good),
+    ]);
+    Ok(format!(
+        "supervision:\n\
+         \x20 stop latency past a {:.0} ms deadline ({} runaway calls, 7 loop forms): p50 {:.0} us, p99 {:.0} us, max {:.0} us \
+         (target p99 < 1000 us)\n\
+         \x20 JIT-heavy Lua under the watchdog / without: speed ratio {:.3} (target >= 0.95)\n\
+         \x20 compositor frame-time p99: {:.2} ms with a well-behaved module; x{:.2} while a module loops forever, \
+         x{:.2} while one takes 30 ms a frame (target <= 1.1)\n",
+        deadline.as_secs_f64() * 1e3,
+        runs,
+        percentile(&stops, 0.5),
+        percentile(&stops, 0.99),
+        stops.last().copied().unwrap_or(f64::NAN),
+        jit_ratio,
+        good,
+        forever / good,
+        slow / good,
+    ))
 }

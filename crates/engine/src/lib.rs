@@ -19,7 +19,7 @@ pub mod shader;
 mod window;
 pub mod worker;
 
-pub use bench::{BenchOptions, bench};
+pub use bench::{BenchOptions, BenchReport, bench};
 pub use compositor::{Compositor, Status};
 pub use error::Error;
 pub use headless::{HeadlessEngine, RunOptions, render, run_headless};

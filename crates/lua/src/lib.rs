@@ -9,6 +9,7 @@ pub mod api;
 mod diag;
 mod host;
 mod interrupt;
+pub mod measure;
 mod watchdog;
 
 pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, Graphics, Id, Kind, Mode, Owner};
