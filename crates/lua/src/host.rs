@@ -237,6 +237,25 @@ impl ModuleHost {
         })
     }
 
+    /// A VM for untrusted (guest) code: only a whitelist of globals (no io, os beyond clock/time/date, package,
+    /// debug, ffi, jit, load/loadstring/dofile/loadfile, getfenv/setfenv, newproxy, string.dump), `require` limited
+    /// to the guest's own modules, the string metatable locked, `string.rep` limited to 16 MiB results and pattern
+    /// functions to 64 KiB subjects, and a 64 MiB memory limit. The watchdog and the budget apply as to trusted
+    /// code.
+    pub fn guest(root: &Path, graphics: Box<dyn Graphics>) -> Result<ModuleHost, String> {
+        let mut host = ModuleHost::new(root, graphics)?;
+        let limits = host.lua.create_table().map_err(|e| e.to_string())?;
+        let sandbox = || -> mlua::Result<()> {
+            limits.set("rep", 16 << 20)?;
+            limits.set("subject", 64 << 10)?;
+            let prelude: Table = host.lua.named_registry_value(HOST_KEY)?;
+            prelude.get::<Function>("sandbox")?.call::<()>(limits.clone())
+        };
+        sandbox().map_err(|e| format!("the guest sandbox could not be set up: {}", message(&e)))?;
+        host.set_budget(Budget { memory: 64 << 20, ..Budget::default() });
+        Ok(host)
+    }
+
     /// The budget in force.
     pub fn budget(&self) -> &Budget {
         &self.budget

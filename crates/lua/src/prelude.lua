@@ -7,6 +7,12 @@ local store = {}     -- persist(): name .. "\0" .. key -> value
 local loading = {}
 local plain_require = require
 local getupvalue, setupvalue = debug.getupvalue, debug.setupvalue
+-- Captured before a guest sandbox removes them from the globals: the module system keeps using them.
+local loadstring, setfenv, setmetatable, getmetatable = loadstring, setfenv, setmetatable, getmetatable
+local pairs, ipairs, type, tostring, error, pcall, rawget, rawset = pairs, ipairs, type, tostring, error, pcall, rawget, rawset
+local collectgarbage = collectgarbage
+local require_os_subset = { clock = os.clock, time = os.time, date = os.date }
+local guest = false
 
 -- Each module runs in an environment of its own that reads globals through to _G: a module's globals do not
 -- collide with another's, and survive its reloads (use persist() for state that must survive for sure).
@@ -26,6 +32,8 @@ local function module_env(name)
 end
 
 function host.compile(name, path, text)
+  -- Bytecode can do what no source can (crash the VM): a guest's modules must be source.
+  if guest and text:byte(1) == 27 then return nil, path .. ": binary chunks are refused for guest code" end
   local chunk, err = loadstring(text, "@" .. path)
   if not chunk then return nil, err end
   local m = modules[name]
@@ -114,7 +122,51 @@ function host.require(name)
     if m then return m.table end
     error("module '" .. name .. "' did not load", 2)
   end
+  if guest then error("module '" .. name .. "' is not available to guest code", 2) end
   return plain_require(name)
+end
+
+-- Turns this VM into a guest's: only a whitelist of globals stays, the string metatable is locked, and the string
+-- functions that can run long inside one C call refuse inputs past a size limit (no hook can stop a C call).
+function host.sandbox(limits)
+  guest = true
+  local G = _G
+  local keep = {
+    "assert", "error", "ipairs", "next", "pairs", "pcall", "print", "rawequal", "rawget", "rawlen", "rawset",
+    "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "unpack", "xpcall", "_VERSION",
+    "coroutine", "math", "string", "table", "bit", "require", "gfx", "input", "collectgarbage",
+  }
+  local allowed = {}
+  for _, k in ipairs(keep) do allowed[k] = true end
+  local names = {}
+  for k in pairs(G) do names[#names + 1] = k end
+  for _, k in ipairs(names) do
+    if not allowed[k] then G[k] = nil end
+  end
+  local os = require_os_subset
+  G.os = { clock = os.clock, time = os.time, date = os.date }
+  G._G = G
+  string.dump = nil
+  local rep = string.rep
+  string.rep = function(s, n, sep)
+    local size = (#tostring(s) + (sep and #tostring(sep) or 0)) * (tonumber(n) or 0)
+    if size > limits.rep then
+      error("string.rep: the result would be " .. size .. " bytes; guest code may make at most " .. limits.rep, 2)
+    end
+    return rep(s, n, sep)
+  end
+  for _, name in ipairs({ "find", "match", "gmatch", "gsub" }) do
+    local f = string[name]
+    string[name] = function(s, pattern, a, b)
+      local plain = name == "find" and b == true
+      if not plain and type(s) == "string" and #s > limits.subject then
+        error("string." .. name .. ": a " .. #s .. "-byte subject; guest code may match patterns on at most "
+          .. limits.subject .. " bytes (one pattern match cannot be interrupted)", 2)
+      end
+      return f(s, pattern, a, b)
+    end
+  end
+  getmetatable("").__metatable = false
 end
 
 function host.unload(name)

@@ -2,10 +2,11 @@
 //! For each program: the host survives, the diagnostic names the cause, another module keeps running, and the
 //! module goes back to its last good version. Budgets are shortened so the corpus runs in seconds.
 //!
-//! Not here (they need what the supervision issue has not built yet): escape attempts, which only mean something
-//! for sandboxed guest VMs; a `__gc` finalizer that loops and one long C call (`string.find` with a pathological
-//! pattern), which no hook can stop (LuaJIT runs finalizers with hooks off) and which need a worker that can be
-//! given up and replaced.
+//! Escape attempts run in a guest VM (`ModuleHost::guest`), where they must fail with a clear error.
+//!
+//! Not here: a `__gc` finalizer that loops, and one long C call, which no hook can stop (LuaJIT runs finalizers with
+//! hooks off): they need a worker that can be given up and replaced, not built yet. Guests cannot make finalizers
+//! (no newproxy, no ffi) and their pattern matches are size-limited.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -30,13 +31,25 @@ struct Scene {
 
 impl Scene {
     fn new(name: &str) -> Scene {
+        Scene::make(name, false)
+    }
+
+    fn guest(name: &str) -> Scene {
+        Scene::make(name, true)
+    }
+
+    fn make(name: &str, guest: bool) -> Scene {
         let dir = std::env::temp_dir().join(format!("allsource-hostile-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("main.lua"), GOOD).unwrap();
         std::fs::write(dir.join("other.lua"), OTHER).unwrap();
         std::fs::write(dir.join("loops.lua"), "local L = {}\nwhile true do end\nreturn L\n").unwrap();
-        let mut host = ModuleHost::new(&dir, Box::new(Recorder::default())).unwrap();
+        let mut host = if guest {
+            ModuleHost::guest(&dir, Box::new(Recorder::default())).unwrap()
+        } else {
+            ModuleHost::new(&dir, Box::new(Recorder::default())).unwrap()
+        };
         host.set_budget(budget());
         let reports = host.start();
         assert!(reports.iter().all(|r| r.diagnostics.is_empty()), "{reports:?}");
@@ -59,7 +72,15 @@ fn first_message(reports: &[Report]) -> String {
 
 /// `body` runs in `update`: the call must be stopped (or fail) with a diagnostic containing `cause`.
 fn in_update(name: &str, body: &str, cause: &str) {
-    let mut s = Scene::new(name);
+    run_update(Scene::new(name), name, body, cause);
+}
+
+/// `body` runs in a guest's `update`: the escape must fail with a diagnostic containing `cause`.
+fn guest_update(name: &str, body: &str, cause: &str) {
+    run_update(Scene::guest(name), name, body, cause);
+}
+
+fn run_update(mut s: Scene, name: &str, body: &str, cause: &str) {
     let hostile = GOOD.replace("function M.update(dt) end", &format!("function M.update(dt)\n{body}\nend"));
     let reports = s.host.edit(&s.dir.join("main.lua"), &hostile).unwrap();
     assert!(reports[0].became_live, "{name}: it builds; the trouble is at run time: {reports:?}");
@@ -67,7 +88,10 @@ fn in_update(name: &str, body: &str, cause: &str) {
     let reports = s.host.call("update", 0.016);
     let took = started.elapsed();
     let message = first_message(&reports);
-    assert!(message.contains(cause), "{name}: the diagnostic names the cause ({cause}): {message}");
+    assert!(
+        cause.split('|').any(|c| message.contains(c)),
+        "{name}: the diagnostic names the cause ({cause}): {message}"
+    );
     assert!(message.contains("main.lua"), "{name}: the diagnostic names the file: {message}");
     assert!(took < Duration::from_secs(3), "{name}: took {took:?}");
     s.still_fine();
@@ -81,14 +105,18 @@ fn at_top_level(name: &str, body: &str, cause: &str) {
     let reports = s.host.edit(&s.dir.join("main.lua"), &hostile).unwrap();
     assert!(!reports[0].became_live, "{name}: the version must not go live");
     let message = first_message(&reports);
-    assert!(message.contains(cause), "{name}: the diagnostic names the cause ({cause}): {message}");
+    assert!(
+        cause.split('|').any(|c| message.contains(c)),
+        "{name}: the diagnostic names the cause ({cause}): {message}"
+    );
     assert!(started.elapsed() < Duration::from_secs(3), "{name}: took {:?}", started.elapsed());
     s.still_fine();
 }
 
 const STOPPED: &str = "stopped here after";
 const STOPPED_LOAD: &str = "ran past its";
-const MEMORY: &str = "memory";
+/// A memory bomb ends at the memory limit, or at the deadline when it allocates too slowly to reach the limit first.
+const MEMORY: &str = "memory|stopped here after";
 
 macro_rules! corpus {
     ($($name:ident: $how:ident($body:expr, $cause:expr);)*) => {
@@ -149,10 +177,50 @@ corpus! {
     top_level_memory_bomb: at_top_level("local t = {} for i = 1, 1e9 do t[i] = i end", MEMORY);
     on_reload_that_loops: at_top_level("function M.on_reload(old) while true do end end", STOPPED_LOAD);
     require_of_a_looping_module: at_top_level("local x = require('loops')", STOPPED_LOAD);
+    guest_io: guest_update("io.open('/etc/passwd')", "global 'io'");
+    guest_os_execute: guest_update("os.execute('true')", "field 'execute'");
+    guest_os_exit: guest_update("os.exit(1)", "field 'exit'");
+    guest_require_ffi: guest_update("local ffi = require('ffi')", "not available to guest code");
+    guest_require_jit: guest_update("require('jit').on()", "not available to guest code");
+    guest_jit_on: guest_update("jit.on()", "global 'jit'");
+    guest_debug: guest_update("debug.sethook()", "global 'debug'");
+    guest_loadstring: guest_update("loadstring('return 1')()", "global 'loadstring'");
+    guest_load_bytecode: guest_update("load('\\27LJ\\2')()", "global 'load'");
+    guest_dofile: guest_update("dofile('/etc/passwd')", "global 'dofile'");
+    guest_string_dump: guest_update("local f = ('').dump(function() end)", "field 'dump'");
+    guest_string_metatable: guest_update("getmetatable('').__index.upper = function() end", "index a boolean");
+    guest_getfenv: guest_update("getfenv(0).io = true", "global 'getfenv'");
+    guest_setfenv: guest_update("setfenv(1, {})", "global 'setfenv'");
+    guest_package_loadlib: guest_update("package.loadlib('libc.so.6', 'system')", "global 'package'");
+    guest_newproxy_finalizer: guest_update("local p = newproxy(true)", "global 'newproxy'");
+    guest_string_rep_past_limit: guest_update("local s = string.rep('x', 32 * 1024 * 1024)", "at most 16777216");
+    guest_pattern_on_a_huge_subject: guest_update(
+        "local s = string.rep('a', 200000) string.find(s, '.-.-.-.-b')", "at most 65536 bytes");
+    guest_gsub_on_a_huge_subject: guest_update("local s = string.rep('a', 100000) s:gsub('a', 'b')", "at most 65536");
+    guest_infinite_loop: guest_update("while true do end", STOPPED);
+    guest_memory_bomb: guest_update("local t = {} for i = 1, 1e9 do t[i] = string.rep('m', 8192) .. i end", MEMORY);
 }
 
-// The corpus holds at least 35 programs (a compile-time check).
-const _: () = assert!(CASES >= 35);
+#[test]
+fn a_guest_bytecode_module_is_refused() {
+    let mut s = Scene::guest("bytecode-module");
+    let reports = s.host.edit(&s.dir.join("main.lua"), "\x1bLJ\x02 not really bytecode").unwrap();
+    assert!(!reports[0].became_live);
+    assert!(first_message(&reports).contains("binary chunks are refused"), "{reports:?}");
+    s.still_fine();
+}
+
+#[test]
+fn a_guest_can_still_do_ordinary_work_with_what_it_keeps() {
+    let mut s = Scene::guest("ordinary");
+    let code = "return table.concat({ string.format('%d', 42), ('ab'):rep(2), tostring(math.floor(2.5)), \
+                os.date('%Y') ~= nil and 'date' or 'no date', select('#', 1, 2) }, ' ')";
+    assert_eq!(s.host.eval(code).unwrap(), "42 abab 2 date 2");
+    assert_eq!(s.host.eval("return getmetatable('')").unwrap(), "false");
+}
+
+// The corpus holds at least 40 programs (a compile-time check).
+const _: () = assert!(CASES >= 40);
 
 #[test]
 fn a_looping_required_module_is_reported_in_its_own_file() {
