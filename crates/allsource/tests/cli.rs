@@ -124,26 +124,48 @@ impl Xvfb {
     /// Starts Xvfb. Panics (never skips) when it is not installed: CI installs it, and a window test that silently
     /// does nothing would hide a broken window path.
     fn start() -> Xvfb {
-        let number = 90 + std::process::id() % 400;
-        let display = format!(":{number}");
-        let child = Command::new("Xvfb")
-            .args([display.as_str(), "-screen", "0", "640x480x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("Xvfb is required for the window test ({e}): apt-get install xvfb"));
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-        let start = Instant::now();
-        while !socket.exists() {
-            assert!(start.elapsed() < Duration::from_secs(10), "Xvfb did not open {}", socket.display());
-            std::thread::sleep(Duration::from_millis(20));
+        // A display number nobody holds: no lock file and no socket (a killed server can leave either behind).
+        let free = |n: u32| {
+            !PathBuf::from(format!("/tmp/.X{n}-lock")).exists()
+                && !PathBuf::from(format!("/tmp/.X11-unix/X{n}")).exists()
+        };
+        let first = 90 + std::process::id() % 400;
+        for number in (first..first + 200).filter(|&n| free(n)) {
+            let display = format!(":{number}");
+            let mut child = Command::new("Xvfb")
+                .args([display.as_str(), "-screen", "0", "640x480x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("Xvfb is required for the window test ({e}): apt-get install xvfb"));
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+            let start = Instant::now();
+            loop {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // lost a race for this number: try the next
+                }
+                if socket.exists() {
+                    return Xvfb { child, display };
+                }
+                assert!(start.elapsed() < Duration::from_secs(10), "Xvfb did not open {}", socket.display());
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
-        Xvfb { child, display }
+        panic!("no free X display number for Xvfb");
     }
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        // SIGTERM lets Xvfb remove its socket and lock file; SIGKILL (Child::kill) would leave them behind.
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
