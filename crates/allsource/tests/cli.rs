@@ -305,3 +305,35 @@ fn check_reports_lua_syntax_and_top_level_errors_and_failed_requires_on_their_li
     assert!(has("lib/vec.lua", 4, "unexpected symbol near 'end'"), "{stdout}");
     assert!(has("main.lua", 2, "module 'lib.vec' did not load"), "{stdout}");
 }
+
+#[test]
+fn render_finishes_when_the_scene_wedges_its_worker_in_a_finalizer_or_a_long_c_call() {
+    for (name, wedge) in [
+        (
+            "finalizer",
+            "local p = newproxy(true) getmetatable(p).__gc = function() while true do end end p = nil collectgarbage()",
+        ),
+        ("c-call", "string.find(string.rep('a', 5000), '.-.-.-.-b')"),
+    ] {
+        let dir = temp_dir(&format!("wedge-{name}"));
+        std::fs::write(dir.join("fill.glsl"), "uniform vec4 colour;\nout vec4 o;\nvoid main() { o = colour; }\n")
+            .unwrap();
+        std::fs::write(
+            dir.join("main.lua"),
+            format!(
+                "local M = {{}}\nlocal fill = gfx.shader('fill.glsl')\n\
+                 function M.update(dt) if gfx.frame() == 3 then {wedge} end end\n\
+                 function M.draw() gfx.draw{{ shader = fill, uniforms = {{ colour = {{ 0, 1, 0, 1 }} }} }} end\nreturn M\n"
+            ),
+        )
+        .unwrap();
+        let out = dir.join("out.png");
+        let started = Instant::now();
+        let output = run(allsource(&["render", "--frames", "8", "--size", "16x16", "--out"]).arg(&out).arg(&dir));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{name}: {stderr}");
+        assert!(stderr.contains("wedged"), "{name}: the wedge is reported: {stderr}");
+        assert!(started.elapsed() < Duration::from_secs(15), "{name}: took {:?}", started.elapsed());
+        assert_eq!(Png::read(&out).width, 16, "{name}: the last frame was written");
+    }
+}

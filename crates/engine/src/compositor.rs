@@ -14,7 +14,7 @@ use allsource_shader::FULLSCREEN_VERTEX;
 
 use allsource_live::Diagnostic;
 
-use crate::worker::{Command, EngineOptions, Event, WorkerFrame, WorkerHandle};
+use crate::worker::{Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle};
 use crate::{Error, Scene};
 
 const BLIT_FRAGMENT: &str = "#version 450 core
@@ -50,6 +50,8 @@ pub struct Status {
     pub uniform_answers: Vec<(String, bool)>,
     /// Answers to `Eval` and `Unload` (request, result), newest last.
     pub answers: Vec<(String, Result<String, String>)>,
+    /// Workers given up because they wedged, and replaced.
+    pub replacements: u64,
     /// Why the worker stopped, if it did.
     pub worker_died: Option<String>,
     /// Frames composed so far.
@@ -63,6 +65,14 @@ pub struct Status {
 pub struct Compositor {
     gl: Gl,
     worker: WorkerHandle,
+    /// What a replacement worker needs: the scene, the options, a context in the share group made in advance (a
+    /// wedged worker must be replaced without waiting for anything), and the last good text of every source.
+    scene: Scene,
+    options: EngineOptions,
+    spare: Option<allsource_gpu::SharedContext>,
+    last_good: std::collections::HashMap<std::path::PathBuf, std::sync::Arc<str>>,
+    /// The frame on screen came from a worker given up: it is not handed back to the new one.
+    orphan: bool,
     /// Frames received but not yet finished or not yet shown, oldest first.
     pending: VecDeque<WorkerFrame>,
     shown: Option<WorkerFrame>,
@@ -83,8 +93,69 @@ impl Compositor {
         blit.use_program(&gl);
         blit.set_i32(&gl, "frame", 0);
         let triangle = FullscreenTriangle::new(&gl)?;
-        let worker = WorkerHandle::spawn(context.share()?, scene, options).map_err(Error::WorkerDied)?;
-        Ok(Compositor { gl, worker, pending: VecDeque::new(), shown: None, blit, triangle, status: Status::default() })
+        let worker =
+            WorkerHandle::spawn(context.share()?, scene.clone(), options.clone()).map_err(Error::WorkerDied)?;
+        Ok(Compositor {
+            gl,
+            worker,
+            scene,
+            options,
+            spare: Some(context.share()?),
+            last_good: Default::default(),
+            orphan: false,
+            pending: VecDeque::new(),
+            shown: None,
+            blit,
+            triangle,
+            status: Status::default(),
+        })
+    }
+
+    /// Makes a spare context for the next replacement worker, if the last one was used. Call before composing.
+    pub fn replenish(&mut self, context: &GlContext) {
+        if self.spare.is_none() {
+            match context.share() {
+                Ok(spare) => self.spare = Some(spare),
+                Err(e) => tracing::warn!("no spare context for a replacement worker: {e}"),
+            }
+        }
+    }
+
+    /// Gives up a wedged worker and starts a replacement from the last good versions, leaving `culprit` out. The
+    /// frame on screen stays until the new worker's first frame.
+    fn replace_worker(&mut self, culprit: Option<std::path::PathBuf>) {
+        let Some(context) = self.spare.take() else {
+            self.status.worker_died = Some("the worker wedged and no spare context was ready".into());
+            return;
+        };
+        let texts = self
+            .last_good
+            .iter()
+            .filter(|(p, _)| Some(*p) != culprit.as_ref())
+            .map(|(p, t)| (p.clone(), t.to_string()))
+            .collect();
+        let start = StartFrom { texts, left_out: culprit.iter().cloned().collect() };
+        match WorkerHandle::spawn_from(context, self.scene.clone(), self.options.clone(), start) {
+            Ok(worker) => {
+                std::mem::replace(&mut self.worker, worker).abandon();
+                for frame in self.pending.drain(..) {
+                    frame.fence.delete(&self.gl);
+                }
+                self.orphan = self.shown.is_some();
+                self.status.replacements += 1;
+                let culprit_name = culprit.as_ref().map_or("its code".to_owned(), |p| p.display().to_string());
+                let message = format!(
+                    "the scene's worker wedged in {culprit_name} (it ignored its interrupt: a finalizer or one long C \
+                     call): it was given up and a new one started from the last good versions, leaving that module \
+                     out until it is edited"
+                );
+                tracing::error!("{message}");
+                let file = culprit.unwrap_or_else(|| self.scene.dir.clone());
+                self.status.diagnostics = vec![Diagnostic::error(file, message)];
+                self.status.failing = true;
+            }
+            Err(e) => self.status.worker_died = Some(e),
+        }
     }
 
     pub fn status(&self) -> &Status {
@@ -135,6 +206,10 @@ impl Compositor {
             match self.worker.events.recv_timeout(left) {
                 Ok(Event::Frame(frame)) if frame.index == index => break frame,
                 Ok(Event::Frame(stale)) => self.release(stale, None),
+                Ok(Event::Wedged { culprit }) => {
+                    self.replace_worker(culprit);
+                    self.worker.send(Command::Render { index, time });
+                }
                 Ok(event) => self.note(event),
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(Error::WorkerTimeout { frame: index, seconds: timeout.as_secs_f64() });
@@ -176,8 +251,12 @@ impl Compositor {
     fn note(&mut self, event: Event) {
         match event {
             Event::Frame(frame) => self.pending.push_back(frame),
+            Event::Wedged { culprit } => self.replace_worker(culprit),
             Event::Built(report) => {
                 self.status.builds += 1;
+                if let Some(text) = &report.live_text {
+                    self.last_good.insert(report.path.clone(), text.clone());
+                }
                 self.status.live_version = report.live_version;
                 self.status.failing = report.diagnostics.iter().any(Diagnostic::is_error);
                 match (report.version, report.became_live) {
@@ -222,7 +301,13 @@ impl Compositor {
         self.status.shown = Some(frame.index);
         self.status.shown_version = frame.version;
         self.status.worker_frames_shown += 1;
+        let orphan = std::mem::take(&mut self.orphan);
         if let Some(previous) = self.shown.replace(frame) {
+            if orphan {
+                // From the worker given up: nothing to hand back.
+                previous.fence.delete(&self.gl);
+                return;
+            }
             let after = match Fence::insert(&self.gl) {
                 Ok(fence) => Some(fence),
                 Err(e) => {

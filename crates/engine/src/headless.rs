@@ -46,6 +46,7 @@ impl HeadlessEngine {
     /// Composes one real-time frame. Never waits for the worker.
     pub fn frame(&mut self) {
         let target = self.frame_target();
+        self.compositor.replenish(&self.context);
         self.compositor.compose(&target);
     }
 
@@ -53,6 +54,7 @@ impl HeadlessEngine {
     pub fn frame_lockstep(&mut self, index: u64) -> Result<(), Error> {
         let target = self.frame_target();
         let time = index as f64 / self.options.fps;
+        self.compositor.replenish(&self.context);
         self.compositor.compose_lockstep(&target, index, time, LOCKSTEP_TIMEOUT)
     }
 

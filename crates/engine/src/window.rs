@@ -84,6 +84,7 @@ impl App {
             return Ok(());
         };
         let target = state.window.frame_target();
+        state.compositor.replenish(&state.window.context);
         match self.engine.clock {
             Clock::Realtime => state.compositor.compose(&target),
             Clock::Lockstep => {

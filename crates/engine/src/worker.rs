@@ -142,6 +142,11 @@ pub enum Event {
         request: String,
         result: Result<String, String>,
     },
+    /// The worker's VM ignored its interrupt (a looping finalizer, one long C call): the worker is wedged and must
+    /// be given up. `culprit` is the module that was running.
+    Wedged {
+        culprit: Option<PathBuf>,
+    },
     /// The worker stopped because of an error.
     Died(String),
 }
@@ -153,16 +158,34 @@ pub struct WorkerHandle {
     thread: Option<JoinHandle<()>>,
 }
 
+/// What a worker starts from besides the scene's files: the last good texts of a worker given up, and the modules
+/// to leave out (the one that wedged it).
+#[derive(Clone, Debug, Default)]
+pub struct StartFrom {
+    pub texts: Vec<(PathBuf, String)>,
+    pub left_out: Vec<PathBuf>,
+}
+
 impl WorkerHandle {
     /// Starts a worker for `scene` on a new thread, with `context` (in the compositor's share group).
     pub fn spawn(context: SharedContext, scene: Scene, options: EngineOptions) -> Result<WorkerHandle, String> {
+        WorkerHandle::spawn_from(context, scene, options, StartFrom::default())
+    }
+
+    /// Starts a worker as `spawn` does, from `start`.
+    pub fn spawn_from(
+        context: SharedContext,
+        scene: Scene,
+        options: EngineOptions,
+        start: StartFrom,
+    ) -> Result<WorkerHandle, String> {
         let (command_tx, command_rx) = mpsc::channel();
         let (event_tx, event_rx) = mpsc::channel();
         let thread = thread::Builder::new()
             .name("worker-scene".into())
             .spawn(move || {
                 let failed = event_tx.clone();
-                if let Err(e) = Worker::run(context, scene, options, command_rx, event_tx) {
+                if let Err(e) = Worker::run(context, scene, options, start, command_rx, event_tx) {
                     let _ = failed.send(Event::Died(e.to_string()));
                 }
             })
@@ -173,6 +196,13 @@ impl WorkerHandle {
     pub fn send(&self, command: Command) {
         // A worker that has gone away reports why through its events; a lost command changes nothing then.
         let _ = self.commands.send(command);
+    }
+
+    /// Gives the worker up without waiting for it: its thread is wedged and may never return. The thread, its
+    /// context and its objects are left behind (only a worker process could be killed and reclaimed).
+    pub fn abandon(mut self) {
+        let _ = self.commands.send(Command::Stop);
+        self.thread = None;
     }
 }
 
@@ -229,6 +259,7 @@ impl Worker {
         context: SharedContext,
         scene: Scene,
         options: EngineOptions,
+        start: StartFrom,
         commands: Receiver<Command>,
         events: Sender<Event>,
     ) -> Result<(), GpuError> {
@@ -236,7 +267,15 @@ impl Worker {
         let gl = context.gl.clone();
         let renderer = match scene.entry {
             Entry::FullscreenShader(path) => Renderer::Shader(Box::new(ShaderRenderer::new(&gl, path)?)),
-            Entry::Lua(_) => Renderer::Lua(Box::new(LuaRenderer::new(&gl, &scene.dir, options.fps)?)),
+            Entry::Lua(_) => {
+                let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps)?;
+                lua.host.start_from(start.texts, start.left_out);
+                let wedged = events.clone();
+                lua.host.on_wedged(move |culprit| {
+                    let _ = wedged.send(Event::Wedged { culprit });
+                });
+                Renderer::Lua(Box::new(lua))
+            }
         };
         let slots = (0..SLOTS).map(|_| Slot { target: None, free: true, wait: None }).collect();
         let mut worker = Worker {

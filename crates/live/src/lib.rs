@@ -176,6 +176,9 @@ pub struct Report {
     pub became_live: bool,
     pub took: Duration,
     pub diagnostics: Vec<Diagnostic>,
+    /// The live version's text, so that whoever keeps the reports can start a source again from its last good
+    /// version (a worker given up is replaced from these).
+    pub live_text: Option<Arc<str>>,
 }
 
 impl Report {
@@ -188,6 +191,7 @@ impl Report {
             became_live: false,
             took: Duration::ZERO,
             diagnostics: vec![diagnostic],
+            live_text: live.live().map(|v| v.text.clone()),
         }
     }
 
@@ -204,6 +208,7 @@ impl Report {
                 _ => Duration::ZERO,
             },
             diagnostics: version.map(|v| v.diagnostics.clone()).unwrap_or_default(),
+            live_text: live.live().map(|v| v.text.clone()),
         }
     }
 }

@@ -104,6 +104,11 @@ struct Record {
 struct Registry {
     modules: Vec<Record>,
     reports: Vec<Report>,
+    /// Texts to load instead of the files' (a replacement worker starts from the last good versions).
+    overrides: std::collections::HashMap<PathBuf, String>,
+    /// Modules left out (they wedged a worker), with their files' stamps then: an edit or a write of the file
+    /// brings one back.
+    left_out: std::collections::HashMap<PathBuf, Option<Stamp>>,
 }
 
 impl Registry {
@@ -141,8 +146,16 @@ fn message(e: &mlua::Error) -> String {
 }
 
 fn set_owner(lua: &Lua, owner: Owner) -> Owner {
+    if let Some(running) = lua.app_data_ref::<Running>() {
+        running.0.store(owner, std::sync::atomic::Ordering::Relaxed);
+    }
     lua.set_app_data(CurrentOwner(owner)).map_or(0, |o| o.0)
 }
+
+/// The module whose code runs, and the module changed last, readable from the watchdog thread while the VM is
+/// locked by a wedged call.
+#[derive(Clone, Default)]
+struct Running(Arc<std::sync::atomic::AtomicUsize>, Arc<std::sync::atomic::AtomicUsize>);
 
 /// Compiles `text` as module `name`, runs its top level and installs it. The build closure of the live core.
 fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> BuildOutput<()> {
@@ -177,6 +190,7 @@ fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> BuildOutput<(
 
 /// A scene's Lua VM and modules.
 pub struct ModuleHost {
+    running: Running,
     lua: Lua,
     registry: Arc<Mutex<Registry>>,
     root: PathBuf,
@@ -205,6 +219,8 @@ impl ModuleHost {
         lua.set_app_data(GraphicsSlot(graphics));
         lua.set_app_data(collected.clone());
         lua.set_app_data(CurrentOwner(0));
+        let running = Running::default();
+        lua.set_app_data(running.clone());
         let setup = || -> mlua::Result<Interrupter> {
             let host: Table = lua.load(PRELUDE).set_name("=allsource/prelude.lua").call(())?;
             lua.set_named_registry_value(HOST_KEY, host.clone())?;
@@ -222,6 +238,7 @@ impl ModuleHost {
         let budget = Budget::default();
         lua.set_memory_limit(budget.memory).map_err(|e| format!("the Lua VM refused a memory limit: {e}"))?;
         Ok(ModuleHost {
+            running,
             lua,
             registry,
             root: root.to_path_buf(),
@@ -254,6 +271,34 @@ impl ModuleHost {
         sandbox().map_err(|e| format!("the guest sandbox could not be set up: {}", message(&e)))?;
         host.set_budget(Budget { memory: 64 << 20, ..Budget::default() });
         Ok(host)
+    }
+
+    /// What to do when the VM wedges (a call ignores its interrupt: a looping finalizer, one long C call): `f`
+    /// gets the file of the module that was running, and runs on the watchdog thread.
+    pub fn on_wedged(&self, f: impl Fn(Option<PathBuf>) + Send + 'static) {
+        let (running, registry) = (self.running.clone(), self.registry.clone());
+        self.watchdog.on_wedged(Box::new(move || {
+            use std::sync::atomic::Ordering::Relaxed;
+            let (index, changed) = (running.0.load(Relaxed), running.1.load(Relaxed));
+            let path = registry.lock().ok().and_then(|r| {
+                // In main's callbacks the code that wedged can be any module main calls: blame the one changed
+                // last, as the frame budget does. While a module loads, it is the one loading.
+                let culprit = if Some(index) == r.find(MAIN) && changed > 0 { changed - 1 } else { index };
+                r.modules.get(culprit).map(|m| m.path.clone())
+            });
+            f(path);
+        }));
+    }
+
+    /// Starts modules from these texts instead of their files (the last good versions of a worker given up), and
+    /// leaves out these modules (the one that wedged it).
+    pub fn start_from(&mut self, texts: Vec<(PathBuf, String)>, left_out: Vec<PathBuf>) {
+        let mut registry = self.registry();
+        registry.overrides.extend(texts);
+        registry.left_out.extend(left_out.into_iter().map(|p| {
+            let seen = stamp(&p);
+            (p, seen)
+        }));
     }
 
     /// The budget in force.
@@ -326,6 +371,7 @@ impl ModuleHost {
                 became_live: false,
                 took: std::time::Duration::ZERO,
                 diagnostics: vec![d],
+                live_text: None,
             });
         }
         reports
@@ -390,6 +436,7 @@ impl ModuleHost {
         set_owner(&self.lua, previous);
         if change.live {
             self.last_changed = Some(index);
+            self.running.1.store(index + 1, std::sync::atomic::Ordering::Relaxed);
         } else {
             self.recover();
         }
@@ -400,8 +447,36 @@ impl ModuleHost {
         Some(report)
     }
 
+    /// A module left out was edited: load what failed without it (`main` itself, or the modules that require it).
+    fn bring_back(&mut self) -> Vec<Report> {
+        if self.main_live() {
+            self.after_change();
+            self.take_reports()
+        } else {
+            self.start()
+        }
+    }
+
     /// Rebuilds modules whose files changed. Returns what happened.
     pub fn poll_files(&mut self) -> Vec<Report> {
+        let returning: Vec<PathBuf> = {
+            let mut registry = self.registry();
+            let changed: Vec<PathBuf> =
+                registry.left_out.iter().filter(|(p, seen)| stamp(p) != **seen).map(|(p, _)| p.clone()).collect();
+            for p in &changed {
+                registry.left_out.remove(p);
+            }
+            changed
+        };
+        if !returning.is_empty() {
+            let mut reports = self.bring_back();
+            reports.extend(self.poll_changed_files());
+            return reports;
+        }
+        self.poll_changed_files()
+    }
+
+    fn poll_changed_files(&mut self) -> Vec<Report> {
         let changed: Vec<(usize, Result<String, String>)> = {
             let mut registry = self.registry();
             registry
@@ -450,6 +525,10 @@ impl ModuleHost {
 
     /// New text for the module in `path` (from the editor). `None` when `path` is not a module of this scene.
     pub fn edit(&mut self, path: &Path, text: &str) -> Option<Vec<Report>> {
+        if self.registry().left_out.remove(path).is_some() {
+            self.registry().overrides.insert(path.to_path_buf(), text.to_owned());
+            return Some(self.bring_back());
+        }
         let index = self.index_of_path(path)?;
         let report = self.change(index, |live, build| live.edit(text, build))?;
         Some(self.finish(report))
@@ -603,6 +682,7 @@ impl ModuleHost {
                 became_live: false,
                 took: Duration::ZERO,
                 diagnostics: vec![d],
+                live_text: None,
             }];
         }
         if self.over < self.budget.revert_after {
@@ -686,8 +766,15 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
         return Ok(false);
     }
     let lock = || registry.lock().unwrap_or_else(|p| p.into_inner());
+    if lock().left_out.contains_key(&path) {
+        return Err(mlua::Error::runtime(format!(
+            "module '{name}' was left out after it wedged the scene's worker; edit {} to bring it back",
+            path.display()
+        )));
+    }
     let index = lock().add(name, &path);
-    let text = match read_source(&path) {
+    let override_text = lock().overrides.remove(&path);
+    let text = match override_text.map_or_else(|| read_source(&path), Ok) {
         Ok(text) => text,
         Err(e) => return Err(mlua::Error::runtime(format!("{}: {e}", path.display()))),
     };

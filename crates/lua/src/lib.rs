@@ -16,4 +16,4 @@ pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, Graphics, Id, Kin
 pub use diag::from_lua_error;
 pub use host::{Budget, MAIN, ModuleHost, raw_load_and_run};
 pub use interrupt::{INTERRUPTED, Interrupter};
-pub use watchdog::{Guarded, Watchdog};
+pub use watchdog::{Guarded, WEDGE_AFTER, Watchdog, WedgeHandler};

@@ -18,8 +18,14 @@ struct State {
     deadline: Option<Instant>,
     /// The call the hook was armed for, and when.
     armed: Option<(u64, Instant)>,
+    /// The call reported as wedged (it ignored the hook past `wedge_after`).
+    wedged: Option<u64>,
     stop: bool,
 }
+
+/// Called on the watchdog thread when a call ignores its interrupt: the VM is wedged (a finalizer, one long C call)
+/// and its thread should be given up.
+pub type WedgeHandler = Box<dyn Fn() + Send>;
 
 struct Shared {
     state: Mutex<State>,
@@ -36,8 +42,12 @@ impl Shared {
 pub struct Watchdog {
     shared: Arc<Shared>,
     interrupter: Interrupter,
+    handler: Arc<Mutex<Option<WedgeHandler>>>,
     thread: Option<JoinHandle<()>>,
 }
+
+/// How long an armed call may ignore the hook before its VM is reported wedged.
+pub const WEDGE_AFTER: Duration = Duration::from_millis(500);
 
 /// How a guarded call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,13 +61,19 @@ pub struct Guarded {
 impl Watchdog {
     pub fn start(interrupter: Interrupter) -> Watchdog {
         let shared = Arc::new(Shared { state: Mutex::new(State::default()), wake: Condvar::new() });
-        let watched = shared.clone();
+        let handler: Arc<Mutex<Option<WedgeHandler>>> = Arc::new(Mutex::new(None));
+        let (watched, told) = (shared.clone(), handler.clone());
         let thread = thread::Builder::new()
             .name("watchdog".into())
-            .spawn(move || watch(&watched, interrupter))
+            .spawn(move || watch(&watched, interrupter, &told))
             .map_err(|e| tracing::error!("cannot start the watchdog thread: {e}; runaway Lua will not be stopped"))
             .ok();
-        Watchdog { shared, interrupter, thread }
+        Watchdog { shared, interrupter, handler, thread }
+    }
+
+    /// Sets what to do when a call ignores its interrupt for [`WEDGE_AFTER`].
+    pub fn on_wedged(&self, handler: WedgeHandler) {
+        *self.handler.lock().unwrap_or_else(|p| p.into_inner()) = Some(handler);
     }
 
     /// Runs `f` (a call into the VM) with a deadline `limit` from now. Nested guarded calls share the outermost
@@ -94,7 +110,7 @@ impl Watchdog {
     }
 }
 
-fn watch(shared: &Shared, interrupter: Interrupter) {
+fn watch(shared: &Shared, interrupter: Interrupter, handler: &Mutex<Option<WedgeHandler>>) {
     let mut s = shared.lock();
     loop {
         if s.stop {
@@ -105,11 +121,35 @@ fn watch(shared: &Shared, interrupter: Interrupter) {
             Some(deadline) => {
                 let now = Instant::now();
                 if now >= deadline {
-                    if s.armed.is_none_or(|(call, _)| call != s.call) {
-                        interrupter.arm();
-                        s.armed = Some((s.call, now));
+                    match s.armed {
+                        Some((call, at)) if call == s.call => {
+                            if now >= at + WEDGE_AFTER && s.wedged != Some(call) {
+                                // The hook has raised on every instruction for WEDGE_AFTER and the call still runs:
+                                // it is not running Lua (a finalizer runs with hooks off, or one C call).
+                                s.wedged = Some(call);
+                                drop(s);
+                                if let Some(h) = handler.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                                    h();
+                                }
+                                s = shared.lock();
+                                continue;
+                            }
+                            let until = at + WEDGE_AFTER;
+                            s = shared
+                                .wake
+                                .wait_timeout(s, until.saturating_duration_since(now))
+                                .unwrap_or_else(|p| p.into_inner())
+                                .0;
+                            // Reported already: nothing to do until this call ends and another begins.
+                            if s.armed.is_some_and(|(c, _)| Some(c) == s.wedged) {
+                                s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner());
+                            }
+                        }
+                        _ => {
+                            interrupter.arm();
+                            s.armed = Some((s.call, now));
+                        }
                     }
-                    s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner());
                 } else {
                     s = shared.wake.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
                 }

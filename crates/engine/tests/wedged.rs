@@ -1,0 +1,73 @@
+//! A worker whose VM ignores its interrupt (here a `__gc` finalizer that loops: LuaJIT runs finalizers with hooks
+//! off) is given up and replaced from the last good versions, leaving out the module that wedged it, while the
+//! compositor keeps presenting. Its own test binary: the wedged thread spins until the process exits.
+
+use std::time::{Duration, Instant};
+
+use allsource_engine::worker::Command;
+use allsource_engine::{Clock, EngineOptions, HeadlessEngine, Scene};
+
+const FILL: &str = "uniform vec4 colour;\nout vec4 o;\nvoid main() { o = colour; }\n";
+const LIB: &str = "local L = {}\nfunction L.colour() return { 0, 1, 0, 1 } end\nreturn L\n";
+const MAIN: &str = "local M = {}
+local lib = require('lib')
+local fill = gfx.shader('fill.glsl')
+function M.update(dt) end
+function M.draw() gfx.draw{ shader = fill, uniforms = { colour = lib.colour() } } end
+return M
+";
+
+#[test]
+fn a_wedged_worker_is_replaced_without_the_module_that_wedged_it_and_frames_keep_coming() {
+    let dir = std::env::temp_dir().join(format!("allsource-wedged-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in [("main.lua", MAIN), ("lib.lua", LIB), ("fill.glsl", FILL)] {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    let options = EngineOptions { size: (16, 16), fps: 60.0, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    let start = Instant::now();
+    while engine.image().pixel(8, 8) != [0, 255, 0, 255] {
+        engine.frame();
+        assert!(start.elapsed() < Duration::from_secs(10), "the scene never drew");
+    }
+    // lib.colour now creates garbage whose finalizer loops forever; collectgarbage runs it with hooks off.
+    let wedging = "local L = {}
+function L.colour()
+  local p = newproxy(true)
+  getmetatable(p).__gc = function() while true do end end
+  p = nil
+  collectgarbage()
+  return { 1, 0, 0, 1 }
+end
+return L
+";
+    engine.send(Command::Edit { path: dir.join("lib.lua"), text: wedging.to_owned() });
+    let start = Instant::now();
+    let mut composed = 0u32;
+    let mut slowest = Duration::ZERO;
+    while engine.compositor().status().replacements == 0 && start.elapsed() < Duration::from_secs(5) {
+        let t = Instant::now();
+        engine.frame();
+        slowest = slowest.max(t.elapsed());
+        composed += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = engine.compositor().status();
+    assert_eq!(status.replacements, 1, "the wedged worker was replaced");
+    assert!(start.elapsed() < Duration::from_secs(3), "within {:?}", start.elapsed());
+    assert!(composed >= 40, "frames kept being presented while it was wedged: {composed}");
+    assert!(slowest < Duration::from_millis(60), "no compose waited for the wedged worker: {slowest:?}");
+    let d = &status.diagnostics[0];
+    assert!(d.file.ends_with("lib.lua") && d.message.contains("wedged"), "{d}");
+    // The replacement runs main from its last good version; lib is left out, so main cannot load until lib is
+    // edited. Editing lib brings both back.
+    engine.send(Command::Edit { path: dir.join("lib.lua"), text: LIB.replace("{ 0, 1, 0, 1 }", "{ 0, 0, 1, 1 }") });
+    let start = Instant::now();
+    while engine.image().pixel(8, 8) != [0, 0, 255, 255] {
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(start.elapsed() < Duration::from_secs(10), "the edited module never came back");
+    }
+}
