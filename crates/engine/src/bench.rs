@@ -427,7 +427,7 @@ fn supervision(
     let good = frame_time_p99(&scene("good", "function M.update(dt) end")?, options, frames)?;
     let forever = frame_time_p99(&scene("forever", "function M.update(dt) while true do end end")?, options, frames)?;
     let slow = frame_time_p99(
-        &scene("slow", "function M.update(dt) local t = os.clock() while os.clock() - t < 0.03 do end end")?,
+        &scene("slow", "function M.update(dt) local t = gfx.clock() while gfx.clock() - t < 0.03 do end end")?,
         options,
         frames,
     )?;

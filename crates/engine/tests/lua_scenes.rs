@@ -220,8 +220,10 @@ fn a_module_that_loops_forever_is_stopped_and_frames_keep_being_presented() {
         std::thread::sleep(Duration::from_millis(4));
     }
     let status = engine.compositor().status();
-    assert!(composed >= 60, "only {composed} frames presented while the module looped");
-    assert!(slowest < Duration::from_millis(60), "a compose took {slowest:?}");
+    // Generous bounds: the tests of this binary run in parallel on two cores. A compositor that waited for the
+    // worker would take the whole 133 ms hard limit on the frame that looped.
+    assert!(composed >= 30, "only {composed} frames presented while the module looped");
+    assert!(slowest < Duration::from_millis(120), "a compose took {slowest:?}");
     let d = status.diagnostics.iter().find(|d| d.message.contains("stopped here after")).expect("the stop is reported");
     assert_eq!(d.line, Some(3), "{d}");
     assert_eq!(engine.image().pixel(8, 8), [0, 255, 0, 255], "the last good version draws again");
@@ -229,37 +231,51 @@ fn a_module_that_loops_forever_is_stopped_and_frames_keep_being_presented() {
 
 #[test]
 fn a_module_over_the_frame_budget_is_warned_about_then_reverted() {
-    let mut f = Fixture::new("budget", &[("main.lua", GREEN), ("fill.glsl", FILL)]);
-    assert_eq!(f.step(), [0, 255, 0, 255]);
-    // 25 ms of work every frame against a 100 ms frame (fps 10 in the fixture): within budget.
-    let slow = GREEN.replace(
-        "function M.update(dt) end",
-        "function M.update(dt) local t = os.clock() while os.clock() - t < 0.025 do end end",
-    );
-    let red = slow.replace("{ 0, 1, 0, 1 }", "{ 1, 0, 0, 1 }");
-    assert_eq!(f.edit("main.lua", &red), [255, 0, 0, 255]);
-    for _ in 0..5 {
-        assert_eq!(f.step(), [255, 0, 0, 255], "25 ms a frame fits a 100 ms frame");
-    }
-    // 150 ms a frame does not: warned after 3 frames, reverted after 30.
+    // Real time at 10 frames a second: a 100 ms frame budget. (Lockstep runs are not judged against the budget.)
+    let dir = std::env::temp_dir().join(format!("allsource-luascene-{}-budget", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.lua"), GREEN).unwrap();
+    std::fs::write(dir.join("fill.glsl"), FILL).unwrap();
+    let options = EngineOptions { size: (16, 16), fps: 10.0, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    let wait_for = |engine: &mut HeadlessEngine, pixel: [u8; 4], seconds: u64| {
+        let start = std::time::Instant::now();
+        while engine.image().pixel(8, 8) != pixel {
+            assert!(start.elapsed() < Duration::from_secs(seconds), "no {pixel:?} within {seconds} s");
+            engine.frame();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait_for(&mut engine, [0, 255, 0, 255], 10);
+    // 25 ms of work every frame fits a 100 ms frame.
+    let red = GREEN
+        .replace(
+            "function M.update(dt) end",
+            "function M.update(dt) local t = gfx.clock() while gfx.clock() - t < 0.025 do end end",
+        )
+        .replace("{ 0, 1, 0, 1 }", "{ 1, 0, 0, 1 }");
+    engine.send(Command::Edit { path: dir.join("main.lua"), text: red.clone() });
+    wait_for(&mut engine, [255, 0, 0, 255], 10);
+    std::thread::sleep(Duration::from_millis(600));
+    engine.frame();
+    assert_eq!(engine.image().pixel(8, 8), [255, 0, 0, 255], "25 ms a frame stays");
+    // 150 ms a frame does not: warned after 3 frames in a row, reverted (to red) after 30.
     let blue = red.replace("0.025", "0.15").replace("{ 1, 0, 0, 1 }", "{ 0, 0, 1, 1 }");
-    f.edit("main.lua", &blue);
+    engine.send(Command::Edit { path: dir.join("main.lua"), text: blue });
+    wait_for(&mut engine, [0, 0, 255, 255], 10);
     let mut warned = false;
-    for _ in 0..40 {
-        f.step();
-        let status = f.engine.compositor().status();
+    let start = std::time::Instant::now();
+    while engine.image().pixel(8, 8) != [255, 0, 0, 255] {
+        assert!(start.elapsed() < Duration::from_secs(20), "never reverted");
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(10));
+        let status = engine.compositor().status();
         warned |=
             status.diagnostics.iter().any(|d| d.message.contains("frames in a row; the frame budget is 100.0 ms"));
-        if f.engine.image().pixel(8, 8) == [255, 0, 0, 255] {
-            break;
-        }
     }
     assert!(warned, "a warning came first");
-    assert_eq!(f.engine.image().pixel(8, 8), [255, 0, 0, 255], "then the version before went live again");
-    let status = f.engine.compositor().status();
-    assert!(
-        status.diagnostics.iter().any(|d| d.message.contains("over the 100.0 ms frame budget: reverted")),
-        "{:?}",
-        status.diagnostics
-    );
+    let status = engine.compositor().status();
+    let reverted = "over the 100.0 ms frame budget: reverted";
+    assert!(status.diagnostics.iter().any(|d| d.message.contains(reverted)), "{:?}", status.diagnostics);
 }

@@ -57,8 +57,8 @@ return L
     let status = engine.compositor().status();
     assert_eq!(status.replacements, 1, "the wedged worker was replaced");
     assert!(start.elapsed() < Duration::from_secs(3), "within {:?}", start.elapsed());
-    assert!(composed >= 40, "frames kept being presented while it was wedged: {composed}");
-    assert!(slowest < Duration::from_millis(60), "no compose waited for the wedged worker: {slowest:?}");
+    assert!(composed >= 30, "frames kept being presented while it was wedged: {composed}");
+    assert!(slowest < Duration::from_millis(120), "no compose waited for the wedged worker: {slowest:?}");
     let d = &status.diagnostics[0];
     assert!(d.file.ends_with("lib.lua") && d.message.contains("wedged"), "{d}");
     // The replacement runs main from its last good version; lib is left out, so main cannot load until lib is

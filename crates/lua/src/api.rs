@@ -162,6 +162,9 @@ impl Drop for Handle {
 }
 
 fn with_gfx<R>(lua: &Lua, f: impl FnOnce(&mut dyn Graphics) -> Result<R, String>) -> mlua::Result<R> {
+    // Engine work (a draw whose program the driver compiles now) does not count against the Lua deadline.
+    let watch = lua.app_data_ref::<crate::watchdog::WatchHandle>().map(|w| w.clone());
+    let _paused = watch.as_ref().map(|w| w.pause());
     let mut slot = lua
         .app_data_mut::<GraphicsSlot>()
         .ok_or_else(|| mlua::Error::runtime("gfx is only available while the scene runs"))?;
@@ -358,6 +361,7 @@ pub const API: &[&str] = &[
     "gfx.time",
     "gfx.frame",
     "gfx.objects",
+    "gfx.clock",
     "buffer:write",
     "buffer:read",
     "buffer.size",
@@ -490,6 +494,8 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
     gfx.set("time", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.time().0)))?)?;
     gfx.set("frame", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.time().1)))?)?;
     gfx.set("objects", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.objects())))?)?;
+    let epoch = std::time::Instant::now();
+    gfx.set("clock", lua.create_function(move |_, ()| Ok(epoch.elapsed().as_secs_f64()))?)?;
     lua.globals().set("gfx", gfx)?;
 
     let input = lua.create_table()?;

@@ -237,13 +237,15 @@ impl ModuleHost {
         let interrupter = setup().map_err(|e| format!("the Lua VM could not be set up: {}", message(&e)))?;
         let budget = Budget::default();
         lua.set_memory_limit(budget.memory).map_err(|e| format!("the Lua VM refused a memory limit: {e}"))?;
+        let watchdog = Watchdog::start(interrupter);
+        lua.set_app_data(watchdog.handle());
         Ok(ModuleHost {
             running,
             lua,
             registry,
             root: root.to_path_buf(),
             interrupter,
-            watchdog: Watchdog::start(interrupter),
+            watchdog,
             budget,
             collected,
             main_loaded: false,
@@ -646,6 +648,12 @@ impl ModuleHost {
     /// How the last callback went: its time, and how far past its deadline it was stopped, if it was.
     pub fn last_call(&self) -> Option<Guarded> {
         self.last_call
+    }
+
+    /// Closes a frame without judging it against the budget (lockstep runs: their output must not depend on how
+    /// fast the machine is).
+    pub fn end_frame_unjudged(&mut self) {
+        self.frame_time = Duration::ZERO;
     }
 
     /// Closes a frame for the budget: when the frame's callbacks took longer than the period for `warn_after`

@@ -20,6 +20,9 @@ struct State {
     armed: Option<(u64, Instant)>,
     /// The call reported as wedged (it ignored the hook past `wedge_after`).
     wedged: Option<u64>,
+    /// Nesting of engine calls in progress (`gfx.*`): their time does not count against the deadline, which
+    /// limits the Lua code, not the driver (llvmpipe compiles a program at its first draw: tens of ms).
+    paused: u32,
     stop: bool,
 }
 
@@ -71,6 +74,11 @@ impl Watchdog {
         Watchdog { shared, interrupter, handler, thread }
     }
 
+    /// A handle that engine calls use to pause the deadline while they run.
+    pub fn handle(&self) -> WatchHandle {
+        WatchHandle(self.shared.clone())
+    }
+
     /// Sets what to do when a call ignores its interrupt for [`WEDGE_AFTER`].
     pub fn on_wedged(&self, handler: WedgeHandler) {
         *self.handler.lock().unwrap_or_else(|p| p.into_inner()) = Some(handler);
@@ -110,6 +118,34 @@ impl Watchdog {
     }
 }
 
+/// Pauses the deadline of the call in progress while the engine works for it.
+#[derive(Clone)]
+pub struct WatchHandle(Arc<Shared>);
+
+/// Resumes the deadline, moved later by the time paused, when dropped.
+pub struct Paused<'a> {
+    shared: &'a Shared,
+    since: Instant,
+}
+
+impl WatchHandle {
+    pub fn pause(&self) -> Paused<'_> {
+        self.0.lock().paused += 1;
+        Paused { shared: &self.0, since: Instant::now() }
+    }
+}
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        let mut s = self.shared.lock();
+        s.paused = s.paused.saturating_sub(1);
+        if let Some(deadline) = s.deadline.as_mut() {
+            *deadline += self.since.elapsed();
+        }
+        self.shared.wake.notify_one();
+    }
+}
+
 fn watch(shared: &Shared, interrupter: Interrupter, handler: &Mutex<Option<WedgeHandler>>) {
     let mut s = shared.lock();
     loop {
@@ -118,6 +154,7 @@ fn watch(shared: &Shared, interrupter: Interrupter, handler: &Mutex<Option<Wedge
         }
         match s.deadline {
             None => s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner()),
+            Some(_) if s.paused > 0 && s.armed.is_none() => s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner()),
             Some(deadline) => {
                 let now = Instant::now();
                 if now >= deadline {

@@ -230,3 +230,21 @@ fn a_looping_required_module_is_reported_in_its_own_file() {
     assert!(reports.iter().any(|r| r.path.ends_with("loops.lua") && !r.diagnostics.is_empty()), "{reports:?}");
     s.still_fine();
 }
+
+#[test]
+fn time_spent_in_the_engine_does_not_count_against_the_lua_deadline() {
+    let dir = std::env::temp_dir().join(format!("allsource-hostile-{}-engine-time", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let main = "local M = {}\nlocal s = gfx.shader('x.glsl')\n\
+                function M.update(dt) for i = 1, 3 do gfx.draw{ shader = s } end end\nreturn M\n";
+    std::fs::write(dir.join("main.lua"), main).unwrap();
+    let slow_driver = Recorder { draw_delay: Duration::from_millis(100), ..Recorder::default() };
+    let mut host = ModuleHost::new(&dir, Box::new(slow_driver)).unwrap();
+    host.set_budget(budget());
+    assert!(host.start().iter().all(|r| r.diagnostics.is_empty()));
+    // 300 ms of engine work against a 50 ms hard limit: the Lua code itself took microseconds.
+    let reports = host.call("update", 0.016);
+    assert!(reports.is_empty(), "{reports:?}");
+    assert!(host.last_call().unwrap().took >= Duration::from_millis(300));
+}

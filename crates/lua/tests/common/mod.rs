@@ -9,6 +9,8 @@ use allsource_lua::{DispatchCall, DrawCall, Graphics, Id, Owner};
 /// Records what Lua asked for; `live` counts the objects it holds.
 #[derive(Default)]
 pub struct Recorder {
+    /// How long each draw takes (a driver compiling a program at its first draw).
+    pub draw_delay: std::time::Duration,
     pub next: Id,
     pub live: Arc<Mutex<HashMap<Id, Owner>>>,
 }
@@ -47,6 +49,7 @@ impl Graphics for Recorder {
         Ok(())
     }
     fn draw(&mut self, _: &DrawCall) -> Result<(), String> {
+        std::thread::sleep(self.draw_delay);
         Ok(())
     }
     fn dispatch(&mut self, _: &DispatchCall) -> Result<(), String> {
