@@ -661,7 +661,7 @@ impl LuaRenderer {
             g.time = clock.time;
             g.index = clock.index;
         });
-        let mut reports = self.host.call("update", clock.delta);
+        let mut reports = self.host.update(clock.delta);
         target.clear(gl, [0.0, 0.0, 0.0, 1.0], None);
         reports.extend(self.host.call("draw", ()));
         if clock.lockstep {

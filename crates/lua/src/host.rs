@@ -32,6 +32,9 @@ pub struct Budget {
     pub load: Duration,
     /// Consecutive frames whose callbacks took longer than the period before a warning...
     pub warn_after: u32,
+    /// ...before `update` is throttled (called every other frame, with the time it missed; `draw` still runs every
+    /// frame, so the picture keeps coming)...
+    pub throttle_after: u32,
     /// ...and before the module is reverted to its last good version (or disabled).
     pub revert_after: u32,
     /// The VM's memory limit, in bytes: allocations past it fail with a memory error.
@@ -47,6 +50,7 @@ impl Budget {
             hard: period * 8,
             load: Duration::from_secs(2),
             warn_after: 3,
+            throttle_after: 10,
             revert_after: 30,
             memory: 1 << 30,
         }
@@ -65,10 +69,12 @@ impl std::fmt::Display for Budget {
         write!(
             f,
             "frame {:.1} ms; a callback past {:.0} ms is stopped; over the frame for {} frames in a row: warning, \
-             for {}: revert; a top level past {:.0} ms is stopped; memory limit {} MiB",
+             for {}: update throttled to every other frame, for {}: revert; a top level past {:.0} ms is stopped; \
+             memory limit {} MiB",
             ms(self.period),
             ms(self.hard),
             self.warn_after,
+            self.throttle_after,
             self.revert_after,
             ms(self.load),
             self.memory >> 20
@@ -206,6 +212,11 @@ pub struct ModuleHost {
     last_changed: Option<usize>,
     /// How the last callback went (for tests and the bench).
     last_call: Option<Guarded>,
+    /// While throttled: frames since `update` last ran, and the time it missed.
+    skipped: u32,
+    missed: f64,
+    /// This frame's update was skipped by the throttle: the frame is not judged.
+    frame_skipped: bool,
 }
 
 impl ModuleHost {
@@ -253,6 +264,9 @@ impl ModuleHost {
             over: 0,
             last_changed: None,
             last_call: None,
+            skipped: 0,
+            missed: 0.0,
+            frame_skipped: false,
         })
     }
 
@@ -650,6 +664,24 @@ impl ModuleHost {
         self.last_call
     }
 
+    /// Calls `main.update(dt)`, every other frame while the budget throttles it (with the time it missed).
+    pub fn update(&mut self, dt: f64) -> Vec<Report> {
+        if self.throttled() && self.skipped == 0 {
+            self.skipped = 1;
+            self.missed += dt;
+            self.frame_skipped = true;
+            return Vec::new();
+        }
+        let dt = dt + std::mem::take(&mut self.missed);
+        self.skipped = 0;
+        self.call("update", dt)
+    }
+
+    /// Whether `update` is being throttled by the frame budget.
+    pub fn throttled(&self) -> bool {
+        self.over >= self.budget.throttle_after
+    }
+
     /// Closes a frame without judging it against the budget (lockstep runs: their output must not depend on how
     /// fast the machine is).
     pub fn end_frame_unjudged(&mut self) {
@@ -661,6 +693,9 @@ impl ModuleHost {
     /// reverted to the version before it.
     pub fn end_frame(&mut self) -> Vec<Report> {
         let took = std::mem::take(&mut self.frame_time);
+        if std::mem::take(&mut self.frame_skipped) {
+            return Vec::new();
+        }
         if took <= self.budget.period {
             self.over = 0;
             return Vec::new();
@@ -692,6 +727,13 @@ impl ModuleHost {
                 diagnostics: vec![d],
                 live_text: None,
             }];
+        }
+        if self.over == self.budget.throttle_after {
+            tracing::warn!(
+                "{}: update throttled to every other frame (over the frame budget for {} frames)",
+                path.display(),
+                self.over
+            );
         }
         if self.over < self.budget.revert_after {
             return Vec::new();

@@ -248,3 +248,41 @@ fn time_spent_in_the_engine_does_not_count_against_the_lua_deadline() {
     assert!(reports.is_empty(), "{reports:?}");
     assert!(host.last_call().unwrap().took >= Duration::from_millis(300));
 }
+
+#[test]
+fn the_budget_warns_then_throttles_update_then_reverts() {
+    let dir = std::env::temp_dir().join(format!("allsource-hostile-{}-throttle", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let calls = "local M = {}\nlocal n = persist('n', function() return { updates = 0 } end)\n\
+                 function M.update(dt) n.updates = n.updates + 1 WORK end\nfunction M.count() return n.updates end\nreturn M\n";
+    std::fs::write(dir.join("main.lua"), calls.replace("WORK", "")).unwrap();
+    let mut host = ModuleHost::new(&dir, Box::new(Recorder::default())).unwrap();
+    host.set_budget(Budget {
+        period: Duration::from_millis(5),
+        warn_after: 2,
+        throttle_after: 4,
+        revert_after: 8,
+        ..budget()
+    });
+    host.start();
+    let slow = calls.replace("WORK", "local t = gfx.clock() while gfx.clock() - t < 0.008 do end");
+    host.edit(&dir.join("main.lua"), &slow).unwrap();
+    let (mut warned, mut throttled_frames, mut reverted) = (false, 0, false);
+    for _ in 0..20 {
+        let mut reports = host.update(0.01);
+        reports.extend(host.end_frame());
+        let text: Vec<String> = reports.iter().flat_map(|r| r.diagnostics.iter().map(|d| d.message.clone())).collect();
+        warned |= text.iter().any(|m| m.contains("frames in a row; the frame budget is 5.0 ms"));
+        throttled_frames += host.throttled() as u32;
+        if text.iter().any(|m| m.contains("over the 5.0 ms frame budget: reverted")) {
+            reverted = true;
+            break;
+        }
+    }
+    assert!(warned && reverted, "warned {warned}, reverted {reverted}");
+    assert!(throttled_frames >= 4, "update was throttled on {throttled_frames} frames before the revert");
+    // Throttled frames skipped update: it ran fewer times than there were frames.
+    let updates: u32 = host.eval("return require('main').count()").unwrap().parse().unwrap();
+    assert!(updates < 16, "update ran {updates} times");
+}
