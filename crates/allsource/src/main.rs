@@ -137,6 +137,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         fps: args.fps,
         clock: if args.lockstep { Clock::Lockstep } else { Clock::Realtime },
         worker_cost: Duration::from_millis(args.debug_worker_delay_ms),
+        ..EngineOptions::default()
     };
     if args.headless {
         allsource_engine::run_headless(scene, RunOptions { engine, frames: args.frames, screenshot: args.screenshot })

@@ -153,8 +153,13 @@ fn module_reload(
     std::fs::write(&main, module_variant(0)).map_err(io(&main))?;
     std::fs::write(scene_dir.join("fill.glsl"), FILL).map_err(io(&scene_dir))?;
     let period = Duration::from_secs_f64(1.0 / options.fps);
-    let engine_options =
-        EngineOptions { size: options.size, fps: options.fps, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let engine_options = EngineOptions {
+        size: options.size,
+        fps: options.fps,
+        clock: Clock::Realtime,
+        worker_cost: Duration::ZERO,
+        ..EngineOptions::default()
+    };
     let mut engine = HeadlessEngine::new(Scene::open(&scene_dir)?, engine_options)?;
     // The first frame has the module and its shader (generation 2) live.
     until_shown(&mut engine, 2, period)?;
@@ -216,7 +221,13 @@ fn reload_memory(
     variant: &dyn Fn(usize) -> String,
     reloads: usize,
 ) -> Result<(u64, u64), Error> {
-    let options = EngineOptions { size: (64, 64), fps: 60.0, clock: Clock::Lockstep, worker_cost: Duration::ZERO };
+    let options = EngineOptions {
+        size: (64, 64),
+        fps: 60.0,
+        clock: Clock::Lockstep,
+        worker_cost: Duration::ZERO,
+        ..EngineOptions::default()
+    };
     let mut engine = HeadlessEngine::new(Scene::open(scene)?, options)?;
     let mut at_10 = 0;
     for i in 0..reloads.max(10) {
@@ -272,8 +283,13 @@ fn shader_rebuild(
     figures: &mut Vec<(&'static str, f64)>,
 ) -> Result<String, Error> {
     let period = Duration::from_secs_f64(1.0 / options.fps);
-    let engine_options =
-        EngineOptions { size: options.size, fps: options.fps, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let engine_options = EngineOptions {
+        size: options.size,
+        fps: options.fps,
+        clock: Clock::Realtime,
+        worker_cost: Duration::ZERO,
+        ..EngineOptions::default()
+    };
     let main = dir.join("main.glsl");
     let mut latencies = Vec::with_capacity(options.edits);
     let renderer;
@@ -370,8 +386,13 @@ fn floor(options: &BenchOptions) -> Result<Vec<Duration>, Error> {
 /// the Lua scene in `scene` (after its first frame appeared).
 fn frame_time_p99(scene: &std::path::Path, options: &BenchOptions, frames: usize) -> Result<f64, Error> {
     let period = Duration::from_secs_f64(1.0 / options.fps);
-    let engine_options =
-        EngineOptions { size: options.size, fps: options.fps, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let engine_options = EngineOptions {
+        size: options.size,
+        fps: options.fps,
+        clock: Clock::Realtime,
+        worker_cost: Duration::ZERO,
+        ..EngineOptions::default()
+    };
     let mut engine = HeadlessEngine::new(Scene::open(scene)?, engine_options)?;
     let started = Instant::now();
     while engine.compositor().status().shown_version.is_none() && started.elapsed() < Duration::from_secs(20) {

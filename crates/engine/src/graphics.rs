@@ -38,6 +38,8 @@ pub struct EngineGraphics {
     pub mouse: (f32, f32),
     /// Builds of shaders since the last look.
     pub reports: Vec<Report>,
+    /// The shader whose version went live last: the one a GPU timeout reverts.
+    pub last_changed_shader: Option<PathBuf>,
 }
 
 impl EngineGraphics {
@@ -56,6 +58,7 @@ impl EngineGraphics {
             keys: HashSet::new(),
             mouse: (0.0, 0.0),
             reports: Vec::new(),
+            last_changed_shader: None,
         })
     }
 
@@ -69,6 +72,9 @@ impl EngineGraphics {
     pub fn poll_shaders(&mut self) {
         for (shader, _) in self.shaders.values_mut() {
             if let Some(report) = shader.poll_files(&self.gl) {
+                if report.became_live {
+                    self.last_changed_shader = Some(report.path.clone());
+                }
                 self.reports.push(report);
             }
         }

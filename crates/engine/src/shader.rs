@@ -163,6 +163,15 @@ impl LiveShader {
         self.apply(gl, move |live, build| live.edit(&text, build))
     }
 
+    /// The live version failed while running (its frames blew the GPU timeout): back to the version before it.
+    pub fn revert(&mut self, gl: &Gl, diagnostic: Diagnostic) -> Report {
+        let d = diagnostic.clone();
+        let mut report = self.apply(gl, move |live, build| live.revert(vec![d], build));
+        report.became_live = false;
+        report.diagnostics = vec![diagnostic];
+        report
+    }
+
     pub fn undo(&mut self, gl: &Gl) -> Report {
         self.apply(gl, |live, build| live.undo(build))
     }

@@ -45,11 +45,20 @@ pub struct EngineOptions {
     /// Extra CPU time the worker spends on every frame before drawing. A diagnostic knob: it stands in for a slow
     /// scene when checking that presentation never waits for the worker.
     pub worker_cost: Duration,
+    /// A frame whose GPU work has not finished this long after it was submitted reverts the shader that went live
+    /// last (the worker waits for it before its next frame; the compositor never does).
+    pub gpu_timeout: Duration,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { size: (1280, 720), fps: 60.0, clock: Clock::Realtime, worker_cost: Duration::ZERO }
+        EngineOptions {
+            size: (1280, 720),
+            fps: 60.0,
+            clock: Clock::Realtime,
+            worker_cost: Duration::ZERO,
+            gpu_timeout: Duration::from_secs(2),
+        }
     }
 }
 
@@ -468,6 +477,7 @@ impl Worker {
         };
         let reports = self.renderer.draw(gl, &target.frame_target(), &clock, previous);
         let fence = Fence::insert(gl)?;
+        let timeout_reports = self.check_gpu_timeout();
         let version = self.renderer.generation();
         self.drawn_version = version;
         let frame =
@@ -477,10 +487,25 @@ impl Worker {
         slot.free = false;
         self.previous = Some(slot_index);
         self.last_time = Some(time);
-        if !self.send_reports(reports) {
+        if !self.send_reports(reports) || !self.send_reports(timeout_reports) {
             return Ok(false);
         }
         Ok(self.events.send(Event::Frame(frame)).is_ok())
+    }
+
+    /// Waits (this thread only, never the compositor) for the frame just submitted, at most the GPU timeout. A
+    /// frame that did not finish in time reverts the shader that went live last.
+    fn check_gpu_timeout(&mut self) -> Vec<Report> {
+        let Ok(own) = Fence::insert(&self.gl) else { return Vec::new() };
+        let submitted = Instant::now();
+        let timeout = self.options.gpu_timeout;
+        let reports = if own.wait(&self.gl, timeout) {
+            Vec::new()
+        } else {
+            self.renderer.gpu_timeout(&self.gl, submitted.elapsed(), timeout)
+        };
+        own.delete(&self.gl);
+        reports
     }
 
     fn free(&mut self) {
@@ -559,6 +584,35 @@ impl Renderer {
             Renderer::Lua(r) => {
                 r.graphics(|g| g.shader_mut(path).is_some_and(|s| s.set_uniform(gl, name, value))).unwrap_or(false)
             }
+        }
+    }
+
+    /// A frame blew the GPU timeout: revert the shader that went live last.
+    fn gpu_timeout(&mut self, gl: &Gl, took: Duration, timeout: Duration) -> Vec<Report> {
+        let message = |v: Option<u64>| {
+            format!(
+                "a frame took over {:.0} ms on the GPU, past the {:.0} ms GPU timeout: version {} reverted",
+                took.as_secs_f64() * 1e3,
+                timeout.as_secs_f64() * 1e3,
+                v.map_or("?".into(), |v| v.to_string())
+            )
+        };
+        match self {
+            Renderer::Shader(r) => {
+                let v = r.shader.live_version();
+                let d = allsource_live::Diagnostic::error(r.shader.path().to_path_buf(), message(v));
+                vec![r.shader.revert(gl, d)]
+            }
+            Renderer::Lua(r) => r
+                .graphics(|g| {
+                    let path = g.last_changed_shader.clone()?;
+                    let shader = g.shader_mut(&path)?;
+                    let d = allsource_live::Diagnostic::error(path.clone(), message(shader.live_version()));
+                    Some(shader.revert(gl, d))
+                })
+                .flatten()
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -646,7 +700,11 @@ impl LuaRenderer {
             None => self
                 .graphics(|g| {
                     let gl = g.gl().clone();
-                    g.shader_mut(path).map(|s| change.apply(s, &gl))
+                    let report = g.shader_mut(path).map(|s| change.apply(s, &gl));
+                    if report.as_ref().is_some_and(|r| r.became_live) {
+                        g.last_changed_shader = Some(path.to_path_buf());
+                    }
+                    report
                 })
                 .flatten()
                 .into_iter()

@@ -22,7 +22,7 @@ void main() { colour = vec4(fract(u_time), float(u_frame) / 255.0, floor(gl_Frag
 ";
 
 fn options(clock: Clock) -> EngineOptions {
-    EngineOptions { size: (32, 16), fps: 4.0, clock, worker_cost: Duration::ZERO }
+    EngineOptions { size: (32, 16), fps: 4.0, clock, worker_cost: Duration::ZERO, ..EngineOptions::default() }
 }
 
 #[test]

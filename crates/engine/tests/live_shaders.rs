@@ -23,7 +23,13 @@ impl Fixture {
         for (file, text) in files {
             std::fs::write(dir.join(file), text).unwrap();
         }
-        let options = EngineOptions { size: (16, 16), fps: 10.0, clock: Clock::Lockstep, worker_cost: Duration::ZERO };
+        let options = EngineOptions {
+            size: (16, 16),
+            fps: 10.0,
+            clock: Clock::Lockstep,
+            worker_cost: Duration::ZERO,
+            ..EngineOptions::default()
+        };
         let engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
         let mut fixture = Fixture { dir, engine, frame: 0 };
         fixture.step();
@@ -224,4 +230,34 @@ fn a_deleted_or_non_utf8_file_keeps_the_last_good_version_with_a_diagnostic() {
     assert!(f.status().diagnostics[0].message.contains("cannot read"), "{:?}", f.status().diagnostics);
     std::fs::write(f.main(), solid(0.2)).unwrap();
     assert_eq!(f.step(), [51, 0, 0, 255], "written again, it rebuilds");
+}
+
+#[test]
+fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted() {
+    let dir = std::env::temp_dir().join(format!("allsource-live-{}-gpu-timeout", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.glsl"), solid(1.0)).unwrap();
+    let options = EngineOptions {
+        size: (64, 64),
+        fps: 10.0,
+        clock: Clock::Lockstep,
+        gpu_timeout: Duration::from_millis(100),
+        ..EngineOptions::default()
+    };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    engine.frame_lockstep(0).unwrap();
+    assert_eq!(engine.image().pixel(8, 8), [255, 0, 0, 255]);
+    // About half a second a frame on llvmpipe at 64x64 (Mesa caps each loop at 65535, so it does finish).
+    let slow = "out vec4 o;\nvoid main() {\n    float s = 0.0;\n    for (int i = 0; i < 60000; i++) {\n        \
+                for (int j = 0; j < 2; j++) { s += sin(float(i + j) * 0.001 + gl_FragCoord.x); }\n    }\n    \
+                o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(step(1e9, s));\n}\n";
+    engine.send(Command::Edit { path: dir.join("main.glsl"), text: slow.to_owned() });
+    engine.frame_lockstep(1).unwrap();
+    let status = engine.compositor().status();
+    let d = status.diagnostics.iter().find(|d| d.message.contains("GPU timeout")).expect("the timeout is reported");
+    assert!(d.message.contains("version 2 reverted"), "{d}");
+    engine.frame_lockstep(2).unwrap();
+    assert_eq!(engine.image().pixel(8, 8), [255, 0, 0, 255], "version 1 draws again");
+    assert_eq!(engine.compositor().status().live_version, Some(1));
 }

@@ -23,7 +23,13 @@ impl Fixture {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let options = EngineOptions { size: (16, 16), fps: 10.0, clock: Clock::Lockstep, worker_cost: Duration::ZERO };
+        let options = EngineOptions {
+            size: (16, 16),
+            fps: 10.0,
+            clock: Clock::Lockstep,
+            worker_cost: Duration::ZERO,
+            ..EngineOptions::default()
+        };
         let engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
         let mut f = Fixture { dir, engine, frame: 0 };
         f.step();
@@ -202,7 +208,13 @@ fn a_module_that_loops_forever_is_stopped_and_frames_keep_being_presented() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("main.lua"), GREEN).unwrap();
     std::fs::write(dir.join("fill.glsl"), FILL).unwrap();
-    let options = EngineOptions { size: (16, 16), fps: 60.0, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let options = EngineOptions {
+        size: (16, 16),
+        fps: 60.0,
+        clock: Clock::Realtime,
+        worker_cost: Duration::ZERO,
+        ..EngineOptions::default()
+    };
     let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
     let start = std::time::Instant::now();
     while engine.compositor().status().shown_version.is_none() && start.elapsed() < Duration::from_secs(10) {
@@ -237,7 +249,13 @@ fn a_module_over_the_frame_budget_is_warned_about_then_reverted() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("main.lua"), GREEN).unwrap();
     std::fs::write(dir.join("fill.glsl"), FILL).unwrap();
-    let options = EngineOptions { size: (16, 16), fps: 10.0, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let options = EngineOptions {
+        size: (16, 16),
+        fps: 10.0,
+        clock: Clock::Realtime,
+        worker_cost: Duration::ZERO,
+        ..EngineOptions::default()
+    };
     let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
     let wait_for = |engine: &mut HeadlessEngine, pixel: [u8; 4], seconds: u64| {
         let start = std::time::Instant::now();

@@ -25,7 +25,13 @@ fn a_wedged_worker_is_replaced_without_the_module_that_wedged_it_and_frames_keep
     for (file, text) in [("main.lua", MAIN), ("lib.lua", LIB), ("fill.glsl", FILL)] {
         std::fs::write(dir.join(file), text).unwrap();
     }
-    let options = EngineOptions { size: (16, 16), fps: 60.0, clock: Clock::Realtime, worker_cost: Duration::ZERO };
+    let options = EngineOptions {
+        size: (16, 16),
+        fps: 60.0,
+        clock: Clock::Realtime,
+        worker_cost: Duration::ZERO,
+        ..EngineOptions::default()
+    };
     let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
     let start = Instant::now();
     while engine.image().pixel(8, 8) != [0, 255, 0, 255] {
