@@ -121,20 +121,52 @@ impl Compositor {
         }
     }
 
-    /// Gives up a wedged worker and starts a replacement from the last good versions, leaving `culprit` out. The
-    /// frame on screen stays until the new worker's first frame.
+    /// The worker's context was lost to a GPU reset: a new worker, with a new context, starts from the last good
+    /// versions (the frame on screen stays until its first frame).
+    fn replace_after_reset(&mut self) {
+        if self.restart_worker(None) {
+            self.report_restart(
+                self.scene.dir.clone(),
+                "the worker's GL context was lost (GPU reset): a new worker and context were started from the last \
+                 good versions"
+                    .into(),
+            );
+        }
+    }
+
+    /// Gives up a wedged worker and starts a replacement from the last good versions, leaving `culprit` out.
     fn replace_worker(&mut self, culprit: Option<std::path::PathBuf>) {
+        if self.restart_worker(culprit.clone()) {
+            let name = culprit.as_ref().map_or("its code".to_owned(), |p| p.display().to_string());
+            let message = format!(
+                "the scene's worker wedged in {name} (it ignored its interrupt: a finalizer or one long C call): it \
+                 was given up and a new one started from the last good versions, leaving that module out until it \
+                 is edited"
+            );
+            self.report_restart(culprit.unwrap_or_else(|| self.scene.dir.clone()), message);
+        }
+    }
+
+    fn report_restart(&mut self, file: std::path::PathBuf, message: String) {
+        tracing::error!("{message}");
+        self.status.diagnostics = vec![Diagnostic::error(file, message)];
+        self.status.failing = true;
+    }
+
+    /// Starts a new worker on the spare context from the last good text of every source except `left_out`, and
+    /// abandons the old one. The frame on screen stays until the new worker's first frame.
+    fn restart_worker(&mut self, left_out: Option<std::path::PathBuf>) -> bool {
         let Some(context) = self.spare.take() else {
-            self.status.worker_died = Some("the worker wedged and no spare context was ready".into());
-            return;
+            self.status.worker_died = Some("the worker had to be replaced and no spare context was ready".into());
+            return false;
         };
         let texts = self
             .last_good
             .iter()
-            .filter(|(p, _)| Some(*p) != culprit.as_ref())
+            .filter(|(p, _)| Some(*p) != left_out.as_ref())
             .map(|(p, t)| (p.clone(), t.to_string()))
             .collect();
-        let start = StartFrom { texts, left_out: culprit.iter().cloned().collect() };
+        let start = StartFrom { texts, left_out: left_out.into_iter().collect() };
         match WorkerHandle::spawn_from(context, self.scene.clone(), self.options.clone(), start) {
             Ok(worker) => {
                 std::mem::replace(&mut self.worker, worker).abandon();
@@ -143,18 +175,12 @@ impl Compositor {
                 }
                 self.orphan = self.shown.is_some();
                 self.status.replacements += 1;
-                let culprit_name = culprit.as_ref().map_or("its code".to_owned(), |p| p.display().to_string());
-                let message = format!(
-                    "the scene's worker wedged in {culprit_name} (it ignored its interrupt: a finalizer or one long C \
-                     call): it was given up and a new one started from the last good versions, leaving that module \
-                     out until it is edited"
-                );
-                tracing::error!("{message}");
-                let file = culprit.unwrap_or_else(|| self.scene.dir.clone());
-                self.status.diagnostics = vec![Diagnostic::error(file, message)];
-                self.status.failing = true;
+                true
             }
-            Err(e) => self.status.worker_died = Some(e),
+            Err(e) => {
+                self.status.worker_died = Some(e);
+                false
+            }
         }
     }
 
@@ -210,6 +236,10 @@ impl Compositor {
                     self.replace_worker(culprit);
                     self.worker.send(Command::Render { index, time });
                 }
+                Ok(Event::ContextLost) => {
+                    self.replace_after_reset();
+                    self.worker.send(Command::Render { index, time });
+                }
                 Ok(event) => self.note(event),
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(Error::WorkerTimeout { frame: index, seconds: timeout.as_secs_f64() });
@@ -252,6 +282,7 @@ impl Compositor {
         match event {
             Event::Frame(frame) => self.pending.push_back(frame),
             Event::Wedged { culprit } => self.replace_worker(culprit),
+            Event::ContextLost => self.replace_after_reset(),
             Event::Built(report) => {
                 self.status.builds += 1;
                 if let Some(text) = &report.live_text {

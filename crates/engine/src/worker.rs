@@ -111,6 +111,9 @@ pub enum Command {
         code: String,
         down: bool,
     },
+    /// Debugging: behave at the next frame as if the GPU reset and the context was lost (a reset cannot be provoked
+    /// on every driver; this exercises the recovery).
+    DebugLoseContext,
     /// The pointer moved (pixels from the frame's top-left).
     Mouse {
         x: f32,
@@ -156,6 +159,8 @@ pub enum Event {
     Wedged {
         culprit: Option<PathBuf>,
     },
+    /// The worker's context was lost to a GPU reset; the worker stopped. Its objects are gone with the context.
+    ContextLost,
     /// The worker stopped because of an error.
     Died(String),
 }
@@ -254,6 +259,8 @@ struct Worker {
     last_time: Option<f64>,
     /// The live version the newest frame was drawn with.
     drawn_version: Option<u64>,
+    /// Set by `DebugLoseContext`.
+    lose_context: bool,
 }
 
 /// What the command loop should do after a command.
@@ -275,7 +282,15 @@ impl Worker {
         let context: GlContext = context.make_current()?;
         let gl = context.gl.clone();
         let renderer = match scene.entry {
-            Entry::FullscreenShader(path) => Renderer::Shader(Box::new(ShaderRenderer::new(&gl, path)?)),
+            Entry::FullscreenShader(path) => {
+                let mut shader = ShaderRenderer::new(&gl, path.clone())?;
+                // A replacement worker starts from the last good version; the file (maybe newer and broken) is
+                // read at the first frame and builds as the next version.
+                if let Some((_, text)) = start.texts.iter().find(|(p, _)| *p == path) {
+                    shader.shader.edit(&gl, text);
+                }
+                Renderer::Shader(Box::new(shader))
+            }
             Entry::Lua(_) => {
                 let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps)?;
                 lua.host.start_from(start.texts, start.left_out);
@@ -297,6 +312,7 @@ impl Worker {
             previous: None,
             last_time: None,
             drawn_version: None,
+            lose_context: false,
         };
         let result = worker.command_loop(&commands);
         worker.free();
@@ -438,12 +454,22 @@ impl Worker {
                 let _ = self.events.send(Event::Answer { request: format!("unload {module}"), result });
                 Flow::Continue
             }
+            Command::DebugLoseContext => {
+                self.lose_context = true;
+                Flow::Continue
+            }
             Command::Stop => Flow::Stop,
         }
     }
 
-    /// Renders one frame into a free slot and sends it. Returns false when the compositor has gone away.
+    /// Renders one frame into a free slot and sends it. Returns false when the compositor has gone away, or the
+    /// context was lost (the worker stops; the compositor starts another).
     fn render(&mut self, index: u64, time: f64) -> Result<bool, GpuError> {
+        if std::mem::take(&mut self.lose_context) || allsource_gpu::context_lost() {
+            tracing::error!("the worker's GL context was lost (GPU reset)");
+            let _ = self.events.send(Event::ContextLost);
+            return Ok(false);
+        }
         if !self.options.worker_cost.is_zero() {
             thread::sleep(self.options.worker_cost);
         }

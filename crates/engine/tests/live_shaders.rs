@@ -261,3 +261,22 @@ fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted() {
     assert_eq!(engine.image().pixel(8, 8), [255, 0, 0, 255], "version 1 draws again");
     assert_eq!(engine.compositor().status().live_version, Some(1));
 }
+
+#[test]
+fn a_lost_context_gets_a_new_worker_and_context_running_the_last_good_version() {
+    let mut f = Fixture::new("context-lost", &[("main.glsl", &solid(0.2))]);
+    assert_eq!(f.step(), [51, 0, 0, 255]);
+    // The file on disk is broken now: version 2 fails and version 1 stays live.
+    std::fs::write(f.main(), "this is not GLSL").unwrap();
+    assert_eq!(f.step(), [51, 0, 0, 255]);
+    f.engine.send(Command::DebugLoseContext);
+    // The lockstep frame is asked again of the new worker: no error, no hang.
+    assert_eq!(f.step(), [51, 0, 0, 255], "the new worker runs the last good version, not the broken file");
+    let status = f.status();
+    assert_eq!(status.replacements, 1);
+    // The new worker read the file too: its newest version (the broken one) reports its error again.
+    assert!(status.diagnostics.iter().any(|d| d.message.contains("syntax error")), "{:?}", status.diagnostics);
+    // The broken file still builds as the next version (and fails), and fixing it goes live.
+    std::fs::write(f.main(), solid(0.6)).unwrap();
+    assert_eq!(f.step(), [153, 0, 0, 255]);
+}

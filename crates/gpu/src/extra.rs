@@ -12,12 +12,14 @@ type GetProgramInterfaceiv = unsafe extern "system" fn(u32, u32, u32, *mut i32);
 type GetProgramResourceName = unsafe extern "system" fn(u32, u32, u32, i32, *mut i32, *mut u8);
 type GetProgramResourceiv = unsafe extern "system" fn(u32, u32, u32, i32, *const u32, i32, *mut i32, *mut i32);
 type MultiDrawElementsIndirect = unsafe extern "system" fn(u32, u32, *const c_void, i32, i32);
+type GetGraphicsResetStatus = unsafe extern "system" fn() -> u32;
 
 pub(crate) struct Extra {
     pub get_program_interfaceiv: Option<GetProgramInterfaceiv>,
     pub get_program_resource_name: Option<GetProgramResourceName>,
     pub get_program_resourceiv: Option<GetProgramResourceiv>,
     pub multi_draw_elements_indirect: Option<MultiDrawElementsIndirect>,
+    pub get_graphics_reset_status: Option<GetGraphicsResetStatus>,
 }
 
 static EXTRA: OnceLock<Extra> = OnceLock::new();
@@ -37,6 +39,10 @@ pub(crate) fn load(loader: &dyn Fn(&CStr) -> *const c_void) {
                 get_program_resource_name: get(c"glGetProgramResourceName").map(|p| std::mem::transmute(p)),
                 get_program_resourceiv: get(c"glGetProgramResourceiv").map(|p| std::mem::transmute(p)),
                 multi_draw_elements_indirect: get(c"glMultiDrawElementsIndirect").map(|p| std::mem::transmute(p)),
+                get_graphics_reset_status: get(c"glGetGraphicsResetStatus")
+                    .or_else(|| get(c"glGetGraphicsResetStatusKHR"))
+                    .or_else(|| get(c"glGetGraphicsResetStatusARB"))
+                    .map(|p| std::mem::transmute(p)),
             }
         }
     });
@@ -86,4 +92,11 @@ pub(crate) fn resource_i32(program: u32, interface: u32, index: u32, properties:
         )
     };
     values
+}
+
+/// Whether the current context was lost to a GPU reset (robust contexts report it; others always say no).
+pub fn context_lost() -> bool {
+    let Some(f) = get().and_then(|e| e.get_graphics_reset_status) else { return false };
+    // SAFETY: a query of the current context's reset status, without arguments.
+    unsafe { f() != 0 }
 }

@@ -22,6 +22,7 @@ pub use buffer::{
 };
 pub use context::{GlContext, GlInfo, SharedContext, headless};
 pub use error::GpuError;
+pub use extra::context_lost;
 pub use fence::{Fence, finish};
 pub use image::Image;
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
