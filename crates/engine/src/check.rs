@@ -55,7 +55,7 @@ pub fn check(paths: &[PathBuf]) -> Result<CheckReport, Error> {
     let gl = &context.gl;
     let mut files = Vec::new();
     for (root, names) in modules {
-        let graphics = crate::graphics::EngineGraphics::new(gl.clone(), &root)?;
+        let graphics = crate::graphics::EngineGraphics::new(gl.clone(), &root, &context.info)?;
         let mut host =
             allsource_lua::ModuleHost::new(&root, Box::new(graphics)).map_err(|e| Error::Gpu(GpuError::Gl(e)))?;
         for name in names {

@@ -5,11 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use allsource_gpu::{
-    Blend, Buffer, DrawState, FrameTarget, FullscreenTriangle, Gl, GpuError, Scalar, Target, UniformValue, barrier,
-    bind_texture, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements,
-    draw_elements_indirect, glow, multi_draw_elements_indirect, patch_vertices,
+    Blend, Buffer, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo, GpuError, GpuTimer, Scalar, Target, Timing,
+    UniformValue, barrier, bind_texture, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect,
+    draw_elements, draw_elements_indirect, glow, multi_draw_elements_indirect, patch_vertices,
 };
 use allsource_live::Report;
 use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Mode, Owner};
@@ -40,11 +41,16 @@ pub struct EngineGraphics {
     pub reports: Vec<Report>,
     /// The shader whose version went live last: the one a GPU timeout reverts.
     pub last_changed_shader: Option<PathBuf>,
+    /// GPU time of each draw and dispatch, by the module owning its shader: pending, and gathered.
+    timer: GpuTimer,
+    timings: Vec<(Owner, Timing)>,
+    gpu_time: Vec<(Owner, Duration)>,
 }
 
 impl EngineGraphics {
-    pub fn new(gl: Gl, dir: &Path) -> Result<EngineGraphics, GpuError> {
+    pub fn new(gl: Gl, dir: &Path, info: &GlInfo) -> Result<EngineGraphics, GpuError> {
         let vao = FullscreenTriangle::new(&gl)?;
+        let timer = GpuTimer::new(gl.clone(), info);
         Ok(EngineGraphics {
             gl,
             dir: dir.to_path_buf(),
@@ -59,6 +65,9 @@ impl EngineGraphics {
             mouse: (0.0, 0.0),
             reports: Vec::new(),
             last_changed_shader: None,
+            timer,
+            timings: Vec::new(),
+            gpu_time: Vec::new(),
         })
     }
 
@@ -172,7 +181,32 @@ impl EngineGraphics {
         Ok(Some(linked))
     }
 
+    /// Moves finished GPU timings into the totals; running ones wait for the next look.
+    fn gather_timings(&mut self) {
+        let mut still = Vec::new();
+        for (owner, timing) in self.timings.drain(..) {
+            match self.timer.result(&timing) {
+                Some(d) => {
+                    self.timer.forget(timing);
+                    match self.gpu_time.iter_mut().find(|(o, _)| *o == owner) {
+                        Some((_, total)) => *total += d,
+                        None => self.gpu_time.push((owner, d)),
+                    }
+                }
+                None => still.push((owner, timing)),
+            }
+        }
+        self.timings = still;
+    }
+
+    fn owner_of(&self, id: Id) -> Owner {
+        self.resources.get(&id).map_or(0, |(owner, _)| *owner)
+    }
+
     pub fn free_all(&mut self) {
+        for (_, timing) in self.timings.drain(..) {
+            self.timer.forget(timing);
+        }
         let all: Vec<Id> = self.resources.keys().copied().collect();
         for id in all {
             self.release(id);
@@ -321,16 +355,20 @@ impl Graphics for EngineGraphics {
                 }
             }
         };
-        if call.feedback.is_empty() {
-            issue();
-        } else {
-            let primitive = match mode {
-                Mode::Points => glow::POINTS,
-                Mode::Lines | Mode::LineStrip => glow::LINES,
-                _ => glow::TRIANGLES,
-            };
-            capture_feedback(gl, primitive, call.discard, issue);
-        }
+        let timing = self.timer.time(|| {
+            if call.feedback.is_empty() {
+                issue();
+            } else {
+                let primitive = match mode {
+                    Mode::Points => glow::POINTS,
+                    Mode::Lines | Mode::LineStrip => glow::LINES,
+                    _ => glow::TRIANGLES,
+                };
+                capture_feedback(gl, primitive, call.discard, issue);
+            }
+        });
+        let owner = self.owner_of(call.shader);
+        self.timings.push((owner, timing));
         for unit in 0..call.textures.len() {
             bind_texture(gl, unit as u32, None);
         }
@@ -346,10 +384,13 @@ impl Graphics for EngineGraphics {
         if !linked.compute {
             return Err("gfx.dispatch: this shader has no compute stage; use gfx.draw".into());
         }
-        match call.indirect {
-            Some((id, offset)) => dispatch_indirect(&self.gl, self.buffer_ref(id)?, offset),
+        let indirect = call.indirect.map(|(id, offset)| self.buffer_ref(id).map(|b| (b, offset))).transpose()?;
+        let timing = self.timer.time(|| match indirect {
+            Some((buffer, offset)) => dispatch_indirect(&self.gl, buffer, offset),
             None => dispatch(&self.gl, call.groups[0], call.groups[1], call.groups[2]),
-        }
+        });
+        let owner = self.owner_of(call.shader);
+        self.timings.push((owner, timing));
         Ok(())
     }
 
@@ -388,6 +429,11 @@ impl Graphics for EngineGraphics {
         for id in ids {
             self.release(id);
         }
+    }
+
+    fn take_gpu_time(&mut self) -> Vec<(Owner, Duration)> {
+        self.gather_timings();
+        std::mem::take(&mut self.gpu_time)
     }
 
     fn as_any(&mut self) -> &mut dyn std::any::Any {

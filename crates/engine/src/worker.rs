@@ -292,7 +292,7 @@ impl Worker {
                 Renderer::Shader(Box::new(shader))
             }
             Entry::Lua(_) => {
-                let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps)?;
+                let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps, &context.info)?;
                 lua.host.start_from(start.texts, start.left_out);
                 let wedged = events.clone();
                 lua.host.on_wedged(move |culprit| {
@@ -684,8 +684,8 @@ struct LuaRenderer {
 }
 
 impl LuaRenderer {
-    fn new(gl: &Gl, dir: &Path, fps: f64) -> Result<LuaRenderer, GpuError> {
-        let graphics = EngineGraphics::new(gl.clone(), dir)?;
+    fn new(gl: &Gl, dir: &Path, fps: f64, info: &allsource_gpu::GlInfo) -> Result<LuaRenderer, GpuError> {
+        let graphics = EngineGraphics::new(gl.clone(), dir, info)?;
         let mut host = ModuleHost::new(dir, Box::new(graphics)).map_err(GpuError::Gl)?;
         // The frame budget follows the display rate (60 Hz by default; 90 and 120 for VR).
         host.set_budget(allsource_lua::Budget::for_rate(fps));

@@ -297,3 +297,28 @@ fn a_module_over_the_frame_budget_is_warned_about_then_reverted() {
     let reverted = "over the 100.0 ms frame budget: reverted";
     assert!(status.diagnostics.iter().any(|d| d.message.contains(reverted)), "{:?}", status.diagnostics);
 }
+
+#[test]
+fn gpu_time_is_measured_per_module_by_the_shader_each_draw_uses() {
+    let heavy_shader = "uniform vec4 colour;\nout vec4 o;\nvoid main() {\n    float s = 0.0;\n    \
+                        for (int i = 0; i < 20000; i++) { s += sin(float(i) * 0.01 + gl_FragCoord.x); }\n    \
+                        o = colour + vec4(step(1e9, s));\n}\n";
+    let heavy = "local H = {}\nlocal shader = gfx.shader('heavy.glsl')\n\
+                 function H.draw() gfx.draw{ shader = shader, uniforms = { colour = { 0, 0, 1, 1 } } } end\nreturn H\n";
+    let main = "local M = {}\nlocal heavy = require('heavy')\nlocal fill = gfx.shader('fill.glsl')\n\
+                function M.draw()\n  gfx.draw{ shader = fill, uniforms = { colour = { 1, 0, 0, 1 } } }\n  heavy.draw()\nend\n\
+                function M.stats() local s = gfx.stats() return string.format('%f %f', s.gpu_ms.main or -1, s.gpu_ms.heavy or -1) end\n\
+                return M\n";
+    let mut f = Fixture::new(
+        "gpu-time",
+        &[("main.lua", main), ("heavy.lua", heavy), ("fill.glsl", FILL), ("heavy.glsl", heavy_shader)],
+    );
+    f.step();
+    f.step();
+    let stats = f.eval("return require('main').stats()").unwrap();
+    let ms: Vec<f64> = stats.split(' ').map(|v| v.parse().unwrap()).collect();
+    let (light, heavy) = (ms[0], ms[1]);
+    assert!(light >= 0.0 && heavy > 0.0, "both modules' draws were timed: {stats}");
+    eprintln!("gpu ms: main {light}, heavy {heavy}");
+    assert!(heavy > light * 3.0, "the heavy module's shader takes longer: main {light} ms, heavy {heavy} ms");
+}

@@ -14,6 +14,7 @@ mod image;
 mod program;
 mod reflect;
 mod target;
+mod timing;
 mod window;
 
 pub use buffer::{
@@ -28,6 +29,7 @@ pub use image::Image;
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformValue, VaryingInfo};
 pub use target::{Blend, DrawState, FrameTarget, Target};
+pub use timing::{GpuTimer, Timing};
 pub use window::WindowGl;
 
 /// The GL function table. `Arc` because egui's painter (the editor overlay) takes it that way.

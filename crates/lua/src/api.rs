@@ -130,6 +130,8 @@ pub trait Graphics: Send {
     fn release(&mut self, id: Id);
     /// Frees every resource `owner` created.
     fn release_owned_by(&mut self, owner: Owner);
+    /// GPU time measured since the last call, by the module owning the shader each draw or dispatch used.
+    fn take_gpu_time(&mut self) -> Vec<(Owner, std::time::Duration)>;
     /// The implementation itself, for the engine that made it.
     fn as_any(&mut self) -> &mut dyn std::any::Any;
 }
@@ -145,6 +147,14 @@ pub(crate) struct Collected(pub Arc<Mutex<Vec<Id>>>);
 /// The module whose code is running: resources it creates belong to it.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CurrentOwner(pub Owner);
+
+/// The last frame's times: Lua's own, the engine's (inside `gfx.*` calls), and the GPU's per module.
+#[derive(Clone, Debug, Default)]
+pub struct FrameStats {
+    pub lua: std::time::Duration,
+    pub engine: std::time::Duration,
+    pub gpu: Vec<(String, std::time::Duration)>,
+}
 
 /// A resource held by Lua.
 pub struct Handle {
@@ -362,6 +372,7 @@ pub const API: &[&str] = &[
     "gfx.frame",
     "gfx.objects",
     "gfx.clock",
+    "gfx.stats",
     "buffer:write",
     "buffer:read",
     "buffer.size",
@@ -494,6 +505,21 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
     gfx.set("time", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.time().0)))?)?;
     gfx.set("frame", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.time().1)))?)?;
     gfx.set("objects", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.objects())))?)?;
+    gfx.set(
+        "stats",
+        lua.create_function(|lua, ()| {
+            let stats = lua.app_data_ref::<FrameStats>().map(|s| s.clone()).unwrap_or_default();
+            let t = lua.create_table()?;
+            t.set("lua_ms", stats.lua.as_secs_f64() * 1e3)?;
+            t.set("engine_ms", stats.engine.as_secs_f64() * 1e3)?;
+            let gpu = lua.create_table()?;
+            for (module, d) in &stats.gpu {
+                gpu.set(module.as_str(), d.as_secs_f64() * 1e3)?;
+            }
+            t.set("gpu_ms", gpu)?;
+            Ok(t)
+        })?,
+    )?;
     let epoch = std::time::Instant::now();
     gfx.set("clock", lua.create_function(move |_, ()| Ok(epoch.elapsed().as_secs_f64()))?)?;
     lua.globals().set("gfx", gfx)?;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Severity, Stamp, read_source, stamp};
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
-use crate::api::{self, Collected, CurrentOwner, Graphics, GraphicsSlot, Owner};
+use crate::api::{self, Collected, CurrentOwner, FrameStats, Graphics, GraphicsSlot, Owner};
 use crate::diag::from_lua_error;
 use crate::interrupt::{INTERRUPTED, Interrupter};
 use crate::watchdog::{Guarded, Watchdog};
@@ -217,6 +217,7 @@ pub struct ModuleHost {
     missed: f64,
     /// This frame's update was skipped by the throttle: the frame is not judged.
     frame_skipped: bool,
+    frame_engine: Duration,
 }
 
 impl ModuleHost {
@@ -267,6 +268,7 @@ impl ModuleHost {
             skipped: 0,
             missed: 0.0,
             frame_skipped: false,
+            frame_engine: Duration::ZERO,
         })
     }
 
@@ -615,7 +617,10 @@ impl ModuleHost {
                 .and_then(|f| f.call::<()>((MAIN, callback, args)))
         });
         set_owner(&self.lua, previous);
-        self.frame_time += guarded.took;
+        // The budget judges Lua's own time: engine calls (a driver compiling at a first draw, GPU timing waits)
+        // are the engine's, and GPU time is measured per module on its own.
+        self.frame_time += guarded.took.saturating_sub(guarded.engine);
+        self.frame_engine += guarded.engine;
         self.last_call = Some(guarded);
         let Err(e) = result else { return Vec::new() };
         self.recover();
@@ -685,14 +690,39 @@ impl ModuleHost {
     /// Closes a frame without judging it against the budget (lockstep runs: their output must not depend on how
     /// fast the machine is).
     pub fn end_frame_unjudged(&mut self) {
-        self.frame_time = Duration::ZERO;
+        self.record_stats();
+    }
+
+    /// Publishes the frame's times (`gfx.stats()`, [`ModuleHost::last_frame`]) and starts the next frame's.
+    fn record_stats(&mut self) -> Duration {
+        let lua = std::mem::take(&mut self.frame_time);
+        let engine = std::mem::take(&mut self.frame_engine);
+        let gpu_by_owner = self.with_graphics(|g| g.take_gpu_time()).unwrap_or_default();
+        let mut gpu: Vec<(String, Duration)> = Vec::new();
+        {
+            let registry = self.registry();
+            for (owner, d) in gpu_by_owner {
+                let name = registry.modules.get(owner).map_or_else(|| format!("#{owner}"), |m| m.name.clone());
+                match gpu.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, total)) => *total += d,
+                    None => gpu.push((name, d)),
+                }
+            }
+        }
+        self.lua.set_app_data(FrameStats { lua, engine, gpu });
+        lua
+    }
+
+    /// The last frame's times.
+    pub fn last_frame(&self) -> FrameStats {
+        self.lua.app_data_ref::<FrameStats>().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Closes a frame for the budget: when the frame's callbacks took longer than the period for `warn_after`
     /// frames in a row a warning is reported, and at `revert_after` the module changed last (or `main`) is
     /// reverted to the version before it.
     pub fn end_frame(&mut self) -> Vec<Report> {
-        let took = std::mem::take(&mut self.frame_time);
+        let took = self.record_stats();
         if std::mem::take(&mut self.frame_skipped) {
             return Vec::new();
         }

@@ -12,7 +12,7 @@ mod interrupt;
 pub mod measure;
 mod watchdog;
 
-pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, Graphics, Id, Kind, Mode, Owner};
+pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, Kind, Mode, Owner};
 pub use diag::from_lua_error;
 pub use host::{Budget, MAIN, ModuleHost, raw_load_and_run};
 pub use interrupt::{INTERRUPTED, Interrupter};

@@ -23,6 +23,8 @@ struct State {
     /// Nesting of engine calls in progress (`gfx.*`): their time does not count against the deadline, which
     /// limits the Lua code, not the driver (llvmpipe compiles a program at its first draw: tens of ms).
     paused: u32,
+    /// Time spent in engine calls during the call in progress.
+    engine: Duration,
     stop: bool,
 }
 
@@ -57,6 +59,8 @@ pub const WEDGE_AFTER: Duration = Duration::from_millis(500);
 pub struct Guarded {
     /// How long the call ran.
     pub took: Duration,
+    /// Of which in engine calls (`gfx.*`): the rest is Lua's own time.
+    pub engine: Duration,
     /// When the watchdog interrupted it: how long after the deadline the call returned.
     pub overshoot: Option<Duration>,
 }
@@ -93,6 +97,7 @@ impl Watchdog {
             s.depth += 1;
             if s.depth == 1 {
                 s.call += 1;
+                s.engine = Duration::ZERO;
                 s.deadline = Some(started + limit);
                 self.shared.wake.notify_one();
                 true
@@ -105,6 +110,7 @@ impl Watchdog {
         let mut overshoot = None;
         let mut s = self.shared.lock();
         s.depth -= 1;
+        let engine = if outermost { std::mem::take(&mut s.engine) } else { Duration::ZERO };
         if outermost {
             if let Some((call, _)) = s.armed.take()
                 && call == s.call
@@ -114,7 +120,7 @@ impl Watchdog {
             }
             s.deadline = None;
         }
-        (result, Guarded { took: ended - started, overshoot })
+        (result, Guarded { took: ended - started, engine, overshoot })
     }
 }
 
@@ -139,8 +145,12 @@ impl Drop for Paused<'_> {
     fn drop(&mut self) {
         let mut s = self.shared.lock();
         s.paused = s.paused.saturating_sub(1);
+        let paused = self.since.elapsed();
+        if s.paused == 0 {
+            s.engine += paused;
+        }
         if let Some(deadline) = s.deadline.as_mut() {
-            *deadline += self.since.elapsed();
+            *deadline += paused;
         }
         self.shared.wake.notify_one();
     }

@@ -71,6 +71,9 @@ impl Graphics for Recorder {
     fn objects(&self) -> usize {
         self.live.lock().unwrap().len()
     }
+    fn take_gpu_time(&mut self) -> Vec<(Owner, std::time::Duration)> {
+        Vec::new()
+    }
     fn as_any(&mut self) -> &mut dyn std::any::Any {
         self
     }
