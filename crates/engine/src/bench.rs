@@ -43,6 +43,13 @@ pub struct BenchOptions {
     pub reloads: usize,
 }
 
+impl BenchOptions {
+    /// The engine options of a real-time run at the bench's size and rate.
+    fn realtime(&self) -> EngineOptions {
+        EngineOptions { size: self.size, fps: self.fps, clock: Clock::Realtime, ..EngineOptions::default() }
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -153,13 +160,7 @@ fn module_reload(
     std::fs::write(&main, module_variant(0)).map_err(io(&main))?;
     std::fs::write(scene_dir.join("fill.glsl"), FILL).map_err(io(&scene_dir))?;
     let period = Duration::from_secs_f64(1.0 / options.fps);
-    let engine_options = EngineOptions {
-        size: options.size,
-        fps: options.fps,
-        clock: Clock::Realtime,
-        worker_cost: Duration::ZERO,
-        ..EngineOptions::default()
-    };
+    let engine_options = options.realtime();
     let mut engine = HeadlessEngine::new(Scene::open(&scene_dir)?, engine_options)?;
     // The first frame has the module and its shader (generation 2) live.
     until_shown(&mut engine, 2, period)?;
@@ -283,13 +284,7 @@ fn shader_rebuild(
     figures: &mut Vec<(&'static str, f64)>,
 ) -> Result<String, Error> {
     let period = Duration::from_secs_f64(1.0 / options.fps);
-    let engine_options = EngineOptions {
-        size: options.size,
-        fps: options.fps,
-        clock: Clock::Realtime,
-        worker_cost: Duration::ZERO,
-        ..EngineOptions::default()
-    };
+    let engine_options = options.realtime();
     let main = dir.join("main.glsl");
     let mut latencies = Vec::with_capacity(options.edits);
     let renderer;
@@ -386,13 +381,7 @@ fn floor(options: &BenchOptions) -> Result<Vec<Duration>, Error> {
 /// the Lua scene in `scene` (after its first frame appeared).
 fn frame_time_p99(scene: &std::path::Path, options: &BenchOptions, frames: usize) -> Result<f64, Error> {
     let period = Duration::from_secs_f64(1.0 / options.fps);
-    let engine_options = EngineOptions {
-        size: options.size,
-        fps: options.fps,
-        clock: Clock::Realtime,
-        worker_cost: Duration::ZERO,
-        ..EngineOptions::default()
-    };
+    let engine_options = options.realtime();
     let mut engine = HeadlessEngine::new(Scene::open(scene)?, engine_options)?;
     let started = Instant::now();
     while engine.compositor().status().shown_version.is_none() && started.elapsed() < Duration::from_secs(20) {

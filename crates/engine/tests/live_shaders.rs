@@ -2,60 +2,14 @@
 //! which is live) and report the exact file, line and column; undo and redo; includes; Shadertoy mode; every
 //! stage kind in one file; user uniform values across rebuilds; the previous frame as a texture.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use allsource_engine::worker::Command;
 use allsource_engine::{Clock, EngineOptions, HeadlessEngine, Scene};
 use allsource_gpu::UniformValue;
 
-struct Fixture {
-    dir: PathBuf,
-    engine: HeadlessEngine,
-    frame: u64,
-}
-
-impl Fixture {
-    fn new(name: &str, files: &[(&str, &str)]) -> Fixture {
-        let dir = std::env::temp_dir().join(format!("allsource-live-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for (file, text) in files {
-            std::fs::write(dir.join(file), text).unwrap();
-        }
-        let options = EngineOptions {
-            size: (16, 16),
-            fps: 10.0,
-            clock: Clock::Lockstep,
-            worker_cost: Duration::ZERO,
-            ..EngineOptions::default()
-        };
-        let engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
-        let mut fixture = Fixture { dir, engine, frame: 0 };
-        fixture.step();
-        fixture
-    }
-
-    fn main(&self) -> PathBuf {
-        self.dir.join("main.glsl")
-    }
-
-    /// Draws the next lockstep frame and returns the centre pixel.
-    fn step(&mut self) -> [u8; 4] {
-        self.engine.frame_lockstep(self.frame).unwrap();
-        self.frame += 1;
-        self.engine.image().pixel(8, 8)
-    }
-
-    fn edit(&mut self, text: &str) -> [u8; 4] {
-        self.engine.send(Command::Edit { path: self.main(), text: text.to_owned() });
-        self.step()
-    }
-
-    fn status(&self) -> &allsource_engine::Status {
-        self.engine.compositor().status()
-    }
-}
+mod common;
+use common::{Fixture, scene_dir};
 
 fn solid(r: f32) -> String {
     format!("out vec4 o;\nvoid main() {{\n    o = vec4({r:.1}, 0.0, 0.0, 1.0);\n}}\n")
@@ -66,24 +20,24 @@ fn a_broken_edit_keeps_the_old_program_on_screen_and_points_at_the_error() {
     let mut f = Fixture::new("broken", &[("main.glsl", &solid(1.0))]);
     assert_eq!(f.step(), [255, 0, 0, 255]);
     // Syntax error: a missing semicolon on line 3.
-    let pixel = f.edit("out vec4 o;\nvoid main() {\n    float x = 0.5 o = vec4(x);\n}\n");
+    let pixel = f.edit("main.glsl", "out vec4 o;\nvoid main() {\n    float x = 0.5 o = vec4(x);\n}\n");
     assert_eq!(pixel, [255, 0, 0, 255], "the last good program is still drawing");
     let d = &f.status().diagnostics[0];
-    assert_eq!((d.file.clone(), d.line, d.column, d.stage), (f.main(), Some(3), Some(19), Some("fragment")));
+    assert_eq!((d.file.clone(), d.line, d.column, d.stage), (f.path("main.glsl"), Some(3), Some(19), Some("fragment")));
     assert!(f.status().failing);
     // Type error on line 3, column 10.
-    f.edit("out vec4 o;\nvoid main() {\n    o = vec3(1.0);\n}\n");
+    f.edit("main.glsl", "out vec4 o;\nvoid main() {\n    o = vec3(1.0);\n}\n");
     assert_eq!(f.step(), [255, 0, 0, 255]);
     let d = &f.status().diagnostics[0];
     assert_eq!((d.line, d.column), (Some(3), Some(5)), "{d}");
     // A link error: the fragment stage reads an input no vertex stage writes. No line; the file and stage named.
-    f.edit("in vec4 missing;\nout vec4 o;\nvoid main() { o = missing; }\n");
+    f.edit("main.glsl", "in vec4 missing;\nout vec4 o;\nvoid main() { o = missing; }\n");
     assert_eq!(f.step(), [255, 0, 0, 255]);
     let d = &f.status().diagnostics[0];
-    assert_eq!((d.file.clone(), d.line, d.stage), (f.main(), None, Some("fragment")), "{d}");
+    assert_eq!((d.file.clone(), d.line, d.stage), (f.path("main.glsl"), None, Some("fragment")), "{d}");
     assert!(d.message.contains("missing"), "{d}");
     // A good edit replaces the program.
-    assert_eq!(f.edit(&solid(0.5)), [128, 0, 0, 255]);
+    assert_eq!(f.edit("main.glsl", &solid(0.5)), [128, 0, 0, 255]);
     assert!(!f.status().failing && f.status().diagnostics.is_empty());
 }
 
@@ -108,18 +62,18 @@ fn errors_land_on_their_line_inside_an_included_file_and_inside_a_stage_section(
 
     let sections = "#version 450 core\n// common\n#pragma stage vertex\nvoid main() {\n    \
                     gl_Position = vec4(0.0);\n}\n#pragma stage fragment\nout vec4 o;\nvoid main() {\n    o = 1;\n}\n";
-    f.edit(sections);
+    f.edit("main.glsl", sections);
     let d = &f.status().diagnostics[0];
-    assert_eq!((d.file.clone(), d.line, d.stage), (f.main(), Some(10), Some("fragment")), "{d}");
+    assert_eq!((d.file.clone(), d.line, d.stage), (f.path("main.glsl"), Some(10), Some("fragment")), "{d}");
 }
 
 #[test]
 fn undo_and_redo_move_the_live_version_and_the_pixels_follow() {
     let mut f = Fixture::new("undo", &[("main.glsl", &solid(1.0))]);
-    f.edit(&solid(0.5));
-    f.edit("this does not build");
-    assert_eq!(f.edit(&solid(0.2)), [51, 0, 0, 255]);
-    let main = f.main();
+    f.edit("main.glsl", &solid(0.5));
+    f.edit("main.glsl", "this does not build");
+    assert_eq!(f.edit("main.glsl", &solid(0.2)), [51, 0, 0, 255]);
+    let main = f.path("main.glsl");
     f.engine.send(Command::Undo { path: main.clone() });
     assert_eq!(f.step(), [128, 0, 0, 255], "undo skips the version that failed");
     f.engine.send(Command::Undo { path: main.clone() });
@@ -190,20 +144,20 @@ fn a_uniform_value_set_by_the_user_survives_rebuilds_while_name_and_type_match()
     };
     let mut f = Fixture::new("uniforms", &[("main.glsl", &text(""))]);
     assert_eq!(f.step(), [0, 0, 0, 255]);
-    let main = f.main();
+    let main = f.path("main.glsl");
     f.engine.send(Command::SetUniform {
         path: main.clone(),
         name: "gain".into(),
         value: UniformValue::Float(vec![0.6]),
     });
     assert_eq!(f.step(), [153, 0, 0, 255]);
-    assert_eq!(f.edit(&text("\n// an edit")), [153, 0, 0, 255], "the value outlived the rebuild");
+    assert_eq!(f.edit("main.glsl", &text("\n// an edit")), [153, 0, 0, 255], "the value outlived the rebuild");
     f.engine.send(Command::SetUniform { path: main, name: "gain".into(), value: UniformValue::Int(vec![1]) });
     f.step();
     assert_eq!(f.status().uniform_answers, vec![("gain".to_owned(), true), ("gain".to_owned(), false)]);
     // Same name, another type: the value is not applied.
     assert_eq!(
-        f.edit("uniform int gain;\nout vec4 o;\nvoid main() { o = vec4(float(gain), 0.0, 0.0, 1.0); }\n"),
+        f.edit("main.glsl", "uniform int gain;\nout vec4 o;\nvoid main() { o = vec4(float(gain), 0.0, 0.0, 1.0); }\n"),
         [0, 0, 0, 255]
     );
 }
@@ -222,22 +176,19 @@ fn the_previous_frame_is_a_texture_the_next_frame_reads() {
 #[test]
 fn a_deleted_or_non_utf8_file_keeps_the_last_good_version_with_a_diagnostic() {
     let mut f = Fixture::new("files", &[("main.glsl", &solid(1.0))]);
-    std::fs::write(f.main(), [0x6f, 0x75, 0x74, 0xff, 0xfe, 0x0a]).unwrap();
+    std::fs::write(f.path("main.glsl"), [0x6f, 0x75, 0x74, 0xff, 0xfe, 0x0a]).unwrap();
     assert_eq!(f.step(), [255, 0, 0, 255]);
     assert!(f.status().diagnostics[0].message.contains("not UTF-8"), "{:?}", f.status().diagnostics);
-    std::fs::remove_file(f.main()).unwrap();
+    std::fs::remove_file(f.path("main.glsl")).unwrap();
     assert_eq!(f.step(), [255, 0, 0, 255]);
     assert!(f.status().diagnostics[0].message.contains("cannot read"), "{:?}", f.status().diagnostics);
-    std::fs::write(f.main(), solid(0.2)).unwrap();
+    std::fs::write(f.path("main.glsl"), solid(0.2)).unwrap();
     assert_eq!(f.step(), [51, 0, 0, 255], "written again, it rebuilds");
 }
 
 #[test]
 fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted() {
-    let dir = std::env::temp_dir().join(format!("allsource-live-{}-gpu-timeout", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("main.glsl"), solid(1.0)).unwrap();
+    let dir = scene_dir("gpu-timeout", &[("main.glsl", &solid(1.0))]);
     let options = EngineOptions {
         size: (64, 64),
         fps: 10.0,
@@ -267,7 +218,7 @@ fn a_lost_context_gets_a_new_worker_and_context_running_the_last_good_version() 
     let mut f = Fixture::new("context-lost", &[("main.glsl", &solid(0.2))]);
     assert_eq!(f.step(), [51, 0, 0, 255]);
     // The file on disk is broken now: version 2 fails and version 1 stays live.
-    std::fs::write(f.main(), "this is not GLSL").unwrap();
+    std::fs::write(f.path("main.glsl"), "this is not GLSL").unwrap();
     assert_eq!(f.step(), [51, 0, 0, 255]);
     f.engine.send(Command::DebugLoseContext);
     // The lockstep frame is asked again of the new worker: no error, no hang.
@@ -277,6 +228,6 @@ fn a_lost_context_gets_a_new_worker_and_context_running_the_last_good_version() 
     // The new worker read the file too: its newest version (the broken one) reports its error again.
     assert!(status.diagnostics.iter().any(|d| d.message.contains("syntax error")), "{:?}", status.diagnostics);
     // The broken file still builds as the next version (and fails), and fixing it goes live.
-    std::fs::write(f.main(), solid(0.6)).unwrap();
+    std::fs::write(f.path("main.glsl"), solid(0.6)).unwrap();
     assert_eq!(f.step(), [153, 0, 0, 255]);
 }

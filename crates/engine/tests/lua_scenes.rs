@@ -2,57 +2,13 @@
 //! revert on runtime errors (pixels prove which version runs), free their GL objects when unloaded, and drive
 //! compute, indirect draws and transform feedback through the `gfx` API.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use allsource_engine::Clock;
 use allsource_engine::worker::Command;
-use allsource_engine::{Clock, EngineOptions, HeadlessEngine, Scene};
 
-struct Fixture {
-    dir: PathBuf,
-    engine: HeadlessEngine,
-    frame: u64,
-}
-
-impl Fixture {
-    fn new(name: &str, files: &[(&str, &str)]) -> Fixture {
-        let dir = std::env::temp_dir().join(format!("allsource-luascene-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        for (file, text) in files {
-            let path = dir.join(file);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        let options = EngineOptions {
-            size: (16, 16),
-            fps: 10.0,
-            clock: Clock::Lockstep,
-            worker_cost: Duration::ZERO,
-            ..EngineOptions::default()
-        };
-        let engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
-        let mut f = Fixture { dir, engine, frame: 0 };
-        f.step();
-        f
-    }
-
-    fn step(&mut self) -> [u8; 4] {
-        self.engine.frame_lockstep(self.frame).unwrap();
-        self.frame += 1;
-        self.engine.image().pixel(8, 8)
-    }
-
-    fn edit(&mut self, file: &str, text: &str) -> [u8; 4] {
-        self.engine.send(Command::Edit { path: self.dir.join(file), text: text.to_owned() });
-        self.step()
-    }
-
-    fn eval(&mut self, code: &str) -> Result<String, String> {
-        self.engine.send(Command::Eval { code: code.to_owned() });
-        self.step();
-        self.engine.compositor().status().answers.last().expect("an answer").1.clone()
-    }
-}
+mod common;
+use common::{Fixture, engine, scene_dir, wait_for};
 
 const FILL: &str = "uniform vec4 colour;\nout vec4 o;\nvoid main() { o = colour; }\n";
 
@@ -203,23 +159,9 @@ return M
 
 #[test]
 fn a_module_that_loops_forever_is_stopped_and_frames_keep_being_presented() {
-    let dir = std::env::temp_dir().join(format!("allsource-luascene-{}-forever", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("main.lua"), GREEN).unwrap();
-    std::fs::write(dir.join("fill.glsl"), FILL).unwrap();
-    let options = EngineOptions {
-        size: (16, 16),
-        fps: 60.0,
-        clock: Clock::Realtime,
-        worker_cost: Duration::ZERO,
-        ..EngineOptions::default()
-    };
-    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
-    let start = std::time::Instant::now();
-    while engine.compositor().status().shown_version.is_none() && start.elapsed() < Duration::from_secs(10) {
-        engine.frame();
-    }
+    let dir = scene_dir("forever", &[("main.lua", GREEN), ("fill.glsl", FILL)]);
+    let mut engine = engine(&dir, Clock::Realtime, 60.0);
+    wait_for(&mut engine, [0, 255, 0, 255], 10);
     let forever = GREEN.replace("function M.update(dt) end", "function M.update(dt) while true do end end");
     engine.send(Command::Edit { path: dir.join("main.lua"), text: forever });
     let start = std::time::Instant::now();
@@ -244,27 +186,8 @@ fn a_module_that_loops_forever_is_stopped_and_frames_keep_being_presented() {
 #[test]
 fn a_module_over_the_frame_budget_is_warned_about_then_reverted() {
     // Real time at 10 frames a second: a 100 ms frame budget. (Lockstep runs are not judged against the budget.)
-    let dir = std::env::temp_dir().join(format!("allsource-luascene-{}-budget", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("main.lua"), GREEN).unwrap();
-    std::fs::write(dir.join("fill.glsl"), FILL).unwrap();
-    let options = EngineOptions {
-        size: (16, 16),
-        fps: 10.0,
-        clock: Clock::Realtime,
-        worker_cost: Duration::ZERO,
-        ..EngineOptions::default()
-    };
-    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
-    let wait_for = |engine: &mut HeadlessEngine, pixel: [u8; 4], seconds: u64| {
-        let start = std::time::Instant::now();
-        while engine.image().pixel(8, 8) != pixel {
-            assert!(start.elapsed() < Duration::from_secs(seconds), "no {pixel:?} within {seconds} s");
-            engine.frame();
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    };
+    let dir = scene_dir("budget", &[("main.lua", GREEN), ("fill.glsl", FILL)]);
+    let mut engine = engine(&dir, Clock::Realtime, 10.0);
     wait_for(&mut engine, [0, 255, 0, 255], 10);
     // 25 ms of work every frame fits a 100 ms frame.
     let red = GREEN

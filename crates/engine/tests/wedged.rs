@@ -4,8 +4,11 @@
 
 use std::time::{Duration, Instant};
 
+use allsource_engine::Clock;
 use allsource_engine::worker::Command;
-use allsource_engine::{Clock, EngineOptions, HeadlessEngine, Scene};
+
+mod common;
+use common::{engine, scene_dir, wait_for};
 
 const FILL: &str = "uniform vec4 colour;\nout vec4 o;\nvoid main() { o = colour; }\n";
 const LIB: &str = "local L = {}\nfunction L.colour() return { 0, 1, 0, 1 } end\nreturn L\n";
@@ -19,25 +22,9 @@ return M
 
 #[test]
 fn a_wedged_worker_is_replaced_without_the_module_that_wedged_it_and_frames_keep_coming() {
-    let dir = std::env::temp_dir().join(format!("allsource-wedged-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in [("main.lua", MAIN), ("lib.lua", LIB), ("fill.glsl", FILL)] {
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    let options = EngineOptions {
-        size: (16, 16),
-        fps: 60.0,
-        clock: Clock::Realtime,
-        worker_cost: Duration::ZERO,
-        ..EngineOptions::default()
-    };
-    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
-    let start = Instant::now();
-    while engine.image().pixel(8, 8) != [0, 255, 0, 255] {
-        engine.frame();
-        assert!(start.elapsed() < Duration::from_secs(10), "the scene never drew");
-    }
+    let dir = scene_dir("wedged", &[("main.lua", MAIN), ("lib.lua", LIB), ("fill.glsl", FILL)]);
+    let mut engine = engine(&dir, Clock::Realtime, 60.0);
+    wait_for(&mut engine, [0, 255, 0, 255], 10);
     // lib.colour now creates garbage whose finalizer loops forever; collectgarbage runs it with hooks off.
     let wedging = "local L = {}
 function L.colour()
@@ -70,10 +57,5 @@ return L
     // The replacement runs main from its last good version; lib is left out, so main cannot load until lib is
     // edited. Editing lib brings both back.
     engine.send(Command::Edit { path: dir.join("lib.lua"), text: LIB.replace("{ 0, 1, 0, 1 }", "{ 0, 0, 1, 1 }") });
-    let start = Instant::now();
-    while engine.image().pixel(8, 8) != [0, 0, 255, 255] {
-        engine.frame();
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(start.elapsed() < Duration::from_secs(10), "the edited module never came back");
-    }
+    wait_for(&mut engine, [0, 0, 255, 255], 10);
 }
