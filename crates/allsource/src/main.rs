@@ -84,6 +84,10 @@ struct RunArgs {
     /// Deterministic frames: frame i shows the scene at time i/fps, waiting for each worker frame.
     #[arg(long)]
     lockstep: bool,
+    /// Draw the frame's times in the overlay: Lua's own time (yellow) and GPU time per module, against a white tick
+    /// at one frame period.
+    #[arg(long)]
+    stats: bool,
     /// Make the worker spend this long on every frame (to watch the compositor keep its pace).
     #[arg(long, value_name = "MS", hide = true, default_value_t = 0)]
     debug_worker_delay_ms: u64,
@@ -137,6 +141,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         fps: args.fps,
         clock: if args.lockstep { Clock::Lockstep } else { Clock::Realtime },
         worker_cost: Duration::from_millis(args.debug_worker_delay_ms),
+        stats_overlay: args.stats,
         ..EngineOptions::default()
     };
     if args.headless {

@@ -375,6 +375,9 @@ impl Compositor {
     /// The compositor's own layer, drawn over the scene: for now a strip along the top edge that says the scene's
     /// newest source failed to build (red) or its worker died (magenta). The editor overlay will draw here.
     fn draw_overlay(&self, target: &FrameTarget) {
+        if self.options.stats_overlay {
+            self.draw_stats(target);
+        }
         let colour = if self.status.worker_died.is_some() {
             WORKER_DIED_COLOUR
         } else if self.status.failing {
@@ -384,6 +387,28 @@ impl Compositor {
         };
         let (w, h) = (target.width as i32, target.height as i32);
         target.clear(&self.gl, colour, Some([0, h - STRIP_HEIGHT, w, STRIP_HEIGHT]));
+    }
+}
+
+/// Bar colours of the stats overlay: Lua's own time, then GPU time per module in turn.
+const LUA_BAR: [f32; 4] = [0.95, 0.8, 0.2, 1.0];
+const GPU_BARS: [[f32; 4]; 3] = [[0.2, 0.8, 0.95, 1.0], [0.6, 0.5, 0.95, 1.0], [0.3, 0.9, 0.5, 1.0]];
+const BUDGET_TICK: [f32; 4] = [1.0, 1.0, 1.0, 1.0];
+
+impl Compositor {
+    /// The frame's times as bars along the bottom-left corner: Lua's own time (yellow), then GPU time per module
+    /// (blue, violet, green in turn), scaled so that the white tick is one frame period.
+    fn draw_stats(&self, target: &FrameTarget) {
+        let Some(stats) = self.shown.as_ref().and_then(|f| f.stats.as_ref()) else { return };
+        let (bar, gap, x0, period_px) = (6, 2, 4, (target.width as f32 / 4.0).max(8.0));
+        let width = |ms: f32| ((ms / stats.budget_ms.max(0.001)) * period_px).clamp(1.0, 2.0 * period_px) as i32;
+        let bars = std::iter::once((stats.lua_ms, LUA_BAR))
+            .chain(stats.gpu_ms.iter().enumerate().map(|(i, (_, ms))| (*ms, GPU_BARS[i % GPU_BARS.len()])));
+        for (row, (ms, colour)) in bars.enumerate() {
+            let y = 4 + row as i32 * (bar + gap);
+            target.clear(&self.gl, colour, Some([x0, y, width(ms), bar]));
+            target.clear(&self.gl, BUDGET_TICK, Some([x0 + period_px as i32, y, 1, bar]));
+        }
     }
 }
 

@@ -48,6 +48,8 @@ pub struct EngineOptions {
     /// A frame whose GPU work has not finished this long after it was submitted reverts the shader that went live
     /// last (the worker waits for it before its next frame; the compositor never does).
     pub gpu_timeout: Duration,
+    /// Draw the frame's times as bars in the overlay.
+    pub stats_overlay: bool,
 }
 
 impl Default for EngineOptions {
@@ -58,6 +60,7 @@ impl Default for EngineOptions {
             clock: Clock::Realtime,
             worker_cost: Duration::ZERO,
             gpu_timeout: Duration::from_secs(2),
+            stats_overlay: false,
         }
     }
 }
@@ -111,6 +114,8 @@ pub enum Command {
         code: String,
         down: bool,
     },
+    /// Answer with the last frame's times against the budget (the console's `stats`).
+    Stats,
     /// Debugging: behave at the next frame as if the GPU reset and the context was lost (a reset cannot be provoked
     /// on every driver; this exercises the recovery).
     DebugLoseContext,
@@ -129,11 +134,21 @@ pub struct WorkerFrame {
     pub time: f64,
     /// The live version of the scene's main shader this frame was drawn with.
     pub version: Option<u64>,
+    /// The times of the frame before this one (Lua's own, and GPU per module), for the overlay.
+    pub stats: Option<FrameTimes>,
     pub slot: usize,
     pub texture: glow::NativeTexture,
     pub width: u32,
     pub height: u32,
     pub fence: Fence,
+}
+
+/// A frame's times, in milliseconds: Lua's own, and GPU time per module.
+#[derive(Clone, Debug, Default)]
+pub struct FrameTimes {
+    pub lua_ms: f32,
+    pub gpu_ms: Vec<(String, f32)>,
+    pub budget_ms: f32,
 }
 
 /// Messages from a worker.
@@ -454,6 +469,16 @@ impl Worker {
                 let _ = self.events.send(Event::Answer { request: format!("unload {module}"), result });
                 Flow::Continue
             }
+            Command::Stats => {
+                let result = match &self.renderer {
+                    Renderer::Lua(r) => Ok(r.stats_text()),
+                    Renderer::Shader(_) => {
+                        Err("this scene has no Lua modules; stats are Lua and GPU times per module".into())
+                    }
+                };
+                let _ = self.events.send(Event::Answer { request: "stats".into(), result });
+                Flow::Continue
+            }
             Command::DebugLoseContext => {
                 self.lose_context = true;
                 Flow::Continue
@@ -506,8 +531,21 @@ impl Worker {
         let timeout_reports = self.check_gpu_timeout();
         let version = self.renderer.generation();
         self.drawn_version = version;
-        let frame =
-            WorkerFrame { index, time, version, slot: slot_index, texture: target.texture, width, height, fence };
+        let stats = match &self.renderer {
+            Renderer::Lua(r) => Some(r.frame_times()),
+            Renderer::Shader(_) => None,
+        };
+        let frame = WorkerFrame {
+            index,
+            time,
+            version,
+            stats,
+            slot: slot_index,
+            texture: target.texture,
+            width,
+            height,
+            fence,
+        };
         let slot = &mut self.slots[slot_index];
         slot.target = Some(target);
         slot.free = false;
@@ -737,6 +775,35 @@ impl LuaRenderer {
                 .collect(),
         };
         self.count(reports)
+    }
+
+    fn frame_times(&self) -> FrameTimes {
+        let last = self.host.last_frame();
+        FrameTimes {
+            lua_ms: last.lua.as_secs_f32() * 1e3,
+            gpu_ms: last.gpu.iter().map(|(m, d)| (m.clone(), d.as_secs_f32() * 1e3)).collect(),
+            budget_ms: self.host.budget().period.as_secs_f32() * 1e3,
+        }
+    }
+
+    /// The console's `stats`: the last frame's times against the budget.
+    fn stats_text(&self) -> String {
+        let last = self.host.last_frame();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let mut text = format!(
+            "lua {:.2} ms of a {:.1} ms frame (engine calls {:.2} ms){}\n",
+            ms(last.lua),
+            ms(self.host.budget().period),
+            ms(last.engine),
+            if self.host.throttled() { "; update throttled" } else { "" }
+        );
+        let mut gpu = last.gpu.clone();
+        gpu.sort_by(|a, b| b.1.cmp(&a.1));
+        for (module, d) in gpu {
+            text.push_str(&format!("gpu {module}: {:.2} ms\n", ms(d)));
+        }
+        text.push_str(&format!("budget: {}", self.host.budget()));
+        text
     }
 
     fn draw(&mut self, gl: &Gl, target: &FrameTarget, clock: &FrameClock) -> Vec<Report> {

@@ -245,3 +245,37 @@ fn gpu_time_is_measured_per_module_by_the_shader_each_draw_uses() {
     eprintln!("gpu ms: main {light}, heavy {heavy}");
     assert!(heavy > light * 3.0, "the heavy module's shader takes longer: main {light} ms, heavy {heavy} ms");
 }
+
+#[test]
+fn stats_answer_with_the_frame_times_and_the_overlay_draws_them_as_bars() {
+    let main = "local M = {}\nlocal fill = gfx.shader('fill.glsl')\n\
+                function M.draw() gfx.draw{ shader = fill, uniforms = { colour = { 0, 0, 0, 1 } } } end\nreturn M\n";
+    let dir = scene_dir("stats", &[("main.lua", main), ("fill.glsl", FILL)]);
+    let options = allsource_engine::EngineOptions {
+        size: (128, 64),
+        fps: 10.0,
+        clock: Clock::Lockstep,
+        stats_overlay: true,
+        ..Default::default()
+    };
+    let mut engine =
+        allsource_engine::HeadlessEngine::new(allsource_engine::Scene::open(&dir).unwrap(), options).unwrap();
+    for i in 0..3 {
+        engine.frame_lockstep(i).unwrap();
+    }
+    engine.send(Command::Stats);
+    engine.frame_lockstep(3).unwrap();
+    let (request, answer) = engine.compositor().status().answers.last().unwrap().clone();
+    let answer = answer.unwrap();
+    assert_eq!(request, "stats");
+    assert!(answer.contains("of a 100.0 ms frame") && answer.contains("gpu main:"), "{answer}");
+    assert!(answer.contains("budget: frame 100.0 ms"), "the thresholds are shown: {answer}");
+    // Bars from the bottom-left: Lua's time (yellow) on the first row, main's GPU time (blue) on the second, each
+    // at least a pixel wide, and the white tick at one frame period (a quarter of the width) on both.
+    let image = engine.image();
+    let row = |n: u32| 64 - 1 - (4 + n * 8);
+    assert_eq!(image.pixel(4, row(0)), [242, 204, 51, 255]);
+    assert_eq!(image.pixel(4, row(1)), [51, 204, 242, 255]);
+    assert_eq!(image.pixel(4 + 32, row(0)), [255, 255, 255, 255]);
+    assert_eq!(image.pixel(64, 32), [0, 0, 0, 255], "the scene itself is untouched away from the bars");
+}
