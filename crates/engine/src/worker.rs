@@ -798,7 +798,7 @@ impl LuaRenderer {
             if self.host.throttled() { "; update throttled" } else { "" }
         );
         let mut gpu = last.gpu.clone();
-        gpu.sort_by(|a, b| b.1.cmp(&a.1));
+        gpu.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
         for (module, d) in gpu {
             text.push_str(&format!("gpu {module}: {:.2} ms\n", ms(d)));
         }
