@@ -250,7 +250,13 @@ impl Compositor {
                 }
             }
         };
-        // The GPU, not this thread, waits for the worker's commands to finish before sampling its texture.
+        // Lockstep waits for every frame anyway: this thread times it against the GPU timeout (in real time the
+        // worker does, and this thread never waits).
+        let started = Instant::now();
+        if !frame.fence.wait(&self.gl, self.options.gpu_timeout) {
+            self.worker.send(Command::GpuTimedOut { took: started.elapsed() });
+            frame.fence.wait(&self.gl, timeout);
+        }
         frame.fence.wait_on_gpu(&self.gl);
         self.show(frame);
         self.draw(target);

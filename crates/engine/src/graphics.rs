@@ -23,6 +23,9 @@ enum Resource {
     Target(Target),
 }
 
+/// Frames between two GPU timings where timing waits on a fence.
+const FENCE_SAMPLE: u64 = 16;
+
 /// The Lua scene's GL objects and the frame it draws into.
 pub struct EngineGraphics {
     gl: Gl,
@@ -199,6 +202,17 @@ impl EngineGraphics {
         self.timings = still;
     }
 
+    /// Runs `issue`, timing it when this frame is measured: every frame with timer queries (they do not block),
+    /// every `FENCE_SAMPLE`th frame where timing means waiting on a fence (llvmpipe), to keep the cost small.
+    fn timed(&self, issue: impl FnOnce()) -> Option<Timing> {
+        if self.timer.uses_queries() || self.index % FENCE_SAMPLE == 0 {
+            Some(self.timer.time(issue))
+        } else {
+            issue();
+            None
+        }
+    }
+
     fn owner_of(&self, id: Id) -> Owner {
         self.resources.get(&id).map_or(0, |(owner, _)| *owner)
     }
@@ -355,7 +369,7 @@ impl Graphics for EngineGraphics {
                 }
             }
         };
-        let timing = self.timer.time(|| {
+        let timing = self.timed(|| {
             if call.feedback.is_empty() {
                 issue();
             } else {
@@ -367,8 +381,10 @@ impl Graphics for EngineGraphics {
                 capture_feedback(gl, primitive, call.discard, issue);
             }
         });
-        let owner = self.owner_of(call.shader);
-        self.timings.push((owner, timing));
+        if let Some(timing) = timing {
+            let owner = self.owner_of(call.shader);
+            self.timings.push((owner, timing));
+        }
         for unit in 0..call.textures.len() {
             bind_texture(gl, unit as u32, None);
         }
@@ -385,12 +401,14 @@ impl Graphics for EngineGraphics {
             return Err("gfx.dispatch: this shader has no compute stage; use gfx.draw".into());
         }
         let indirect = call.indirect.map(|(id, offset)| self.buffer_ref(id).map(|b| (b, offset))).transpose()?;
-        let timing = self.timer.time(|| match indirect {
+        let timing = self.timed(|| match indirect {
             Some((buffer, offset)) => dispatch_indirect(&self.gl, buffer, offset),
             None => dispatch(&self.gl, call.groups[0], call.groups[1], call.groups[2]),
         });
-        let owner = self.owner_of(call.shader);
-        self.timings.push((owner, timing));
+        if let Some(timing) = timing {
+            let owner = self.owner_of(call.shader);
+            self.timings.push((owner, timing));
+        }
         Ok(())
     }
 

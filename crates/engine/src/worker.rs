@@ -116,6 +116,10 @@ pub enum Command {
     },
     /// Answer with the last frame's times against the budget (the console's `stats`).
     Stats,
+    /// Lockstep: the compositor, which waits for every frame, saw one pass the GPU timeout.
+    GpuTimedOut {
+        took: Duration,
+    },
     /// Debugging: behave at the next frame as if the GPU reset and the context was lost (a reset cannot be provoked
     /// on every driver; this exercises the recovery).
     DebugLoseContext,
@@ -276,6 +280,8 @@ struct Worker {
     drawn_version: Option<u64>,
     /// Set by `DebugLoseContext`.
     lose_context: bool,
+    /// The worker's own fence after its last frame, and when that frame was submitted (the GPU timeout).
+    submitted: Option<(Fence, Instant)>,
 }
 
 /// What the command loop should do after a command.
@@ -328,6 +334,7 @@ impl Worker {
             last_time: None,
             drawn_version: None,
             lose_context: false,
+            submitted: None,
         };
         let result = worker.command_loop(&commands);
         worker.free();
@@ -354,11 +361,29 @@ impl Worker {
                     if !self.poll_sources() {
                         return Ok(());
                     }
-                    // Wait until a frame drawn now would be the next one shown.
+                    // Wait until a frame drawn now would be the next one shown, watching the last frame's GPU time
+                    // meanwhile (the compositor takes only finished frames, so this is where a slow one shows).
                     while !self.may_render_ahead() {
-                        let Ok(command) = commands.recv() else { return Ok(()) };
-                        if let Flow::Stop = self.handle(command) {
-                            return Ok(());
+                        let wait = match &self.submitted {
+                            Some((_, at)) => self
+                                .options
+                                .gpu_timeout
+                                .saturating_sub(at.elapsed())
+                                .clamp(Duration::from_millis(1), Duration::from_millis(50)),
+                            None => Duration::from_secs(3600),
+                        };
+                        match commands.recv_timeout(wait) {
+                            Ok(command) => {
+                                if let Flow::Stop = self.handle(command) {
+                                    return Ok(());
+                                }
+                            }
+                            Err(mpsc::RecvTimeoutError::Timeout) => {
+                                if !self.poll_gpu_timeout() {
+                                    return Ok(());
+                                }
+                            }
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
                         }
                     }
                     next_index += 1;
@@ -479,6 +504,11 @@ impl Worker {
                 let _ = self.events.send(Event::Answer { request: "stats".into(), result });
                 Flow::Continue
             }
+            Command::GpuTimedOut { took } => {
+                let reports = self.renderer.gpu_timeout(&self.gl, took, self.options.gpu_timeout);
+                self.send_reports(reports);
+                Flow::Continue
+            }
             Command::DebugLoseContext => {
                 self.lose_context = true;
                 Flow::Continue
@@ -497,6 +527,10 @@ impl Worker {
         }
         if !self.options.worker_cost.is_zero() {
             thread::sleep(self.options.worker_cost);
+        }
+        let timeout_reports = self.check_gpu_timeout();
+        if !self.send_reports(timeout_reports) {
+            return Ok(false);
         }
         let gl = &self.gl;
         let (width, height) = self.size;
@@ -528,7 +562,9 @@ impl Worker {
         };
         let reports = self.renderer.draw(gl, &target.frame_target(), &clock, previous);
         let fence = Fence::insert(gl)?;
-        let timeout_reports = self.check_gpu_timeout();
+        if let Ok(own) = Fence::insert(gl) {
+            self.submitted = Some((own, Instant::now()));
+        }
         let version = self.renderer.generation();
         self.drawn_version = version;
         let stats = match &self.renderer {
@@ -551,19 +587,19 @@ impl Worker {
         slot.free = false;
         self.previous = Some(slot_index);
         self.last_time = Some(time);
-        if !self.send_reports(reports) || !self.send_reports(timeout_reports) {
+        if !self.send_reports(reports) {
             return Ok(false);
         }
         Ok(self.events.send(Event::Frame(frame)).is_ok())
     }
 
-    /// Waits (this thread only, never the compositor) for the frame just submitted, at most the GPU timeout. A
-    /// frame that did not finish in time reverts the shader that went live last.
+    /// Before drawing the next frame: if the last one has not finished on the GPU, waits for it (this thread only,
+    /// never the compositor) until the GPU timeout after it was submitted. A frame not finished by then reverts the
+    /// shader that went live last. A frame already finished costs one poll.
     fn check_gpu_timeout(&mut self) -> Vec<Report> {
-        let Ok(own) = Fence::insert(&self.gl) else { return Vec::new() };
-        let submitted = Instant::now();
+        let Some((own, submitted)) = self.submitted.take() else { return Vec::new() };
         let timeout = self.options.gpu_timeout;
-        let reports = if own.wait(&self.gl, timeout) {
+        let reports = if own.wait(&self.gl, timeout.saturating_sub(submitted.elapsed())) {
             Vec::new()
         } else {
             self.renderer.gpu_timeout(&self.gl, submitted.elapsed(), timeout)
@@ -572,7 +608,27 @@ impl Worker {
         reports
     }
 
+    /// Without waiting: forgets the last frame's fence once it signalled, or reverts when it has not signalled by
+    /// the GPU timeout. Returns false when the compositor has gone away.
+    fn poll_gpu_timeout(&mut self) -> bool {
+        let Some((own, at)) = self.submitted.take() else { return true };
+        if own.is_signalled(&self.gl) {
+            own.delete(&self.gl);
+            return true;
+        }
+        if at.elapsed() < self.options.gpu_timeout {
+            self.submitted = Some((own, at));
+            return true;
+        }
+        own.delete(&self.gl);
+        let reports = self.renderer.gpu_timeout(&self.gl, at.elapsed(), self.options.gpu_timeout);
+        self.send_reports(reports)
+    }
+
     fn free(&mut self) {
+        if let Some((fence, _)) = self.submitted.take() {
+            fence.delete(&self.gl);
+        }
         for slot in self.slots.drain(..) {
             if let Some(t) = slot.target {
                 t.delete(&self.gl);

@@ -205,10 +205,12 @@ fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted() {
                 o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(step(1e9, s));\n}\n";
     engine.send(Command::Edit { path: dir.join("main.glsl"), text: slow.to_owned() });
     engine.frame_lockstep(1).unwrap();
+    // Lockstep waits for the slow frame: the compositor reports it, and the worker reverts before the next frame.
+    engine.frame_lockstep(2).unwrap();
     let status = engine.compositor().status();
     let d = status.diagnostics.iter().find(|d| d.message.contains("GPU timeout")).expect("the timeout is reported");
     assert!(d.message.contains("version 2 reverted"), "{d}");
-    engine.frame_lockstep(2).unwrap();
+    engine.frame_lockstep(3).unwrap();
     assert_eq!(engine.image().pixel(8, 8), [255, 0, 0, 255], "version 1 draws again");
     assert_eq!(engine.compositor().status().live_version, Some(1));
 }
@@ -230,4 +232,37 @@ fn a_lost_context_gets_a_new_worker_and_context_running_the_last_good_version() 
     // The broken file still builds as the next version (and fails), and fixing it goes live.
     std::fs::write(f.path("main.glsl"), solid(0.6)).unwrap();
     assert_eq!(f.step(), [153, 0, 0, 255]);
+}
+
+#[test]
+fn in_real_time_the_worker_reverts_a_shader_past_the_gpu_timeout_without_the_compositor_waiting() {
+    let dir = scene_dir("gpu-timeout-realtime", &[("main.glsl", &solid(1.0))]);
+    let options = EngineOptions {
+        size: (64, 64),
+        fps: 60.0,
+        clock: Clock::Realtime,
+        gpu_timeout: Duration::from_millis(100),
+        ..EngineOptions::default()
+    };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    common::wait_for(&mut engine, [255, 0, 0, 255], 10);
+    let slow = "out vec4 o;\nvoid main() {\n    float s = 0.0;\n    for (int i = 0; i < 60000; i++) {\n        \
+                for (int j = 0; j < 2; j++) { s += sin(float(i + j) * 0.001 + gl_FragCoord.x); }\n    }\n    \
+                o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(step(1e9, s));\n}\n";
+    engine.send(Command::Edit { path: dir.join("main.glsl"), text: slow.to_owned() });
+    let start = std::time::Instant::now();
+    let mut slowest = Duration::ZERO;
+    loop {
+        let t = std::time::Instant::now();
+        engine.frame();
+        slowest = slowest.max(t.elapsed());
+        if engine.compositor().status().diagnostics.iter().any(|d| d.message.contains("GPU timeout")) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no GPU timeout reported");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    common::wait_for(&mut engine, [255, 0, 0, 255], 10);
+    // The slow frame took hundreds of ms; no compose waited for it.
+    assert!(slowest < Duration::from_millis(100), "slowest compose while the GPU was busy: {slowest:?}");
 }

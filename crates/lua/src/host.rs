@@ -698,6 +698,12 @@ impl ModuleHost {
         let lua = std::mem::take(&mut self.frame_time);
         let engine = std::mem::take(&mut self.frame_engine);
         let gpu_by_owner = self.with_graphics(|g| g.take_gpu_time()).unwrap_or_default();
+        if gpu_by_owner.is_empty() {
+            // GPU time is sampled on some drivers: a frame without a measurement keeps the last one.
+            let previous = self.last_frame().gpu;
+            self.lua.set_app_data(FrameStats { lua, engine, gpu: previous });
+            return lua;
+        }
         let mut gpu: Vec<(String, Duration)> = Vec::new();
         {
             let registry = self.registry();
