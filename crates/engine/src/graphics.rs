@@ -205,7 +205,7 @@ impl EngineGraphics {
     /// Runs `issue`, timing it when this frame is measured: every frame with timer queries (they do not block),
     /// every `FENCE_SAMPLE`th frame where timing means waiting on a fence (llvmpipe), to keep the cost small.
     fn timed(&self, issue: impl FnOnce()) -> Option<Timing> {
-        if self.timer.uses_queries() || self.index % FENCE_SAMPLE == 0 {
+        if self.timer.uses_queries() || self.index.is_multiple_of(FENCE_SAMPLE) {
             Some(self.timer.time(issue))
         } else {
             issue();
