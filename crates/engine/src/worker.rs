@@ -528,8 +528,7 @@ impl Worker {
         if !self.options.worker_cost.is_zero() {
             thread::sleep(self.options.worker_cost);
         }
-        let timeout_reports = self.check_gpu_timeout();
-        if !self.send_reports(timeout_reports) {
+        if !self.poll_gpu_timeout() {
             return Ok(false);
         }
         let gl = &self.gl;
@@ -563,7 +562,15 @@ impl Worker {
         let reports = self.renderer.draw(gl, &target.frame_target(), &clock, previous);
         let fence = Fence::insert(gl)?;
         if let Ok(own) = Fence::insert(gl) {
-            self.submitted = Some((own, Instant::now()));
+            // A frame still pending keeps its (earlier) submission time: the new fence covers both.
+            let at = match self.submitted.take() {
+                Some((older, at)) => {
+                    older.delete(gl);
+                    at
+                }
+                None => Instant::now(),
+            };
+            self.submitted = Some((own, at));
         }
         let version = self.renderer.generation();
         self.drawn_version = version;
@@ -591,21 +598,6 @@ impl Worker {
             return Ok(false);
         }
         Ok(self.events.send(Event::Frame(frame)).is_ok())
-    }
-
-    /// Before drawing the next frame: if the last one has not finished on the GPU, waits for it (this thread only,
-    /// never the compositor) until the GPU timeout after it was submitted. A frame not finished by then reverts the
-    /// shader that went live last. A frame already finished costs one poll.
-    fn check_gpu_timeout(&mut self) -> Vec<Report> {
-        let Some((own, submitted)) = self.submitted.take() else { return Vec::new() };
-        let timeout = self.options.gpu_timeout;
-        let reports = if own.wait(&self.gl, timeout.saturating_sub(submitted.elapsed())) {
-            Vec::new()
-        } else {
-            self.renderer.gpu_timeout(&self.gl, submitted.elapsed(), timeout)
-        };
-        own.delete(&self.gl);
-        reports
     }
 
     /// Without waiting: forgets the last frame's fence once it signalled, or reverts when it has not signalled by
