@@ -50,6 +50,9 @@ pub struct EngineOptions {
     pub gpu_timeout: Duration,
     /// Draw the frame's times as bars in the overlay.
     pub stats_overlay: bool,
+    /// Apply the frame budget's warn/throttle/revert to Lua modules (the hard limit and the watchdog always apply).
+    /// Off only to measure how the compositor fares beside a module that stays slow.
+    pub frame_budget: bool,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +64,7 @@ impl Default for EngineOptions {
             worker_cost: Duration::ZERO,
             gpu_timeout: Duration::from_secs(2),
             stats_overlay: false,
+            frame_budget: true,
         }
     }
 }
@@ -314,6 +318,16 @@ impl Worker {
             }
             Entry::Lua(_) => {
                 let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps, &context.info)?;
+                if !options.frame_budget {
+                    let budget = lua.host.budget().clone();
+                    let never = u32::MAX;
+                    lua.host.set_budget(allsource_lua::Budget {
+                        warn_after: never,
+                        throttle_after: never,
+                        revert_after: never,
+                        ..budget
+                    });
+                }
                 lua.host.start_from(start.texts, start.left_out);
                 let wedged = events.clone();
                 lua.host.on_wedged(move |culprit| {
