@@ -3,11 +3,12 @@
 
 use std::num::NonZeroU32;
 
-use glutin::config::{Api, ConfigTemplateBuilder, GlConfig};
+use glutin::config::{Api, Config, ConfigTemplateBuilder, GlConfig};
 use glutin::context::{NotCurrentGlContext, PossiblyCurrentContext};
-use glutin::display::{GetGlDisplay, GlDisplay};
+use glutin::display::{Display, DisplayApiPreference, GlDisplay};
 use glutin::surface::{GlSurface, Surface, SurfaceAttributesBuilder, SwapInterval, WindowSurface};
-use glutin_winit::{ApiPreference, DisplayBuilder, GlWindow};
+use glutin_winit::GlWindow;
+use raw_window_handle::{HasDisplayHandle, HasWindowHandle};
 use winit::event_loop::ActiveEventLoop;
 use winit::window::{Window, WindowAttributes};
 
@@ -24,24 +25,30 @@ pub struct WindowGl {
 
 impl WindowGl {
     pub fn new(event_loop: &ActiveEventLoop, attributes: WindowAttributes) -> Result<WindowGl, GpuError> {
-        let template = ConfigTemplateBuilder::new().with_api(Api::OPENGL);
-        let (window, config) = DisplayBuilder::new()
-            .with_preference(ApiPreference::PreferEgl)
-            .with_window_attributes(Some(attributes))
-            .build(event_loop, template, |configs| {
-                // Prefer a config without multisampling: the engine composites full-screen textures, and
-                // screenshots read the default framebuffer directly.
-                let mut configs: Vec<_> = configs.collect();
-                configs.sort_by_key(|c| (c.num_samples(), !c.hardware_accelerated()));
-                configs.into_iter().next().expect("glutin returns at least one config or an error")
-            })
-            .map_err(|e| GpuError::Window(e.to_string()))?;
-        let window = window.ok_or_else(|| GpuError::Window("glutin made no window".into()))?;
-        let display = config.display();
+        let window_error = |e: &dyn std::fmt::Display| GpuError::Window(e.to_string());
+        let handle = event_loop.display_handle().map_err(|e| window_error(&e))?.as_raw();
+        // EGL where the display offers it, GLX otherwise; GLX needs Xlib errors routed through winit's handler.
+        let preference = DisplayApiPreference::EglThenGlx(Box::new(winit::platform::x11::register_xlib_error_hook));
+        // SAFETY: the display handle comes from the live event loop, which outlives the window and its context.
+        let display = unsafe { Display::new(handle, preference) }.map_err(|e| window_error(&e))?;
+        let template = ConfigTemplateBuilder::new().with_api(Api::OPENGL).build();
+        // SAFETY: the template names no native window, so any config returned is usable with a new one.
+        let configs: Vec<Config> = unsafe { display.find_configs(template) }.map_err(|e| window_error(&e))?.collect();
+        // Prefer no multisampling (the engine composites full-screen textures, and screenshots read the default
+        // framebuffer directly) and hardware acceleration.
+        let config = configs
+            .into_iter()
+            .min_by_key(|c| (c.num_samples(), !c.hardware_accelerated()))
+            .ok_or_else(|| GpuError::Window("the display offers no OpenGL framebuffer configuration".into()))?;
+        let window = glutin_winit::finalize_window(event_loop, attributes, &config).map_err(|e| window_error(&e))?;
         let (context, robust) = create_context(&display, &config, None, None).map_err(GpuError::Window)?;
-        let surface_attributes = window
-            .build_surface_attributes(SurfaceAttributesBuilder::new())
-            .map_err(|e| GpuError::Window(e.to_string()))?;
+        // Not GlWindow::build_surface_attributes: it panics on a zero-sized window.
+        let size = window.inner_size();
+        let (Some(w), Some(h)) = (NonZeroU32::new(size.width), NonZeroU32::new(size.height)) else {
+            return Err(GpuError::Window(format!("the window came out {}x{} pixels", size.width, size.height)));
+        };
+        let raw_window = window.window_handle().map_err(|e| window_error(&e))?.as_raw();
+        let surface_attributes = SurfaceAttributesBuilder::<WindowSurface>::new().build(raw_window, w, h);
         // SAFETY: the window outlives the surface (field order of WindowGl).
         let surface = unsafe { display.create_window_surface(&config, &surface_attributes) }
             .map_err(|e| GpuError::Window(e.to_string()))?;
