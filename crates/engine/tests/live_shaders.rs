@@ -11,6 +11,12 @@ use allsource_gpu::UniformValue;
 mod common;
 use common::{Fixture, scene_dir};
 
+/// Blue, after about half a second of work a frame on llvmpipe at 64x64 (Mesa caps each loop at 65535, so it does
+/// finish; the sum feeds the output so the compiler cannot drop the loop).
+const SLOW: &str = "out vec4 o;\nvoid main() {\n    float s = 0.0;\n    for (int i = 0; i < 60000; i++) {\n        \
+                    for (int j = 0; j < 2; j++) { s += sin(float(i + j) * 0.001 + gl_FragCoord.x); }\n    }\n    \
+                    o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(step(1e9, s));\n}\n";
+
 fn solid(r: f32) -> String {
     format!("out vec4 o;\nvoid main() {{\n    o = vec4({r:.1}, 0.0, 0.0, 1.0);\n}}\n")
 }
@@ -199,11 +205,7 @@ fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted() {
     let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
     engine.frame_lockstep(0).unwrap();
     assert_eq!(engine.image().pixel(8, 8), [255, 0, 0, 255]);
-    // About half a second a frame on llvmpipe at 64x64 (Mesa caps each loop at 65535, so it does finish).
-    let slow = "out vec4 o;\nvoid main() {\n    float s = 0.0;\n    for (int i = 0; i < 60000; i++) {\n        \
-                for (int j = 0; j < 2; j++) { s += sin(float(i + j) * 0.001 + gl_FragCoord.x); }\n    }\n    \
-                o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(step(1e9, s));\n}\n";
-    engine.send(Command::Edit { path: dir.join("main.glsl"), text: slow.to_owned() });
+    engine.send(Command::Edit { path: dir.join("main.glsl"), text: SLOW.to_owned() });
     engine.frame_lockstep(1).unwrap();
     // Lockstep waits for the slow frame: the compositor reports it, and the worker reverts before the next frame.
     engine.frame_lockstep(2).unwrap();
@@ -246,10 +248,7 @@ fn in_real_time_the_worker_reverts_a_shader_past_the_gpu_timeout_without_the_com
     };
     let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
     common::wait_for(&mut engine, [255, 0, 0, 255], 10);
-    let slow = "out vec4 o;\nvoid main() {\n    float s = 0.0;\n    for (int i = 0; i < 60000; i++) {\n        \
-                for (int j = 0; j < 2; j++) { s += sin(float(i + j) * 0.001 + gl_FragCoord.x); }\n    }\n    \
-                o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(step(1e9, s));\n}\n";
-    engine.send(Command::Edit { path: dir.join("main.glsl"), text: slow.to_owned() });
+    engine.send(Command::Edit { path: dir.join("main.glsl"), text: SLOW.to_owned() });
     let start = std::time::Instant::now();
     let mut slowest = Duration::ZERO;
     loop {
