@@ -39,8 +39,10 @@ pub struct Status {
     pub diagnostics: Vec<Diagnostic>,
     /// The newest build or read failed: the last good version is still on screen.
     pub failing: bool,
-    /// The live version of the scene's main shader, and the version of the frame on screen.
+    /// The live version named by the newest build report (for a shader scene, its one shader's).
     pub live_version: Option<u64>,
+    /// The generation of the frame on screen: a shader scene's live version, or for a Lua scene the count of
+    /// versions (of any module or shader) that went live.
     pub shown_version: Option<u64>,
     /// Reports of builds, counted, to wait for one in tests and tools.
     pub builds: u64,

@@ -89,10 +89,6 @@ impl GlslType {
     pub fn components(self) -> usize {
         self.entry().map_or(1, |t| t.3 as usize)
     }
-
-    pub fn is_matrix(self) -> bool {
-        self.entry().is_some_and(|t| t.1.starts_with("mat"))
-    }
 }
 
 /// One active uniform.

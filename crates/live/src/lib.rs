@@ -243,10 +243,6 @@ impl<A> Live<A> {
         self.artifact.as_ref()
     }
 
-    pub fn artifact_mut(&mut self) -> Option<&mut A> {
-        self.artifact.as_mut()
-    }
-
     /// Takes the artifact out (to free it when the source goes away).
     pub fn take_artifact(&mut self) -> Option<A> {
         self.artifact.take()
