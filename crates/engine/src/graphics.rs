@@ -94,9 +94,7 @@ impl EngineGraphics {
 
     /// The live shader of file `path`, if a module uses it.
     pub fn shader_mut(&mut self, path: &Path) -> Option<&mut LiveShader> {
-        let same =
-            |a: &Path| a == path || a.canonicalize().ok().zip(path.canonicalize().ok()).is_some_and(|(a, b)| a == b);
-        self.shaders.iter_mut().find(|(p, _)| same(p)).map(|(_, (s, _))| s)
+        self.shaders.iter_mut().find(|(p, _)| allsource_live::same_file(p, path)).map(|(_, (s, _))| s)
     }
 
     pub fn gl(&self) -> &Gl {

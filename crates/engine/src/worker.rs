@@ -919,9 +919,7 @@ impl ShaderRenderer {
 
     /// The live shader for `path`, if this scene has one.
     fn shader_for(&mut self, path: &std::path::Path) -> Option<&mut LiveShader> {
-        let same = self.shader.path() == path
-            || path.canonicalize().ok().zip(self.shader.path().canonicalize().ok()).is_some_and(|(a, b)| a == b);
-        same.then_some(&mut self.shader)
+        allsource_live::same_file(self.shader.path(), path).then_some(&mut self.shader)
     }
 
     fn draw(

@@ -37,6 +37,12 @@ pub fn read_source(path: &Path) -> Result<String, String> {
 /// A file's modification time and length: a change in either means it was written.
 pub type Stamp = (Option<SystemTime>, u64);
 
+/// Whether `a` and `b` name the same file: equal paths, or paths that resolve to the same file (an editor's
+/// `scene/./main.lua` and the engine's `scene/main.lua`).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b)
+}
+
 /// The file's stamp, or `None` when it cannot be read.
 pub fn stamp(path: &Path) -> Option<Stamp> {
     std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()))

@@ -417,11 +417,7 @@ impl ModuleHost {
     }
 
     fn index_of_path(&self, path: &Path) -> Option<usize> {
-        let registry = self.registry();
-        let same = |a: &Path, b: &Path| {
-            a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b)
-        };
-        registry.modules.iter().position(|m| same(&m.path, path))
+        self.registry().modules.iter().position(|m| allsource_live::same_file(&m.path, path))
     }
 
     /// Runs a change of the live core on module `index` with the module build closure.
