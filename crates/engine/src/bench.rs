@@ -129,6 +129,28 @@ fn module_variant(i: usize) -> String {
 
 const FILL: &str = "uniform vec4 colour;\nout vec4 o;\nvoid main() { o = colour; }\n";
 
+/// Edits `path` with `variant(1..=edits)`, each right after a frame (edits land at a random phase of the frame, as
+/// keystrokes do), and measures each until the first frame on screen carries the next generation after `current`.
+fn edit_latencies(
+    engine: &mut HeadlessEngine,
+    path: &std::path::Path,
+    variant: &dyn Fn(usize) -> String,
+    current: fn(&crate::Status) -> Option<u64>,
+    edits: usize,
+    period: Duration,
+) -> Result<Vec<Duration>, Error> {
+    let mut latencies = Vec::with_capacity(edits);
+    for i in 1..=edits {
+        engine.frame();
+        let want = current(engine.compositor().status()).unwrap_or(0) + 1;
+        let start = Instant::now();
+        engine.send(Command::Edit { path: path.to_path_buf(), text: variant(i) });
+        until_shown(engine, want, period)?;
+        latencies.push(start.elapsed());
+    }
+    Ok(latencies)
+}
+
 /// Waits, composing frames at the display rate, until the frame on screen carries generation `want` or later.
 fn until_shown(engine: &mut HeadlessEngine, want: u64, period: Duration) -> Result<Duration, Error> {
     let start = Instant::now();
@@ -164,15 +186,7 @@ fn module_reload(
     let mut engine = HeadlessEngine::new(Scene::open(&scene_dir)?, engine_options)?;
     // The first frame has the module and its shader (generation 2) live.
     until_shown(&mut engine, 2, period)?;
-    let mut latencies = Vec::with_capacity(options.edits);
-    for i in 1..=options.edits {
-        engine.frame();
-        let want = engine.compositor().status().shown_version.unwrap_or(0) + 1;
-        let start = Instant::now();
-        engine.send(Command::Edit { path: main.clone(), text: module_variant(i) });
-        until_shown(&mut engine, want, period)?;
-        latencies.push(start.elapsed());
-    }
+    let latencies = edit_latencies(&mut engine, &main, &module_variant, |s| s.shown_version, options.edits, period)?;
     drop(engine);
     let floors = allsource_lua::raw_load_and_run(
         &module_variant(0)
@@ -286,21 +300,13 @@ fn shader_rebuild(
     let period = Duration::from_secs_f64(1.0 / options.fps);
     let engine_options = options.realtime();
     let main = dir.join("main.glsl");
-    let mut latencies = Vec::with_capacity(options.edits);
+    let latencies;
     let renderer;
     {
         let mut engine = HeadlessEngine::new(Scene::open(dir)?, engine_options)?;
         // Let the first version come up and settle.
         until_shown(&mut engine, 1, period)?;
-        for i in 1..=options.edits {
-            // Edits land at a random phase of the frame, as keystrokes do: start each right after a frame.
-            engine.frame();
-            let want = engine.compositor().status().live_version.unwrap_or(0) + 1;
-            let start = Instant::now();
-            engine.send(Command::Edit { path: main.clone(), text: variant(i) });
-            until_shown(&mut engine, want, period)?;
-            latencies.push(start.elapsed());
-        }
+        latencies = edit_latencies(&mut engine, &main, &variant, |s| s.live_version, options.edits, period)?;
         renderer = engine.renderer();
     }
     let floors = floor(options)?;
