@@ -4,8 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use allsource_editor::{ConsoleLog, Level};
 use allsource_engine::{Clock, EngineOptions, Error, RunOptions, Scene};
 use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The bundled demo scene, in the source tree so that editing it live is the first thing a new user can try.
 const DEMO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo");
@@ -88,6 +92,16 @@ struct RunArgs {
     /// at one frame period.
     #[arg(long)]
     stats: bool,
+    /// Run the console commands in FILE (one per line) headless, in lockstep frames, printing what the console
+    /// shows; exits 1 at the first failed command, with its line number.
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+    /// Start with the editor shown, on the scene's main source (the key under Escape toggles it).
+    #[arg(long)]
+    editor: bool,
+    /// Draw the editor on a panel inside the frame (a texture, as a VR scene would show it) instead of over it.
+    #[arg(long)]
+    panel: bool,
     /// Make the worker spend this long on every frame (to watch the compositor keep its pace).
     #[arg(long, value_name = "MS", hide = true, default_value_t = 0)]
     debug_worker_delay_ms: u64,
@@ -133,10 +147,13 @@ fn demo_dir() -> PathBuf {
     dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
 }
 
-fn run(args: RunArgs) -> Result<(), Error> {
+fn run(args: RunArgs, console: ConsoleLog) -> Result<(), Error> {
     let dir = args.dir.unwrap_or_else(demo_dir);
     let scene = Scene::open(&dir)?;
     let engine = EngineOptions {
+        console,
+        editor: args.editor,
+        panel: args.panel,
         size: args.size,
         fps: args.fps,
         clock: if args.lockstep { Clock::Lockstep } else { Clock::Realtime },
@@ -144,7 +161,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
         stats_overlay: args.stats,
         ..EngineOptions::default()
     };
-    if args.headless {
+    if let Some(script) = &args.script {
+        allsource_engine::session::run_script(scene, engine, script)
+    } else if args.headless {
         allsource_engine::run_headless(scene, RunOptions { engine, frames: args.frames, screenshot: args.screenshot })
     } else {
         allsource_engine::run_window(scene, engine, args.frames, args.screenshot)
@@ -194,12 +213,15 @@ fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    // Everything logged also reaches the console's log, which the editor shows and scripts print.
+    let console = ConsoleLog::default();
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    tracing_subscriber::registry().with(fmt.with_filter(filter)).with(ConsoleLayer(console.clone())).init();
 
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run(RunArgs { size: (1280, 720), fps: 60.0, ..RunArgs::default() }),
-        Some(Command::Run(args)) => run(args),
+        None => run(RunArgs { size: (1280, 720), fps: 60.0, ..RunArgs::default() }, console),
+        Some(Command::Run(args)) => run(args, console),
         Some(Command::Render(args)) => render(args),
         Some(Command::Check(args)) => match check(args) {
             Ok(true) => Ok(()),
@@ -213,6 +235,51 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sends the engine's log lines (info and above, from our crates and Lua's `print`) to the console.
+struct ConsoleLayer(ConsoleLog);
+
+impl<S: tracing::Subscriber> Layer<S> for ConsoleLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let meta = event.metadata();
+        // The compositor writes its lines to the console itself.
+        let ours = (meta.target().starts_with("allsource") && meta.target() != "allsource_engine::compositor")
+            || meta.target() == "lua";
+        let level = match *meta.level() {
+            tracing::Level::ERROR => Level::Error,
+            tracing::Level::WARN => Level::Warn,
+            tracing::Level::INFO => Level::Info,
+            _ => return,
+        };
+        if !ours {
+            return;
+        }
+        let mut text = String::new();
+        event.record(&mut MessageText(&mut text));
+        self.0.push(level, text);
+    }
+}
+
+struct MessageText<'a>(&'a mut String);
+
+impl tracing::field::Visit for MessageText<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        if field.name() == "message" {
+            let _ = write!(self.0, "{value:?}");
+        } else {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        } else {
+            self.0.push_str(&format!(" {}={value}", field.name()));
         }
     }
 }

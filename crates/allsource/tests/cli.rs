@@ -337,3 +337,63 @@ fn render_finishes_when_the_scene_wedges_its_worker_in_a_finalizer_or_a_long_c_c
         assert_eq!(Png::read(&out).width, 16, "{name}: the last frame was written");
     }
 }
+
+/// The editor open over the demo in a real window: compared with the same lockstep frame without the editor, by
+/// regions (robust to how fonts rasterise): the scene shows through beside the code; the code has coloured
+/// keywords and comments on separate rows with line numbers; the console and tab bar darken what is under them.
+#[test]
+fn the_editor_over_the_demo_in_a_real_window_shows_coloured_code_a_console_and_the_scene_through_it() {
+    let xvfb = Xvfb::start();
+    let dir = temp_dir("editor-window");
+    let shot = |name: &str, editor: bool| {
+        let out = dir.join(name);
+        let mut command = allsource(&["run", DEMO, "--size", "960x540", "--lockstep", "--fps", "30", "--frames", "20"]);
+        command.arg("--screenshot").arg(&out).env("DISPLAY", &xvfb.display);
+        if editor {
+            command.arg("--editor");
+        }
+        let output = run(&mut command);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        Png::read(&out)
+    };
+    let plain = shot("plain.png", false);
+    let editor = shot("editor.png", true);
+    let region = |x0: u32, y0: u32, x1: u32, y1: u32| (y0..y1).flat_map(move |y| (x0..x1).map(move |x| (x, y)));
+    let luma = |p: [u8; 4]| p[0] as f32 * 0.3 + p[1] as f32 * 0.59 + p[2] as f32 * 0.11;
+    let mean = |image: &Png, x0, y0, x1, y1| {
+        let points: Vec<_> = region(x0, y0, x1, y1).collect();
+        points.iter().map(|&(x, y)| luma(image.pixel(x, y))).sum::<f32>() / points.len() as f32
+    };
+
+    // Right of the code, above the console: the scene itself.
+    let differing = region(800, 140, 950, 300).filter(|&(x, y)| plain.pixel(x, y) != editor.pixel(x, y)).count();
+    assert!(differing < 50, "{differing} pixels beside the code differ from the scene");
+
+    // The code: keyword purple and comment grey-green glyph pixels, where the scene has neither.
+    let near = |p: [u8; 4], c: [i32; 3]| (0..3).all(|i| (p[i] as i32 - c[i]).abs() < 45);
+    let code = || region(50, 40, 760, 330);
+    let keyword = code().filter(|&(x, y)| near(editor.pixel(x, y), [200, 130, 220])).count();
+    let keyword_in_scene = code().filter(|&(x, y)| near(plain.pixel(x, y), [200, 130, 220])).count();
+    let comment = code().filter(|&(x, y)| near(editor.pixel(x, y), [120, 135, 120])).count();
+    assert!(keyword > 40 && keyword > 4 * keyword_in_scene, "keyword pixels: {keyword} (scene {keyword_in_scene})");
+    assert!(comment > 200, "comment pixels: {comment}");
+    // Text rows: bands of rows holding bright glyph pixels, separated by rows without (line spacing).
+    let bright_row =
+        |y: u32| (50..760).any(|x| luma(editor.pixel(x, y)) > 170.0 && plain.pixel(x, y) != editor.pixel(x, y));
+    let rows: Vec<bool> = (40..330).map(bright_row).collect();
+    let bands = rows.windows(2).filter(|w| !w[0] && w[1]).count();
+    assert!(bands >= 8, "{bands} text rows in the code area");
+    // Line numbers in the gutter.
+    let gutter = region(4, 40, 44, 330)
+        .filter(|&(x, y)| luma(editor.pixel(x, y)) > 80.0 && luma(editor.pixel(x, y)) < 140.0)
+        .count();
+    assert!(gutter > 100, "line-number pixels: {gutter}");
+
+    // The console along the bottom and the tab bar along the top darken the scene under them.
+    let (console, console_scene) = (mean(&editor, 0, 460, 960, 520), mean(&plain, 0, 460, 960, 520));
+    assert!(console < console_scene * 0.8, "console {console} over scene {console_scene}");
+    let same = region(0, 460, 960, 520).filter(|&(x, y)| plain.pixel(x, y) == editor.pixel(x, y)).count();
+    assert!(same < 960 * 60 / 20, "{same} console pixels are the scene's own");
+    let (tabs, tabs_scene) = (mean(&editor, 300, 2, 960, 18), mean(&plain, 300, 2, 960, 18));
+    assert!(tabs < tabs_scene * 0.6, "tab bar {tabs} over scene {tabs_scene}");
+}

@@ -9,13 +9,15 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, glow};
+use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, UniformValue, glow};
 use allsource_shader::FULLSCREEN_VERTEX;
 
 use allsource_live::Diagnostic;
 
+use crate::overlay::Overlay;
 use crate::worker::{Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle};
 use crate::{Error, Scene};
+use allsource_editor::{ConsoleLog, Level};
 
 const BLIT_FRAGMENT: &str = "#version 450 core
 in vec2 uv;
@@ -58,6 +60,8 @@ pub struct Status {
     pub worker_died: Option<String>,
     /// Frames composed so far.
     pub composed: u64,
+    /// The last `Command::Sync` the worker answered.
+    pub synced: u64,
     /// Index of the worker frame on screen.
     pub shown: Option<u64>,
     /// Distinct worker frames shown so far.
@@ -81,6 +85,12 @@ pub struct Compositor {
     blit: Program,
     triangle: FullscreenTriangle,
     status: Status,
+    /// The editor, console and tweak bar, drawn over the frame.
+    pub overlay: Overlay,
+    /// Lines typed into the console, for the driver to run (it owns frames and screenshots).
+    console_lines: Vec<String>,
+    sync_sent: u64,
+    size: (u32, u32),
 }
 
 impl Compositor {
@@ -97,6 +107,20 @@ impl Compositor {
         let triangle = FullscreenTriangle::new(&gl)?;
         let worker =
             WorkerHandle::spawn(context.share()?, scene.clone(), options.clone()).map_err(Error::WorkerDied)?;
+        let size = options.size;
+        let mut overlay = Overlay::new(&scene.dir, options.console.clone());
+        if options.panel {
+            overlay.placement = crate::overlay::Placement::Panel { rect: [0.5, 0.04, 0.48, 0.6], size: (900, 640) };
+        }
+        if options.editor {
+            let entry = match &scene.entry {
+                crate::Entry::FullscreenShader(p) | crate::Entry::Lua(p) => p.clone(),
+            };
+            if let Err(e) = overlay.editor.open(&entry) {
+                say(&overlay.editor.log, Level::Warn, format!("the editor could not open {}: {e}", entry.display()));
+            }
+            overlay.editor.visible = true;
+        }
         Ok(Compositor {
             gl,
             worker,
@@ -110,6 +134,10 @@ impl Compositor {
             blit,
             triangle,
             status: Status::default(),
+            overlay,
+            console_lines: Vec::new(),
+            sync_sent: 0,
+            size,
         })
     }
 
@@ -150,7 +178,7 @@ impl Compositor {
     }
 
     fn report_restart(&mut self, file: std::path::PathBuf, message: String) {
-        tracing::error!("{message}");
+        say(&self.overlay.editor.log, Level::Error, message.clone());
         self.status.diagnostics = vec![Diagnostic::error(file, message)];
         self.status.failing = true;
     }
@@ -192,7 +220,95 @@ impl Compositor {
 
     /// Asks the worker to render later frames at a new size (the window was resized).
     pub fn resize(&mut self, width: u32, height: u32) {
+        self.size = (width, height);
         self.worker.send(Command::Resize { width, height });
+    }
+
+    /// Runs the editor's egui pass on the input queued since the last one, and sends what it asked for: edits to
+    /// rebuild, version undo/redo, uniform values. Console lines wait in `take_console_lines` for the driver.
+    /// Never waits for the worker.
+    pub fn ui_pass(&mut self) {
+        self.overlay.pass(self.size);
+        for action in self.overlay.editor.take_actions() {
+            self.act(action);
+        }
+    }
+
+    fn act(&mut self, action: allsource_editor::Action) {
+        use allsource_editor::Action;
+        match action {
+            Action::Edit { path, text } => self.send(Command::Edit { path, text }),
+            Action::Undo(path) => {
+                self.overlay.editor.expect_version_change(&path);
+                self.send(Command::Undo { path });
+            }
+            Action::Redo(path) => {
+                self.overlay.editor.expect_version_change(&path);
+                self.send(Command::Redo { path });
+            }
+            Action::SetUniform { path, name, kind, values } => {
+                let value = match kind {
+                    allsource_editor::Kind::Float => UniformValue::Float(values.iter().map(|&v| v as f32).collect()),
+                    allsource_editor::Kind::UInt => UniformValue::UInt(values.iter().map(|&v| v as u32).collect()),
+                    _ => UniformValue::Int(values.iter().map(|&v| v as i32).collect()),
+                };
+                self.send(Command::SetUniform { path, name, value });
+            }
+            Action::Console(line) => self.console_lines.push(line),
+            Action::Save { path, text } => match std::fs::write(&path, text) {
+                Ok(()) => say(&self.overlay.editor.log, Level::Info, format!("saved {}", path.display())),
+                Err(e) => {
+                    say(&self.overlay.editor.log, Level::Error, format!("could not save {}: {e}", path.display()))
+                }
+            },
+        }
+    }
+
+    /// Moves the live version of `path` back (undo) or forward (redo); the editor's buffer follows.
+    pub fn version_change(&mut self, path: &std::path::Path, redo: bool) {
+        let path = path.to_path_buf();
+        self.act(if redo { allsource_editor::Action::Redo(path) } else { allsource_editor::Action::Undo(path) });
+    }
+
+    /// Console lines typed since the last call.
+    pub fn take_console_lines(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.console_lines)
+    }
+
+    /// Waits (at most `timeout`) until the worker has handled every command sent so far and its reports have
+    /// arrived. For scripts and tests; the real-time path never calls it.
+    pub fn sync(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.sync_sent += 1;
+        let n = self.sync_sent;
+        self.send(Command::Sync(n));
+        self.wait_events(timeout, |status| status.synced >= n)
+    }
+
+    /// Sends `command` and waits (at most `timeout`) for the worker's answer (`Eval`, `Stats`, `Unload`,
+    /// `Budget`). For scripts; the window's console shows answers when they arrive instead.
+    pub fn request(&mut self, command: Command, timeout: Duration) -> Result<Result<String, String>, Error> {
+        let before = self.status.answers.len();
+        self.send(command);
+        self.wait_events(timeout, |status| status.answers.len() > before)?;
+        Ok(self.status.answers[before].1.clone())
+    }
+
+    fn wait_events(&mut self, timeout: Duration, done: impl Fn(&Status) -> bool) -> Result<(), Error> {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.status) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.worker.events.recv_timeout(left) {
+                Ok(event) => self.note(event),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(Error::WorkerTimeout { frame: self.status.composed, seconds: timeout.as_secs_f64() });
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let reason = self.status.worker_died.clone().unwrap_or_else(|| "it exited".into());
+                    return Err(Error::WorkerDied(reason));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sends a command to the worker (an edit, an undo, a uniform value). Never waits.
@@ -216,6 +332,7 @@ impl Compositor {
                 self.show(frame);
             }
         }
+        self.ui_pass();
         self.draw(target);
     }
 
@@ -261,6 +378,7 @@ impl Compositor {
         }
         frame.fence.wait_on_gpu(&self.gl);
         self.show(frame);
+        self.ui_pass();
         self.draw(target);
         Ok(())
     }
@@ -292,7 +410,9 @@ impl Compositor {
             Event::Wedged { culprit } => self.replace_worker(culprit),
             Event::ContextLost => self.replace_after_reset(),
             Event::Built(report) => {
+                let log = &self.overlay.editor.log.clone();
                 self.status.builds += 1;
+                self.overlay.editor.built(&report);
                 if let Some(text) = &report.live_text {
                     self.last_good.insert(report.path.clone(), text.clone());
                 }
@@ -301,20 +421,21 @@ impl Compositor {
                 match (report.version, report.became_live) {
                     (Some(v), true) => {
                         let ms = report.took.as_secs_f64() * 1e3;
-                        tracing::info!("{}: version {v} built in {ms:.2} ms", report.path.display());
+                        say(log, Level::Info, format!("{}: version {v} built in {ms:.2} ms", report.path.display()));
                         self.status.last_build = Some(report.took);
                     }
                     (Some(v), false) if self.status.failing => {
                         let live = report.live_version.map_or("no version".to_owned(), |n| format!("version {n}"));
-                        tracing::error!("{}: version {v} did not build; {live} stays live", report.path.display());
+                        let text = format!("{}: version {v} did not build; {live} stays live", report.path.display());
+                        say(log, Level::Error, text);
                     }
                     _ => {}
                 }
                 for d in &report.diagnostics {
                     if d.is_error() {
-                        tracing::error!("{d}");
+                        say(log, Level::Error, d.to_string());
                     } else {
-                        tracing::warn!("{d}");
+                        say(log, Level::Warn, d.to_string());
                     }
                 }
                 self.status.diagnostics = report.diagnostics;
@@ -322,13 +443,15 @@ impl Compositor {
             Event::UniformSet { name, ok, .. } => self.status.uniform_answers.push((name, ok)),
             Event::Answer { request, result } => {
                 match &result {
-                    Ok(text) => tracing::info!("> {request}\n{text}"),
-                    Err(text) => tracing::warn!("> {request}\n{text}"),
+                    Ok(text) => say(&self.overlay.editor.log, Level::Result, text.clone()),
+                    Err(text) => say(&self.overlay.editor.log, Level::Error, text.clone()),
                 }
                 self.status.answers.push((request, result));
             }
+            Event::Uniforms { path, tweaks, noted_only } => self.overlay.editor.set_tweaks(&path, tweaks, noted_only),
+            Event::Synced(n) => self.status.synced = self.status.synced.max(n),
             Event::Died(reason) => {
-                tracing::error!("the scene's worker stopped: {reason}");
+                say(&self.overlay.editor.log, Level::Error, format!("the scene's worker stopped: {reason}"));
                 self.status.worker_died = Some(reason);
             }
         }
@@ -378,6 +501,20 @@ impl Compositor {
             None => target.clear(&self.gl, WAITING_COLOUR, None),
         }
         self.draw_overlay(target);
+        match self.overlay.paint(&self.gl, target) {
+            Ok(None) => {}
+            Ok(Some((panel, rect))) => {
+                target.bind_rect(&self.gl, rect);
+                self.blit.use_program(&self.gl);
+                self.triangle.bind_texture(&self.gl, panel);
+                self.triangle.draw(&self.gl);
+                self.triangle.unbind_texture(&self.gl);
+            }
+            Err(e) => {
+                say(&self.overlay.editor.log, Level::Error, format!("the editor could not be drawn: {e}; hiding it"));
+                self.overlay.editor.visible = false;
+            }
+        }
     }
 
     /// The compositor's own layer, drawn over the scene: for now a strip along the top edge that says the scene's
@@ -420,11 +557,23 @@ impl Compositor {
     }
 }
 
+/// A line for the console and for the log (the CLI's console layer skips this module's events, so the console
+/// gets each line once, also in engines without that layer, such as tests).
+fn say(log: &ConsoleLog, level: Level, text: String) {
+    match level {
+        Level::Error => tracing::error!("{text}"),
+        Level::Warn => tracing::warn!("{text}"),
+        _ => tracing::info!("{text}"),
+    }
+    log.push(level, text);
+}
+
 impl Drop for Compositor {
     fn drop(&mut self) {
         for frame in self.pending.drain(..).chain(self.shown.take()) {
             frame.fence.delete(&self.gl);
         }
+        self.overlay.free(&self.gl);
         // Dropping the worker handle (after this) stops the worker, which frees its textures.
     }
 }

@@ -23,12 +23,16 @@ pub enum Error {
     Io { path: PathBuf, message: String },
     /// No display to open a window on.
     NoDisplay(String),
+    /// A script command failed (line 0: before the first command).
+    Script { line: usize, message: String },
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Gpu(e) => e.fmt(f),
+            Error::Script { line: 0, message } => write!(f, "script: {message}"),
+            Error::Script { line, message } => write!(f, "script line {line}: {message}"),
             Error::SceneNotFound(dir) => {
                 write!(f, "scene directory {} does not exist", dir.display())
             }

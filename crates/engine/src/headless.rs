@@ -33,6 +33,10 @@ impl HeadlessEngine {
         &self.compositor
     }
 
+    pub fn compositor_mut(&mut self) -> &mut Compositor {
+        &mut self.compositor
+    }
+
     /// Sends a command to the worker; in lockstep mode it takes effect before the next frame is drawn.
     pub fn send(&self, command: crate::worker::Command) {
         self.compositor.send(command);

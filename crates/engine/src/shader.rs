@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use allsource_gpu::{Gl, GlslType, Program, Reflection, UniformValue, glow};
+use allsource_gpu::{Gl, GlslType, Program, Reflection, Scalar, UniformValue, glow};
 pub use allsource_live::read_source;
 use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Stamp, stamp};
 use allsource_shader::{Prepared, Stage, prepare};
@@ -240,6 +240,39 @@ impl LiveShader {
                 linked.program.set_uniform(gl, uniform, value);
             }
         }
+    }
+
+    /// The live program's uniforms the tweak bar can show (see `Renderer::tweaks`), leaving out `engine_set`.
+    pub fn tweaks(&self, gl: &Gl, engine_set: &[&str]) -> Vec<allsource_editor::Tweak> {
+        let Some(linked) = self.live.artifact() else { return Vec::new() };
+        let mut out = Vec::new();
+        for u in &linked.reflection.uniforms {
+            let kind = match u.ty.scalar() {
+                Some(Scalar::Float) => allsource_editor::Kind::Float,
+                Some(Scalar::Int) => allsource_editor::Kind::Int,
+                Some(Scalar::UInt) => allsource_editor::Kind::UInt,
+                Some(Scalar::Bool) => allsource_editor::Kind::Bool,
+                _ => continue,
+            };
+            let plain = u.block.is_none() && u.array_len == 1 && !u.ty.name().starts_with("mat");
+            if !plain || u.ty.components() > 4 || engine_set.contains(&u.name.as_str()) || u.name.starts_with("gl_") {
+                continue;
+            }
+            let value = match linked.program.uniform_value(gl, u) {
+                Some(UniformValue::Float(v)) => v.iter().map(|&x| f64::from(x)).collect(),
+                Some(UniformValue::Int(v)) => v.iter().map(|&x| f64::from(x)).collect(),
+                Some(UniformValue::UInt(v)) => v.iter().map(|&x| f64::from(x)).collect(),
+                None => vec![0.0; u.ty.components()],
+            };
+            out.push(allsource_editor::Tweak {
+                source: self.path().to_path_buf(),
+                name: u.name.clone(),
+                kind,
+                value,
+                annotation: Default::default(),
+            });
+        }
+        out
     }
 
     pub fn free(&mut self, gl: &Gl) {

@@ -12,6 +12,8 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
 use crate::headless::LOCKSTEP_TIMEOUT;
+use crate::overlay::{KeyRoute, TOGGLE_KEY};
+use crate::session::{Driver, Next, Session};
 use crate::worker::{Clock, Command, EngineOptions};
 use crate::{Compositor, Error, Scene, write_png};
 
@@ -55,7 +57,33 @@ struct App {
 struct State {
     // Field order is drop order: the compositor (and its worker) before the window's context.
     compositor: Compositor,
+    session: Session,
+    clipboard: egui_winit::clipboard::Clipboard,
     window: WindowGl,
+}
+
+/// The window's console runs commands without waiting: answers arrive in the log.
+struct WindowDriver<'a> {
+    compositor: &'a mut Compositor,
+    target: allsource_gpu::FrameTarget,
+}
+
+impl Driver for WindowDriver<'_> {
+    fn compositor(&mut self) -> &mut Compositor {
+        self.compositor
+    }
+
+    fn frames(&mut self, _: u64) -> Result<(), String> {
+        Err("`frames` is for scripts: a window's frames run on their own".into())
+    }
+
+    fn image(&mut self) -> Result<crate::Image, String> {
+        Ok(self.compositor.screenshot(&self.target))
+    }
+
+    fn blocking(&self) -> bool {
+        false
+    }
 }
 
 impl App {
@@ -76,7 +104,10 @@ impl App {
         let mut engine = self.engine.clone();
         engine.size = (size.width.max(1), size.height.max(1));
         let compositor = Compositor::new(&window.context, self.scene.clone(), engine)?;
-        Ok(State { compositor, window })
+        // SAFETY: the display handle is read only by the Wayland clipboard, which is not compiled in (X11 uses
+        // arboard, which opens its own connection); none is passed.
+        let clipboard = unsafe { egui_winit::clipboard::Clipboard::new(None) };
+        Ok(State { compositor, session: Session::new(&self.scene.dir), clipboard, window })
     }
 
     fn redraw(&mut self, event_loop: &ActiveEventLoop) -> Result<(), Error> {
@@ -91,6 +122,15 @@ impl App {
                 let time = self.index as f64 / self.engine.fps;
                 state.compositor.compose_lockstep(&target, self.index, time, LOCKSTEP_TIMEOUT)?;
             }
+        }
+        for line in state.compositor.take_console_lines() {
+            let mut driver = WindowDriver { compositor: &mut state.compositor, target };
+            if state.session.console_line(&mut driver, &line) == Next::Quit {
+                event_loop.exit();
+            }
+        }
+        if let Some(text) = state.compositor.overlay.copied.take() {
+            state.clipboard.set_text(text);
         }
         self.index += 1;
         let last = self.frames.is_some_and(|n| self.index >= n);
@@ -128,14 +168,60 @@ impl ApplicationHandler for App {
                 }
             }
             WindowEvent::KeyboardInput { event, .. } => {
-                if let (Some(state), winit::keyboard::PhysicalKey::Code(code)) = (&self.state, event.physical_key) {
+                if let (Some(state), winit::keyboard::PhysicalKey::Code(code)) = (&mut self.state, event.physical_key) {
                     let down = event.state == winit::event::ElementState::Pressed;
-                    state.compositor.send(Command::Key { code: format!("{code:?}"), down });
+                    let code = format!("{code:?}");
+                    if event.repeat && code == TOGGLE_KEY {
+                        return;
+                    }
+                    let logical = match &event.logical_key {
+                        winit::keyboard::Key::Character(c) => Some(c.to_string()),
+                        _ => None,
+                    };
+                    let overlay = &mut state.compositor.overlay;
+                    if down && code == "KeyV" && overlay.visible() {
+                        overlay.clipboard = state.clipboard.get();
+                    }
+                    let route = overlay.key(&code, down, event.text.as_deref(), logical.as_deref());
+                    if route == KeyRoute::Scene {
+                        state.compositor.send(Command::Key { code, down });
+                    }
+                }
+            }
+            WindowEvent::Ime(winit::event::Ime::Commit(text)) => {
+                if let Some(state) = &mut self.state {
+                    state.compositor.overlay.text(&text);
                 }
             }
             WindowEvent::CursorMoved { position, .. } => {
-                if let Some(state) = &self.state {
-                    state.compositor.send(Command::Mouse { x: position.x as f32, y: position.y as f32 });
+                if let Some(state) = &mut self.state {
+                    let size = state.window.window.inner_size();
+                    let (x, y) = (position.x as f32, position.y as f32);
+                    let size = (size.width, size.height);
+                    if !state.compositor.overlay.pointer_moved(x, y, size) {
+                        state.compositor.send(Command::Mouse { x, y });
+                    }
+                }
+            }
+            WindowEvent::MouseInput { state: pressed, button, .. } => {
+                if let Some(state) = &mut self.state {
+                    let button = match button {
+                        winit::event::MouseButton::Left => egui::PointerButton::Primary,
+                        winit::event::MouseButton::Right => egui::PointerButton::Secondary,
+                        winit::event::MouseButton::Middle => egui::PointerButton::Middle,
+                        _ => return,
+                    };
+                    let down = pressed == winit::event::ElementState::Pressed;
+                    state.compositor.overlay.pointer_button(button, down);
+                }
+            }
+            WindowEvent::MouseWheel { delta, .. } => {
+                if let Some(state) = &mut self.state {
+                    let (dx, dy) = match delta {
+                        winit::event::MouseScrollDelta::LineDelta(x, y) => (x * 24.0, y * 24.0),
+                        winit::event::MouseScrollDelta::PixelDelta(p) => (p.x as f32, p.y as f32),
+                    };
+                    state.compositor.overlay.scroll(dx, dy);
                 }
             }
             WindowEvent::RedrawRequested => {

@@ -53,6 +53,12 @@ pub struct EngineOptions {
     /// Apply the frame budget's warn/throttle/revert to Lua modules (the hard limit and the watchdog always apply).
     /// Off only to measure how the compositor fares beside a module that stays slow.
     pub frame_budget: bool,
+    /// The console's log (the editor shows it; scripted runs print it). The CLI feeds it from tracing.
+    pub console: allsource_editor::ConsoleLog,
+    /// Show the editor from the first frame, on the scene's main source.
+    pub editor: bool,
+    /// Draw the editor on a panel inside the frame instead of over it.
+    pub panel: bool,
 }
 
 impl Default for EngineOptions {
@@ -65,6 +71,9 @@ impl Default for EngineOptions {
             gpu_timeout: Duration::from_secs(2),
             stats_overlay: false,
             frame_budget: true,
+            console: Default::default(),
+            editor: false,
+            panel: false,
         }
     }
 }
@@ -132,6 +141,12 @@ pub enum Command {
         x: f32,
         y: f32,
     },
+    /// Set the Lua frame budget's period (the console's `budget MS`); the other limits scale with it.
+    Budget {
+        ms: f64,
+    },
+    /// Answer `Event::Synced(n)`: every command sent before this one has been handled and its reports sent.
+    Sync(u64),
     Stop,
 }
 
@@ -186,6 +201,15 @@ pub enum Event {
     ContextLost,
     /// The worker stopped because of an error.
     Died(String),
+    /// The tweakable uniforms of a shader whose new version went live, with their values now.
+    Uniforms {
+        path: PathBuf,
+        tweaks: Vec<allsource_editor::Tweak>,
+        /// Show only uniforms annotated for the bar (a Lua scene's shaders: Lua sets the others every draw).
+        noted_only: bool,
+    },
+    /// The answer to `Command::Sync`.
+    Synced(u64),
 }
 
 /// The compositor's end of a worker.
@@ -440,8 +464,17 @@ impl Worker {
         self.send_reports(reports)
     }
 
-    fn send_reports(&self, reports: Vec<Report>) -> bool {
-        reports.into_iter().all(|r| self.events.send(Event::Built(r)).is_ok())
+    fn send_reports(&mut self, reports: Vec<Report>) -> bool {
+        reports.into_iter().all(|r| {
+            let tweaks = r.became_live.then(|| self.renderer.tweaks(&self.gl, &r.path)).flatten();
+            let path = r.path.clone();
+            let sent = self.events.send(Event::Built(r)).is_ok();
+            if let Some(tweaks) = tweaks {
+                let noted_only = matches!(self.renderer, Renderer::Lua(_));
+                let _ = self.events.send(Event::Uniforms { path, tweaks, noted_only });
+            }
+            sent
+        })
     }
 
     fn handle(&mut self, command: Command) -> Flow {
@@ -525,6 +558,24 @@ impl Worker {
             }
             Command::DebugLoseContext => {
                 self.lose_context = true;
+                Flow::Continue
+            }
+            Command::Budget { ms } => {
+                let result = match &mut self.renderer {
+                    Renderer::Lua(r) => {
+                        let memory = r.host.budget().memory;
+                        let budget = allsource_lua::Budget { memory, ..allsource_lua::Budget::for_rate(1e3 / ms) };
+                        let text = format!("budget: {budget}");
+                        r.host.set_budget(budget);
+                        Ok(text)
+                    }
+                    Renderer::Shader(_) => Err("this scene has no Lua modules; the budget is for Lua time".into()),
+                };
+                let _ = self.events.send(Event::Answer { request: format!("budget {ms}"), result });
+                Flow::Continue
+            }
+            Command::Sync(n) => {
+                let _ = self.events.send(Event::Synced(n));
                 Flow::Continue
             }
             Command::Stop => Flow::Stop,
@@ -742,6 +793,17 @@ impl Renderer {
         }
     }
 
+    /// The tweakable uniforms of the shader `path`: plain numbers and vectors of up to 4 (not matrices, arrays,
+    /// samplers, block members, or the uniforms the engine sets itself), with their values now.
+    fn tweaks(&self, gl: &Gl, path: &Path) -> Option<Vec<allsource_editor::Tweak>> {
+        match self {
+            Renderer::Shader(r) => {
+                allsource_live::same_file(r.shader.path(), path).then(|| r.shader.tweaks(gl, ENGINE_UNIFORMS))
+            }
+            Renderer::Lua(r) => r.graphics(|g| g.shader_mut(path).map(|s| s.tweaks(gl, &[]))).flatten(),
+        }
+    }
+
     fn eval(&mut self, code: &str) -> Result<String, String> {
         match self {
             Renderer::Shader(_) => Err("this scene has no Lua VM (it has no main.lua)".into()),
@@ -908,6 +970,24 @@ struct ShaderRenderer {
     shader: LiveShader,
     triangle: FullscreenTriangle,
 }
+
+/// Uniforms a shader scene's renderer sets every frame: not for the tweak bar.
+const ENGINE_UNIFORMS: &[&str] = &[
+    "u_time",
+    "u_resolution",
+    "u_frame",
+    "u_fps",
+    "u_previous",
+    "iResolution",
+    "iTime",
+    "iTimeDelta",
+    "iFrameRate",
+    "iFrame",
+    "iMouse",
+    "iDate",
+    "iChannel0",
+    "iChannelResolution",
+];
 
 /// What a frame shows while a scene has no program that ever built.
 const NO_PROGRAM_COLOUR: [f32; 4] = [0.12, 0.12, 0.14, 1.0];

@@ -15,6 +15,7 @@ mod program;
 mod reflect;
 mod target;
 mod timing;
+mod ui;
 mod window;
 
 pub use buffer::{
@@ -30,6 +31,7 @@ pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformValue, VaryingInfo};
 pub use target::{Blend, DrawState, FrameTarget, Target};
 pub use timing::{GpuTimer, Timing};
+pub use ui::UiPainter;
 pub use window::WindowGl;
 
 /// The GL function table. `Arc` because egui's painter (the editor overlay) takes it that way.

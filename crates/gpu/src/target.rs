@@ -94,6 +94,15 @@ impl FrameTarget {
         }
     }
 
+    /// Binds the target with the viewport set to `rect` (pixels from the bottom-left): draws land in that part.
+    pub fn bind_rect(&self, gl: &Gl, rect: [i32; 4]) {
+        // SAFETY: plain state changes on the current context.
+        unsafe {
+            gl.bind_framebuffer(glow::FRAMEBUFFER, self.framebuffer);
+            gl.viewport(rect[0], rect[1], rect[2], rect[3]);
+        }
+    }
+
     /// Clears the target (or, with `rect`, only that rectangle in pixels from the bottom-left) to a colour, and its
     /// depth to the far plane.
     pub fn clear(&self, gl: &Gl, rgba: [f32; 4], rect: Option<[i32; 4]>) {

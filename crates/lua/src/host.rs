@@ -234,6 +234,14 @@ impl ModuleHost {
         let running = Running::default();
         lua.set_app_data(running.clone());
         let setup = || -> mlua::Result<Interrupter> {
+            // `print` goes to the engine's log (and so to the console), not to a stdout nobody may be reading.
+            let print = lua.create_function(|_, args: mlua::MultiValue| {
+                let parts: Vec<String> =
+                    args.iter().map(|v| v.to_string().unwrap_or_else(|_| v.type_name().to_owned())).collect();
+                tracing::info!(target: "lua", "{}", parts.join("\t"));
+                Ok(())
+            })?;
+            lua.globals().set("print", print)?;
             let host: Table = lua.load(PRELUDE).set_name("=allsource/prelude.lua").call(())?;
             lua.set_named_registry_value(HOST_KEY, host.clone())?;
             let load_registry = registry.clone();

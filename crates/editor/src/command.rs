@@ -1,0 +1,269 @@
+//! Console commands: what the console's input line and `run --script FILE` accept, one per line. Their names are a
+//! contract other tools rely on (see the README).
+
+use std::path::PathBuf;
+
+/// One parsed console command.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Open(PathBuf),
+    Goto {
+        line: u32,
+        column: u32,
+    },
+    /// Text typed into the open buffer, character by character (escapes `\n`, `\t`, `\\` resolved).
+    Type(String),
+    Key(KeySpec),
+    /// Selects the keyboard layout that `key` and `type` translate through (`us`, `de`, `fr`).
+    Layout(String),
+    Frames(u64),
+    Screenshot(PathBuf),
+    Diagnostics {
+        json: bool,
+    },
+    Undo(PathBuf),
+    Redo(PathBuf),
+    Versions(PathBuf),
+    Uniform {
+        name: String,
+        values: Vec<f64>,
+    },
+    Lua(String),
+    Stats,
+    Budget {
+        ms: f64,
+    },
+    Reload(String),
+    Unload(String),
+    Preview(PathBuf),
+    Promote,
+    Reject,
+    ExpectDiagnostic {
+        path: PathBuf,
+        line: u32,
+    },
+    ExpectNoDiagnostics,
+    ExpectPixel {
+        x: u32,
+        y: u32,
+        rgb: [u8; 3],
+        tolerance: u8,
+    },
+    Save,
+    Quit,
+}
+
+/// A key with modifiers, as `key` spells it: `Enter`, `ctrl+z`, `shift+Tab`, `Backquote`, `KeyA`, `a`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySpec {
+    /// winit's name of the physical key (`KeyZ`, `Enter`, `Backquote`).
+    pub code: String,
+    pub ctrl: bool,
+    pub shift: bool,
+    pub alt: bool,
+}
+
+impl KeySpec {
+    pub fn parse(spec: &str) -> Result<KeySpec, String> {
+        let mut key = KeySpec { code: String::new(), ctrl: false, shift: false, alt: false };
+        let parts: Vec<&str> = spec.split('+').collect();
+        let Some((last, mods)) = parts.split_last() else { return Err("no key given".into()) };
+        for m in mods {
+            match m.to_ascii_lowercase().as_str() {
+                "ctrl" | "control" | "cmd" => key.ctrl = true,
+                "shift" => key.shift = true,
+                "alt" => key.alt = true,
+                other => return Err(format!("unknown modifier `{other}` (ctrl, shift, alt)")),
+            }
+        }
+        key.code = match *last {
+            s if s.len() == 1 && s.chars().all(|c| c.is_ascii_alphabetic()) => format!("Key{}", s.to_uppercase()),
+            s if s.len() == 1 && s.chars().all(|c| c.is_ascii_digit()) => format!("Digit{s}"),
+            "" => return Err("no key given".into()),
+            s => s.to_owned(),
+        };
+        Ok(key)
+    }
+}
+
+/// Names of every command, for `help` and unknown-command messages.
+pub const NAMES: &[&str] = &[
+    "open",
+    "goto",
+    "type",
+    "key",
+    "layout",
+    "frames",
+    "screenshot",
+    "diagnostics",
+    "undo",
+    "redo",
+    "versions",
+    "uniform",
+    "lua",
+    "stats",
+    "budget",
+    "reload",
+    "unload",
+    "preview",
+    "promote",
+    "reject",
+    "expect-diagnostic",
+    "expect-no-diagnostics",
+    "expect-pixel",
+    "save",
+    "quit",
+];
+
+/// Parses one line. `Ok(None)` for blank lines and `#` comments.
+pub fn parse(line: &str) -> Result<Option<Command>, String> {
+    let line = line.trim_start();
+    if line.trim().is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest_raw = rest;
+    let rest = rest.trim();
+    let args: Vec<&str> = rest.split_whitespace().collect();
+    let one = |what: &str| -> Result<&str, String> {
+        match args.as_slice() {
+            [a] => Ok(a),
+            _ => Err(format!("`{name}` takes {what}")),
+        }
+    };
+    let num = |s: &str, what: &str| -> Result<f64, String> {
+        s.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("`{s}` is not a number ({what})"))
+    };
+    let int = |s: &str, what: &str| -> Result<u64, String> {
+        s.parse::<u64>().map_err(|_| format!("`{s}` is not a whole number ({what})"))
+    };
+    let command = match name {
+        "open" => Command::Open(one("a path")?.into()),
+        "goto" => match args.as_slice() {
+            [l, c] => Command::Goto { line: int(l, "line")? as u32, column: int(c, "column")? as u32 },
+            [l] => Command::Goto { line: int(l, "line")? as u32, column: 1 },
+            _ => return Err("`goto` takes LINE [COLUMN]".into()),
+        },
+        // The rest of the line as written (one separating blank removed), escapes resolved.
+        "type" => Command::Type(unescape(rest_raw)),
+        "key" => Command::Key(KeySpec::parse(one("a key such as Enter, ctrl+z or Backquote")?)?),
+        "layout" => Command::Layout(one("a layout name (us, de, fr)")?.to_owned()),
+        "frames" => Command::Frames(int(one("a frame count")?, "frames")?),
+        "screenshot" => Command::Screenshot(one("a file name")?.into()),
+        "diagnostics" => match args.as_slice() {
+            [] => Command::Diagnostics { json: false },
+            ["--json"] => Command::Diagnostics { json: true },
+            _ => return Err("`diagnostics` takes only --json".into()),
+        },
+        "undo" => Command::Undo(one("a path")?.into()),
+        "redo" => Command::Redo(one("a path")?.into()),
+        "versions" => Command::Versions(one("a path")?.into()),
+        "uniform" => match args.split_first() {
+            Some((n, values)) if !values.is_empty() => Command::Uniform {
+                name: (*n).to_owned(),
+                values: values.iter().map(|v| num(v, "uniform value")).collect::<Result<_, _>>()?,
+            },
+            _ => return Err("`uniform` takes NAME VALUE...".into()),
+        },
+        "lua" if !rest.is_empty() => Command::Lua(rest.to_owned()),
+        "lua" => return Err("`lua` takes Lua code".into()),
+        "stats" => Command::Stats,
+        "budget" => Command::Budget { ms: num(one("milliseconds")?, "budget")? }.validated()?,
+        "reload" => Command::Reload(one("a module name")?.to_owned()),
+        "unload" => Command::Unload(one("a module name")?.to_owned()),
+        "preview" => Command::Preview(one("a path")?.into()),
+        "promote" => Command::Promote,
+        "reject" => Command::Reject,
+        "expect-diagnostic" => match args.as_slice() {
+            [p, l] => Command::ExpectDiagnostic { path: p.into(), line: int(l, "line")? as u32 },
+            _ => return Err("`expect-diagnostic` takes PATH LINE".into()),
+        },
+        "expect-no-diagnostics" => Command::ExpectNoDiagnostics,
+        "expect-pixel" => match args.as_slice() {
+            [x, y, r, g, b, rest @ ..] if rest.len() <= 1 => {
+                let byte = |s: &str| -> Result<u8, String> {
+                    s.parse::<u8>().map_err(|_| format!("`{s}` is not a colour value (0-255)"))
+                };
+                Command::ExpectPixel {
+                    x: int(x, "x")? as u32,
+                    y: int(y, "y")? as u32,
+                    rgb: [byte(r)?, byte(g)?, byte(b)?],
+                    tolerance: rest.first().map_or(Ok(0), |t| byte(t))?,
+                }
+            }
+            _ => return Err("`expect-pixel` takes X Y R G B [TOLERANCE]".into()),
+        },
+        "save" => Command::Save,
+        "quit" => Command::Quit,
+        other => return Err(format!("unknown command `{other}`; commands: {}", NAMES.join(", "))),
+    };
+    Ok(Some(command))
+}
+
+impl Command {
+    fn validated(self) -> Result<Command, String> {
+        match self {
+            Command::Budget { ms } if ms <= 0.0 => Err("`budget` takes a positive number of milliseconds".into()),
+            c => Ok(c),
+        }
+    }
+}
+
+/// `\n`, `\t` and `\\` in a `type` line; any other backslash stays as written.
+pub fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(parse("type  a\\nb\\t\\\\x").unwrap(), Some(Command::Type(" a\nb\t\\x".into())));
+        assert_eq!(parse("goto 3 7").unwrap(), Some(Command::Goto { line: 3, column: 7 }));
+        assert_eq!(
+            parse("key ctrl+z").unwrap(),
+            Some(Command::Key(KeySpec { code: "KeyZ".into(), ctrl: true, shift: false, alt: false }))
+        );
+        assert_eq!(
+            parse("expect-pixel 1 2 255 0 10 4").unwrap(),
+            Some(Command::ExpectPixel { x: 1, y: 2, rgb: [255, 0, 10], tolerance: 4 })
+        );
+        assert_eq!(
+            parse("uniform tint 1 0.5 0").unwrap(),
+            Some(Command::Uniform { name: "tint".into(), values: vec![1.0, 0.5, 0.0] })
+        );
+        assert_eq!(parse("  # comment").unwrap(), None);
+        assert_eq!(parse("").unwrap(), None);
+    }
+
+    #[test]
+    fn mistakes_say_what_is_wrong() {
+        assert!(parse("frobnicate").unwrap_err().contains("unknown command `frobnicate`"));
+        assert!(parse("frames x").unwrap_err().contains("not a whole number"));
+        assert!(parse("expect-pixel 1 2 300 0 0").unwrap_err().contains("0-255"));
+        assert!(parse("budget -1").is_err());
+        assert!(parse("uniform x nan").is_err());
+        assert!(parse("key hyper+x").unwrap_err().contains("modifier"));
+        assert!(parse("lua").is_err());
+    }
+}

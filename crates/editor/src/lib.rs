@@ -1,0 +1,15 @@
+//! The editor overlay: tabs of open sources with syntax colouring and an error layer, a console, and a tweak bar,
+//! drawn with egui. It is trusted host code on the compositor's thread and knows nothing of GL or Lua: it takes
+//! build reports, uniforms and log lines in, and gives [`Action`]s out (an edit to rebuild, a uniform to set, a
+//! console line to run), which the engine turns into worker commands. Typing never waits for a build: an edit
+//! leaves as a message and its report comes back later.
+
+pub mod command;
+mod console;
+mod editor;
+pub mod highlight;
+pub mod tweak;
+
+pub use console::{ConsoleLog, Level, LogLine};
+pub use editor::{Action, BuildState, Editor, SourceState, VersionNote};
+pub use tweak::{Annotation, Kind, Tweak};

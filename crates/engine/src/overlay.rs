@@ -1,0 +1,366 @@
+//! The editor overlay on the compositor: an egui context, its painter, and the one input path that window events
+//! and script commands both go through (so a script's `key Backquote` takes the same road as a real key press).
+//!
+//! Placement: drawn over the frame (the default), or into a texture shown on a panel inside the frame (what VR
+//! needs: the same UI on a surface in the scene), with the pointer mapped onto the panel.
+
+use std::time::Instant;
+
+use allsource_editor::{ConsoleLog, Editor};
+use allsource_gpu::glow::NativeTexture;
+use allsource_gpu::{FrameTarget, Gl, Target, UiPainter};
+use egui::{Event, Key, Modifiers, Pos2, RawInput, Rect, Vec2};
+
+use crate::Error;
+
+/// Where the editor is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Placement {
+    /// Over the whole frame.
+    Overlay,
+    /// Into a texture of `size` pixels, shown in the frame at `rect` (fractions of the frame: x, y from the
+    /// top-left, width, height).
+    Panel { rect: [f32; 4], size: (u32, u32) },
+}
+
+/// Where a key went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRoute {
+    /// The key under Escape: the editor was shown or hidden; nothing was typed.
+    Toggled,
+    /// The editor took it.
+    Editor,
+    /// The editor is hidden: the scene gets it.
+    Scene,
+}
+
+/// The physical key that toggles the editor, whatever the layout: the one under Escape.
+pub const TOGGLE_KEY: &str = "Backquote";
+
+pub struct Overlay {
+    ctx: egui::Context,
+    painter: Option<UiPainter>,
+    pub editor: Editor,
+    events: Vec<Event>,
+    modifiers: Modifiers,
+    textures: egui::TexturesDelta,
+    shapes: Vec<egui::epaint::ClippedShape>,
+    pixels_per_point: f32,
+    /// The clipboard of a headless run (a window uses the system's).
+    pub clipboard: Option<String>,
+    /// Text copied in the last pass, for the window's system clipboard.
+    pub copied: Option<String>,
+    start: Instant,
+    pub placement: Placement,
+    panel: Option<Target>,
+    pointer: Option<Pos2>,
+}
+
+impl Overlay {
+    pub fn new(root: &std::path::Path, log: ConsoleLog) -> Overlay {
+        let ctx = egui::Context::default();
+        ctx.set_visuals(egui::Visuals::dark());
+        Overlay {
+            ctx,
+            painter: None,
+            editor: Editor::new(root, log),
+            events: Vec::new(),
+            modifiers: Modifiers::default(),
+            textures: Default::default(),
+            shapes: Vec::new(),
+            pixels_per_point: 1.0,
+            clipboard: None,
+            copied: None,
+            start: Instant::now(),
+            placement: Placement::Overlay,
+            panel: None,
+            pointer: None,
+        }
+    }
+
+    pub fn visible(&self) -> bool {
+        self.editor.visible
+    }
+
+    /// A key went down or up. `code` is winit's name of the physical key (`KeyZ`, `Backquote`), `text` what the
+    /// keyboard layout made of it. The key under Escape toggles the editor and is never typed, on any layout.
+    pub fn key(&mut self, code: &str, pressed: bool, text: Option<&str>, logical: Option<&str>) -> KeyRoute {
+        if code == TOGGLE_KEY {
+            if pressed {
+                self.editor.visible = !self.editor.visible;
+                // A character already queued from this key (a layout that types one for it) is dropped too.
+                self.events.retain(|e| !matches!(e, Event::Text(t) if Some(t.as_str()) == text));
+            }
+            return KeyRoute::Toggled;
+        }
+        match code {
+            "ControlLeft" | "ControlRight" => self.modifiers.ctrl = pressed,
+            "ShiftLeft" | "ShiftRight" => self.modifiers.shift = pressed,
+            "AltLeft" | "AltRight" => self.modifiers.alt = pressed,
+            _ => {}
+        }
+        self.modifiers.command = self.modifiers.ctrl;
+        if !self.editor.visible {
+            return KeyRoute::Scene;
+        }
+        let physical = egui_key(code);
+        let key = logical.and_then(egui_key_from_text).or(physical);
+        if let Some(key) = key {
+            let modifiers = self.modifiers;
+            if pressed && modifiers.command && !modifiers.alt {
+                match key {
+                    Key::C => self.events.push(Event::Copy),
+                    Key::X => self.events.push(Event::Cut),
+                    Key::V => {
+                        if let Some(text) = self.clipboard.clone() {
+                            self.events.push(Event::Paste(text));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.events.push(Event::Key { key, physical_key: physical, pressed, repeat: false, modifiers });
+        }
+        // A shortcut (ctrl, not AltGr) types nothing.
+        let shortcut = self.modifiers.command && !self.modifiers.alt;
+        if let Some(text) = text.filter(|t| pressed && !shortcut && !t.is_empty() && !t.chars().any(char::is_control)) {
+            self.events.push(Event::Text(text.to_owned()));
+        }
+        KeyRoute::Editor
+    }
+
+    /// Text typed (one character or an IME commit).
+    pub fn text(&mut self, text: &str) {
+        if self.editor.visible {
+            self.events.push(Event::Text(text.to_owned()));
+        }
+    }
+
+    /// The pointer moved to (`x`, `y`) pixels from the frame's top-left. Returns whether the editor is under it.
+    pub fn pointer_moved(&mut self, x: f32, y: f32, frame: (u32, u32)) -> bool {
+        let at = self.map_pointer(x, y, frame);
+        self.pointer = at;
+        match at {
+            Some(p) => self.events.push(Event::PointerMoved(p)),
+            None => self.events.push(Event::PointerGone),
+        }
+        self.editor.visible && at.is_some() && self.wants_pointer()
+    }
+
+    pub fn pointer_button(&mut self, button: egui::PointerButton, pressed: bool) -> bool {
+        let Some(pos) = self.pointer.filter(|_| self.editor.visible) else { return false };
+        self.events.push(Event::PointerButton { pos, button, pressed, modifiers: self.modifiers });
+        true
+    }
+
+    pub fn scroll(&mut self, dx: f32, dy: f32) -> bool {
+        if self.pointer.is_none() || !self.editor.visible {
+            return false;
+        }
+        self.events.push(Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: Vec2::new(dx, dy),
+            phase: egui::TouchPhase::Move,
+            modifiers: self.modifiers,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        true
+    }
+
+    /// Whether egui wants the pointer (it is over a panel or dragging): then the scene does not get it.
+    pub fn wants_pointer(&self) -> bool {
+        self.ctx.egui_wants_pointer_input()
+    }
+
+    /// Frame pixels to the editor's points: the identity over the frame, or onto the panel.
+    fn map_pointer(&self, x: f32, y: f32, frame: (u32, u32)) -> Option<Pos2> {
+        match self.placement {
+            Placement::Overlay => Some(Pos2::new(x, y) / self.pixels_per_point),
+            Placement::Panel { rect, size } => {
+                let (fw, fh) = (frame.0 as f32, frame.1 as f32);
+                let (u, v) = ((x / fw - rect[0]) / rect[2], (y / fh - rect[1]) / rect[3]);
+                ((0.0..=1.0).contains(&u) && (0.0..=1.0).contains(&v))
+                    .then(|| Pos2::new(u * size.0 as f32, v * size.1 as f32) / self.pixels_per_point)
+            }
+        }
+    }
+
+    /// The size in pixels the editor is laid out for.
+    fn surface(&self, frame: (u32, u32)) -> (u32, u32) {
+        match self.placement {
+            Placement::Overlay => frame,
+            Placement::Panel { size, .. } => size,
+        }
+    }
+
+    /// Runs one egui pass with the input queued since the last one, when the editor is shown or input is queued.
+    /// What the editor asks of the engine is then in `editor.take_actions()`.
+    pub fn pass(&mut self, frame: (u32, u32)) {
+        if !self.editor.visible && self.events.is_empty() {
+            return;
+        }
+        let (w, h) = self.surface(frame);
+        let raw = RawInput {
+            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(w as f32, h as f32) / self.pixels_per_point)),
+            time: Some(self.start.elapsed().as_secs_f64()),
+            events: std::mem::take(&mut self.events),
+            focused: true,
+            ..Default::default()
+        };
+        let editor = &mut self.editor;
+        let output = self.ctx.run_ui(raw, |ui| editor.ui(ui));
+        self.textures.append(output.textures_delta);
+        self.shapes = output.shapes;
+        self.pixels_per_point = output.pixels_per_point;
+        for command in output.platform_output.commands {
+            if let egui::OutputCommand::CopyText(text) = command {
+                self.clipboard = Some(text.clone());
+                self.copied = Some(text);
+            }
+        }
+    }
+
+    /// Draws the editor into `target` (over the frame, or on its panel), if shown.
+    /// In panel placement, returns the panel's texture and the rectangle of the frame (pixels from the
+    /// bottom-left) the compositor must draw it into.
+    pub fn paint(&mut self, gl: &Gl, target: &FrameTarget) -> Result<Option<(NativeTexture, [i32; 4])>, Error> {
+        if !self.editor.visible {
+            return Ok(None);
+        }
+        if self.painter.is_none() {
+            self.painter = Some(UiPainter::new(gl)?);
+        }
+        let primitives = self.ctx.tessellate(std::mem::take(&mut self.shapes), self.pixels_per_point);
+        let Some(painter) = self.painter.as_mut() else { return Ok(None) };
+        match self.placement {
+            Placement::Overlay => {
+                painter.paint(gl, target, self.pixels_per_point, &primitives, &mut self.textures);
+                Ok(None)
+            }
+            Placement::Panel { rect, size } => {
+                let panel = match self.panel.take() {
+                    Some(t) if (t.width, t.height) == size => t,
+                    old => {
+                        if let Some(old) = old {
+                            old.delete(gl);
+                        }
+                        Target::new(gl, size.0, size.1)?
+                    }
+                };
+                let panel_target = FrameTarget { framebuffer: Some(panel.framebuffer), width: size.0, height: size.1 };
+                panel_target.clear(gl, [0.05, 0.06, 0.08, 1.0], None);
+                painter.paint(gl, &panel_target, self.pixels_per_point, &primitives, &mut self.textures);
+                let (fw, fh) = (target.width as f32, target.height as f32);
+                // GL's viewport origin is the bottom-left.
+                let viewport = [
+                    (rect[0] * fw) as i32,
+                    ((1.0 - rect[1] - rect[3]) * fh) as i32,
+                    (rect[2] * fw) as i32,
+                    (rect[3] * fh) as i32,
+                ];
+                let texture = panel.texture;
+                self.panel = Some(panel);
+                Ok(Some((texture, viewport)))
+            }
+        }
+    }
+
+    /// Frees the overlay's GL objects; call with the compositor's context current.
+    pub fn free(&mut self, gl: &Gl) {
+        if let Some(p) = self.painter.take() {
+            p.destroy();
+        }
+        if let Some(t) = self.panel.take() {
+            t.delete(gl);
+        }
+    }
+}
+
+impl Drop for Overlay {
+    fn drop(&mut self) {
+        // Deltas not painted yet die with the painter's textures; egui insists they are dropped on purpose.
+        self.textures.clear();
+    }
+}
+
+/// egui's key for winit's name of a physical key.
+pub fn egui_key(code: &str) -> Option<Key> {
+    let name = code.strip_prefix("Key").or_else(|| code.strip_prefix("Digit")).unwrap_or(code);
+    match name {
+        "Backquote" => Some(Key::Backtick),
+        "BracketLeft" => Some(Key::OpenBracket),
+        "BracketRight" => Some(Key::CloseBracket),
+        "Quote" => Some(Key::Quote),
+        "Backslash" => Some(Key::Backslash),
+        "Slash" => Some(Key::Slash),
+        other => Key::from_name(other),
+    }
+}
+
+/// egui's key for a logical key's text (`z` on any layout that types z).
+fn egui_key_from_text(text: &str) -> Option<Key> {
+    let mut chars = text.chars();
+    let c = chars.next()?;
+    if chars.next().is_some() {
+        return Key::from_name(text);
+    }
+    Key::from_name(&c.to_ascii_uppercase().to_string())
+}
+
+/// A keyboard layout for scripted key presses: what text and logical key a physical key gives. Only the keys
+/// where the layouts differ in ways the editor cares about are listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Us,
+    /// German QWERTZ: Y and Z swapped; the key under Escape is a dead key (^) that types nothing by itself.
+    De,
+    /// French AZERTY: A/Q and Z/W swapped, digits need shift; the key under Escape types ².
+    Fr,
+}
+
+impl Layout {
+    pub fn parse(name: &str) -> Result<Layout, String> {
+        match name.to_ascii_lowercase().as_str() {
+            "us" | "en" => Ok(Layout::Us),
+            "de" => Ok(Layout::De),
+            "fr" => Ok(Layout::Fr),
+            other => Err(format!("unknown layout `{other}` (us, de, fr)")),
+        }
+    }
+
+    /// (text, logical key text) of physical key `code` with `shift`.
+    pub fn translate(self, code: &str, shift: bool) -> (Option<String>, Option<String>) {
+        let letter = code.strip_prefix("Key").filter(|l| l.len() == 1).map(|l| l.to_ascii_lowercase());
+        let swapped = letter.map(|l| match (self, l.as_str()) {
+            (Layout::De, "y") => "z".to_owned(),
+            (Layout::De, "z") => "y".to_owned(),
+            (Layout::Fr, "a") => "q".to_owned(),
+            (Layout::Fr, "q") => "a".to_owned(),
+            (Layout::Fr, "z") => "w".to_owned(),
+            (Layout::Fr, "w") => "z".to_owned(),
+            (_, l) => l.to_owned(),
+        });
+        if let Some(l) = swapped {
+            let text = if shift { l.to_uppercase() } else { l.clone() };
+            return (Some(text), Some(l));
+        }
+        let text = match (self, code) {
+            (Layout::Us, "Backquote") => Some(if shift { "~" } else { "`" }),
+            (Layout::De, "Backquote") => None,
+            (Layout::Fr, "Backquote") => Some("²"),
+            (_, "Space") => Some(" "),
+            _ => None,
+        };
+        if let Some(d) = code.strip_prefix("Digit") {
+            let fr = ["à", "&", "é", "\"", "'", "(", "-", "è", "_", "ç"];
+            let digit = d.parse::<usize>().ok().filter(|&n| n < 10);
+            let text = match (self, digit, shift) {
+                (Layout::Fr, Some(n), false) => fr[n].to_owned(),
+                (_, Some(n), _) => n.to_string(),
+                _ => return (None, None),
+            };
+            return (Some(text.clone()), Some(text));
+        }
+        (text.map(str::to_owned), None)
+    }
+}

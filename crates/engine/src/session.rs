@@ -1,0 +1,379 @@
+//! Console commands, run against a compositor: the console's input line in a window, and `run --script FILE`
+//! headless, where every command runs in lockstep frames and everything the console shows also goes to standard
+//! output. A failed `expect-*` or an unknown command stops a script with its line number.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use allsource_editor::Level;
+use allsource_editor::command::{self, Command};
+
+use crate::overlay::{KeyRoute, Layout};
+use crate::worker::{Clock, Command as WorkerCommand, EngineOptions};
+use crate::{Compositor, Error, HeadlessEngine, Image, Scene, write_png};
+
+/// How long a script waits for the worker to answer one command.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What runs commands needs from its driver.
+pub trait Driver {
+    fn compositor(&mut self) -> &mut Compositor;
+    /// Composes `n` frames (lockstep in scripts).
+    fn frames(&mut self, n: u64) -> Result<(), String>;
+    /// The pixels of the last composed frame.
+    fn image(&mut self) -> Result<Image, String>;
+    /// Whether commands may wait for the worker (scripts), or must not (a window's console: answers arrive in
+    /// the log later).
+    fn blocking(&self) -> bool;
+}
+
+/// What a command asks of the caller.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    Continue,
+    Quit,
+}
+
+/// Runs console commands; keeps the state commands share (the keyboard layout scripts type through).
+pub struct Session {
+    pub layout: Layout,
+    root: PathBuf,
+}
+
+impl Session {
+    pub fn new(root: &Path) -> Session {
+        Session { layout: Layout::Us, root: root.to_path_buf() }
+    }
+
+    fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() { path.to_path_buf() } else { self.root.join(path) }
+    }
+
+    /// Runs a console line: a command, or else Lua for the scene VM. Results go to the console log.
+    pub fn console_line(&mut self, driver: &mut dyn Driver, line: &str) -> Next {
+        let log = driver.compositor().overlay.editor.log.clone();
+        log.push(Level::Command, format!("> {line}"));
+        let first = line.split_whitespace().next().unwrap_or("");
+        let parsed = if command::NAMES.contains(&first) {
+            command::parse(line)
+        } else {
+            Ok(Some(Command::Lua(line.to_owned())))
+        };
+        let result = parsed.and_then(|c| match c {
+            Some(c) => self.execute(driver, c),
+            None => Ok(Next::Continue),
+        });
+        match result {
+            Ok(next) => next,
+            Err(e) => {
+                log.push(Level::Error, e);
+                Next::Continue
+            }
+        }
+    }
+
+    /// Runs one command. Its output goes to the console log; an error is returned (scripts stop on it).
+    pub fn execute(&mut self, d: &mut dyn Driver, command: Command) -> Result<Next, String> {
+        let blocking = d.blocking();
+        let log = d.compositor().overlay.editor.log.clone();
+        let say = |text: String| {
+            if !text.is_empty() {
+                log.push(Level::Result, text);
+            }
+        };
+        match command {
+            Command::Open(path) => {
+                let c = d.compositor();
+                c.overlay.editor.open(&path)?;
+                c.overlay.editor.visible = true;
+                c.ui_pass();
+            }
+            Command::Goto { line, column } => {
+                let c = d.compositor();
+                c.overlay.editor.goto(line, column)?;
+                c.ui_pass();
+            }
+            Command::Type(text) => {
+                let c = d.compositor();
+                if !c.overlay.visible() || c.overlay.editor.active().is_none() {
+                    return Err("`type` needs the editor shown with a source open (`open PATH`)".into());
+                }
+                for ch in text.chars() {
+                    match ch {
+                        '\n' => {
+                            c.overlay.key("Enter", true, None, None);
+                            c.overlay.key("Enter", false, None, None);
+                        }
+                        ch => c.overlay.text(&ch.to_string()),
+                    }
+                    // One pass per keystroke: each one rebuilds, as typing does.
+                    c.ui_pass();
+                }
+                self.settle(d, blocking)?;
+            }
+            Command::Key(spec) => {
+                let layout = self.layout;
+                let c = d.compositor();
+                let modifiers: Vec<&str> =
+                    [(spec.ctrl, "ControlLeft"), (spec.shift, "ShiftLeft"), (spec.alt, "AltLeft")]
+                        .into_iter()
+                        .filter_map(|(on, code)| on.then_some(code))
+                        .collect();
+                for m in &modifiers {
+                    c.overlay.key(m, true, None, None);
+                }
+                let (text, logical) = layout.translate(&spec.code, spec.shift);
+                let route = c.overlay.key(&spec.code, true, text.as_deref(), logical.as_deref());
+                c.ui_pass();
+                c.overlay.key(&spec.code, false, None, logical.as_deref());
+                for m in modifiers.iter().rev() {
+                    c.overlay.key(m, false, None, None);
+                }
+                c.ui_pass();
+                if route == KeyRoute::Scene {
+                    c.send(WorkerCommand::Key { code: spec.code.clone(), down: true });
+                    c.send(WorkerCommand::Key { code: spec.code, down: false });
+                }
+                self.settle(d, blocking)?;
+            }
+            Command::Layout(name) => self.layout = Layout::parse(&name)?,
+            Command::Frames(n) => d.frames(n)?,
+            Command::Screenshot(path) => {
+                let path = self.resolve(&path);
+                let image = d.image()?;
+                write_png(&path, &image).map_err(|e| e.to_string())?;
+                say(format!("wrote {}", path.display()));
+            }
+            Command::Diagnostics { json } => {
+                self.settle(d, blocking)?;
+                say(diagnostics_text(d.compositor(), json));
+            }
+            Command::Undo(path) => self.version_change(d, &path, false, blocking, &say)?,
+            Command::Redo(path) => self.version_change(d, &path, true, blocking, &say)?,
+            Command::Versions(path) => {
+                let path = self.resolve(&path);
+                let editor = &d.compositor().overlay.editor;
+                let source = editor
+                    .sources()
+                    .iter()
+                    .find(|(p, _)| allsource_live::same_file(p, &path))
+                    .map(|(_, s)| s)
+                    .ok_or_else(|| format!("no builds of {} yet", path.display()))?;
+                let lines: Vec<String> = source
+                    .versions
+                    .iter()
+                    .map(|v| {
+                        let live = if source.live_version == Some(v.version) { " (live)" } else { "" };
+                        let outcome = if v.ok { "ok".to_owned() } else { format!("failed, {} errors", v.errors) };
+                        format!("version {}: {outcome}{live}", v.version)
+                    })
+                    .collect();
+                say(lines.join("\n"));
+            }
+            Command::Uniform { name, values } => {
+                let c = d.compositor();
+                if blocking {
+                    c.sync(ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+                }
+                let before = c.status().uniform_answers.len();
+                c.overlay.editor.set_uniform(&name, &values)?;
+                c.ui_pass();
+                if blocking {
+                    c.sync(ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+                    let ok = c.status().uniform_answers[before..].iter().any(|(n, ok)| *n == name && *ok);
+                    if !ok {
+                        return Err(format!("the program did not take {name} = {values:?}"));
+                    }
+                }
+                say(format!("{name} = {values:?}"));
+            }
+            // The compositor puts the answers in the console as they arrive.
+            Command::Lua(code) => drop(self.request(d, WorkerCommand::Eval { code }, blocking)?),
+            Command::Stats => drop(self.request(d, WorkerCommand::Stats, blocking)?),
+            Command::Budget { ms } => drop(self.request(d, WorkerCommand::Budget { ms }, blocking)?),
+            Command::Unload(module) => drop(self.request(d, WorkerCommand::Unload { module }, blocking)?),
+            Command::Reload(module) => {
+                let path = self.root.join(format!("{}.lua", module.replace('.', "/")));
+                let text = allsource_live::read_source(&path)?;
+                d.compositor().send(WorkerCommand::Edit { path: path.clone(), text });
+                self.settle(d, blocking)?;
+                say(format!("reloaded {module} from {}", path.display()));
+            }
+            Command::Preview(_) | Command::Promote | Command::Reject => {
+                return Err("preview, promote and reject are not built yet (the preview guest worker)".into());
+            }
+            Command::ExpectDiagnostic { path, line } => {
+                self.settle(d, blocking)?;
+                let path = self.resolve(&path);
+                let editor = &d.compositor().overlay.editor;
+                let found =
+                    editor.diagnostics().any(|x| x.line == Some(line) && allsource_live::same_file(&x.file, &path));
+                if !found {
+                    return Err(format!(
+                        "expected a diagnostic at {}:{line}; there are: {}",
+                        path.display(),
+                        diagnostics_text(d.compositor(), false)
+                    ));
+                }
+            }
+            Command::ExpectNoDiagnostics => {
+                self.settle(d, blocking)?;
+                let c = d.compositor();
+                if c.overlay.editor.diagnostics().any(|x| x.is_error()) {
+                    return Err(format!("expected no errors; there are: {}", diagnostics_text(c, false)));
+                }
+            }
+            Command::ExpectPixel { x, y, rgb, tolerance } => {
+                let image = d.image()?;
+                if x >= image.width || y >= image.height {
+                    return Err(format!("({x}, {y}) is outside the {}x{} frame", image.width, image.height));
+                }
+                let got = image.pixel(x, y);
+                let off = (0..3).map(|i| got[i].abs_diff(rgb[i])).max().unwrap_or(0);
+                if off > tolerance {
+                    return Err(format!(
+                        "pixel ({x}, {y}) is {} {} {}, expected {} {} {} (tolerance {tolerance})",
+                        got[0], got[1], got[2], rgb[0], rgb[1], rgb[2]
+                    ));
+                }
+            }
+            Command::Save => {
+                let editor = &d.compositor().overlay.editor;
+                let (path, text) = editor.active().ok_or("no source is open")?;
+                std::fs::write(path, text).map_err(|e| format!("could not save {}: {e}", path.display()))?;
+                say(format!("saved {}", path.display()));
+            }
+            Command::Quit => return Ok(Next::Quit),
+        }
+        Ok(Next::Continue)
+    }
+
+    fn version_change(
+        &self,
+        d: &mut dyn Driver,
+        path: &Path,
+        redo: bool,
+        blocking: bool,
+        say: &dyn Fn(String),
+    ) -> Result<(), String> {
+        let path = self.resolve(path);
+        d.compositor().version_change(&path, redo);
+        self.settle(d, blocking)?;
+        if blocking {
+            let live = d.compositor().overlay.editor.sources().get(&path).and_then(|s| s.live_version);
+            say(format!("{}: version {} is live", path.display(), live.map_or("none".into(), |v| v.to_string())));
+        }
+        Ok(())
+    }
+
+    /// In scripts: waits until the worker has handled everything sent so far (builds included).
+    fn settle(&self, d: &mut dyn Driver, blocking: bool) -> Result<(), String> {
+        if blocking {
+            d.compositor().sync(ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn request(&self, d: &mut dyn Driver, command: WorkerCommand, blocking: bool) -> Result<String, String> {
+        let c = d.compositor();
+        if !blocking {
+            // The answer is logged when it arrives.
+            c.send(command);
+            return Ok(String::new());
+        }
+        c.request(command, ANSWER_TIMEOUT).map_err(|e| e.to_string())?
+    }
+}
+
+/// The diagnostics of every source's newest build, as lines or as a JSON array.
+fn diagnostics_text(c: &Compositor, json: bool) -> String {
+    let diagnostics: Vec<&allsource_live::Diagnostic> = c.overlay.editor.diagnostics().collect();
+    if json {
+        let list: Vec<serde_json::Value> = diagnostics
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "file": d.file.display().to_string(),
+                    "line": d.line,
+                    "column": d.column,
+                    "severity": d.severity.as_str(),
+                    "message": d.message,
+                })
+            })
+            .collect();
+        return serde_json::Value::Array(list).to_string();
+    }
+    if diagnostics.is_empty() {
+        return "no diagnostics".into();
+    }
+    diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+}
+
+/// `allsource run DIR --headless --script FILE`: runs the script's commands in lockstep frames, printing what the
+/// console shows to standard output. Fails with the script's line number at the first failed command.
+pub fn run_script(scene: Scene, options: EngineOptions, script: &Path) -> Result<(), Error> {
+    let text = allsource_live::read_source(script).map_err(|e| Error::Script { line: 0, message: e })?;
+    run_script_text(scene, options, &text, &mut |line| println!("{line}"))
+}
+
+/// Runs the commands in `text` as `run --script` does, handing each line the console shows to `out`.
+pub fn run_script_text(
+    scene: Scene,
+    mut options: EngineOptions,
+    text: &str,
+    out: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    options.clock = Clock::Lockstep;
+    let log = options.console.clone();
+    let root = scene.dir.clone();
+    let engine = HeadlessEngine::new(scene, options)?;
+    let mut driver = ScriptDriver { engine, index: 0 };
+    // The first frame: the scene's sources are built and on screen before the first command.
+    driver.frames(1).map_err(|message| Error::Script { line: 0, message })?;
+    let mut session = Session::new(&root);
+    let mut printed = log.next_seq();
+    for (n, line) in text.lines().enumerate() {
+        let number = n + 1;
+        let fail = |message: String| Error::Script { line: number, message };
+        let Some(command) = command::parse(line).map_err(fail)? else { continue };
+        log.push(Level::Command, format!("> {}", line.trim()));
+        let result = session.execute(&mut driver, command);
+        for l in log.since(printed) {
+            out(&l.text);
+            printed = l.seq + 1;
+        }
+        match result {
+            Ok(Next::Quit) => break,
+            Ok(Next::Continue) => {}
+            Err(message) => return Err(fail(message)),
+        }
+    }
+    Ok(())
+}
+
+struct ScriptDriver {
+    engine: HeadlessEngine,
+    index: u64,
+}
+
+impl Driver for ScriptDriver {
+    fn compositor(&mut self) -> &mut Compositor {
+        self.engine.compositor_mut()
+    }
+
+    fn frames(&mut self, n: u64) -> Result<(), String> {
+        for _ in 0..n {
+            self.engine.frame_lockstep(self.index).map_err(|e| e.to_string())?;
+            self.index += 1;
+        }
+        Ok(())
+    }
+
+    fn image(&mut self) -> Result<Image, String> {
+        Ok(self.engine.image())
+    }
+
+    fn blocking(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,207 @@
+//! The editor, driven by scripted sessions (`run --script`) in lockstep: typing into a shader and a module, the
+//! error layer, undo/redo of versions, the toggle key on a non-US layout, and the tweak bar.
+
+mod common;
+
+use allsource_engine::session::run_script_text;
+use allsource_engine::{EngineOptions, Error, Scene};
+
+/// Runs `script` on a scene of `files` at 640x400; returns what the console printed, or the error.
+fn script(name: &str, files: &[(&str, &str)], script: &str) -> (Result<(), Error>, Vec<String>) {
+    let dir = common::scene_dir(name, files);
+    let options = EngineOptions { size: (640, 400), fps: 10.0, ..EngineOptions::default() };
+    let mut out = Vec::new();
+    let result =
+        run_script_text(Scene::open(&dir).unwrap(), options, script, &mut |l| out.extend(l.lines().map(str::to_owned)));
+    (result, out)
+}
+
+fn ok(name: &str, files: &[(&str, &str)], text: &str) -> Vec<String> {
+    let (result, out) = script(name, files, text);
+    if let Err(e) = result {
+        panic!("{e}\nconsole:\n{}", out.join("\n"));
+    }
+    out
+}
+
+const SHADER: &str = "#define RED vec3(1.0, 0.0, 0.0)
+#define GRN vec3(0.0, 1.0, 0.0)
+const vec3 C = RED;
+layout(location = 0) out vec4 colour;
+void main() { colour = vec4(C, 1.0); }
+";
+
+/// (600, 100) lies right of the code and above the console: the scene shows through the open editor there.
+#[test]
+fn typing_into_a_shader_keeps_the_last_good_output_until_the_fix_and_undo_redo_restore_pixels() {
+    let out = ok(
+        "type-shader",
+        &[("main.glsl", SHADER)],
+        "open main.glsl
+         expect-pixel 600 100 255 0 0
+         goto 3 16
+         key Delete
+         key Delete
+         key Delete
+         frames 1
+         expect-diagnostic main.glsl 3
+         # the error is on screen, and so is the last good output
+         expect-pixel 600 100 255 0 0
+         type GR
+         frames 1
+         expect-diagnostic main.glsl 3
+         expect-pixel 600 100 255 0 0
+         type N
+         frames 1
+         expect-no-diagnostics
+         expect-pixel 600 100 0 255 0
+         undo main.glsl
+         frames 1
+         expect-pixel 600 100 255 0 0
+         redo main.glsl
+         frames 1
+         expect-pixel 600 100 0 255 0
+         versions main.glsl",
+    );
+    let versions: Vec<&String> = out.iter().filter(|l| l.starts_with("version ")).collect();
+    // The file, three deletes and two letters that fail, and GRN.
+    assert_eq!(versions.len(), 7, "{out:#?}");
+    assert!(versions[0].contains("ok") && versions[6].contains("ok (live)"), "{versions:?}");
+    assert!(versions[1..6].iter().all(|v| v.contains("failed")), "{versions:?}");
+}
+
+#[test]
+fn an_error_stops_the_script_with_its_line_and_a_diagnostic_at_the_right_line() {
+    let (result, out) = script(
+        "script-failure",
+        &[("main.glsl", SHADER)],
+        "open main.glsl\ngoto 5 15\ntype oops \nexpect-diagnostic main.glsl 5\nexpect-no-diagnostics\nframes 1",
+    );
+    let error = result.unwrap_err().to_string();
+    assert!(error.starts_with("script line 5: expected no errors"), "{error}");
+    assert!(error.contains("main.glsl:5:"), "{error}");
+    assert!(out.iter().any(|l| l.contains("main.glsl:5:") && l.contains("error")), "{out:#?}");
+
+    let (result, _) = script("script-unknown", &[("main.glsl", SHADER)], "frames 1\n\nfly away\n");
+    assert_eq!(
+        result.unwrap_err().to_string().lines().next().unwrap_or(""),
+        "script line 3: unknown command `fly`; commands: open, goto, type, key, layout, frames, screenshot, \
+         diagnostics, undo, redo, versions, uniform, lua, stats, budget, reload, unload, preview, promote, reject, \
+         expect-diagnostic, expect-no-diagnostics, expect-pixel, save, quit"
+    );
+}
+
+const MODULE: &str = "local M = {}
+function M.draw()
+  gfx.clear(1, 0, 0, 1)
+end
+return M
+";
+
+#[test]
+fn typing_into_a_lua_module_rebuilds_each_keystroke_and_version_undo_redo_restore_pixels() {
+    let out = ok(
+        "type-module",
+        &[("main.lua", MODULE)],
+        "open main.lua
+         expect-pixel 600 100 255 0 0
+         goto 3 13
+         key Delete
+         frames 1
+         expect-diagnostic main.lua 3
+         expect-pixel 600 100 255 0 0
+         type 0
+         goto 3 16
+         key Delete
+         frames 1
+         expect-diagnostic main.lua 3
+         expect-pixel 600 100 0 0 0
+         type 1
+         frames 1
+         expect-no-diagnostics
+         expect-pixel 600 100 0 255 0
+         undo main.lua
+         frames 1
+         expect-pixel 600 100 0 0 0
+         undo main.lua
+         frames 1
+         expect-pixel 600 100 255 0 0
+         redo main.lua
+         redo main.lua
+         frames 1
+         expect-pixel 600 100 0 255 0
+         lua print('from the console') return 6 * 7",
+    );
+    assert!(out.iter().any(|l| l == "42"), "{out:#?}");
+}
+
+#[test]
+fn the_key_under_escape_toggles_the_editor_on_a_french_layout_without_typing() {
+    let out = ok(
+        "toggle-fr",
+        &[("main.glsl", SHADER)],
+        "layout fr
+         open main.glsl
+         frames 1
+         # the tab bar covers the top-left corner while the editor is shown
+         screenshot shown.png
+         key Backquote
+         frames 1
+         expect-pixel 4 4 255 0 0
+         key Backquote
+         frames 1
+         versions main.glsl
+         # the same keyboard types: Digit2 is é on AZERTY, and that is an edit (a new version)
+         goto 3 1
+         key Digit2
+         versions main.glsl",
+    );
+    let versions: Vec<&String> = out.iter().filter(|l| l.starts_with("version ")).collect();
+    assert_eq!(versions, ["version 1: ok (live)", "version 1: ok (live)", "version 2: failed, 1 errors"], "{out:#?}");
+    let dir = std::env::temp_dir().join(format!("allsource-engine-{}-toggle-fr", std::process::id()));
+    let shown = png_pixel(&dir.join("shown.png"), 4, 4);
+    assert_ne!(shown, [255, 0, 0], "the editor was not drawn over the corner");
+}
+
+const TINTED: &str = "layout(location = 0) out vec4 colour;
+uniform vec3 tint; // colour default 0,0,1
+uniform float gain = 1.0; // range 0 2
+void main() { colour = vec4(tint * gain, 1.0); }
+";
+
+#[test]
+fn a_tweak_bar_change_shows_in_the_pixels_and_survives_a_rebuild() {
+    ok(
+        "tweak",
+        &[("main.glsl", TINTED)],
+        "frames 1
+         # the annotation's default was applied when the bar first saw the uniform
+         expect-pixel 20 200 0 0 255
+         uniform tint 1 0.5 0
+         frames 1
+         expect-pixel 20 200 255 128 0 1
+         uniform gain 5
+         frames 1
+         # clamped to the annotated range: 2 * 0.5 = 1.0
+         expect-pixel 20 200 255 255 0 1
+         uniform gain 1
+         open main.glsl
+         goto 4 1
+         type // rebuilt\\n
+         frames 1
+         expect-no-diagnostics
+         versions main.glsl
+         key Backquote
+         frames 1
+         expect-pixel 20 200 255 128 0 1",
+    );
+}
+
+fn png_pixel(path: &std::path::Path, x: usize, y: usize) -> [u8; 3] {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let i = (y * info.width as usize + x) * 4;
+    [buf[i], buf[i + 1], buf[i + 2]]
+}
