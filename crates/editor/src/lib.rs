@@ -13,3 +13,7 @@ pub mod tweak;
 pub use console::{ConsoleLog, Level, LogLine};
 pub use editor::{Action, BuildState, Editor, SourceState, VersionNote};
 pub use tweak::{Annotation, Kind, Tweak};
+
+/// The tweak bar's source name for values Lua modules expose with `tweak(...)` (they belong to the scene VM, not
+/// to one file).
+pub const LUA_VALUES: &str = "lua values";

@@ -8,6 +8,9 @@
 //! Module reload: from an edit of a Lua module sent to the worker to the first composed frame drawn by the new
 //! code, beside the floor: compiling and running the same chunk in a bare VM.
 //!
+//! Editor: keystroke -> pixels through the editor (an egui pass takes the key, the edit goes to the worker) beside
+//! the shader group's direct edit, and the frame-time cost of the open editor.
+//!
 //! Memory: resident memory after 10 and after N (1000 by default) reloads of a module and of a shader, in
 //! lockstep mode (each reload followed by one frame).
 
@@ -95,6 +98,7 @@ fn run_groups(options: &BenchOptions, figures: &mut Vec<(&'static str, f64)>) ->
     std::fs::write(&main, variant(0)).map_err(|e| Error::Io { path: main.clone(), message: e.to_string() })?;
     let run = |figures: &mut Vec<(&'static str, f64)>| -> Result<String, Error> {
         let mut text = shader_rebuild(&dir, options, figures)?;
+        text.push_str(&editor(&dir, options, figures)?);
         text.push_str(&module_reload(&dir, options, figures)?);
         text.push_str(&memory(&dir, options, figures)?);
         text.push_str(&supervision(&dir, options, figures)?);
@@ -103,6 +107,102 @@ fn run_groups(options: &BenchOptions, figures: &mut Vec<(&'static str, f64)>) ->
     let report = run(figures);
     let _ = std::fs::remove_dir_all(&dir);
     report
+}
+
+/// Keystrokes through the editor: from a key typed into the open buffer (the egui pass that takes it, the edit
+/// it sends) to the first composed frame drawn with the program it produced, beside the shader group's direct
+/// edit -> frame latency and its floor, measured in the same run. Then the frame-time cost of the open editor:
+/// compose + GPU finish per frame with the editor shown, against hidden.
+fn editor(
+    dir: &std::path::Path,
+    options: &BenchOptions,
+    figures: &mut Vec<(&'static str, f64)>,
+) -> Result<String, Error> {
+    let period = Duration::from_secs_f64(1.0 / options.fps);
+    let main = dir.join("main.glsl");
+    std::fs::write(&main, variant(0)).map_err(io(&main))?;
+    let mut engine = HeadlessEngine::new(Scene::open(dir)?, options.realtime())?;
+    until_shown(&mut engine, 1, period)?;
+    // The caret goes right after the constant's first digit ("+ 1.0 * 1e-6"): every digit typed there is a new,
+    // valid constant, so every keystroke is a new program.
+    let text = variant(0);
+    let (line, column) = text
+        .lines()
+        .enumerate()
+        .find_map(|(n, l)| l.find("4.2) + ").map(|c| (n as u32 + 1, c as u32 + 9)))
+        .ok_or_else(|| Error::Io { path: main.clone(), message: "the bench shader has no constant".into() })?;
+    {
+        let c = engine.compositor_mut();
+        c.overlay.editor.open(&main).map_err(|message| Error::Io { path: main.clone(), message })?;
+        c.overlay.editor.visible = true;
+        c.ui_pass();
+        c.overlay.editor.goto(line, column).map_err(|message| Error::Io { path: main.clone(), message })?;
+        c.ui_pass();
+    }
+    let mut keystrokes = Vec::with_capacity(options.edits);
+    let mut typing_frames = Vec::with_capacity(options.edits);
+    for i in 0..options.edits {
+        engine.frame();
+        let want = engine.compositor().status().live_version.unwrap_or(0) + 1;
+        let start = Instant::now();
+        engine.compositor_mut().overlay.text(&((i % 9) + 1).to_string());
+        // The frame that takes the keystroke: its egui pass sends the edit; it must not wait for the build.
+        engine.frame();
+        typing_frames.push(start.elapsed());
+        until_shown(&mut engine, want, period)?;
+        keystrokes.push(start.elapsed());
+    }
+    let (hidden, shown) = editor_frame_cost(&mut engine, options.edits.max(30) * 2)?;
+    drop(engine);
+    let key = sorted_ms(&keystrokes);
+    let typing = sorted_ms(&typing_frames);
+    let direct = figures.iter().find(|(k, _)| *k == "shader_rebuild_median_ms").map_or(f64::NAN, |f| f.1);
+    let floor = figures.iter().find(|(k, _)| *k == "shader_rebuild_floor_median_ms").map_or(f64::NAN, |f| f.1);
+    let period_ms = period.as_secs_f64() * 1e3;
+    let (h, s) = (percentile(&sorted_ms(&hidden), 0.5), percentile(&sorted_ms(&shown), 0.5));
+    figures.extend([
+        ("keystroke_to_pixels_median_ms", percentile(&key, 0.5)),
+        ("keystroke_to_pixels_p90_ms", percentile(&key, 0.9)),
+        ("keystroke_frame_max_ms", typing.last().copied().unwrap_or(f64::NAN)),
+        ("keystroke_vs_direct_edit_ratio", percentile(&key, 0.5) / direct),
+        ("keystroke_ratio", percentile(&key, 0.5) / (floor + period_ms)),
+        ("editor_frame_hidden_median_ms", h),
+        ("editor_frame_shown_median_ms", s),
+        ("editor_frame_cost_ms", s - h),
+    ]);
+    Ok(format!(
+        "editor: {} keystrokes into the open shader, {} fps\n\
+         \x20 keystroke -> first frame with the new program: median {:.2} ms, p90 {:.2} ms\n\
+         \x20 the frame that takes the keystroke (egui pass + edit sent, no build): max {:.2} ms\n\
+         \x20 beside: direct edit -> frame median {direct:.2} ms (ratio {:.2}); floor + period {:.2} ms (ratio {:.2})\n\
+         \x20 frame (compose + GPU finish), editor hidden: median {h:.2} ms; shown: median {s:.2} ms (cost {:.2} ms)\n",
+        options.edits,
+        options.fps,
+        percentile(&key, 0.5),
+        percentile(&key, 0.9),
+        typing.last().copied().unwrap_or(f64::NAN),
+        percentile(&key, 0.5) / direct,
+        floor + period_ms,
+        percentile(&key, 0.5) / (floor + period_ms),
+        s - h,
+    ))
+}
+
+/// Compose + GPU finish per frame, `frames` each with the editor hidden and shown (alternating in blocks, so
+/// drift in the machine's speed hits both).
+fn editor_frame_cost(engine: &mut HeadlessEngine, frames: usize) -> Result<(Vec<Duration>, Vec<Duration>), Error> {
+    let (mut hidden, mut shown) = (Vec::new(), Vec::new());
+    for block in 0..frames / 10 {
+        let visible = block % 2 == 1;
+        engine.compositor_mut().overlay.editor.visible = visible;
+        engine.frame_finished();
+        for _ in 0..10 {
+            let start = Instant::now();
+            engine.frame_finished();
+            if visible { &mut shown } else { &mut hidden }.push(start.elapsed());
+        }
+    }
+    Ok((hidden, shown))
 }
 
 fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {

@@ -54,6 +54,12 @@ impl HeadlessEngine {
         self.compositor.compose(&target);
     }
 
+    /// Composes one real-time frame and waits until the GPU has finished it (benchmarks of frame cost).
+    pub fn frame_finished(&mut self) {
+        self.frame();
+        allsource_gpu::finish(&self.context.gl);
+    }
+
     /// Composes lockstep frame `index`, which shows the worker's frame at time `index / fps`.
     pub fn frame_lockstep(&mut self, index: u64) -> Result<(), Error> {
         let target = self.frame_target();

@@ -662,6 +662,12 @@ impl Worker {
         if !self.send_reports(reports) {
             return Ok(false);
         }
+        if let Renderer::Lua(r) = &mut self.renderer
+            && let Some(tweaks) = r.exposed_if_changed()
+        {
+            let path = PathBuf::from(allsource_editor::LUA_VALUES);
+            let _ = self.events.send(Event::Uniforms { path, tweaks, noted_only: false });
+        }
         Ok(self.events.send(Event::Frame(frame)).is_ok())
     }
 
@@ -758,6 +764,14 @@ impl Renderer {
     fn set_uniform(&mut self, gl: &Gl, path: &Path, name: &str, value: UniformValue) -> bool {
         match self {
             Renderer::Shader(r) => r.shader_for(path).is_some_and(|s| s.set_uniform(gl, name, value)),
+            Renderer::Lua(r) if path == Path::new(allsource_editor::LUA_VALUES) => {
+                let values: Vec<f64> = match &value {
+                    UniformValue::Float(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                    UniformValue::Int(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                    UniformValue::UInt(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                };
+                r.host.set_exposed(name, &values)
+            }
             Renderer::Lua(r) => {
                 r.graphics(|g| g.shader_mut(path).is_some_and(|s| s.set_uniform(gl, name, value))).unwrap_or(false)
             }
@@ -843,6 +857,8 @@ struct LuaRenderer {
     host: ModuleHost,
     started: bool,
     generation: u64,
+    /// The version of the values modules expose with `tweak(...)` last sent to the tweak bar.
+    exposed_sent: u64,
 }
 
 impl LuaRenderer {
@@ -852,7 +868,7 @@ impl LuaRenderer {
         // The frame budget follows the display rate (60 Hz by default; 90 and 120 for VR).
         host.set_budget(allsource_lua::Budget::for_rate(fps));
         tracing::info!("Lua budget: {}", host.budget());
-        Ok(LuaRenderer { host, started: false, generation: 0 })
+        Ok(LuaRenderer { host, started: false, generation: 0, exposed_sent: 0 })
     }
 
     fn graphics<R>(&self, f: impl FnOnce(&mut EngineGraphics) -> R) -> Option<R> {
@@ -899,6 +915,32 @@ impl LuaRenderer {
                 .collect(),
         };
         self.count(reports)
+    }
+
+    /// The values modules expose with `tweak(...)`, when one was added since the last call.
+    fn exposed_if_changed(&mut self) -> Option<Vec<allsource_editor::Tweak>> {
+        if self.host.exposed_version() == self.exposed_sent {
+            return None;
+        }
+        let (version, exposed) = self.host.exposed();
+        self.exposed_sent = version;
+        let tweaks = exposed
+            .into_iter()
+            .map(|e| allsource_editor::Tweak {
+                source: PathBuf::from(allsource_editor::LUA_VALUES),
+                name: e.name,
+                kind: if e.boolean { allsource_editor::Kind::Bool } else { allsource_editor::Kind::Float },
+                value: e.values,
+                annotation: allsource_editor::Annotation {
+                    range: e.range,
+                    step: e.step,
+                    default: None,
+                    colour: e.colour,
+                    noted: true,
+                },
+            })
+            .collect();
+        Some(tweaks)
     }
 
     fn frame_times(&self) -> FrameTimes {

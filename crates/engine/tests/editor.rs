@@ -205,3 +205,37 @@ fn png_pixel(path: &std::path::Path, x: usize, y: usize) -> [u8; 3] {
     let i = (y * info.width as usize + x) * 4;
     [buf[i], buf[i + 1], buf[i + 2]]
 }
+
+const EXPOSED: &str = "local M = {}
+function M.draw()
+  local g = tweak('green', 0.0, { min = 0, max = 1 })
+  gfx.clear(1, g, 0, 1)
+end
+return M
+";
+
+#[test]
+fn a_value_a_lua_module_exposes_is_in_the_tweak_bar_and_keeps_its_value_across_a_reload() {
+    ok(
+        "tweak-lua",
+        &[("main.lua", EXPOSED)],
+        "frames 1
+         expect-pixel 20 200 255 0 0
+         uniform green 1
+         frames 1
+         expect-pixel 20 200 255 255 0
+         uniform green 7
+         frames 1
+         expect-pixel 20 200 255 255 0
+         uniform green 0.5
+         open main.lua
+         goto 4 3
+         type -- edited\\n  
+         frames 1
+         expect-no-diagnostics
+         versions main.lua
+         key Backquote
+         frames 1
+         expect-pixel 20 200 255 128 0 1",
+    );
+}

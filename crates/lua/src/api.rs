@@ -382,6 +382,7 @@ pub const API: &[&str] = &[
     "input.mouse",
     "require",
     "persist",
+    "tweak",
     "load",
     "update",
     "draw",

@@ -31,6 +31,36 @@ local function module_env(name)
   return env
 end
 
+-- tweak(name, default, opts): a value the editor's tweak bar shows and sets; returns its current value (the default
+-- until the bar changes it; a vector is a table of 2 to 4 numbers). opts: min, max, step, colour. Values survive
+-- reloads: the first call registers the value, later calls only read it.
+local tweaks = { version = 0, values = {}, specs = {}, order = {} }
+host.tweaks = tweaks
+function _G.tweak(name, default, opts)
+  if type(name) ~= "string" then error("tweak(name, default, opts): name must be a string", 2) end
+  local v = tweaks.values[name]
+  if v ~= nil then return v end
+  local t = type(default)
+  if t == "table" then
+    local n = #default
+    if n < 2 or n > 4 then error("tweak(" .. name .. "): a vector has 2 to 4 numbers", 2) end
+    v = {}
+    for i = 1, n do
+      if type(default[i]) ~= "number" then error("tweak(" .. name .. "): a vector has only numbers", 2) end
+      v[i] = default[i]
+    end
+  elseif t == "number" or t == "boolean" then
+    v = default
+  else
+    error("tweak(" .. name .. "): the default must be a number, a boolean, or 2 to 4 numbers in a table", 2)
+  end
+  tweaks.values[name] = v
+  tweaks.specs[name] = type(opts) == "table" and opts or {}
+  tweaks.order[#tweaks.order + 1] = name
+  tweaks.version = tweaks.version + 1
+  return v
+end
+
 function host.compile(name, path, text)
   -- Bytecode can do what no source can (crash the VM): a guest's modules must be source.
   if guest and text:byte(1) == 27 then return nil, path .. ": binary chunks are refused for guest code" end
@@ -134,7 +164,7 @@ function host.sandbox(limits)
   local keep = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "print", "rawequal", "rawget", "rawlen", "rawset",
     "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "unpack", "xpcall", "_VERSION",
-    "coroutine", "math", "string", "table", "bit", "require", "gfx", "input", "collectgarbage",
+    "coroutine", "math", "string", "table", "bit", "require", "gfx", "input", "collectgarbage", "tweak",
   }
   local allowed = {}
   for _, k in ipairs(keep) do allowed[k] = true end
