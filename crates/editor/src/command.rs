@@ -50,6 +50,10 @@ pub enum Command {
         tolerance: u8,
     },
     Save,
+    /// Where the editor is drawn: `overlay` (over the frame) or `panel` (on a panel inside it, as VR needs).
+    Placement {
+        panel: bool,
+    },
     Quit,
 }
 
@@ -112,6 +116,7 @@ pub const NAMES: &[&str] = &[
     "expect-no-diagnostics",
     "expect-pixel",
     "save",
+    "placement",
     "quit",
 ];
 
@@ -194,6 +199,11 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             _ => return Err("`expect-pixel` takes X Y R G B [TOLERANCE]".into()),
         },
         "save" => Command::Save,
+        "placement" => match one("overlay or panel")? {
+            "overlay" => Command::Placement { panel: false },
+            "panel" => Command::Placement { panel: true },
+            other => return Err(format!("`placement` takes overlay or panel, not `{other}`")),
+        },
         "quit" => Command::Quit,
         other => return Err(format!("unknown command `{other}`; commands: {}", NAMES.join(", "))),
     };

@@ -110,7 +110,7 @@ impl Compositor {
         let size = options.size;
         let mut overlay = Overlay::new(&scene.dir, options.console.clone());
         if options.panel {
-            overlay.placement = crate::overlay::Placement::Panel { rect: [0.5, 0.04, 0.48, 0.6], size: (900, 640) };
+            overlay.placement = crate::overlay::Placement::PANEL;
         }
         if options.editor {
             let entry = match &scene.entry {

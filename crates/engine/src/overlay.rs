@@ -23,6 +23,11 @@ pub enum Placement {
     Panel { rect: [f32; 4], size: (u32, u32) },
 }
 
+impl Placement {
+    /// The panel `--panel` and `placement panel` use: the upper right of the frame, 900x640 pixels of editor.
+    pub const PANEL: Placement = Placement::Panel { rect: [0.5, 0.04, 0.48, 0.6], size: (900, 640) };
+}
+
 /// Where a key went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyRoute {
@@ -362,5 +367,32 @@ impl Layout {
             return (Some(text.clone()), Some(text));
         }
         (text.map(str::to_owned), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pointer_maps_onto_the_panel_and_misses_it_outside() {
+        let mut overlay = Overlay::new(std::path::Path::new("."), Default::default());
+        overlay.placement = Placement::Panel { rect: [0.5, 0.25, 0.5, 0.5], size: (400, 200) };
+        // The panel covers x 500..1000, y 250..750 of a 1000x1000 frame.
+        assert_eq!(overlay.map_pointer(750.0, 500.0, (1000, 1000)), Some(Pos2::new(200.0, 100.0)));
+        assert_eq!(overlay.map_pointer(500.0, 250.0, (1000, 1000)), Some(Pos2::new(0.0, 0.0)));
+        assert_eq!(overlay.map_pointer(499.0, 500.0, (1000, 1000)), None);
+        overlay.placement = Placement::Overlay;
+        assert_eq!(overlay.map_pointer(499.0, 500.0, (1000, 1000)), Some(Pos2::new(499.0, 500.0)));
+    }
+
+    #[test]
+    fn layouts_type_what_their_keys_say() {
+        assert_eq!(Layout::Fr.translate("KeyQ", false).0.as_deref(), Some("a"));
+        assert_eq!(Layout::De.translate("KeyZ", true).0.as_deref(), Some("Y"));
+        assert_eq!(Layout::Fr.translate("Digit2", false).0.as_deref(), Some("é"));
+        assert_eq!(Layout::Fr.translate("Backquote", false).0.as_deref(), Some("²"));
+        assert_eq!(Layout::De.translate("Backquote", false).0, None);
+        assert!(Layout::parse("dvorak").is_err());
     }
 }

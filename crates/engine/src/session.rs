@@ -8,7 +8,7 @@ use std::time::Duration;
 use allsource_editor::Level;
 use allsource_editor::command::{self, Command};
 
-use crate::overlay::{KeyRoute, Layout};
+use crate::overlay::{KeyRoute, Layout, Placement};
 use crate::worker::{Clock, Command as WorkerCommand, EngineOptions};
 use crate::{Compositor, Error, HeadlessEngine, Image, Scene, write_png};
 
@@ -242,6 +242,10 @@ impl Session {
                 let (path, text) = editor.active().ok_or("no source is open")?;
                 std::fs::write(path, text).map_err(|e| format!("could not save {}: {e}", path.display()))?;
                 say(format!("saved {}", path.display()));
+            }
+            Command::Placement { panel } => {
+                let overlay = &mut d.compositor().overlay;
+                overlay.placement = if panel { Placement::PANEL } else { Placement::Overlay };
             }
             Command::Quit => return Ok(Next::Quit),
         }

@@ -87,7 +87,7 @@ fn an_error_stops_the_script_with_its_line_and_a_diagnostic_at_the_right_line() 
         result.unwrap_err().to_string().lines().next().unwrap_or(""),
         "script line 3: unknown command `fly`; commands: open, goto, type, key, layout, frames, screenshot, \
          diagnostics, undo, redo, versions, uniform, lua, stats, budget, reload, unload, preview, promote, reject, \
-         expect-diagnostic, expect-no-diagnostics, expect-pixel, save, quit"
+         expect-diagnostic, expect-no-diagnostics, expect-pixel, save, placement, quit"
     );
 }
 
@@ -238,4 +238,26 @@ fn a_value_a_lua_module_exposes_is_in_the_tweak_bar_and_keeps_its_value_across_a
          frames 1
          expect-pixel 20 200 255 128 0 1",
     );
+}
+
+/// On a panel (the upper right: x 320..627, y 16..256 of 640x400), the editor leaves the rest of the frame to the
+/// scene, even where the overlay would draw its tab bar.
+#[test]
+fn on_a_panel_the_editor_is_drawn_inside_the_scene_and_the_rest_is_the_scene() {
+    let out = ok(
+        "panel",
+        &[("main.glsl", SHADER)],
+        "placement panel
+         open main.glsl
+         frames 1
+         expect-pixel 4 4 255 0 0
+         expect-pixel 300 300 255 0 0
+         expect-pixel 630 300 255 0 0
+         screenshot panel.png",
+    );
+    let dir = std::env::temp_dir().join(format!("allsource-engine-{}-panel", std::process::id()));
+    let path = dir.join("panel.png");
+    // Inside the panel: the editor's dark tab bar along its top, not the scene's red.
+    let top = png_pixel(&path, 400, 20);
+    assert!(top[0] < 100, "the panel's top at (400, 20) is {top:?}: {out:?}");
 }
