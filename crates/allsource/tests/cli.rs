@@ -397,3 +397,24 @@ fn the_editor_over_the_demo_in_a_real_window_shows_coloured_code_a_console_and_t
     let (tabs, tabs_scene) = (mean(&editor, 300, 2, 960, 18), mean(&plain, 300, 2, 960, 18));
     assert!(tabs < tabs_scene * 0.6, "tab bar {tabs} over scene {tabs_scene}");
 }
+
+/// `run --script`: the console's lines (command echoes, Lua's print, answers) on standard output; a failed
+/// expectation stops it with its line number and exit status 1.
+#[test]
+fn a_script_prints_what_the_console_shows_and_fails_with_the_line_number() {
+    let dir = temp_dir("script");
+    std::fs::write(dir.join("main.lua"), "local M = {}\nfunction M.draw() gfx.clear(0, 0, 1, 1) end\nreturn M\n")
+        .unwrap();
+    let script = dir.join("session.txt");
+    std::fs::write(&script, "frames 2\nlua print('hello from lua') return 40 + 2\nexpect-pixel 1 1 0 0 255\nexpect-pixel 1 1 255 0 0\nframes 1\n").unwrap();
+    let output = run(allsource(&["run", "--size", "64x64"]).arg(&dir).arg("--script").arg(&script));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    for expected in ["> frames 2", "hello from lua", "42", "> expect-pixel 1 1 255 0 0"] {
+        assert!(lines.contains(&expected), "stdout lacks {expected:?}:\n{stdout}");
+    }
+    assert!(!lines.contains(&"> frames 1"), "the script went on after the failure:\n{stdout}");
+    assert!(stderr.contains("script line 4: pixel (1, 1) is 0 0 255, expected 255 0 0"), "{stderr}");
+}

@@ -261,3 +261,25 @@ fn on_a_panel_the_editor_is_drawn_inside_the_scene_and_the_rest_is_the_scene() {
     let top = png_pixel(&path, 400, 20);
     assert!(top[0] < 100, "the panel's top at (400, 20) is {top:?}: {out:?}");
 }
+
+/// Text undo (ctrl+z, egui's own history of the buffer) is not version undo: it changes the text, and the changed
+/// text rebuilds like any keystroke.
+#[test]
+fn ctrl_z_undoes_typing_in_the_buffer_and_the_restored_text_rebuilds() {
+    ok(
+        "text-undo",
+        &[("main.glsl", SHADER)],
+        "open main.glsl
+         goto 5 15
+         type oops 
+         frames 1
+         expect-diagnostic main.glsl 5
+         key ctrl+z
+         frames 1
+         expect-no-diagnostics
+         expect-pixel 600 100 255 0 0
+         key ctrl+shift+z
+         frames 1
+         expect-diagnostic main.glsl 5",
+    );
+}
