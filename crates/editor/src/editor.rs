@@ -109,6 +109,8 @@ pub struct Editor {
     focus_code: bool,
     goto: Option<(u32, u32)>,
     actions: Vec<Action>,
+    /// The translucent panel style was set on the egui context.
+    styled: bool,
     /// Files under the root that can be opened (sources: .glsl, .lua, ...), refreshed when the file menu opens.
     files: Vec<PathBuf>,
 }
@@ -132,6 +134,7 @@ impl Editor {
             goto: None,
             actions: Vec::new(),
             files: Vec::new(),
+            styled: false,
         }
     }
 
@@ -301,10 +304,13 @@ impl Editor {
             return;
         }
         let ctx = ui.ctx().clone();
-        let mut style = (*ctx.global_style()).clone();
-        style.visuals.panel_fill = PANEL_FILL;
-        style.visuals.window_fill = PANEL_FILL;
-        ctx.set_global_style(style);
+        if !self.styled {
+            let mut style = (*ctx.global_style()).clone();
+            style.visuals.panel_fill = PANEL_FILL;
+            style.visuals.window_fill = PANEL_FILL;
+            ctx.set_global_style(style);
+            self.styled = true;
+        }
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::F)) {
             self.find = if self.find.is_some() { None } else { Some(String::new()) };
         }
