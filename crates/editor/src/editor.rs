@@ -109,6 +109,8 @@ pub struct Editor {
     focus_code: bool,
     goto: Option<(u32, u32)>,
     actions: Vec<Action>,
+    /// The coloured layout of the buffer last shown, by a hash of its text.
+    layout_cache: Option<(u64, LayoutJob)>,
     /// The translucent panel style was set on the egui context.
     styled: bool,
     /// Files under the root that can be opened (sources: .glsl, .lua, ...), refreshed when the file menu opens.
@@ -135,6 +137,7 @@ impl Editor {
             actions: Vec::new(),
             files: Vec::new(),
             styled: false,
+            layout_cache: None,
         }
     }
 
@@ -425,8 +428,25 @@ impl Editor {
         let lang = self.tabs[index].lang;
         let font = FontId::monospace(13.0);
         let row_height = ui.ctx().fonts_mut(|f| f.row_height(&font));
+        // Colouring is redone only when the text changed (egui asks for a layout every frame; a long file would
+        // otherwise be tokenized 60 times a second).
+        let cache = &mut self.layout_cache;
         let mut layouter = |ui: &Ui, buf: &dyn egui::TextBuffer, _wrap: f32| {
-            let job = layout_job(buf.as_str(), lang, &font);
+            let text = buf.as_str();
+            let key = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (text, lang as u8).hash(&mut h);
+                h.finish()
+            };
+            let job = match cache {
+                Some((k, job)) if *k == key => job.clone(),
+                _ => {
+                    let job = layout_job(text, lang, &font);
+                    *cache = Some((key, job.clone()));
+                    job
+                }
+            };
             ui.ctx().fonts_mut(|f| f.layout_job(job))
         };
         let mut changed = false;

@@ -386,14 +386,17 @@ impl Worker {
         loop {
             let (index, time) = match self.options.clock {
                 Clock::Realtime => {
+                    let mut batch = Vec::new();
                     loop {
                         match commands.try_recv() {
-                            Ok(command) => match self.handle(command) {
-                                Flow::Stop => return Ok(()),
-                                Flow::Continue | Flow::Render { .. } => {}
-                            },
+                            Ok(command) => batch.push(command),
                             Err(TryRecvError::Empty) => break,
                             Err(TryRecvError::Disconnected) => return Ok(()),
+                        }
+                    }
+                    for command in coalesce_edits(batch) {
+                        if let Flow::Stop = self.handle(command) {
+                            return Ok(());
                         }
                     }
                     if !self.poll_sources() {
@@ -702,6 +705,24 @@ impl Worker {
         }
         self.renderer.free(&self.gl);
     }
+}
+
+/// Real time: of several edits of one source waiting together (keystrokes that arrived while a slow build ran),
+/// only the newest is built; an undo or redo of that source in between keeps the edits before it. Typing faster
+/// than builds then costs no growing backlog. Lockstep builds every edit (scripts rebuild each keystroke).
+fn coalesce_edits(batch: Vec<Command>) -> Vec<Command> {
+    let superseded = |i: usize, path: &Path| {
+        batch[i + 1..]
+            .iter()
+            .take_while(|c| !matches!(c, Command::Undo { path: p } | Command::Redo { path: p } if p == path))
+            .any(|c| matches!(c, Command::Edit { path: p, .. } if p == path))
+    };
+    let keep: Vec<bool> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, c)| !matches!(c, Command::Edit { path, .. } if superseded(i, path)))
+        .collect();
+    batch.into_iter().zip(keep).filter_map(|(c, k)| k.then_some(c)).collect()
 }
 
 /// A change asked of a source.
@@ -1132,6 +1153,31 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_newest_of_waiting_edits_of_a_source_is_built() {
+        use super::Command;
+        use std::path::PathBuf;
+        let edit = |p: &str, t: &str| Command::Edit { path: PathBuf::from(p), text: t.into() };
+        let batch = vec![
+            edit("a", "1"),
+            edit("b", "1"),
+            edit("a", "2"),
+            Command::Undo { path: "a".into() },
+            edit("a", "3"),
+            edit("a", "4"),
+            Command::Stats,
+        ];
+        let kept: Vec<String> = super::coalesce_edits(batch)
+            .iter()
+            .map(|c| match c {
+                Command::Edit { path, text } => format!("{}{text}", path.display()),
+                Command::Undo { .. } => "undo".into(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(kept, ["b1", "a2", "undo", "a4", "Stats"]);
+    }
+
     #[test]
     fn civil_dates_from_day_numbers() {
         assert_eq!(super::civil_from_days(0), (1970, 1, 1));
