@@ -92,6 +92,9 @@ pub struct LiveShader {
     watched: Vec<(PathBuf, Option<Stamp>)>,
     /// Uniform values the user set, re-applied to each new program where name and type still match.
     user_values: Vec<(String, GlslType, UniformValue)>,
+    /// The user's values as they were when each version was last live: undo, redo and revert bring a version back
+    /// with its values.
+    values_at: Vec<(u64, Vec<(String, GlslType, UniformValue)>)>,
     read_error: Option<String>,
 }
 
@@ -101,6 +104,7 @@ impl LiveShader {
             watched: vec![(path.clone(), None)],
             live: Live::new(path, allsource_live::DEFAULT_HISTORY),
             user_values: Vec::new(),
+            values_at: Vec::new(),
             read_error: None,
         }
     }
@@ -207,6 +211,10 @@ impl LiveShader {
             files = Some(f);
             output
         };
+        if let Some(v) = self.live_version() {
+            self.values_at.retain(|(n, _)| *n != v);
+            self.values_at.push((v, self.user_values.clone()));
+        }
         let mut result = change(&mut self.live, &mut builder);
         if let Some(files) = files {
             self.watch(files);
@@ -215,8 +223,15 @@ impl LiveShader {
             old.program.delete(gl);
         }
         if result.live {
+            // A version that was live before comes back with its values; a new one keeps the current ones.
+            let now = self.live_version();
+            if let Some((_, values)) = self.values_at.iter().find(|(n, _)| Some(*n) == now) {
+                self.user_values = values.clone();
+            }
             self.restore_user_values(gl);
         }
+        let live = &self.live;
+        self.values_at.retain(|(n, _)| live.version(*n).is_some());
         Report::of(&self.live, &result)
     }
 

@@ -283,3 +283,29 @@ fn ctrl_z_undoes_typing_in_the_buffer_and_the_restored_text_rebuilds() {
          expect-diagnostic main.glsl 5",
     );
 }
+
+/// A version brings its tweak values back with it: undo to a version restores the values it last ran with, redo
+/// the newer ones.
+#[test]
+fn undo_and_redo_of_a_version_restore_the_tweak_values_it_ran_with() {
+    ok(
+        "tweak-versions",
+        &[("main.glsl", TINTED)],
+        "uniform tint 1 0 0
+         frames 1
+         expect-pixel 20 200 255 0 0
+         open main.glsl
+         goto 4 1
+         type // v2\\n
+         uniform tint 0 1 0
+         key Backquote
+         frames 1
+         expect-pixel 20 200 0 255 0
+         undo main.glsl
+         frames 1
+         expect-pixel 20 200 255 0 0
+         redo main.glsl
+         frames 1
+         expect-pixel 20 200 0 255 0",
+    );
+}
