@@ -85,16 +85,19 @@ fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
     }
 }
 
+/// Uniform values the user set: name, type, value.
+type UserValues = Vec<(String, GlslType, UniformValue)>;
+
 /// One shader file, live.
 pub struct LiveShader {
     live: Live<Linked>,
     /// Stamps of the shader file and of everything its newest version included, when last read.
     watched: Vec<(PathBuf, Option<Stamp>)>,
     /// Uniform values the user set, re-applied to each new program where name and type still match.
-    user_values: Vec<(String, GlslType, UniformValue)>,
+    user_values: UserValues,
     /// The user's values as they were when each version was last live: undo, redo and revert bring a version back
     /// with its values.
-    values_at: Vec<(u64, Vec<(String, GlslType, UniformValue)>)>,
+    values_at: Vec<(u64, UserValues)>,
     read_error: Option<String>,
 }
 
