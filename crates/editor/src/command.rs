@@ -36,8 +36,11 @@ pub enum Command {
     Reload(String),
     Unload(String),
     Preview(PathBuf),
-    Promote,
+    /// Hands the vetted preview to the scene, as the previewed file or as the module file given.
+    Promote(Option<PathBuf>),
     Reject,
+    /// Scripts: waits until the preview has run the frames promotion asks for, or was stopped; prints its state.
+    WaitPreview,
     ExpectDiagnostic {
         path: PathBuf,
         line: u32,
@@ -112,6 +115,7 @@ pub const NAMES: &[&str] = &[
     "preview",
     "promote",
     "reject",
+    "wait-preview",
     "expect-diagnostic",
     "expect-no-diagnostics",
     "expect-pixel",
@@ -177,8 +181,13 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         "reload" => Command::Reload(one("a module name")?.to_owned()),
         "unload" => Command::Unload(one("a module name")?.to_owned()),
         "preview" => Command::Preview(one("a path")?.into()),
-        "promote" => Command::Promote,
+        "promote" => match args.as_slice() {
+            [] => Command::Promote(None),
+            [target] => Command::Promote(Some(target.into())),
+            _ => return Err("`promote` takes at most a target path".into()),
+        },
         "reject" => Command::Reject,
+        "wait-preview" => Command::WaitPreview,
         "expect-diagnostic" => match args.as_slice() {
             [p, l] => Command::ExpectDiagnostic { path: p.into(), line: int(l, "line")? as u32 },
             _ => return Err("`expect-diagnostic` takes PATH LINE".into()),

@@ -37,6 +37,30 @@ pub enum Action {
         path: PathBuf,
         text: String,
     },
+    /// Run this buffer's text as guest code in the preview worker.
+    Preview {
+        path: PathBuf,
+        text: String,
+    },
+    Promote,
+    Reject,
+}
+
+/// What the preview panel shows (the compositor fills it in every frame while a preview exists).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PreviewView {
+    pub path: PathBuf,
+    /// Where its frame is drawn: x, y from the top-left, width, height, as fractions of the frame.
+    pub rect: [f32; 4],
+    /// None while it runs; why it was stopped.
+    pub stopped: Option<String>,
+    /// Milliseconds between its frames on its own clock, and its Lua time per frame, newest last.
+    pub intervals: Vec<f32>,
+    pub lua_ms: Vec<f32>,
+    pub budget_ms: f32,
+    pub good_in_a_row: u64,
+    pub required: u64,
+    pub low_priority: bool,
 }
 
 /// Where a source's newest build stands.
@@ -94,6 +118,8 @@ const TEXT_BACKDROP: Color32 = Color32::from_rgba_premultiplied(0, 0, 0, 170);
 pub struct Editor {
     /// The overlay is shown (the key under Escape toggles it).
     pub visible: bool,
+    /// The preview panel, while a guest runs (shown whether or not the editor is).
+    pub preview: Option<PreviewView>,
     root: PathBuf,
     tabs: Vec<Tab>,
     active: Option<usize>,
@@ -121,6 +147,7 @@ impl Editor {
     pub fn new(root: impl Into<PathBuf>, log: ConsoleLog) -> Editor {
         Editor {
             visible: false,
+            preview: None,
             root: root.into(),
             tabs: Vec::new(),
             active: None,
@@ -303,6 +330,9 @@ impl Editor {
 
     /// The whole overlay, for one egui pass.
     pub fn ui(&mut self, ui: &mut Ui) {
+        if let Some(view) = self.preview.clone() {
+            self.preview_panel(ui, &view);
+        }
         if !self.visible {
             return;
         }
@@ -368,7 +398,7 @@ impl Editor {
         });
     }
 
-    fn status_line(&self, ui: &mut Ui, path: &Path) {
+    fn status_line(&mut self, ui: &mut Ui, path: &Path) {
         let source = self.sources.get(path);
         let (text, colour) = match source.map(|s| &s.state) {
             Some(BuildState::Building { since }) => {
@@ -388,10 +418,82 @@ impl Editor {
             ),
             Some(BuildState::Unknown) | None => ("not built yet".into(), Color32::GRAY),
         };
+        let mut preview = false;
         ui.horizontal(|ui| {
             ui.monospace(self.display(path));
             ui.colored_label(colour, text);
+            if Lang::of(path) == Lang::Lua {
+                preview = ui.small_button("preview").on_hover_text("run this buffer as guest code, apart").clicked();
+            }
         });
+        if preview && let Some(tab) = self.tabs.iter().find(|t| t.path == path) {
+            self.actions.push(Action::Preview { path: tab.path.clone(), text: tab.text.clone() });
+        }
+    }
+
+    /// The preview's stats under its frame: FPS and Lua time on its own clock, a frame-time graph against the
+    /// budget, the frames within budget promotion needs, and the promote / reject buttons.
+    fn preview_panel(&mut self, ui: &mut Ui, view: &PreviewView) {
+        let screen = ui.ctx().content_rect();
+        let [x, y, w, h] = view.rect;
+        let at = Pos2::new(screen.width() * x, screen.height() * (y + h) + 2.0);
+        let width = screen.width() * w;
+        let mut act = None;
+        egui::Area::new(egui::Id::unique("preview-panel")).fixed_pos(at).show(ui.ctx(), |ui| {
+            egui::Frame::NONE.fill(PANEL_FILL).inner_margin(4).show(ui, |ui| {
+                ui.set_width(width - 8.0);
+                let mean = |v: &[f32]| if v.is_empty() { 0.0 } else { v.iter().sum::<f32>() / v.len() as f32 };
+                let interval = mean(&view.intervals[view.intervals.len().saturating_sub(30)..]);
+                let fps = if interval > 0.0 { 1000.0 / interval } else { 0.0 };
+                ui.label(egui::RichText::new(format!("preview · {}", self.display(&view.path))).strong());
+                match &view.stopped {
+                    Some(why) => {
+                        ui.colored_label(ERROR_COLOUR, format!("stopped: {}", first_line(why)));
+                    }
+                    None => {
+                        let lua = view.lua_ms.last().copied().unwrap_or(0.0);
+                        ui.label(format!(
+                            "{fps:.0} fps · lua {lua:.1} of {:.1} ms · {}/{} frames within budget{}",
+                            view.budget_ms,
+                            view.good_in_a_row.min(view.required),
+                            view.required,
+                            if view.low_priority { " · low-priority context" } else { "" }
+                        ));
+                    }
+                }
+                let (rect, _) = ui.allocate_exact_size(Vec2::new(width - 8.0, 36.0), Sense::hover());
+                let painter = ui.painter();
+                painter.rect_filled(rect, 0.0, Color32::from_black_alpha(120));
+                let scale = (view.budget_ms * 2.0).max(1.0);
+                let budget_y = rect.bottom() - rect.height() * (view.budget_ms / scale).min(1.0);
+                painter.hline(rect.x_range(), budget_y, Stroke::new(1.0, Color32::from_gray(140)));
+                let n = view.lua_ms.len().max(2) as f32;
+                let points: Vec<Pos2> = view
+                    .lua_ms
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ms)| {
+                        let px = rect.left() + rect.width() * i as f32 / (n - 1.0);
+                        Pos2::new(px, rect.bottom() - rect.height() * (ms / scale).min(1.0))
+                    })
+                    .collect();
+                if points.len() >= 2 {
+                    painter.add(egui::Shape::line(points, Stroke::new(1.5, Color32::LIGHT_GREEN)));
+                }
+                ui.horizontal(|ui| {
+                    let vetted = view.stopped.is_none() && view.good_in_a_row >= view.required;
+                    if ui.add_enabled(vetted, egui::Button::new("promote")).clicked() {
+                        act = Some(Action::Promote);
+                    }
+                    if ui.button("reject").clicked() {
+                        act = Some(Action::Reject);
+                    }
+                });
+            });
+        });
+        if let Some(a) = act {
+            self.actions.push(a);
+        }
     }
 
     fn code(&mut self, ui: &mut Ui) {

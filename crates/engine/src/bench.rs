@@ -102,6 +102,7 @@ fn run_groups(options: &BenchOptions, figures: &mut Vec<(&'static str, f64)>) ->
         text.push_str(&module_reload(&dir, options, figures)?);
         text.push_str(&memory(&dir, options, figures)?);
         text.push_str(&supervision(&dir, options, figures)?);
+        text.push_str(&preview(&dir, options, figures)?);
         Ok(text)
     };
     let report = run(figures);
@@ -486,17 +487,46 @@ fn floor(options: &BenchOptions) -> Result<Vec<Duration>, Error> {
 /// p99 of the intervals between presented frames, in real-time mode at the display rate, for `frames` frames of
 /// the Lua scene in `scene` (after its first frame appeared).
 fn frame_time_p99(scene: &std::path::Path, options: &BenchOptions, frames: usize) -> Result<f64, Error> {
+    Ok(frame_time_p99_beside(scene, options, frames, None)?.0)
+}
+
+/// As `frame_time_p99`, with the guest module `guest` (a file, and whether its thread runs at a lower OS priority)
+/// previewed meanwhile. Also returns the guest's frames per second.
+fn frame_time_p99_beside(
+    scene: &std::path::Path,
+    options: &BenchOptions,
+    frames: usize,
+    guest: Option<(&std::path::Path, bool)>,
+) -> Result<(f64, f64), Error> {
     let period = Duration::from_secs_f64(1.0 / options.fps);
     // The module stays as it is for the whole measurement: the budget's policy would revert a slow one.
-    let engine_options = EngineOptions { frame_budget: false, ..options.realtime() };
+    let engine_options =
+        EngineOptions { frame_budget: false, preview_nice: guest.is_none_or(|(_, nice)| nice), ..options.realtime() };
     let mut engine = HeadlessEngine::new(Scene::open(scene)?, engine_options)?;
     let started = Instant::now();
     while engine.compositor().status().shown_version.is_none() && started.elapsed() < Duration::from_secs(20) {
         engine.frame();
         std::thread::sleep(period);
     }
+    if let Some((path, _)) = guest {
+        let text = std::fs::read_to_string(path).map_err(io(path))?;
+        engine.frame();
+        engine
+            .compositor_mut()
+            .start_preview(path, text)
+            .map_err(|message| Error::Io { path: path.into(), message })?;
+        let started = Instant::now();
+        while engine.compositor().preview().is_none_or(|p| p.frames == 0) && started.elapsed() < Duration::from_secs(20)
+        {
+            engine.frame();
+            std::thread::sleep(period);
+        }
+    }
+    let guest_frames = |engine: &HeadlessEngine| engine.compositor().preview().map_or(0, |p| p.frames);
+    let first_guest_frame = guest_frames(&engine);
     let mut intervals = Vec::with_capacity(frames);
-    let mut last = Instant::now();
+    let begin = Instant::now();
+    let mut last = begin;
     let mut next = last;
     for _ in 0..frames {
         engine.frame();
@@ -508,7 +538,49 @@ fn frame_time_p99(scene: &std::path::Path, options: &BenchOptions, frames: usize
             std::thread::sleep(next - now);
         }
     }
-    Ok(percentile(&sorted_ms(&intervals), 0.99))
+    let guest_fps = (guest_frames(&engine) - first_guest_frame) as f64 / begin.elapsed().as_secs_f64();
+    Ok((percentile(&sorted_ms(&intervals), 0.99), guest_fps))
+}
+
+/// The scene's frame-time p99 while a preview guest takes 30 ms of Lua a frame, against no preview; with the
+/// guest's thread at a lower OS priority (the default) and at the scene's priority.
+fn preview(
+    dir: &std::path::Path,
+    options: &BenchOptions,
+    figures: &mut Vec<(&'static str, f64)>,
+) -> Result<String, Error> {
+    let scene = dir.join("preview");
+    std::fs::create_dir_all(&scene).map_err(io(&scene))?;
+    std::fs::write(scene.join("fill.glsl"), FILL).map_err(io(&scene))?;
+    let main = module_variant(0)
+        .replace("function M.update(dt) state.frames = state.frames + 1 end", "function M.update(dt) end");
+    std::fs::write(scene.join("main.lua"), main).map_err(io(&scene))?;
+    let guest = scene.join("guest.lua");
+    std::fs::write(
+        &guest,
+        "local M = {}\nfunction M.draw()\n  local t = gfx.clock() while gfx.clock() - t < 0.03 do end\n  \
+         gfx.clear(0, 0.5, 1, 1)\nend\nreturn M\n",
+    )
+    .map_err(io(&guest))?;
+    let frames = (options.fps * 5.0) as usize;
+    let (alone, _) = frame_time_p99_beside(&scene, options, frames, None)?;
+    let (nice, nice_fps) = frame_time_p99_beside(&scene, options, frames, Some((&guest, true)))?;
+    let (same, same_fps) = frame_time_p99_beside(&scene, options, frames, Some((&guest, false)))?;
+    figures.extend([
+        ("preview_scene_p99_alone_ms", alone),
+        ("preview_scene_p99_ratio_30ms_guest", nice / alone),
+        ("preview_scene_p99_ratio_30ms_guest_same_priority", same / alone),
+        ("preview_guest_fps", nice_fps),
+        ("preview_guest_fps_same_priority", same_fps),
+    ]);
+    Ok(format!(
+        "preview:\n\
+         \x20 scene frame-time p99 alone: {alone:.2} ms; beside a guest taking 30 ms a frame: x{:.2} (target <= 1.1), \
+         guest {nice_fps:.1} fps\n\
+         \x20 the same guest at the scene's thread priority: x{:.2}, guest {same_fps:.1} fps\n",
+        nice / alone,
+        same / alone,
+    ))
 }
 
 fn supervision(

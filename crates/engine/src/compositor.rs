@@ -15,6 +15,7 @@ use allsource_shader::FULLSCREEN_VERTEX;
 use allsource_live::Diagnostic;
 
 use crate::overlay::Overlay;
+use crate::preview::{Preview, PreviewState};
 use crate::worker::{Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle};
 use crate::{Error, Scene};
 use allsource_editor::{ConsoleLog, Level};
@@ -91,7 +92,13 @@ pub struct Compositor {
     console_lines: Vec<String>,
     sync_sent: u64,
     size: (u32, u32),
+    /// Guest code being vetted, and a low-priority context made in advance for the next one.
+    preview: Option<Preview>,
+    preview_spare: Option<allsource_gpu::SharedContext>,
 }
+
+/// Where the preview's frame is drawn: x, y from the top-left, width, height, as fractions of the frame.
+pub const PREVIEW_RECT: [f32; 4] = [0.62, 0.12, 0.34, 0.34];
 
 impl Compositor {
     /// Starts a worker for `scene` in `context`'s share group and a compositor that presents its frames.
@@ -138,6 +145,8 @@ impl Compositor {
             console_lines: Vec::new(),
             sync_sent: 0,
             size,
+            preview: None,
+            preview_spare: None,
         })
     }
 
@@ -147,6 +156,101 @@ impl Compositor {
             match context.share() {
                 Ok(spare) => self.spare = Some(spare),
                 Err(e) => tracing::warn!("no spare context for a replacement worker: {e}"),
+            }
+        }
+        if self.preview_spare.is_none() {
+            match context.share_with_priority(true) {
+                Ok(spare) => self.preview_spare = Some(spare),
+                Err(e) => tracing::warn!("no context for a preview worker: {e}"),
+            }
+        }
+    }
+
+    /// Runs `text` (the candidate file `path`) as guest code in a preview worker, replacing any preview running.
+    pub fn start_preview(&mut self, path: &std::path::Path, text: String) -> Result<String, String> {
+        if let Some(old) = self.preview.take() {
+            old.close(&self.gl);
+        }
+        let context = self.preview_spare.take().ok_or("no GL context is ready for a preview worker yet")?;
+        let preview = Preview::start(context, &self.scene, &self.options, path, text)?;
+        let priority = if preview.low_priority {
+            "a low-priority GL context"
+        } else {
+            "a GL context of normal priority (the driver offers no EGL_IMG_context_priority)"
+        };
+        self.preview = Some(preview);
+        Ok(format!("previewing {} in its own worker, sandboxed VM and {priority}", path.display()))
+    }
+
+    /// Hands the vetted preview's text to the scene worker as an edit of `target` (default: the previewed file)
+    /// and stops the preview; refuses, saying why, unless it ran `promote_after` frames within budget in a row.
+    pub fn promote(&mut self, target: Option<std::path::PathBuf>) -> Result<String, String> {
+        self.poll_preview();
+        let preview = self.preview.as_ref().ok_or("nothing is being previewed (preview PATH first)")?;
+        preview.vetted(self.options.promote_after)?;
+        let target = target.unwrap_or_else(|| preview.path.clone());
+        let text = preview.text.clone();
+        let frames = preview.good_in_a_row;
+        if let Some(preview) = self.preview.take() {
+            preview.close(&self.gl);
+        }
+        self.overlay.editor.preview = None;
+        self.send(Command::Edit { path: target.clone(), text });
+        Ok(format!("promoted into the scene as {} after {frames} frames within budget", target.display()))
+    }
+
+    /// Stops the preview and frees it.
+    pub fn reject(&mut self) -> Result<String, String> {
+        let preview = self.preview.take().ok_or("nothing is being previewed")?;
+        let path = preview.path.clone();
+        preview.close(&self.gl);
+        self.overlay.editor.preview = None;
+        Ok(format!("rejected {}", path.display()))
+    }
+
+    /// Composes-side work for the preview, without waiting: its messages, its newest finished frame, the panel.
+    pub fn poll_preview(&mut self) {
+        let Some(preview) = &mut self.preview else { return };
+        for (error, line) in preview.poll(&self.gl) {
+            say(&self.overlay.editor.log, if error { Level::Error } else { Level::Info }, line);
+        }
+        self.overlay.editor.preview = Some(allsource_editor::PreviewView {
+            path: preview.path.clone(),
+            rect: PREVIEW_RECT,
+            stopped: match &preview.state {
+                PreviewState::Running => None,
+                PreviewState::Stopped(why) => Some(why.clone()),
+            },
+            intervals: preview.intervals.iter().copied().collect(),
+            lua_ms: preview.lua_ms.iter().copied().collect(),
+            budget_ms: preview.budget_ms,
+            good_in_a_row: preview.good_in_a_row,
+            required: self.options.promote_after,
+            low_priority: preview.low_priority,
+        });
+    }
+
+    /// Frames within budget in a row that `promote` asks of a preview.
+    pub fn promote_after(&self) -> u64 {
+        self.options.promote_after
+    }
+
+    /// The preview, if one exists.
+    pub fn preview(&self) -> Option<&Preview> {
+        self.preview.as_ref()
+    }
+
+    /// Scripts: waits (polling, never blocking on the guest) until the preview has finished `frames` frames or
+    /// was stopped, at most `timeout`.
+    pub fn wait_preview(&mut self, frames: u64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            self.poll_preview();
+            match &self.preview {
+                Some(p) if p.state == PreviewState::Running && p.frames < frames => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+                _ => return,
             }
         }
     }
@@ -196,7 +300,7 @@ impl Compositor {
             .filter(|(p, _)| Some(*p) != left_out.as_ref())
             .map(|(p, t)| (p.clone(), t.to_string()))
             .collect();
-        let start = StartFrom { texts, left_out: left_out.into_iter().collect() };
+        let start = StartFrom { texts, left_out: left_out.into_iter().collect(), guest: false };
         match WorkerHandle::spawn_from(context, self.scene.clone(), self.options.clone(), start) {
             Ok(worker) => {
                 std::mem::replace(&mut self.worker, worker).abandon();
@@ -222,6 +326,9 @@ impl Compositor {
     pub fn resize(&mut self, width: u32, height: u32) {
         self.size = (width, height);
         self.worker.send(Command::Resize { width, height });
+        if let Some(preview) = &self.preview {
+            preview.resize(self.size);
+        }
     }
 
     /// Runs the editor's egui pass on the input queued since the last one, and sends what it asked for: edits to
@@ -255,6 +362,18 @@ impl Compositor {
                 self.send(Command::SetUniform { path, name, value });
             }
             Action::Console(line) => self.console_lines.push(line),
+            Action::Preview { path, text } => {
+                let result = self.start_preview(&path, text);
+                self.say_result(result);
+            }
+            Action::Promote => {
+                let result = self.promote(None);
+                self.say_result(result);
+            }
+            Action::Reject => {
+                let result = self.reject();
+                self.say_result(result);
+            }
             Action::Save { path, text } => match std::fs::write(&path, text) {
                 Ok(()) => say(&self.overlay.editor.log, Level::Info, format!("saved {}", path.display())),
                 Err(e) => {
@@ -268,6 +387,13 @@ impl Compositor {
     pub fn version_change(&mut self, path: &std::path::Path, redo: bool) {
         let path = path.to_path_buf();
         self.act(if redo { allsource_editor::Action::Redo(path) } else { allsource_editor::Action::Undo(path) });
+    }
+
+    fn say_result(&self, result: Result<String, String>) {
+        match result {
+            Ok(text) => say(&self.overlay.editor.log, Level::Result, text),
+            Err(text) => say(&self.overlay.editor.log, Level::Error, text),
+        }
     }
 
     /// Console lines typed since the last call.
@@ -332,6 +458,7 @@ impl Compositor {
                 self.show(frame);
             }
         }
+        self.poll_preview();
         self.ui_pass();
         self.draw(target);
     }
@@ -378,6 +505,7 @@ impl Compositor {
         }
         frame.fence.wait_on_gpu(&self.gl);
         self.show(frame);
+        self.poll_preview();
         self.ui_pass();
         self.draw(target);
         Ok(())
@@ -515,6 +643,16 @@ impl Compositor {
                 self.overlay.editor.visible = false;
             }
         }
+        if let Some(texture) = self.preview.as_ref().and_then(|p| p.shown.as_ref()).map(|f| f.texture) {
+            let (fw, fh) = (target.width as f32, target.height as f32);
+            let [x, y, w, h] = PREVIEW_RECT;
+            let rect = [(x * fw) as i32, ((1.0 - y - h) * fh) as i32, (w * fw) as i32, (h * fh) as i32];
+            target.bind_rect(&self.gl, rect);
+            self.blit.use_program(&self.gl);
+            self.triangle.bind_texture(&self.gl, texture);
+            self.triangle.draw(&self.gl);
+            self.triangle.unbind_texture(&self.gl);
+        }
     }
 
     /// The compositor's own layer, drawn over the scene: for now a strip along the top edge that says the scene's
@@ -572,6 +710,9 @@ impl Drop for Compositor {
     fn drop(&mut self) {
         for frame in self.pending.drain(..).chain(self.shown.take()) {
             frame.fence.delete(&self.gl);
+        }
+        if let Some(preview) = self.preview.take() {
+            preview.close(&self.gl);
         }
         self.overlay.free(&self.gl);
         // Dropping the worker handle (after this) stops the worker, which frees its textures.

@@ -15,6 +15,7 @@ mod graphics;
 mod headless;
 pub mod overlay;
 mod png_file;
+pub mod preview;
 mod scene;
 pub mod session;
 pub mod shader;

@@ -199,8 +199,48 @@ impl Session {
                 self.settle(d, blocking)?;
                 say(format!("reloaded {module} from {}", path.display()));
             }
-            Command::Preview(_) | Command::Promote | Command::Reject => {
-                return Err("preview, promote and reject are not built yet (the preview guest worker)".into());
+            Command::Preview(path) => {
+                let path = self.resolve(&path);
+                let c = d.compositor();
+                // The buffer's text when the file is open in the editor (unsaved edits included), else the file.
+                let text = match c.overlay.editor.active().filter(|(p, _)| allsource_live::same_file(p, &path)) {
+                    Some((_, text)) => text.to_owned(),
+                    None => allsource_live::read_source(&path)?,
+                };
+                say(c.start_preview(&path, text)?);
+            }
+            Command::Promote(target) => {
+                let target = target.map(|t| self.resolve(&t));
+                let c = d.compositor();
+                if blocking {
+                    // A script gives the guest the time it needs to run the frames promotion asks for.
+                    let needed =
+                        c.preview().map_or(0, |p| p.frames + c.promote_after().saturating_sub(p.good_in_a_row));
+                    c.wait_preview(needed, ANSWER_TIMEOUT);
+                }
+                say(c.promote(target)?);
+                self.settle(d, blocking)?;
+            }
+            Command::Reject => say(d.compositor().reject()?),
+            Command::WaitPreview => {
+                let c = d.compositor();
+                if blocking {
+                    let needed =
+                        c.preview().map_or(0, |p| p.frames + c.promote_after().saturating_sub(p.good_in_a_row));
+                    c.wait_preview(needed, ANSWER_TIMEOUT);
+                }
+                let p = c.preview().ok_or("nothing is being previewed")?;
+                say(match &p.state {
+                    crate::preview::PreviewState::Running => format!(
+                        "preview of {}: running, {} frames, the newest {} in a row within budget",
+                        p.path.display(),
+                        p.frames,
+                        p.good_in_a_row
+                    ),
+                    crate::preview::PreviewState::Stopped(why) => {
+                        format!("preview of {}: stopped: {why}", p.path.display())
+                    }
+                });
             }
             Command::ExpectDiagnostic { path, line } => {
                 self.settle(d, blocking)?;

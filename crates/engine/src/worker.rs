@@ -59,6 +59,11 @@ pub struct EngineOptions {
     pub editor: bool,
     /// Draw the editor on a panel inside the frame instead of over it.
     pub panel: bool,
+    /// Frames within budget in a row a preview must run before `promote` takes it.
+    pub promote_after: u64,
+    /// Run the preview worker's thread at a lower OS priority (nice 10), so guest code gets the CPU time the scene
+    /// leaves. Off only to measure what it achieves.
+    pub preview_nice: bool,
 }
 
 impl Default for EngineOptions {
@@ -74,6 +79,8 @@ impl Default for EngineOptions {
             console: Default::default(),
             editor: false,
             panel: false,
+            promote_after: 60,
+            preview_nice: true,
         }
     }
 }
@@ -225,6 +232,9 @@ pub struct WorkerHandle {
 pub struct StartFrom {
     pub texts: Vec<(PathBuf, String)>,
     pub left_out: Vec<PathBuf>,
+    /// A preview worker: guest code (the text given for `main.lua`) in a sandboxed VM, on a thread of lower OS
+    /// priority, with no file watching.
+    pub guest: bool,
 }
 
 impl WorkerHandle {
@@ -242,9 +252,13 @@ impl WorkerHandle {
     ) -> Result<WorkerHandle, String> {
         let (command_tx, command_rx) = mpsc::channel();
         let (event_tx, event_rx) = mpsc::channel();
+        let name = if start.guest { "worker-preview" } else { "worker-scene" };
         let thread = thread::Builder::new()
-            .name("worker-scene".into())
+            .name(name.into())
             .spawn(move || {
+                if start.guest && options.preview_nice {
+                    lower_thread_priority();
+                }
                 let failed = event_tx.clone();
                 if let Err(e) = Worker::run(context, scene, options, start, command_rx, event_tx) {
                     let _ = failed.send(Event::Died(e.to_string()));
@@ -264,6 +278,19 @@ impl WorkerHandle {
     pub fn abandon(mut self) {
         let _ = self.commands.send(Command::Stop);
         self.thread = None;
+    }
+}
+
+/// The preview worker's CPU share: the OS runs it on what the scene's threads leave (nice 10). On llvmpipe, where
+/// the GPU is these same CPUs, this is also how the guest's GPU work gets only surplus time.
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls on the calling thread's own id; failure only leaves the priority as it was.
+        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) };
+        if result != 0 {
+            tracing::debug!("the preview worker keeps its priority: {}", std::io::Error::last_os_error());
+        }
     }
 }
 
@@ -330,7 +357,9 @@ impl Worker {
     ) -> Result<(), GpuError> {
         let context: GlContext = context.make_current()?;
         let gl = context.gl.clone();
-        let renderer = match scene.entry {
+        // A guest runs its text as the main module of the scene's directory, whatever the scene's own entry is.
+        let entry = if start.guest { Entry::Lua(scene.dir.join("main.lua")) } else { scene.entry.clone() };
+        let renderer = match entry {
             Entry::FullscreenShader(path) => {
                 let mut shader = ShaderRenderer::new(&gl, path.clone())?;
                 // A replacement worker starts from the last good version; the file (maybe newer and broken) is
@@ -341,7 +370,7 @@ impl Worker {
                 Renderer::Shader(Box::new(shader))
             }
             Entry::Lua(_) => {
-                let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps, &context.info)?;
+                let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps, &context.info, start.guest)?;
                 if !options.frame_budget {
                     let budget = lua.host.budget().clone();
                     let never = u32::MAX;
@@ -880,16 +909,24 @@ struct LuaRenderer {
     generation: u64,
     /// The version of the values modules expose with `tweak(...)` last sent to the tweak bar.
     exposed_sent: u64,
+    /// Guest code (a preview): its text came with the worker; files are not watched.
+    guest: bool,
 }
 
 impl LuaRenderer {
-    fn new(gl: &Gl, dir: &Path, fps: f64, info: &allsource_gpu::GlInfo) -> Result<LuaRenderer, GpuError> {
-        let graphics = EngineGraphics::new(gl.clone(), dir, info)?;
-        let mut host = ModuleHost::new(dir, Box::new(graphics)).map_err(GpuError::Gl)?;
-        // The frame budget follows the display rate (60 Hz by default; 90 and 120 for VR).
-        host.set_budget(allsource_lua::Budget::for_rate(fps));
-        tracing::info!("Lua budget: {}", host.budget());
-        Ok(LuaRenderer { host, started: false, generation: 0, exposed_sent: 0 })
+    fn new(gl: &Gl, dir: &Path, fps: f64, info: &allsource_gpu::GlInfo, guest: bool) -> Result<LuaRenderer, GpuError> {
+        let graphics = Box::new(EngineGraphics::new(gl.clone(), dir, info)?);
+        let mut host = if guest { ModuleHost::guest(dir, graphics) } else { ModuleHost::new(dir, graphics) }
+            .map_err(GpuError::Gl)?;
+        // The frame budget follows the display rate (60 Hz by default; 90 and 120 for VR); a guest keeps its
+        // smaller memory limit.
+        let memory = host.budget().memory;
+        let budget = allsource_lua::Budget::for_rate(fps);
+        host.set_budget(if guest { allsource_lua::Budget { memory, ..budget } } else { budget });
+        if !guest {
+            tracing::info!("Lua budget: {}", host.budget());
+        }
+        Ok(LuaRenderer { host, started: false, generation: 0, exposed_sent: 0, guest })
     }
 
     fn graphics<R>(&self, f: impl FnOnce(&mut EngineGraphics) -> R) -> Option<R> {
@@ -909,8 +946,10 @@ impl LuaRenderer {
             self.started = true;
             reports = self.host.start();
         }
-        reports.extend(self.host.poll_files());
-        self.graphics(|g| g.poll_shaders());
+        if !self.guest {
+            reports.extend(self.host.poll_files());
+            self.graphics(|g| g.poll_shaders());
+        }
         self.count(reports)
     }
 

@@ -50,7 +50,7 @@ pub struct SharedContext {
     robust: bool,
 }
 
-fn attributes(share_with: Option<&PossiblyCurrentContext>, robust: bool) -> ContextAttributes {
+fn attributes(share_with: Option<&PossiblyCurrentContext>, robust: bool, low: bool) -> ContextAttributes {
     let mut builder = ContextAttributesBuilder::new()
         .with_context_api(ContextApi::OpenGl(Some(Version::new(4, 5))))
         .with_profile(GlProfile::Core)
@@ -61,6 +61,11 @@ fn attributes(share_with: Option<&PossiblyCurrentContext>, robust: bool) -> Cont
     if let Some(parent) = share_with {
         builder = builder.with_sharing(parent);
     }
+    if low {
+        // EGL_IMG_context_priority where the display has it (NVIDIA does; Mesa llvmpipe does not): glutin leaves
+        // the attribute out elsewhere.
+        builder = builder.with_priority(glutin::context::Priority::Low);
+    }
     builder.build(None)
 }
 
@@ -70,9 +75,10 @@ pub(crate) fn create_context(
     config: &Config,
     share_with: Option<&PossiblyCurrentContext>,
     robust: Option<bool>,
+    low_priority: bool,
 ) -> Result<(NotCurrentContext, bool), String> {
     let build = |robust: bool| {
-        let attrs = attributes(share_with, robust);
+        let attrs = attributes(share_with, robust, low_priority);
         // SAFETY: the config and (if any) the shared context belong to `display`, which outlives the call.
         unsafe { display.create_context(config, &attrs) }
     };
@@ -121,8 +127,14 @@ impl GlContext {
 
     /// Makes a context in this context's share group, to be made current on another thread.
     pub fn share(&self) -> Result<SharedContext, GpuError> {
+        self.share_with_priority(false)
+    }
+
+    /// A context in this one's share group for a worker, created with low priority where the display offers
+    /// EGL_IMG_context_priority (the preview worker: guest code should get the GPU time the scene leaves).
+    pub fn share_with_priority(&self, low: bool) -> Result<SharedContext, GpuError> {
         let (context, robust) =
-            create_context(&self.display, &self.config, Some(&self.context), Some(self.info.robust))
+            create_context(&self.display, &self.config, Some(&self.context), Some(self.info.robust), low)
                 .map_err(|e| GpuError::Gl(format!("could not create a shared context: {e}")))?;
         Ok(SharedContext { context, display: self.display.clone(), config: self.config.clone(), robust })
     }
@@ -134,6 +146,12 @@ impl GlContext {
 }
 
 impl SharedContext {
+    /// Whether the driver gave this context a low priority (EGL_IMG_context_priority).
+    pub fn low_priority(&self) -> bool {
+        use glutin::context::GlContext as _;
+        self.context.priority() == glutin::context::Priority::Low
+    }
+
     /// Makes the context current on the calling thread, without a surface (it renders into framebuffer objects).
     pub fn make_current(self) -> Result<GlContext, GpuError> {
         let current = match self.context {
@@ -230,7 +248,7 @@ fn headless_on(device: &egl::device::Device) -> Result<GlContext, String> {
         .ok_or("no EGL config with desktop OpenGL")?;
     let display = Display::Egl(display);
     let config = Config::Egl(config);
-    let (context, robust) = create_context(&display, &config, None, None)?;
+    let (context, robust) = create_context(&display, &config, None, None, false)?;
     let current = match context {
         NotCurrentContext::Egl(context) => context.make_current_surfaceless().map_err(|e| e.to_string())?,
         NotCurrentContext::Glx(_) => return Err("EGL display made a GLX context".into()),

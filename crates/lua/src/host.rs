@@ -931,10 +931,11 @@ pub struct Exposed {
 /// `require` of a project module that is not loaded yet: registers it and builds its first version.
 fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &str) -> mlua::Result<bool> {
     let Some(path) = module_path(root, name) else { return Ok(false) };
-    if !path.is_file() {
+    let lock = || registry.lock().unwrap_or_else(|p| p.into_inner());
+    // A module given as text (a replacement worker's last good version, a preview's candidate) needs no file.
+    if !path.is_file() && !lock().overrides.contains_key(&path) {
         return Ok(false);
     }
-    let lock = || registry.lock().unwrap_or_else(|p| p.into_inner());
     if lock().left_out.contains_key(&path) {
         return Err(mlua::Error::runtime(format!(
             "module '{name}' was left out after it wedged the scene's worker; edit {} to bring it back",

@@ -1,0 +1,108 @@
+//! Vetting incoming code in a preview worker: its frames appear in the preview panel while the scene keeps its
+//! own; promotion after N good frames makes it part of the scene; a guest over budget is refused with the reason;
+//! a hostile guest is stopped and the scene's frames keep coming.
+
+mod common;
+
+use allsource_engine::session::run_script_text;
+use allsource_engine::{EngineOptions, Error, Scene};
+
+/// Runs `script` on a scene of `files` at 400x300 with promotion after 5 good frames.
+fn script(name: &str, files: &[(&str, &str)], script: &str) -> (Result<(), Error>, Vec<String>) {
+    let dir = common::scene_dir(name, files);
+    let options = EngineOptions { size: (400, 300), fps: 30.0, promote_after: 5, ..EngineOptions::default() };
+    let mut out = Vec::new();
+    let result =
+        run_script_text(Scene::open(&dir).unwrap(), options, script, &mut |l| out.extend(l.lines().map(str::to_owned)));
+    (result, out)
+}
+
+fn ok(name: &str, files: &[(&str, &str)], text: &str) -> Vec<String> {
+    let (result, out) = script(name, files, text);
+    if let Err(e) = result {
+        panic!("{e}\nconsole:\n{}", out.join("\n"));
+    }
+    out
+}
+
+const RED_SCENE: &str = "local M = {}\nfunction M.draw() gfx.clear(1, 0, 0, 1) end\nreturn M\n";
+const GREEN_GUEST: &str = "local M = {}\nfunction M.draw() gfx.clear(0, 1, 0, 1) end\nreturn M\n";
+
+// The preview panel covers x 248..384, y 36..126 of 400x300 (PREVIEW_RECT); (20, 200) is the scene's own.
+
+#[test]
+fn a_guest_shows_in_the_preview_while_the_scene_keeps_its_output_and_promotion_makes_it_the_scenes() {
+    let out = ok(
+        "preview-promote",
+        &[("main.lua", RED_SCENE), ("incoming/green.lua", GREEN_GUEST)],
+        "preview incoming/green.lua
+         frames 20
+         expect-pixel 300 80 0 255 0
+         expect-pixel 20 200 255 0 0
+         promote main.lua
+         frames 2
+         expect-pixel 20 200 0 255 0
+         expect-pixel 300 80 0 255 0
+         versions main.lua",
+    );
+    assert!(out.iter().any(|l| l.starts_with("previewing ") && l.contains("sandboxed VM")), "{out:#?}");
+    assert!(out.iter().any(|l| l.starts_with("promoted into the scene as ") && l.contains("main.lua")), "{out:#?}");
+    // The promotion is an edit: a new version of main.lua, which undo would take back.
+    assert!(out.iter().any(|l| l == "version 2: ok (live)"), "{out:#?}");
+}
+
+const SLOW_GUEST: &str = "local M = {}
+function M.draw()
+  local t = gfx.clock()
+  while gfx.clock() - t < 0.045 do end
+  gfx.clear(0, 0, 1, 1)
+end
+return M
+";
+
+#[test]
+fn promoting_a_guest_over_its_budget_is_refused_with_the_reason() {
+    let (result, out) = script(
+        "preview-slow",
+        &[("main.lua", RED_SCENE), ("slow.lua", SLOW_GUEST)],
+        "preview slow.lua\nframes 3\npromote main.lua\n",
+    );
+    let error = result.unwrap_err().to_string();
+    assert!(error.starts_with("script line 3: the preview of "), "{error}");
+    assert!(error.contains("has run 0 of the 5 frames within budget"), "{error}");
+    assert!(error.contains("ms of Lua against a 33.3 ms budget"), "{error}");
+    assert!(!out.iter().any(|l| l.starts_with("promoted")), "{out:#?}");
+}
+
+const LOOPING_GUEST: &str = "local M = {}\nfunction M.draw() while true do end end\nreturn M\n";
+const MEMORY_BOMB: &str = "local M = {}
+local hoard = {}
+function M.draw()
+  for i = 1, 1e9 do hoard[#hoard + 1] = {i, i, i, i} end
+end
+return M
+";
+
+#[test]
+fn a_hostile_guest_is_stopped_with_a_diagnostic_and_the_scene_keeps_its_frames() {
+    for (name, guest, why) in [
+        ("preview-loop", LOOPING_GUEST, "stopped here after"),
+        ("preview-memory", MEMORY_BOMB, "out of memory (the scene's Lua memory limit is 64 MiB)"),
+    ] {
+        let out = ok(
+            name,
+            &[("main.lua", RED_SCENE), ("hostile.lua", guest)],
+            "preview hostile.lua
+             frames 5
+             wait-preview
+             frames 5
+             expect-pixel 20 200 255 0 0
+             reject
+             frames 2
+             expect-pixel 300 80 255 0 0",
+        );
+        let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains("stopped:"));
+        assert!(stopped.is_some_and(|l| l.contains(why)), "{name}: {out:#?}");
+        assert!(out.iter().any(|l| l.starts_with("rejected ")), "{name}: {out:#?}");
+    }
+}
