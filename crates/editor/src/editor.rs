@@ -330,11 +330,11 @@ impl Editor {
 
     /// The whole overlay, for one egui pass.
     pub fn ui(&mut self, ui: &mut Ui) {
-        if let Some(view) = self.preview.clone() {
-            self.preview_panel(ui, &view);
-        }
         if !self.visible {
             return;
+        }
+        if let Some(view) = self.preview.clone() {
+            self.preview_panel(ui, &view);
         }
         let ctx = ui.ctx().clone();
         if !self.styled {

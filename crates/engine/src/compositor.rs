@@ -209,9 +209,15 @@ impl Compositor {
     }
 
     /// Composes-side work for the preview, without waiting: its messages, its newest finished frame, the panel.
+    /// A new guest frame is taken at most every other display frame: the guest runs at most at half the display
+    /// rate, which halves what it can take from the scene (its worker waits for the slot it is not given back).
     pub fn poll_preview(&mut self) {
+        self.poll_preview_taking(self.status.composed.is_multiple_of(2));
+    }
+
+    fn poll_preview_taking(&mut self, take_frame: bool) {
         let Some(preview) = &mut self.preview else { return };
-        for (error, line) in preview.poll(&self.gl) {
+        for (error, line) in preview.poll(&self.gl, take_frame) {
             say(&self.overlay.editor.log, if error { Level::Error } else { Level::Info }, line);
         }
         self.overlay.editor.preview = Some(allsource_editor::PreviewView {
@@ -245,7 +251,7 @@ impl Compositor {
     pub fn wait_preview(&mut self, frames: u64, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            self.poll_preview();
+            self.poll_preview_taking(true);
             match &self.preview {
                 Some(p) if p.state == PreviewState::Running && p.frames < frames => {
                     std::thread::sleep(Duration::from_millis(2))
@@ -643,16 +649,46 @@ impl Compositor {
                 self.overlay.editor.visible = false;
             }
         }
-        if let Some(texture) = self.preview.as_ref().and_then(|p| p.shown.as_ref()).map(|f| f.texture) {
-            let (fw, fh) = (target.width as f32, target.height as f32);
-            let [x, y, w, h] = PREVIEW_RECT;
-            let rect = [(x * fw) as i32, ((1.0 - y - h) * fh) as i32, (w * fw) as i32, (h * fh) as i32];
-            target.bind_rect(&self.gl, rect);
-            self.blit.use_program(&self.gl);
-            self.triangle.bind_texture(&self.gl, texture);
-            self.triangle.draw(&self.gl);
-            self.triangle.unbind_texture(&self.gl);
+        self.draw_preview(target);
+    }
+
+    /// The preview's newest frame in its panel and, unless the editor (which shows text stats and buttons) is
+    /// open, its frame-time graph as bars under it: Lua time per guest frame against the budget (the white line),
+    /// green within it, red over.
+    fn draw_preview(&self, target: &FrameTarget) {
+        let Some(preview) = &self.preview else { return };
+
+        let (fw, fh) = (target.width as f32, target.height as f32);
+        let [x, y, w, h] = PREVIEW_RECT;
+        let rect = [(x * fw) as i32, ((1.0 - y - h) * fh) as i32, (w * fw) as i32, (h * fh) as i32];
+        match preview.shown.as_ref() {
+            Some(frame) => {
+                target.bind_rect(&self.gl, rect);
+                self.blit.use_program(&self.gl);
+                self.triangle.bind_texture(&self.gl, frame.texture);
+                self.triangle.draw(&self.gl);
+                self.triangle.unbind_texture(&self.gl);
+            }
+            None => target.clear(&self.gl, PREVIEW_STOPPED, Some(rect)),
         }
+        if self.overlay.visible() {
+            return;
+        }
+        let graph_h = 24;
+        let top = rect[1] - 2 - graph_h;
+        target.clear(&self.gl, [0.0, 0.0, 0.0, 1.0], Some([rect[0], top, rect[2], graph_h]));
+        let budget = preview.budget_ms.max(0.001);
+        let n = preview.lua_ms.len().max(1) as i32;
+        let bar_w = (rect[2] / n.max(60)).max(1);
+        for (i, ms) in preview.lua_ms.iter().enumerate() {
+            let bar_h = ((ms / (2.0 * budget)).min(1.0) * graph_h as f32).max(1.0) as i32;
+            let colour = if *ms <= budget { LUA_BAR_OK } else { LUA_BAR_OVER };
+            let bx = rect[0] + rect[2] - (n - i as i32) * bar_w;
+            if bx >= rect[0] {
+                target.clear(&self.gl, colour, Some([bx, top, bar_w, bar_h]));
+            }
+        }
+        target.clear(&self.gl, BUDGET_TICK, Some([rect[0], top + graph_h / 2, rect[2], 1]));
     }
 
     /// The compositor's own layer, drawn over the scene: for now a strip along the top edge that says the scene's
@@ -677,6 +713,10 @@ impl Compositor {
 const LUA_BAR: [f32; 4] = [0.95, 0.8, 0.2, 1.0];
 const GPU_BARS: [[f32; 4]; 3] = [[0.2, 0.8, 0.95, 1.0], [0.6, 0.5, 0.95, 1.0], [0.3, 0.9, 0.5, 1.0]];
 const BUDGET_TICK: [f32; 4] = [1.0, 1.0, 1.0, 1.0];
+/// The preview's graph: a guest frame within its budget, and over it; its panel once it was stopped.
+const LUA_BAR_OK: [f32; 4] = [0.3, 0.9, 0.4, 1.0];
+const LUA_BAR_OVER: [f32; 4] = [0.95, 0.25, 0.2, 1.0];
+const PREVIEW_STOPPED: [f32; 4] = [0.35, 0.08, 0.08, 1.0];
 
 impl Compositor {
     /// The frame's times as bars along the bottom-left corner: Lua's own time (yellow), then GPU time per module

@@ -201,7 +201,7 @@ impl Overlay {
     /// Runs one egui pass with the input queued since the last one, when the editor is shown or input is queued.
     /// What the editor asks of the engine is then in `editor.take_actions()`.
     pub fn pass(&mut self, frame: (u32, u32)) {
-        if !self.editor.visible && self.editor.preview.is_none() && self.events.is_empty() {
+        if !self.editor.visible && self.events.is_empty() {
             return;
         }
         let (w, h) = self.surface(frame);
@@ -229,7 +229,7 @@ impl Overlay {
     /// In panel placement, returns the panel's texture and the rectangle of the frame (pixels from the
     /// bottom-left) the compositor must draw it into.
     pub fn paint(&mut self, gl: &Gl, target: &FrameTarget) -> Result<Option<(NativeTexture, [i32; 4])>, Error> {
-        if !self.editor.visible && self.editor.preview.is_none() {
+        if !self.editor.visible {
             return Ok(None);
         }
         if self.painter.is_none() {

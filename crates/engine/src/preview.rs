@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::TryRecvError;
 
-use allsource_gpu::{Fence, Gl, SharedContext};
+use allsource_gpu::{Fence, Gl, SharedContext, Target};
 use allsource_live::Diagnostic;
 
 use crate::Scene;
@@ -36,7 +36,10 @@ pub struct Preview {
     /// to `path`.
     guest_main: PathBuf,
     pending: VecDeque<WorkerFrame>,
-    pub shown: Option<WorkerFrame>,
+    /// The newest guest frame, copied into a texture of the compositor's own: the compositor never samples a
+    /// texture of the guest's (which would tie its frames to the guest's context), and the guest gets its slot
+    /// back at once.
+    pub shown: Option<Target>,
     pub state: PreviewState,
     /// Frames the guest finished, and how many of the newest ones in a row stayed within the budget.
     pub frames: u64,
@@ -95,7 +98,7 @@ impl Preview {
 
     /// Takes the guest's messages without waiting and shows its newest finished frame. Returns lines for the
     /// console (builds, diagnostics, why it stopped).
-    pub fn poll(&mut self, gl: &Gl) -> Vec<(bool, String)> {
+    pub fn poll(&mut self, gl: &Gl, take_frame: bool) -> Vec<(bool, String)> {
         let mut lines = Vec::new();
         while let Some(worker) = &self.worker {
             match worker.events.try_recv() {
@@ -132,6 +135,9 @@ impl Preview {
             }
         }
         lines.append(&mut self.notes);
+        if !take_frame {
+            return lines;
+        }
         if let Some(newest) = self.pending.iter().rposition(|f| f.fence.is_signalled(gl)) {
             for _ in 0..newest {
                 if let Some(skipped) = self.pending.pop_front() {
@@ -170,13 +176,24 @@ impl Preview {
     }
 
     fn show(&mut self, gl: &Gl, frame: WorkerFrame) {
-        if let Some(previous) = self.shown.replace(frame) {
-            let after = Fence::insert(gl).ok();
-            if after.is_none() {
-                allsource_gpu::finish(gl);
+        let own = match self.shown.take() {
+            Some(t) if (t.width, t.height) == (frame.width, frame.height) => Some(t),
+            old => {
+                if let Some(old) = old {
+                    old.delete(gl);
+                }
+                Target::new(gl, frame.width, frame.height).ok()
             }
-            self.release(gl, previous, after);
+        };
+        if let Some(own) = &own {
+            own.copy_from(gl, frame.texture, frame.width, frame.height);
         }
+        self.shown = own;
+        let after = Fence::insert(gl).ok();
+        if after.is_none() {
+            allsource_gpu::finish(gl);
+        }
+        self.release(gl, frame, after);
     }
 
     fn release(&mut self, gl: &Gl, frame: WorkerFrame, after: Option<Fence>) {
@@ -199,8 +216,11 @@ impl Preview {
         }
         self.notes.push((true, format!("preview of {} stopped: {why}", self.path.display())));
         self.state = PreviewState::Stopped(why);
-        for frame in self.pending.drain(..).chain(self.shown.take()) {
+        for frame in self.pending.drain(..) {
             frame.fence.delete(gl);
+        }
+        if let Some(own) = self.shown.take() {
+            own.delete(gl);
         }
         if let Some(worker) = self.worker.take() {
             worker.abandon();
@@ -228,8 +248,11 @@ impl Preview {
 
     /// Stops the guest and frees what this side holds of it (the worker frees its own objects as it stops).
     pub fn close(mut self, gl: &Gl) {
-        for frame in self.pending.drain(..).chain(self.shown.take()) {
+        for frame in self.pending.drain(..) {
             frame.fence.delete(gl);
+        }
+        if let Some(own) = self.shown.take() {
+            own.delete(gl);
         }
         if let Some(worker) = self.worker.take() {
             worker.abandon();

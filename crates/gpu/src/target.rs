@@ -24,6 +24,32 @@ pub struct Target {
 }
 
 impl Target {
+    /// Copies the top-left `width` x `height` pixels of `source` (a texture of any context in the share group,
+    /// finished drawing) into this target's texture.
+    pub fn copy_from(&self, gl: &Gl, source: glow::NativeTexture, width: u32, height: u32) {
+        let (w, h) = (width.min(self.width) as i32, height.min(self.height) as i32);
+        // SAFETY: both are live 2D textures of the share group with at least w x h texels; GL checks the rest.
+        unsafe {
+            gl.copy_image_sub_data(
+                source,
+                glow::TEXTURE_2D,
+                0,
+                0,
+                0,
+                0,
+                self.texture,
+                glow::TEXTURE_2D,
+                0,
+                0,
+                0,
+                0,
+                w,
+                h,
+                1,
+            )
+        };
+    }
+
     pub fn new(gl: &Gl, width: u32, height: u32) -> Result<Target, GpuError> {
         // SAFETY: plain object creation on the current context; sizes are checked by GL (errors, not UB).
         unsafe {
