@@ -11,6 +11,9 @@
 //! Editor: keystroke -> pixels through the editor (an egui pass takes the key, the edit goes to the worker) beside
 //! the shader group's direct edit, and the frame-time cost of the open editor.
 //!
+//! Preview: the scene's compositor frame-time p99 while a preview guest takes 30 ms of Lua a frame, against no
+//! preview (measured before and after), with the guest's thread at a lower OS priority and at the scene's.
+//!
 //! Memory: resident memory after 10 and after N (1000 by default) reloads of a module and of a shader, in
 //! lockstep mode (each reload followed by one frame).
 
