@@ -844,6 +844,24 @@ impl Renderer {
                 let d = allsource_live::Diagnostic::error(r.shader.path().to_path_buf(), message(v));
                 vec![r.shader.revert(gl, d)]
             }
+            // Guest code gets no second chance: the error stops its preview (and its worker).
+            Renderer::Lua(r) if r.guest => {
+                let path = r.host.root().join("main.lua");
+                let text = format!(
+                    "a frame took over {:.0} ms on the GPU, past the {:.0} ms GPU timeout",
+                    took.as_secs_f64() * 1e3,
+                    timeout.as_secs_f64() * 1e3
+                );
+                vec![Report {
+                    path: path.clone(),
+                    version: None,
+                    live_version: None,
+                    became_live: false,
+                    took,
+                    diagnostics: vec![allsource_live::Diagnostic::error(path, text)],
+                    live_text: None,
+                }]
+            }
             Renderer::Lua(r) => r
                 .graphics(|g| {
                     let path = g.last_changed_shader.clone()?;

@@ -106,3 +106,30 @@ fn a_hostile_guest_is_stopped_with_a_diagnostic_and_the_scene_keeps_its_frames()
         assert!(out.iter().any(|l| l.starts_with("rejected ")), "{name}: {out:#?}");
     }
 }
+
+/// 30 000 sines a pixel: hundreds of milliseconds a frame on llvmpipe, past a 100 ms GPU timeout.
+const SLOW_SHADER: &str = "out vec4 o;\nvoid main() {\n    float s = 0.0;\n    for (int i = 0; i < 30000; i++) {\n        \
+                           for (int j = 0; j < 1; j++) { s += sin(float(i + j) * 0.001 + gl_FragCoord.x); }\n    }\n    \
+                           o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(step(1e9, s));\n}\n";
+const GPU_HOG: &str =
+    "local M = {}\nlocal slow = gfx.shader('slow.glsl')\nfunction M.draw() gfx.draw{ shader = slow } end\nreturn M\n";
+
+#[test]
+fn a_guest_whose_gpu_work_blows_the_gpu_timeout_is_stopped() {
+    let dir =
+        common::scene_dir("preview-gpu", &[("main.lua", RED_SCENE), ("hog.lua", GPU_HOG), ("slow.glsl", SLOW_SHADER)]);
+    let options = EngineOptions {
+        size: (400, 300),
+        fps: 30.0,
+        promote_after: 5,
+        gpu_timeout: std::time::Duration::from_millis(100),
+        ..EngineOptions::default()
+    };
+    let mut out = Vec::new();
+    let script = "preview hog.lua\nwait-preview\nframes 3\nexpect-pixel 20 200 255 0 0\n";
+    let result =
+        run_script_text(Scene::open(&dir).unwrap(), options, script, &mut |l| out.extend(l.lines().map(str::to_owned)));
+    assert!(result.is_ok(), "{result:?}\n{out:#?}");
+    let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains(": stopped:"));
+    assert!(stopped.is_some_and(|l| l.contains("past the 100 ms GPU timeout")), "{out:#?}");
+}
