@@ -168,9 +168,14 @@ impl ApplicationHandler for App {
                 }
             }
             WindowEvent::KeyboardInput { event, .. } => {
-                if let (Some(state), winit::keyboard::PhysicalKey::Code(code)) = (&mut self.state, event.physical_key) {
+                if let Some(state) = &mut self.state {
                     let down = event.state == winit::event::ElementState::Pressed;
-                    let code = format!("{code:?}");
+                    // A key without a known physical code (synthetic input, unusual keyboards) still types its
+                    // text; it cannot be the toggle, which is a physical key.
+                    let code = match event.physical_key {
+                        winit::keyboard::PhysicalKey::Code(code) => format!("{code:?}"),
+                        winit::keyboard::PhysicalKey::Unidentified(_) => "Unidentified".to_owned(),
+                    };
                     if event.repeat && code == TOGGLE_KEY {
                         return;
                     }
@@ -183,7 +188,7 @@ impl ApplicationHandler for App {
                         overlay.clipboard = state.clipboard.get();
                     }
                     let route = overlay.key(&code, down, event.text.as_deref(), logical.as_deref());
-                    if route == KeyRoute::Scene {
+                    if route == KeyRoute::Scene && code != "Unidentified" {
                         state.compositor.send(Command::Key { code, down });
                     }
                 }
