@@ -224,7 +224,7 @@ fn a_module_over_the_frame_budget_is_warned_about_then_reverted() {
 #[test]
 fn gpu_time_is_measured_per_module_by_the_shader_each_draw_uses() {
     let heavy_shader = "uniform vec4 colour;\nout vec4 o;\nvoid main() {\n    float s = 0.0;\n    \
-                        for (int i = 0; i < 20000; i++) { s += sin(float(i) * 0.01 + gl_FragCoord.x); }\n    \
+                        for (int i = 0; i < 60000; i++) { s += sin(float(i) * 0.01 + gl_FragCoord.x); }\n    \
                         o = colour + vec4(step(1e9, s));\n}\n";
     let heavy = "local H = {}\nlocal shader = gfx.shader('heavy.glsl')\n\
                  function H.draw() gfx.draw{ shader = shader, uniforms = { colour = { 0, 0, 1, 1 } } } end\nreturn H\n";
