@@ -17,6 +17,11 @@ pub enum Command {
     /// Selects the keyboard layout that `key` and `type` translate through (`us`, `de`, `fr`).
     Layout(String),
     Frames(u64),
+    /// A click of the primary button at (X, Y) pixels from the frame's top-left (scripts drive the pointer).
+    Click {
+        x: f32,
+        y: f32,
+    },
     Screenshot(PathBuf),
     Diagnostics {
         json: bool,
@@ -101,6 +106,7 @@ pub const NAMES: &[&str] = &[
     "key",
     "layout",
     "frames",
+    "click",
     "screenshot",
     "diagnostics",
     "undo",
@@ -158,6 +164,10 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         "key" => Command::Key(KeySpec::parse(one("a key such as Enter, ctrl+z or Backquote")?)?),
         "layout" => Command::Layout(one("a layout name (us, de, fr)")?.to_owned()),
         "frames" => Command::Frames(int(one("a frame count")?, "frames")?),
+        "click" => match args.as_slice() {
+            [x, y] => Command::Click { x: num(x, "x")? as f32, y: num(y, "y")? as f32 },
+            _ => return Err("`click` takes X Y".into()),
+        },
         "screenshot" => Command::Screenshot(one("a file name")?.into()),
         "diagnostics" => match args.as_slice() {
             [] => Command::Diagnostics { json: false },

@@ -353,7 +353,10 @@ impl Editor {
             self.actions.push(Action::Save { path: tab.path.clone(), text: tab.text.clone() });
         }
         egui::Panel::top("tabs").show(ui, |ui| self.tab_bar(ui));
-        egui::Panel::bottom("console").resizable(true).default_size(180.0).show(ui, |ui| self.console(ui));
+        // A third of the frame, whatever the console holds: the layout stays where the user's eyes (and scripts'
+        // clicks) expect it.
+        let console = (ctx.content_rect().height() * 0.32).clamp(120.0, 360.0);
+        egui::Panel::bottom("console").resizable(false).exact_size(console).show(ui, |ui| self.console(ui));
         if self.tweaks.values().any(|l| !l.is_empty()) {
             egui::Panel::right("tweaks").resizable(true).default_size(240.0).show(ui, |ui| self.tweak_bar(ui));
         }

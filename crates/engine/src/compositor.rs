@@ -236,6 +236,11 @@ impl Compositor {
         });
     }
 
+    /// The frame's size in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
     /// Frames within budget in a row that `promote` asks of a preview.
     pub fn promote_after(&self) -> u64 {
         self.options.promote_after

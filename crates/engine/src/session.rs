@@ -138,6 +138,17 @@ impl Session {
             }
             Command::Layout(name) => self.layout = Layout::parse(&name)?,
             Command::Frames(n) => d.frames(n)?,
+            Command::Click { x, y } => {
+                let c = d.compositor();
+                let size = c.size();
+                c.overlay.pointer_moved(x, y, size);
+                c.ui_pass();
+                c.overlay.pointer_button(egui::PointerButton::Primary, true);
+                c.ui_pass();
+                c.overlay.pointer_button(egui::PointerButton::Primary, false);
+                c.ui_pass();
+                self.settle(d, blocking)?;
+            }
             Command::Screenshot(path) => {
                 let path = self.resolve(&path);
                 let image = d.image()?;

@@ -85,7 +85,7 @@ fn an_error_stops_the_script_with_its_line_and_a_diagnostic_at_the_right_line() 
     let (result, _) = script("script-unknown", &[("main.glsl", SHADER)], "frames 1\n\nfly away\n");
     assert_eq!(
         result.unwrap_err().to_string().lines().next().unwrap_or(""),
-        "script line 3: unknown command `fly`; commands: open, goto, type, key, layout, frames, screenshot, \
+        "script line 3: unknown command `fly`; commands: open, goto, type, key, layout, frames, click, screenshot, \
          diagnostics, undo, redo, versions, uniform, lua, stats, budget, reload, unload, preview, promote, reject, \
          wait-preview, expect-diagnostic, expect-no-diagnostics, expect-pixel, save, placement, quit"
     );
@@ -308,4 +308,27 @@ fn undo_and_redo_of_a_version_restore_the_tweak_values_it_ran_with() {
          frames 1
          expect-pixel 20 200 0 255 0",
     );
+}
+
+/// The pointer: a click in the code places the caret (typing lands on line 3, not where the caret was), and a
+/// click on a diagnostic in the console's list brings its source to the front at its place (typing then edits
+/// main.glsl, not the tab that was in front). Positions are those egui lays out at 640x400 with its own fonts.
+#[test]
+fn clicks_place_the_caret_and_jump_to_a_diagnostic() {
+    let out = ok(
+        "clicks",
+        &[("main.glsl", SHADER), ("notes.glsl", "// not part of the scene\n")],
+        "open main.glsl
+         click 59 91
+         type oops 
+         frames 1
+         expect-diagnostic main.glsl 3
+         open notes.glsl
+         click 60 285
+         type x
+         versions main.glsl",
+    );
+    let versions: Vec<&String> = out.iter().filter(|l| l.starts_with("version ")).collect();
+    // The file, five keystrokes of `oops `, and the `x` typed after the jump.
+    assert_eq!(versions.len(), 7, "{out:#?}");
 }
