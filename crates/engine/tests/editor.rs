@@ -3,25 +3,20 @@
 
 mod common;
 
-use allsource_engine::session::run_script_text;
-use allsource_engine::{EngineOptions, Error, Scene};
+use allsource_engine::{EngineOptions, Error};
 
-/// Runs `script` on a scene of `files` at 640x400; returns what the console printed, or the error.
-fn script(name: &str, files: &[(&str, &str)], script: &str) -> (Result<(), Error>, Vec<String>) {
-    let dir = common::scene_dir(name, files);
-    let options = EngineOptions { size: (640, 400), fps: 10.0, ..EngineOptions::default() };
-    let mut out = Vec::new();
-    let result =
-        run_script_text(Scene::open(&dir).unwrap(), options, script, &mut |l| out.extend(l.lines().map(str::to_owned)));
-    (result, out)
+/// The editor's tests run at 640x400, 10 frames a second.
+fn options() -> EngineOptions {
+    EngineOptions { size: (640, 400), fps: 10.0, ..EngineOptions::default() }
+}
+
+/// Runs `text` on a scene of `files`; returns the result and what the console printed.
+fn script(name: &str, files: &[(&str, &str)], text: &str) -> (Result<(), Error>, Vec<String>) {
+    common::script(name, files, options(), text)
 }
 
 fn ok(name: &str, files: &[(&str, &str)], text: &str) -> Vec<String> {
-    let (result, out) = script(name, files, text);
-    if let Err(e) = result {
-        panic!("{e}\nconsole:\n{}", out.join("\n"));
-    }
-    out
+    common::script_ok(name, files, options(), text)
 }
 
 const SHADER: &str = "#define RED vec3(1.0, 0.0, 0.0)

@@ -4,25 +4,19 @@
 
 mod common;
 
-use allsource_engine::session::run_script_text;
-use allsource_engine::{EngineOptions, Error, Scene};
+use allsource_engine::{EngineOptions, Error};
 
-/// Runs `script` on a scene of `files` at 400x300 with promotion after 5 good frames.
-fn script(name: &str, files: &[(&str, &str)], script: &str) -> (Result<(), Error>, Vec<String>) {
-    let dir = common::scene_dir(name, files);
-    let options = EngineOptions { size: (400, 300), fps: 30.0, promote_after: 5, ..EngineOptions::default() };
-    let mut out = Vec::new();
-    let result =
-        run_script_text(Scene::open(&dir).unwrap(), options, script, &mut |l| out.extend(l.lines().map(str::to_owned)));
-    (result, out)
+/// The preview's tests run at 400x300, 30 frames a second, with promotion after 5 good frames.
+fn options() -> EngineOptions {
+    EngineOptions { size: (400, 300), fps: 30.0, promote_after: 5, ..EngineOptions::default() }
+}
+
+fn script(name: &str, files: &[(&str, &str)], text: &str) -> (Result<(), Error>, Vec<String>) {
+    common::script(name, files, options(), text)
 }
 
 fn ok(name: &str, files: &[(&str, &str)], text: &str) -> Vec<String> {
-    let (result, out) = script(name, files, text);
-    if let Err(e) = result {
-        panic!("{e}\nconsole:\n{}", out.join("\n"));
-    }
-    out
+    common::script_ok(name, files, options(), text)
 }
 
 const RED_SCENE: &str = "local M = {}\nfunction M.draw() gfx.clear(1, 0, 0, 1) end\nreturn M\n";
@@ -116,19 +110,10 @@ const GPU_HOG: &str =
 
 #[test]
 fn a_guest_whose_gpu_work_blows_the_gpu_timeout_is_stopped() {
-    let dir =
-        common::scene_dir("preview-gpu", &[("main.lua", RED_SCENE), ("hog.lua", GPU_HOG), ("slow.glsl", SLOW_SHADER)]);
-    let options = EngineOptions {
-        size: (400, 300),
-        fps: 30.0,
-        promote_after: 5,
-        gpu_timeout: std::time::Duration::from_millis(100),
-        ..EngineOptions::default()
-    };
-    let mut out = Vec::new();
+    let files = [("main.lua", RED_SCENE), ("hog.lua", GPU_HOG), ("slow.glsl", SLOW_SHADER)];
+    let options = EngineOptions { gpu_timeout: std::time::Duration::from_millis(100), ..options() };
     let script = "preview hog.lua\nwait-preview\nframes 3\nexpect-pixel 20 200 255 0 0\n";
-    let result =
-        run_script_text(Scene::open(&dir).unwrap(), options, script, &mut |l| out.extend(l.lines().map(str::to_owned)));
+    let (result, out) = common::script("preview-gpu", &files, options, script);
     assert!(result.is_ok(), "{result:?}\n{out:#?}");
     let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains(": stopped:"));
     assert!(stopped.is_some_and(|l| l.contains("past the 100 ms GPU timeout")), "{out:#?}");

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use allsource_engine::session::run_script_text;
 use allsource_engine::worker::Command;
-use allsource_engine::{Clock, EngineOptions, HeadlessEngine, Scene};
+use allsource_engine::{Clock, EngineOptions, Error, HeadlessEngine, Scene};
 
 /// A fresh scene directory named after the test, holding `files` (paths may have directories).
 pub fn scene_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
@@ -18,6 +19,30 @@ pub fn scene_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
         std::fs::write(path, text).unwrap();
     }
     dir
+}
+
+/// Runs the console commands in `script` on a scene of `files` (named after the test) with `options`; returns the
+/// lines the console printed, and the result.
+pub fn script(
+    name: &str,
+    files: &[(&str, &str)],
+    options: EngineOptions,
+    script: &str,
+) -> (Result<(), Error>, Vec<String>) {
+    let dir = scene_dir(name, files);
+    let mut out = Vec::new();
+    let result =
+        run_script_text(Scene::open(&dir).unwrap(), options, script, &mut |l| out.extend(l.lines().map(str::to_owned)));
+    (result, out)
+}
+
+/// As `script`, failing the test with the console's lines when the script fails.
+pub fn script_ok(name: &str, files: &[(&str, &str)], options: EngineOptions, text: &str) -> Vec<String> {
+    let (result, out) = script(name, files, options, text);
+    if let Err(e) = result {
+        panic!("{e}\nconsole:\n{}", out.join("\n"));
+    }
+    out
 }
 
 /// An engine on `dir` at 16x16.
