@@ -322,12 +322,6 @@ impl Editor {
         self.actions.push(Action::SetUniform { path: path.to_path_buf(), name: name.to_owned(), kind, values });
     }
 
-    /// Inserts `text` into the active buffer as typed: used by paste-like callers that bypass egui. Scripts type
-    /// through egui events instead, exactly as keys do.
-    pub fn log(&self, level: Level, text: impl Into<String>) {
-        self.log.push(level, text);
-    }
-
     /// The whole overlay, for one egui pass.
     pub fn ui(&mut self, ui: &mut Ui) {
         if !self.visible {

@@ -241,19 +241,18 @@ impl Compositor {
         self.size
     }
 
-    /// Frames within budget in a row that `promote` asks of a preview.
-    pub fn promote_after(&self) -> u64 {
-        self.options.promote_after
-    }
-
     /// The preview, if one exists.
     pub fn preview(&self) -> Option<&Preview> {
         self.preview.as_ref()
     }
 
-    /// Scripts: waits (polling, never blocking on the guest) until the preview has finished `frames` frames or
-    /// was stopped, at most `timeout`.
-    pub fn wait_preview(&mut self, frames: u64, timeout: Duration) {
+    /// Scripts: waits (polling, never blocking on the guest), at most `timeout`, until the preview has run as many
+    /// more frames as promotion still needs in a row, or was stopped.
+    pub fn wait_preview(&mut self, timeout: Duration) {
+        let needed = self.options.promote_after;
+        let Some(frames) = self.preview.as_ref().map(|p| p.frames + needed.saturating_sub(p.good_in_a_row)) else {
+            return;
+        };
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             self.poll_preview_taking(true);
@@ -642,13 +641,7 @@ impl Compositor {
         self.draw_overlay(target);
         match self.overlay.paint(&self.gl, target) {
             Ok(None) => {}
-            Ok(Some((panel, rect))) => {
-                target.bind_rect(&self.gl, rect);
-                self.blit.use_program(&self.gl);
-                self.triangle.bind_texture(&self.gl, panel);
-                self.triangle.draw(&self.gl);
-                self.triangle.unbind_texture(&self.gl);
-            }
+            Ok(Some((panel, rect))) => self.blit_into(target, panel, rect),
             Err(e) => {
                 say(&self.overlay.editor.log, Level::Error, format!("the editor could not be drawn: {e}; hiding it"));
                 self.overlay.editor.visible = false;
@@ -657,23 +650,24 @@ impl Compositor {
         self.draw_preview(target);
     }
 
+    /// Draws `texture` over the `rect` of `target` (pixels from the bottom-left).
+    fn blit_into(&self, target: &FrameTarget, texture: glow::NativeTexture, rect: [i32; 4]) {
+        target.bind_rect(&self.gl, rect);
+        self.blit.use_program(&self.gl);
+        self.triangle.bind_texture(&self.gl, texture);
+        self.triangle.draw(&self.gl);
+        self.triangle.unbind_texture(&self.gl);
+    }
+
     /// The preview's newest frame in its panel and, unless the editor (which shows text stats and buttons) is
     /// open, its frame-time graph as bars under it: Lua time per guest frame against the budget (the white line),
     /// green within it, red over.
     fn draw_preview(&self, target: &FrameTarget) {
         let Some(preview) = &self.preview else { return };
 
-        let (fw, fh) = (target.width as f32, target.height as f32);
-        let [x, y, w, h] = PREVIEW_RECT;
-        let rect = [(x * fw) as i32, ((1.0 - y - h) * fh) as i32, (w * fw) as i32, (h * fh) as i32];
+        let rect = crate::overlay::viewport_of(PREVIEW_RECT, target);
         match preview.shown.as_ref() {
-            Some(frame) => {
-                target.bind_rect(&self.gl, rect);
-                self.blit.use_program(&self.gl);
-                self.triangle.bind_texture(&self.gl, frame.texture);
-                self.triangle.draw(&self.gl);
-                self.triangle.unbind_texture(&self.gl);
-            }
+            Some(frame) => self.blit_into(target, frame.texture, rect),
             None => target.clear(&self.gl, PREVIEW_STOPPED, Some(rect)),
         }
         if self.overlay.visible() {

@@ -255,17 +255,9 @@ impl Overlay {
                 let panel_target = FrameTarget { framebuffer: Some(panel.framebuffer), width: size.0, height: size.1 };
                 panel_target.clear(gl, [0.05, 0.06, 0.08, 1.0], None);
                 painter.paint(gl, &panel_target, self.pixels_per_point, &primitives, &mut self.textures);
-                let (fw, fh) = (target.width as f32, target.height as f32);
-                // GL's viewport origin is the bottom-left.
-                let viewport = [
-                    (rect[0] * fw) as i32,
-                    ((1.0 - rect[1] - rect[3]) * fh) as i32,
-                    (rect[2] * fw) as i32,
-                    (rect[3] * fh) as i32,
-                ];
                 let texture = panel.texture;
                 self.panel = Some(panel);
-                Ok(Some((texture, viewport)))
+                Ok(Some((texture, viewport_of(rect, target))))
             }
         }
     }
@@ -279,6 +271,13 @@ impl Overlay {
             t.delete(gl);
         }
     }
+}
+
+/// The pixels (from the bottom-left, as GL's viewport counts) of `rect`, given as fractions of the frame from its
+/// top-left: x, y, width, height.
+pub fn viewport_of(rect: [f32; 4], target: &FrameTarget) -> [i32; 4] {
+    let (fw, fh) = (target.width as f32, target.height as f32);
+    [(rect[0] * fw) as i32, ((1.0 - rect[1] - rect[3]) * fh) as i32, (rect[2] * fw) as i32, (rect[3] * fh) as i32]
 }
 
 impl Drop for Overlay {

@@ -216,15 +216,7 @@ impl Preview {
         }
         self.notes.push((true, format!("preview of {} stopped: {why}", self.path.display())));
         self.state = PreviewState::Stopped(why);
-        for frame in self.pending.drain(..) {
-            frame.fence.delete(gl);
-        }
-        if let Some(own) = self.shown.take() {
-            own.delete(gl);
-        }
-        if let Some(worker) = self.worker.take() {
-            worker.abandon();
-        }
+        self.let_go(gl);
     }
 
     /// Whether `promote` would take it now; else why not.
@@ -248,6 +240,11 @@ impl Preview {
 
     /// Stops the guest and frees what this side holds of it (the worker frees its own objects as it stops).
     pub fn close(mut self, gl: &Gl) {
+        self.let_go(gl);
+    }
+
+    /// Drops the frames this side holds and tells the worker to stop, without waiting for it.
+    fn let_go(&mut self, gl: &Gl) {
         for frame in self.pending.drain(..) {
             frame.fence.delete(gl);
         }

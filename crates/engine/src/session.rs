@@ -225,9 +225,7 @@ impl Session {
                 let c = d.compositor();
                 if blocking {
                     // A script gives the guest the time it needs to run the frames promotion asks for.
-                    let needed =
-                        c.preview().map_or(0, |p| p.frames + c.promote_after().saturating_sub(p.good_in_a_row));
-                    c.wait_preview(needed, ANSWER_TIMEOUT);
+                    c.wait_preview(ANSWER_TIMEOUT);
                 }
                 say(c.promote(target)?);
                 self.settle(d, blocking)?;
@@ -236,9 +234,7 @@ impl Session {
             Command::WaitPreview => {
                 let c = d.compositor();
                 if blocking {
-                    let needed =
-                        c.preview().map_or(0, |p| p.frames + c.promote_after().saturating_sub(p.good_in_a_row));
-                    c.wait_preview(needed, ANSWER_TIMEOUT);
+                    c.wait_preview(ANSWER_TIMEOUT);
                 }
                 let p = c.preview().ok_or("nothing is being previewed")?;
                 say(match &p.state {
@@ -342,21 +338,10 @@ impl Session {
 
 /// The diagnostics of every source's newest build, as lines or as a JSON array.
 fn diagnostics_text(c: &Compositor, json: bool) -> String {
-    let diagnostics: Vec<&allsource_live::Diagnostic> = c.overlay.editor.diagnostics().collect();
+    let diagnostics: Vec<allsource_live::Diagnostic> = c.overlay.editor.diagnostics().cloned().collect();
     if json {
-        let list: Vec<serde_json::Value> = diagnostics
-            .iter()
-            .map(|d| {
-                serde_json::json!({
-                    "file": d.file.display().to_string(),
-                    "line": d.line,
-                    "column": d.column,
-                    "severity": d.severity.as_str(),
-                    "message": d.message,
-                })
-            })
-            .collect();
-        return serde_json::Value::Array(list).to_string();
+        // The same form as `allsource check --json`.
+        return crate::check::render_json(&diagnostics);
     }
     if diagnostics.is_empty() {
         return "no diagnostics".into();

@@ -276,12 +276,8 @@ impl LiveShader {
             if !plain || u.ty.components() > 4 || engine_set.contains(&u.name.as_str()) || u.name.starts_with("gl_") {
                 continue;
             }
-            let value = match linked.program.uniform_value(gl, u) {
-                Some(UniformValue::Float(v)) => v.iter().map(|&x| f64::from(x)).collect(),
-                Some(UniformValue::Int(v)) => v.iter().map(|&x| f64::from(x)).collect(),
-                Some(UniformValue::UInt(v)) => v.iter().map(|&x| f64::from(x)).collect(),
-                None => vec![0.0; u.ty.components()],
-            };
+            let value =
+                linked.program.uniform_value(gl, u).map_or_else(|| vec![0.0; u.ty.components()], |v| v.to_f64s());
             out.push(allsource_editor::Tweak {
                 source: self.path().to_path_buf(),
                 name: u.name.clone(),

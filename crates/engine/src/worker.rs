@@ -815,12 +815,7 @@ impl Renderer {
         match self {
             Renderer::Shader(r) => r.shader_for(path).is_some_and(|s| s.set_uniform(gl, name, value)),
             Renderer::Lua(r) if path == Path::new(allsource_editor::LUA_VALUES) => {
-                let values: Vec<f64> = match &value {
-                    UniformValue::Float(v) => v.iter().map(|&x| f64::from(x)).collect(),
-                    UniformValue::Int(v) => v.iter().map(|&x| f64::from(x)).collect(),
-                    UniformValue::UInt(v) => v.iter().map(|&x| f64::from(x)).collect(),
-                };
-                r.host.set_exposed(name, &values)
+                r.host.set_exposed(name, &value.to_f64s())
             }
             Renderer::Lua(r) => {
                 r.graphics(|g| g.shader_mut(path).is_some_and(|s| s.set_uniform(gl, name, value))).unwrap_or(false)

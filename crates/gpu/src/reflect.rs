@@ -156,6 +156,15 @@ impl UniformValue {
         }
     }
 
+    /// Its scalars as f64 (what the tweak bar and Lua hold).
+    pub fn to_f64s(&self) -> Vec<f64> {
+        match self {
+            UniformValue::Float(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            UniformValue::Int(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            UniformValue::UInt(v) => v.iter().map(|&x| f64::from(x)).collect(),
+        }
+    }
+
     /// Whether this value can be given to a uniform of type `ty` with `array_len` elements.
     pub fn fits(&self, ty: GlslType, array_len: u32) -> bool {
         let n = ty.components();
