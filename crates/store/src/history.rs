@@ -1,0 +1,133 @@
+//! Each source's versions that went live, kept across restarts: `history/<path>.hist` in the store, one record per
+//! version (oldest first), the last one the source's last good version. Bounded: past twice [`History::keep`]
+//! records the file is rewritten with the newest `keep`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::record::{decode, encode};
+use crate::text_hash;
+
+pub struct History {
+    dir: PathBuf,
+    keep: usize,
+    /// Per source: records in its file, and the hash of the last one.
+    known: HashMap<PathBuf, (usize, u64)>,
+}
+
+/// Versions kept per source.
+pub const KEEP: usize = 64;
+
+impl History {
+    /// The history in the store directory `store` (its files are created as versions arrive).
+    pub fn open(store: &Path) -> History {
+        History { dir: store.join("history"), keep: KEEP, known: HashMap::new() }
+    }
+
+    pub fn keep(&self) -> usize {
+        self.keep
+    }
+
+    pub fn with_keep(mut self, keep: usize) -> History {
+        self.keep = keep.max(1);
+        self
+    }
+
+    fn file_of(&self, source: &Path) -> PathBuf {
+        let name = source.to_string_lossy().replace('%', "%25").replace('/', "%2F");
+        self.dir.join(format!("{name}.hist"))
+    }
+
+    /// `text` went live for `source` (a path relative to the scene): it is appended, unless it is the last one
+    /// already (a rebuild of the same text).
+    pub fn push(&mut self, source: &Path, text: &str) -> std::io::Result<()> {
+        let hash = text_hash(text);
+        let (count, last) = match self.known.get(source) {
+            Some(&known) => known,
+            None => {
+                let texts = self.load(source);
+                (texts.len(), texts.last().map_or(0, |t| text_hash(t)))
+            }
+        };
+        if count > 0 && last == hash {
+            self.known.insert(source.to_path_buf(), (count, last));
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.dir)?;
+        let file = self.file_of(source);
+        let count = if count + 1 > 2 * self.keep {
+            let mut texts = self.load(source);
+            texts.push(text.to_owned());
+            let from = texts.len().saturating_sub(self.keep);
+            let bytes: Vec<u8> = texts[from..].iter().flat_map(|t| encode(b'V', &[], t.as_bytes())).collect();
+            crate::write_atomically(&file, &bytes)?;
+            texts.len() - from
+        } else {
+            File::options().create(true).append(true).open(&file)?.write_all(&encode(b'V', &[], text.as_bytes()))?;
+            count + 1
+        };
+        self.known.insert(source.to_path_buf(), (count, hash));
+        Ok(())
+    }
+
+    /// The versions of `source` that went live, oldest first (the last is its last good version); at most `keep`.
+    /// A damaged file gives the versions before the damage.
+    pub fn load(&self, source: &Path) -> Vec<String> {
+        let Ok(bytes) = std::fs::read(self.file_of(source)) else { return Vec::new() };
+        let (records, _) = decode(&bytes);
+        let texts: Vec<String> = records
+            .iter()
+            .filter(|r| r.tag == b'V')
+            .map_while(|r| std::str::from_utf8(r.body).ok().map(str::to_owned))
+            .collect();
+        let from = texts.len().saturating_sub(self.keep);
+        texts[from..].to_vec()
+    }
+
+    /// Every source with a history: paths relative to the scene.
+    pub fn sources(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
+        let mut sources: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let name = name.strip_suffix(".hist")?;
+                Some(PathBuf::from(name.replace("%2F", "/").replace("%25", "%")))
+            })
+            .collect();
+        sources.sort();
+        sources
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_persist_bounded_in_order_without_repeats() {
+        let dir = std::env::temp_dir().join(format!("allsource-history-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut history = History::open(&dir).with_keep(3);
+        let source = Path::new("shaders/a%b.glsl");
+        for text in ["1", "2", "2", "3"] {
+            history.push(source, text).unwrap();
+        }
+        assert_eq!(History::open(&dir).with_keep(3).load(source), ["1", "2", "3"]);
+        for i in 4..=20 {
+            history.push(source, &i.to_string()).unwrap();
+        }
+        let again = History::open(&dir).with_keep(3);
+        assert_eq!(again.load(source), ["18", "19", "20"]);
+        assert_eq!(again.sources(), [PathBuf::from("shaders/a%b.glsl")]);
+        let file = again.file_of(source);
+        assert!(std::fs::read(&file).unwrap().len() < 6 * 8, "the file is rewritten, not grown without bound");
+        let mut torn = std::fs::read(&file).unwrap();
+        torn.truncate(torn.len() - 2);
+        std::fs::write(&file, torn).unwrap();
+        assert_eq!(again.load(source), ["17", "18", "19"], "a torn last record is dropped, the ones before stay");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
