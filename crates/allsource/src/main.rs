@@ -102,6 +102,10 @@ struct RunArgs {
     /// Draw the editor on a panel inside the frame (a texture, as a VR scene would show it) instead of over it.
     #[arg(long)]
     panel: bool,
+    /// Keep nothing in the scene's `.allsource/` directory: no journal of the editor's buffers (a crash loses
+    /// unsaved edits), no history or last good versions carried to the next start.
+    #[arg(long)]
+    no_store: bool,
     /// Make the worker spend this long on every frame (to watch the compositor keep its pace).
     #[arg(long, value_name = "MS", hide = true, default_value_t = 0)]
     debug_worker_delay_ms: u64,
@@ -159,6 +163,7 @@ fn run(args: RunArgs, console: ConsoleLog) -> Result<(), Error> {
         clock: if args.lockstep { Clock::Lockstep } else { Clock::Realtime },
         worker_cost: Duration::from_millis(args.debug_worker_delay_ms),
         stats_overlay: args.stats,
+        store: !args.no_store,
         ..EngineOptions::default()
     };
     if let Some(script) = &args.script {

@@ -188,7 +188,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         "lua" => return Err("`lua` takes Lua code".into()),
         "stats" => Command::Stats,
         "budget" => Command::Budget { ms: num(one("milliseconds")?, "budget")? }.validated()?,
-        "reload" => Command::Reload(one("a module name")?.to_owned()),
+        "reload" => Command::Reload(one("a file or module name")?.to_owned()),
         "unload" => Command::Unload(one("a module name")?.to_owned()),
         "preview" => Command::Preview(one("a path")?.into()),
         "promote" => match args.as_slice() {

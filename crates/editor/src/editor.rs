@@ -107,6 +107,44 @@ struct Tab {
     path: PathBuf,
     text: String,
     lang: Lang,
+    /// The file's text as last read or written (None: no file, or unreadable). The buffer is unsaved when its
+    /// text differs.
+    disk: Option<String>,
+    /// When the text last changed (autosave waits for the buffer to be idle).
+    changed_at: Option<Instant>,
+    /// The file changed on disk while the buffer had unsaved edits: the disk's text, until the user chooses.
+    conflict: Option<String>,
+    /// The hash of the text an autosave was asked for, while its answer is awaited.
+    saving: Option<u64>,
+}
+
+impl Tab {
+    fn new(path: PathBuf, text: String, disk: Option<String>) -> Tab {
+        let lang = Lang::of(&path);
+        Tab { path, text, lang, disk, changed_at: None, conflict: None, saving: None }
+    }
+
+    fn unsaved(&self) -> bool {
+        self.disk.as_deref() != Some(self.text.as_str())
+    }
+
+    fn set_text(&mut self, text: String) {
+        if text != self.text {
+            self.text = text;
+            self.changed_at = Some(Instant::now());
+        }
+    }
+}
+
+/// A buffer's edits are written to its file once they have built and no key was typed for this long (see
+/// `Editor::autosave_due`).
+pub const AUTOSAVE_IDLE: Duration = Duration::from_millis(500);
+
+fn hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 const ERROR_COLOUR: Color32 = Color32::from_rgb(240, 70, 60);
@@ -184,16 +222,122 @@ impl Editor {
             self.active = Some(i);
         } else {
             // The live text when it is newer than the file (edits not saved yet), else the file.
+            let disk = allsource_live::read_source(&path);
             let text = match self.sources.get(&path).and_then(|s| s.live_text.clone()) {
                 Some(text) => text.to_string(),
-                None => allsource_live::read_source(&path)?,
+                None => disk.clone()?,
             };
-            let lang = Lang::of(&path);
-            self.tabs.push(Tab { path, text, lang });
+            self.tabs.push(Tab::new(path, text, disk.ok()));
             self.active = Some(self.tabs.len() - 1);
         }
         self.focus_code = true;
         Ok(())
+    }
+
+    /// Opens `path` with `text` in its buffer, unsaved (edits recovered from the journal after a crash).
+    pub fn open_recovered(&mut self, path: &Path, text: String) {
+        let path = self.resolve(path);
+        let disk = allsource_live::read_source(&path).ok();
+        match self.tabs.iter_mut().find(|t| allsource_live::same_file(&t.path, &path)) {
+            Some(tab) => tab.set_text(text),
+            None => {
+                let mut tab = Tab::new(path, text, disk);
+                tab.changed_at = Some(Instant::now());
+                self.tabs.push(tab);
+            }
+        }
+        self.active = Some(self.tabs.len() - 1);
+        self.focus_code = true;
+    }
+
+    /// Every open buffer's path and text.
+    pub fn buffers(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.tabs.iter().map(|t| (t.path.as_path(), t.text.as_str()))
+    }
+
+    fn tab_mut(&mut self, path: &Path) -> Option<&mut Tab> {
+        self.tabs.iter_mut().find(|t| allsource_live::same_file(&t.path, path))
+    }
+
+    /// Whether the buffer of `path` holds edits its file does not have.
+    pub fn unsaved(&self, path: &Path) -> bool {
+        self.tabs.iter().any(|t| allsource_live::same_file(&t.path, path) && t.unsaved())
+    }
+
+    /// `text` was written to `path`'s file: a buffer holding it is saved, and a conflict on it is over.
+    pub fn saved(&mut self, path: &Path, text: &str) {
+        if let Some(tab) = self.tab_mut(path) {
+            tab.disk = Some(text.to_owned());
+            tab.conflict = None;
+            tab.saving = None;
+        }
+    }
+
+    /// The file of `path` changed on disk and was built: a buffer without unsaved edits follows it; one with
+    /// unsaved edits keeps them and is in conflict. Returns false for a conflict.
+    pub fn from_disk(&mut self, path: &Path, text: &str) -> bool {
+        let Some(tab) = self.tab_mut(path) else { return true };
+        if tab.unsaved() && tab.text != text {
+            tab.conflict = Some(text.to_owned());
+            return false;
+        }
+        tab.set_text(text.to_owned());
+        tab.disk = Some(text.to_owned());
+        true
+    }
+
+    /// The file of `path` changed on disk while its buffer had unsaved edits: both are kept.
+    pub fn conflict(&mut self, path: &Path, disk: &str) {
+        if let Some(tab) = self.tab_mut(path) {
+            tab.conflict = Some(disk.to_owned());
+        }
+    }
+
+    /// The disk's text of a buffer in conflict.
+    pub fn conflict_of(&self, path: &Path) -> Option<&str> {
+        self.tabs.iter().find(|t| allsource_live::same_file(&t.path, path)).and_then(|t| t.conflict.as_deref())
+    }
+
+    /// Takes the file's text into the buffer of `path` (`reload`: a conflict resolved for the disk's side), and
+    /// returns it. The buffer's text before is not lost: it was built as a version (version undo brings it back)
+    /// and it is in the journal.
+    pub fn take_disk(&mut self, path: &Path) -> Result<String, String> {
+        let path = self.resolve(path);
+        let text = allsource_live::read_source(&path)?;
+        if self.tab_mut(&path).is_none() {
+            self.open(&path)?;
+        }
+        let tab = self.tab_mut(&path).ok_or("no buffer")?;
+        tab.set_text(text.clone());
+        tab.disk = Some(text.clone());
+        tab.conflict = None;
+        Ok(text)
+    }
+
+    /// Buffers whose edits should be written to their files now: unsaved, not in conflict, idle for `idle`, and
+    /// built (the newest report of the source went live with exactly this text), or not a source of their own (an
+    /// included file: writing it is how its includers see it). Each is returned once per text.
+    pub fn autosave_due(&mut self, idle: Duration) -> Vec<(PathBuf, String)> {
+        let mut due = Vec::new();
+        for tab in &mut self.tabs {
+            if !tab.unsaved() || tab.conflict.is_some() || tab.changed_at.is_some_and(|t| t.elapsed() < idle) {
+                continue;
+            }
+            let built = match self.sources.get(&tab.path) {
+                None => true,
+                Some(s) => match &s.state {
+                    BuildState::Ok { .. } => s.live_text.as_deref() == Some(tab.text.as_str()),
+                    BuildState::Unknown => s.live_text.is_none(),
+                    _ => false,
+                },
+            };
+            let h = hash(&tab.text);
+            if built && tab.saving != Some(h) {
+                tab.saving = Some(h);
+                due.push((tab.path.clone(), tab.text.clone()));
+            }
+        }
+        due
     }
 
     /// The path and text of the tab in front.
@@ -259,7 +403,7 @@ impl Editor {
             && let Some(text) = &report.live_text
             && let Some(tab) = self.tabs.iter_mut().find(|t| allsource_live::same_file(&t.path, &report.path))
         {
-            tab.text = text.to_string();
+            tab.set_text(text.to_string());
         }
     }
 
@@ -413,16 +557,34 @@ impl Editor {
                 ),
                 ERROR_COLOUR,
             ),
-            Some(BuildState::Unknown) | None => ("not built yet".into(), Color32::GRAY),
+            Some(BuildState::Unknown) | None => ("not built on its own".into(), Color32::GRAY),
+        };
+        let tab = self.tabs.iter().find(|t| t.path == path);
+        let conflict = tab.is_some_and(|t| t.conflict.is_some());
+        let saved = match tab {
+            Some(t) if t.unsaved() => "unsaved",
+            Some(_) => "saved",
+            None => "",
         };
         let mut preview = false;
         ui.horizontal(|ui| {
             ui.monospace(self.display(path));
             ui.colored_label(colour, text);
+            ui.colored_label(Color32::GRAY, saved);
             if Lang::of(path) == Lang::Lua {
                 preview = ui.small_button("preview").on_hover_text("run this buffer as guest code, apart").clicked();
             }
         });
+        if conflict {
+            let name = self.display(path).into_owned();
+            ui.colored_label(
+                ERROR_COLOUR,
+                format!(
+                    "conflict: {name} changed on disk while this buffer had unsaved edits. Both are kept: ctrl+s \
+                     writes this buffer over the file, `reload {name}` takes the file's text (this one stays in undo)"
+                ),
+            );
+        }
         if preview && let Some(tab) = self.tabs.iter().find(|t| t.path == path) {
             self.actions.push(Action::Preview { path: tab.path.clone(), text: tab.text.clone() });
         }
@@ -626,7 +788,8 @@ impl Editor {
             ui.scroll_to_rect(r, None);
         }
         if changed {
-            let tab = &self.tabs[index];
+            let tab = &mut self.tabs[index];
+            tab.changed_at = Some(Instant::now());
             self.sources.entry(tab.path.clone()).or_default().state = BuildState::Building { since: Instant::now() };
             self.actions.push(Action::Edit { path: tab.path.clone(), text: tab.text.clone() });
         }

@@ -11,7 +11,7 @@ pub mod highlight;
 pub mod tweak;
 
 pub use console::{ConsoleLog, Level, LogLine};
-pub use editor::{Action, BuildState, Editor, PreviewView, SourceState, VersionNote};
+pub use editor::{AUTOSAVE_IDLE, Action, BuildState, Editor, PreviewView, SourceState, VersionNote};
 pub use tweak::{Annotation, Kind, Tweak};
 
 /// The tweak bar's source name for values Lua modules expose with `tweak(...)` (they belong to the scene VM, not

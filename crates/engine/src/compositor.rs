@@ -95,6 +95,11 @@ pub struct Compositor {
     /// Guest code being vetted, and a low-priority context made in advance for the next one.
     preview: Option<Preview>,
     preview_spare: Option<allsource_gpu::SharedContext>,
+    /// The journal of the editor's buffers (`EngineOptions::store`), written after every pass that changed one,
+    /// before the frame showing the change is drawn.
+    journal: Option<allsource_store::Journal>,
+    /// Saves the user asked for (ctrl+s, `save`): their answers are said in the console; autosaves are quiet.
+    asked_saves: std::collections::HashSet<std::path::PathBuf>,
 }
 
 /// Where the preview's frame is drawn: x, y from the top-left, width, height, as fractions of the frame.
@@ -128,6 +133,7 @@ impl Compositor {
             }
             overlay.editor.visible = true;
         }
+        let journal = if options.store { open_journal(&scene, &mut overlay, &worker) } else { None };
         Ok(Compositor {
             gl,
             worker,
@@ -147,7 +153,48 @@ impl Compositor {
             size,
             preview: None,
             preview_spare: None,
+            journal,
+            asked_saves: Default::default(),
         })
+    }
+
+    /// After an egui pass: every buffer that changed goes to the journal (one write each, before the frame that
+    /// shows it), and buffers due for autosave are written by the worker.
+    fn keep_buffers(&mut self) {
+        if let Some(journal) = &mut self.journal {
+            let root = &self.scene.dir;
+            let mut failed = None;
+            for (path, text) in self.overlay.editor.buffers() {
+                let name = path.strip_prefix(root).unwrap_or(path);
+                if let Err(e) = journal.record(name, text) {
+                    failed = Some(format!("the journal could not record {}: {e}", name.display()));
+                }
+            }
+            if let Some(message) = failed {
+                // Keep the engine going without it rather than fail every keystroke.
+                say(&self.overlay.editor.log, Level::Error, format!("{message}; edits are no longer journaled"));
+                self.journal = None;
+            }
+        }
+        for (path, text) in self.overlay.editor.autosave_due(allsource_editor::AUTOSAVE_IDLE) {
+            self.send(Command::Save { path, text });
+        }
+    }
+
+    /// Takes the file's text into the buffer of `path` and rebuilds it: `reload`, and how a conflict is resolved
+    /// for the disk's side.
+    pub fn reload(&mut self, path: &std::path::Path) -> Result<String, String> {
+        let editor = &mut self.overlay.editor;
+        let open = editor.buffers().any(|(p, _)| allsource_live::same_file(p, path));
+        let text = if open { editor.take_disk(path)? } else { allsource_live::read_source(path)? };
+        self.send(Command::Edit { path: path.to_path_buf(), text });
+        Ok(format!("reloaded {} from its file", path.display()))
+    }
+
+    /// Writes the buffer `text` to `path` now (ctrl+s, `save`), whatever its build says; ends a conflict on it.
+    pub fn save(&mut self, path: &std::path::Path, text: String) {
+        self.asked_saves.insert(path.to_path_buf());
+        self.send(Command::Save { path: path.to_path_buf(), text });
     }
 
     /// Makes a spare context for the next replacement worker, if the last one was used. Call before composing.
@@ -310,7 +357,7 @@ impl Compositor {
             .filter(|(p, _)| Some(*p) != left_out.as_ref())
             .map(|(p, t)| (p.clone(), t.to_string()))
             .collect();
-        let start = StartFrom { texts, left_out: left_out.into_iter().collect(), guest: false };
+        let start = StartFrom { texts, left_out: left_out.into_iter().collect(), ..StartFrom::default() };
         match WorkerHandle::spawn_from(context, self.scene.clone(), self.options.clone(), start) {
             Ok(worker) => {
                 std::mem::replace(&mut self.worker, worker).abandon();
@@ -349,6 +396,7 @@ impl Compositor {
         for action in self.overlay.editor.take_actions() {
             self.act(action);
         }
+        self.keep_buffers();
     }
 
     fn act(&mut self, action: allsource_editor::Action) {
@@ -384,12 +432,7 @@ impl Compositor {
                 let result = self.reject();
                 self.say_result(result);
             }
-            Action::Save { path, text } => match std::fs::write(&path, text) {
-                Ok(()) => say(&self.overlay.editor.log, Level::Info, format!("saved {}", path.display())),
-                Err(e) => {
-                    say(&self.overlay.editor.log, Level::Error, format!("could not save {}: {e}", path.display()))
-                }
-            },
+            Action::Save { path, text } => self.save(&path, text),
         }
     }
 
@@ -588,11 +631,47 @@ impl Compositor {
             }
             Event::Uniforms { path, tweaks, noted_only } => self.overlay.editor.set_tweaks(&path, tweaks, noted_only),
             Event::Synced(n) => self.status.synced = self.status.synced.max(n),
+            Event::Saved { path, text, result } => {
+                let asked = self.asked_saves.remove(&path);
+                match result {
+                    Ok(()) => {
+                        self.overlay.editor.saved(&path, &text);
+                        if asked {
+                            say(&self.overlay.editor.log, Level::Info, format!("saved {}", path.display()));
+                        } else {
+                            tracing::debug!("autosaved {}", path.display());
+                        }
+                    }
+                    Err(e) => say(&self.overlay.editor.log, Level::Error, e),
+                }
+            }
+            Event::Conflict { path, disk } => {
+                self.overlay.editor.conflict(&path, &disk);
+                self.say_conflict(&path);
+            }
+            Event::FromDisk { path, text } => {
+                if !self.overlay.editor.from_disk(&path, &text) {
+                    self.say_conflict(&path);
+                }
+            }
             Event::Died(reason) => {
                 say(&self.overlay.editor.log, Level::Error, format!("the scene's worker stopped: {reason}"));
                 self.status.worker_died = Some(reason);
             }
         }
+    }
+
+    fn say_conflict(&self, path: &std::path::Path) {
+        let name = path.strip_prefix(&self.scene.dir).unwrap_or(path).display();
+        say(
+            &self.overlay.editor.log,
+            Level::Warn,
+            format!(
+                "{name} changed on disk while its buffer has unsaved edits: both are kept, nothing was overwritten. \
+                 The buffer's version stays live; `save` (ctrl+s) writes it over the file, `reload {name}` takes the \
+                 file's text instead"
+            ),
+        );
     }
 
     /// Puts `frame` on screen and gives the previous one back to the worker, once this context has finished
@@ -754,6 +833,59 @@ impl Drop for Compositor {
             preview.close(&self.gl);
         }
         self.overlay.free(&self.gl);
+        // A clean stop: the journal goes when everything in it is on disk; unsaved buffers (edits that never built)
+        // stay in it for the next start.
+        if let Some(journal) = self.journal.take() {
+            let root = self.scene.dir.clone();
+            let saved = |name: &std::path::Path, text: &str| {
+                allsource_live::read_source(&root.join(name)).is_ok_and(|disk| disk == text)
+            };
+            if let Err(e) = journal.close(saved) {
+                tracing::warn!("the journal was not closed: {e}");
+            }
+        }
         // Dropping the worker handle (after this) stops the worker, which frees its textures.
     }
+}
+
+/// Opens the scene's journal and brings back what an earlier process left unsaved in it (it crashed, was killed,
+/// or quit with edits that never built): each such buffer opens in the editor with its text, which the worker
+/// builds, and the console says what was recovered.
+fn open_journal(scene: &Scene, overlay: &mut Overlay, worker: &WorkerHandle) -> Option<allsource_store::Journal> {
+    let log = overlay.editor.log.clone();
+    let (journal, recovered) = match allsource_store::Journal::open(&allsource_store::dir_of(&scene.dir)) {
+        Ok(opened) => opened,
+        Err(e) => {
+            say(&log, Level::Error, format!("no journal: {e}; edits in the editor are not protected against a crash"));
+            return None;
+        }
+    };
+    if let Some(problem) = &recovered.problem {
+        say(
+            &log,
+            Level::Warn,
+            format!("{problem}; what came before it was recovered (the file is kept as journal.damaged)"),
+        );
+    }
+    for (name, text) in &recovered.texts {
+        let path = scene.dir.join(name);
+        if allsource_live::read_source(&path).is_ok_and(|disk| disk == *text) {
+            continue;
+        }
+        let edits = recovered.edits.get(name).copied().unwrap_or(0);
+        overlay.editor.open_recovered(&path, text.clone());
+        worker.send(Command::Edit { path: path.clone(), text: text.clone() });
+        say(
+            &log,
+            Level::Warn,
+            format!(
+                "recovered {} from the journal: {edits} change{} not saved to the file when the engine stopped. \
+                 The buffer runs now and is written to the file once it builds",
+                name.display(),
+                if edits == 1 { "" } else { "s" }
+            ),
+        );
+        overlay.editor.visible = true;
+    }
+    Some(journal)
 }

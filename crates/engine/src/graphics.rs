@@ -48,6 +48,9 @@ pub struct EngineGraphics {
     timer: GpuTimer,
     timings: Vec<(Owner, Timing)>,
     gpu_time: Vec<(Owner, Duration)>,
+    /// What a shader starts from instead of only its file, when a module first asks for it: versions of an earlier
+    /// session (oldest first) and the last good text (a replacement worker's, or the previous session's).
+    pub starts: HashMap<PathBuf, (Vec<String>, String)>,
 }
 
 impl EngineGraphics {
@@ -71,6 +74,7 @@ impl EngineGraphics {
             timer,
             timings: Vec::new(),
             gpu_time: Vec::new(),
+            starts: HashMap::new(),
         })
     }
 
@@ -80,10 +84,10 @@ impl EngineGraphics {
         self.next
     }
 
-    /// Rebuilds shaders whose files changed.
-    pub fn poll_shaders(&mut self) {
+    /// Rebuilds shaders whose files changed, when `gate` admits their text.
+    pub fn poll_shaders(&mut self, gate: allsource_live::Gate) {
         for (shader, _) in self.shaders.values_mut() {
-            if let Some(report) = shader.poll_files(&self.gl) {
+            if let Some(report) = shader.poll_files(&self.gl, gate) {
                 if report.became_live {
                     self.last_changed_shader = Some(report.path.clone());
                 }
@@ -260,7 +264,12 @@ impl Graphics for EngineGraphics {
         let full = self.dir.join(path);
         if !self.shaders.contains_key(&full) {
             let mut shader = LiveShader::new(full.clone());
-            if let Some(report) = shader.poll_files(&self.gl) {
+            if let Some((older, last_good)) = self.starts.remove(&full) {
+                shader.seed(&older);
+                self.reports.push(shader.edit(&self.gl, &last_good));
+            }
+            // The file next: it builds as a new version unless it is the last good text.
+            if let Some(report) = shader.poll_files(&self.gl, &mut |_, _| true) {
                 self.reports.push(report);
             }
             self.shaders.insert(full.clone(), (shader, 0));

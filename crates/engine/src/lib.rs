@@ -19,6 +19,7 @@ pub mod preview;
 mod scene;
 pub mod session;
 pub mod shader;
+mod watch;
 mod window;
 pub mod worker;
 

@@ -69,7 +69,7 @@ impl Preview {
     ) -> Result<Preview, String> {
         let low_priority = context.low_priority();
         let guest_main = scene.dir.join("main.lua");
-        let start = StartFrom { texts: vec![(guest_main.clone(), text.clone())], left_out: Vec::new(), guest: true };
+        let start = StartFrom { texts: vec![(guest_main.clone(), text.clone())], guest: true, ..StartFrom::default() };
         // The guest keeps its own clock whatever the scene's is, never draws the editor, and renders at the size
         // its panel shows (a full-size frame would cost the scene's rasteriser for pixels nobody sees).
         let size = panel_size(options.size);

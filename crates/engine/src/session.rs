@@ -203,12 +203,13 @@ impl Session {
             Command::Stats => drop(self.request(d, WorkerCommand::Stats, blocking)?),
             Command::Budget { ms } => drop(self.request(d, WorkerCommand::Budget { ms }, blocking)?),
             Command::Unload(module) => drop(self.request(d, WorkerCommand::Unload { module }, blocking)?),
-            Command::Reload(module) => {
-                let path = self.root.join(format!("{}.lua", module.replace('.', "/")));
-                let text = allsource_live::read_source(&path)?;
-                d.compositor().send(WorkerCommand::Edit { path: path.clone(), text });
+            Command::Reload(name) => {
+                // A file of the scene (`reload shaders/a.glsl`), else a module name (`reload player.input`).
+                let file = self.resolve(Path::new(&name));
+                let path =
+                    if file.is_file() { file } else { self.root.join(format!("{}.lua", name.replace('.', "/"))) };
+                say(d.compositor().reload(&path)?);
                 self.settle(d, blocking)?;
-                say(format!("reloaded {module} from {}", path.display()));
             }
             Command::Preview(path) => {
                 let path = self.resolve(&path);
@@ -285,10 +286,11 @@ impl Session {
                 }
             }
             Command::Save => {
-                let editor = &d.compositor().overlay.editor;
-                let (path, text) = editor.active().ok_or("no source is open")?;
-                std::fs::write(path, text).map_err(|e| format!("could not save {}: {e}", path.display()))?;
-                say(format!("saved {}", path.display()));
+                let c = d.compositor();
+                let (path, text) = c.overlay.editor.active().ok_or("no source is open")?;
+                let (path, text) = (path.to_path_buf(), text.to_owned());
+                c.save(&path, text);
+                self.settle(d, blocking)?;
             }
             Command::Placement { panel } => {
                 let overlay = &mut d.compositor().overlay;

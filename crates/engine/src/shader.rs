@@ -128,8 +128,14 @@ impl LiveShader {
         &self.live
     }
 
-    /// Rebuilds when the file or anything it includes was written since the last look. Returns what happened.
-    pub fn poll_files(&mut self, gl: &Gl) -> Option<Report> {
+    /// Versions from an earlier session, oldest first: undo reaches them (see [`Live::seed`]).
+    pub fn seed(&mut self, texts: &[String]) {
+        self.live.seed(texts.iter().map(String::as_str));
+    }
+
+    /// Rebuilds when the file or anything it includes was written since the last look, if `gate` admits the file's
+    /// text. Returns what happened.
+    pub fn poll_files(&mut self, gl: &Gl, gate: allsource_live::Gate) -> Option<Report> {
         let changed: Vec<usize> = self
             .watched
             .iter()
@@ -148,7 +154,7 @@ impl LiveShader {
             match read_source(self.path()) {
                 Ok(text) => {
                     self.read_error = None;
-                    Some(self.edit(gl, &text))
+                    gate(self.path(), &text).then(|| self.edit(gl, &text))
                 }
                 Err(message) => {
                     if self.read_error.as_deref() == Some(message.as_str()) {

@@ -64,6 +64,14 @@ pub struct EngineOptions {
     /// Run the preview worker's thread at a lower OS priority (nice 10), so guest code gets the CPU time the scene
     /// leaves. Off only to measure what it achieves.
     pub preview_nice: bool,
+    /// Keep the scene's store in `.allsource/` beside its sources: each source's versions that went live persist
+    /// (a source that does not build at the next start runs its last good version), and the editor journals its
+    /// buffers there. On for `allsource run`; off by default so that tools and tests leave no files behind.
+    pub store: bool,
+    /// In real time, with the file watcher running, files are also looked at this often, in case the watcher
+    /// missed a change (inotify's queue overflowed; a network file system). Tests set it very long to prove the
+    /// watcher alone picks changes up.
+    pub fallback_poll: Duration,
 }
 
 impl Default for EngineOptions {
@@ -81,6 +89,8 @@ impl Default for EngineOptions {
             panel: false,
             promote_after: 60,
             preview_nice: true,
+            store: false,
+            fallback_poll: FALLBACK_POLL,
         }
     }
 }
@@ -154,6 +164,14 @@ pub enum Command {
     },
     /// Answer `Event::Synced(n)`: every command sent before this one has been handled and its reports sent.
     Sync(u64),
+    /// The file watcher saw files of the scene change: look at the sources' files now.
+    FilesChanged,
+    /// Write `text` to the source file `path` (atomically), as the engine's own write: it is not read back as an
+    /// external change. Answered by `Event::Saved`.
+    Save {
+        path: PathBuf,
+        text: String,
+    },
     Stop,
 }
 
@@ -217,6 +235,23 @@ pub enum Event {
     },
     /// The answer to `Command::Sync`.
     Synced(u64),
+    /// The answer to `Command::Save`: the text written, or why it could not be.
+    Saved {
+        path: PathBuf,
+        text: String,
+        result: Result<(), String>,
+    },
+    /// A source's file changed on disk while the engine holds edits of it that are not on disk: nothing was built
+    /// from the file, and nothing will overwrite it until the user chooses (save theirs, or take the disk's).
+    Conflict {
+        path: PathBuf,
+        disk: String,
+    },
+    /// A source's file changed on disk and its text was built: an open buffer without unsaved edits follows it.
+    FromDisk {
+        path: PathBuf,
+        text: String,
+    },
 }
 
 /// The compositor's end of a worker.
@@ -224,6 +259,8 @@ pub struct WorkerHandle {
     pub commands: Sender<Command>,
     pub events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
+    /// Watches the scene's files while the worker lives.
+    _watcher: Option<crate::watch::Watcher>,
 }
 
 /// What a worker starts from besides the scene's files: the last good texts of a worker given up, and the modules
@@ -235,6 +272,8 @@ pub struct StartFrom {
     /// A preview worker: guest code (the text given for `main.lua`) in a sandboxed VM, on a thread of lower OS
     /// priority, with no file watching.
     pub guest: bool,
+    /// Earlier versions of sources (oldest first, before the one in `texts`): they join each source's history.
+    pub history: Vec<(PathBuf, Vec<String>)>,
 }
 
 impl WorkerHandle {
@@ -253,6 +292,19 @@ impl WorkerHandle {
         let (command_tx, command_rx) = mpsc::channel();
         let (event_tx, event_rx) = mpsc::channel();
         let name = if start.guest { "worker-preview" } else { "worker-scene" };
+        // Real time: the file watcher wakes the worker when files change. Lockstep looks at the files before every
+        // frame instead, so that what a frame shows never depends on when the watcher's thread ran.
+        let watcher = match (options.clock, start.guest) {
+            (Clock::Realtime, false) => match crate::watch::Watcher::start(&scene.dir, command_tx.clone()) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!("files are not watched ({e}); they are looked at every frame instead");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let watching = watcher.is_some();
         let thread = thread::Builder::new()
             .name(name.into())
             .spawn(move || {
@@ -260,12 +312,12 @@ impl WorkerHandle {
                     lower_thread_priority();
                 }
                 let failed = event_tx.clone();
-                if let Err(e) = Worker::run(context, scene, options, start, command_rx, event_tx) {
+                if let Err(e) = Worker::run(context, scene, options, start, watching, command_rx, event_tx) {
                     let _ = failed.send(Event::Died(e.to_string()));
                 }
             })
             .map_err(|e| format!("cannot start the worker thread: {e}"))?;
-        Ok(WorkerHandle { commands: command_tx, events: event_rx, thread: Some(thread) })
+        Ok(WorkerHandle { commands: command_tx, events: event_rx, thread: Some(thread), _watcher: watcher })
     }
 
     pub fn send(&self, command: Command) {
@@ -337,6 +389,70 @@ struct Worker {
     lose_context: bool,
     /// The worker's own fence after its last frame, and when that frame was submitted (the GPU timeout).
     submitted: Option<(Fence, Instant)>,
+    /// What the worker knows of the sources' files on disk (conflicts, its own writes).
+    disk: Disk,
+    /// The scene's persisted history (`EngineOptions::store`), and the scene directory its paths are relative to.
+    history: Option<allsource_store::History>,
+    root: PathBuf,
+    /// The watcher wakes the worker when files change; without it, files are looked at every frame.
+    watching: bool,
+    /// When the files were last looked at (with a watcher, also every `fallback_poll`, in case it missed one).
+    last_poll: Option<Instant>,
+}
+
+/// With a file watcher, files are still looked at this often by default: a watcher can miss events (inotify's
+/// queue overflows, network file systems).
+pub const FALLBACK_POLL: Duration = Duration::from_secs(1);
+
+/// What the worker knows of each source file on disk, by path: the hash of the text last read from it or written
+/// to it, and the hash of the newest text the engine built from an edit when that is not what the disk holds.
+#[derive(Default)]
+struct Disk {
+    files: std::collections::HashMap<PathBuf, DiskFile>,
+    events: Vec<Event>,
+}
+
+#[derive(Default)]
+struct DiskFile {
+    known: Option<u64>,
+    unsaved: Option<u64>,
+}
+
+impl Disk {
+    /// A text read from `path` because the file changed: build it? Not when it is what the engine knows is there
+    /// (its own write), nor when the engine holds unsaved edits of it (a conflict, reported).
+    fn admit(&mut self, path: &Path, text: &str) -> bool {
+        let hash = allsource_store::text_hash(text);
+        let file = self.files.entry(path.to_path_buf()).or_default();
+        let first = file.known.is_none();
+        if file.known == Some(hash) {
+            return false;
+        }
+        file.known = Some(hash);
+        if file.unsaved.is_some_and(|u| u != hash) {
+            self.events.push(Event::Conflict { path: path.to_path_buf(), disk: text.to_owned() });
+            return false;
+        }
+        file.unsaved = None;
+        if !first {
+            self.events.push(Event::FromDisk { path: path.to_path_buf(), text: text.to_owned() });
+        }
+        true
+    }
+
+    /// The engine built `text` for `path` from an edit (a keystroke, an undo).
+    fn edited(&mut self, path: &Path, text: &str) {
+        let hash = allsource_store::text_hash(text);
+        let file = self.files.entry(path.to_path_buf()).or_default();
+        file.unsaved = (file.known != Some(hash)).then_some(hash);
+    }
+
+    /// The engine wrote `text` to `path`.
+    fn wrote(&mut self, path: &Path, text: &str) {
+        let file = self.files.entry(path.to_path_buf()).or_default();
+        file.known = Some(allsource_store::text_hash(text));
+        file.unsaved = None;
+    }
 }
 
 /// What the command loop should do after a command.
@@ -351,21 +467,41 @@ impl Worker {
         context: SharedContext,
         scene: Scene,
         options: EngineOptions,
-        start: StartFrom,
+        mut start: StartFrom,
+        watching: bool,
         commands: Receiver<Command>,
         events: Sender<Event>,
     ) -> Result<(), GpuError> {
         let context: GlContext = context.make_current()?;
+        let store = options.store && !start.guest;
+        let history = store.then(|| allsource_store::History::open(&allsource_store::dir_of(&scene.dir)));
+        if let Some(history) = &history
+            && start.texts.is_empty()
+        {
+            // A fresh start: every source starts from its last good version of the previous session, with that
+            // session's versions in its history; the file builds next (nothing, if it is the same text).
+            for source in history.sources() {
+                let mut texts = history.load(&source);
+                if let Some(last_good) = texts.pop() {
+                    start.texts.push((scene.dir.join(&source), last_good));
+                    start.history.push((scene.dir.join(&source), texts));
+                }
+            }
+        }
         let gl = context.gl.clone();
         // A guest runs its text as the main module of the scene's directory, whatever the scene's own entry is.
         let entry = if start.guest { Entry::Lua(scene.dir.join("main.lua")) } else { scene.entry.clone() };
         let renderer = match entry {
             Entry::FullscreenShader(path) => {
                 let mut shader = ShaderRenderer::new(&gl, path.clone())?;
-                // A replacement worker starts from the last good version; the file (maybe newer and broken) is
-                // read at the first frame and builds as the next version.
+                // A replacement worker (or a new session) starts from the last good version; the file (maybe newer
+                // and broken) is read at the first frame and builds as the next version.
+                if let Some((_, older)) = start.history.iter().find(|(p, _)| *p == path) {
+                    shader.shader.seed(older);
+                }
                 if let Some((_, text)) = start.texts.iter().find(|(p, _)| *p == path) {
-                    shader.shader.edit(&gl, text);
+                    let report = shader.shader.edit(&gl, text);
+                    let _ = events.send(Event::Built(report));
                 }
                 Renderer::Shader(Box::new(shader))
             }
@@ -381,6 +517,14 @@ impl Worker {
                         ..budget
                     });
                 }
+                let older: std::collections::HashMap<PathBuf, Vec<String>> = start.history.into_iter().collect();
+                let starts = start
+                    .texts
+                    .iter()
+                    .map(|(p, t)| (p.clone(), (older.get(p).cloned().unwrap_or_default(), t.clone())))
+                    .collect();
+                lua.graphics(|g| g.starts = starts);
+                lua.host.seed(older.into_iter().collect());
                 lua.host.start_from(start.texts, start.left_out);
                 let wedged = events.clone();
                 lua.host.on_wedged(move |culprit| {
@@ -402,6 +546,11 @@ impl Worker {
             drawn_version: None,
             lose_context: false,
             submitted: None,
+            disk: Disk::default(),
+            history,
+            root: scene.dir.clone(),
+            watching,
+            last_poll: None,
         };
         let result = worker.command_loop(&commands);
         worker.free();
@@ -490,13 +639,38 @@ impl Worker {
         free >= 2 || (free >= 1 && self.renderer.generation() != self.drawn_version)
     }
 
-    /// Rebuilds sources whose files changed. Returns false when the compositor has gone away.
+    /// Rebuilds sources whose files changed, when it is time to look. Returns false when the compositor has gone
+    /// away.
     fn poll_sources(&mut self) -> bool {
-        let reports = self.renderer.poll(&self.gl);
+        let due = !self.watching
+            || self.options.clock == Clock::Lockstep
+            || self.last_poll.is_none_or(|at| at.elapsed() >= self.options.fallback_poll);
+        if due { self.poll_now() } else { true }
+    }
+
+    fn poll_now(&mut self) -> bool {
+        self.last_poll = Some(Instant::now());
+        let disk = &mut self.disk;
+        let reports = self.renderer.poll(&self.gl, &mut |path, text| disk.admit(path, text));
+        for event in self.disk.events.drain(..) {
+            let _ = self.events.send(event);
+        }
         self.send_reports(reports)
     }
 
+    /// Persists the versions that went live (`EngineOptions::store`). A failure to write is logged, never fatal.
+    fn persist(&mut self, reports: &[Report]) {
+        let Some(history) = &mut self.history else { return };
+        for r in reports.iter().filter(|r| r.became_live) {
+            let (Some(text), Ok(source)) = (&r.live_text, r.path.strip_prefix(&self.root)) else { continue };
+            if let Err(e) = history.push(source, text) {
+                tracing::warn!("the history of {} was not saved: {e}", r.path.display());
+            }
+        }
+    }
+
     fn send_reports(&mut self, reports: Vec<Report>) -> bool {
+        self.persist(&reports);
         reports.into_iter().all(|r| {
             let tweaks = r.became_live.then(|| self.renderer.tweaks(&self.gl, &r.path)).flatten();
             let path = r.path.clone();
@@ -526,18 +700,40 @@ impl Worker {
                 Flow::Continue
             }
             Command::Edit { path, text } => {
-                let reports = self.renderer.edit(&self.gl, &path, Change::Edit(&text));
+                self.disk.edited(&path, &text);
+                let mut reports = self.renderer.edit(&self.gl, &path, Change::Edit(&text));
+                if reports.is_empty() {
+                    // Not a source of its own (an included file, a module nothing requires): say so, so that the
+                    // editor does not wait for a build.
+                    reports.push(Report {
+                        path,
+                        version: None,
+                        live_version: None,
+                        became_live: false,
+                        took: Duration::ZERO,
+                        diagnostics: Vec::new(),
+                        live_text: None,
+                    });
+                }
                 self.send_reports(reports);
                 Flow::Continue
             }
-            Command::Undo { path } => {
-                let reports = self.renderer.edit(&self.gl, &path, Change::Undo);
-                self.send_reports(reports);
-                Flow::Continue
+            Command::Undo { path } => self.version_change(path, Change::Undo),
+            Command::Redo { path } => self.version_change(path, Change::Redo),
+            Command::FilesChanged => {
+                if self.poll_now() {
+                    Flow::Continue
+                } else {
+                    Flow::Stop
+                }
             }
-            Command::Redo { path } => {
-                let reports = self.renderer.edit(&self.gl, &path, Change::Redo);
-                self.send_reports(reports);
+            Command::Save { path, text } => {
+                let result = allsource_store::write_atomically(&path, text.as_bytes())
+                    .map_err(|e| format!("could not write {}: {e}", path.display()));
+                if result.is_ok() {
+                    self.disk.wrote(&path, &text);
+                }
+                let _ = self.events.send(Event::Saved { path, text, result });
                 Flow::Continue
             }
             Command::SetUniform { path, name, value } => {
@@ -612,6 +808,18 @@ impl Worker {
             }
             Command::Stop => Flow::Stop,
         }
+    }
+
+    /// Undo or redo of `path`'s live version.
+    fn version_change(&mut self, path: PathBuf, change: Change) -> Flow {
+        let reports = self.renderer.edit(&self.gl, &path, change);
+        // The buffer shows the version that went live: that text is now the engine's, and not on disk.
+        let live = reports.iter().find(|r| r.path == path && r.became_live).and_then(|r| r.live_text.clone());
+        if let Some(text) = live {
+            self.disk.edited(&path, &text);
+        }
+        self.send_reports(reports);
+        Flow::Continue
     }
 
     /// Renders one frame into a free slot and sends it. Returns false when the compositor has gone away, or the
@@ -768,11 +976,11 @@ enum Renderer {
 }
 
 impl Renderer {
-    /// Rebuilds sources whose files changed.
-    fn poll(&mut self, gl: &Gl) -> Vec<Report> {
+    /// Rebuilds sources whose files changed (those `gate` admits).
+    fn poll(&mut self, gl: &Gl, gate: allsource_live::Gate) -> Vec<Report> {
         match self {
-            Renderer::Shader(r) => r.shader.poll_files(gl).into_iter().collect(),
-            Renderer::Lua(r) => r.poll(),
+            Renderer::Shader(r) => r.shader.poll_files(gl, gate).into_iter().collect(),
+            Renderer::Lua(r) => r.poll(gate),
         }
     }
 
@@ -953,15 +1161,15 @@ impl LuaRenderer {
         reports
     }
 
-    fn poll(&mut self) -> Vec<Report> {
+    fn poll(&mut self, gate: allsource_live::Gate) -> Vec<Report> {
         let mut reports = Vec::new();
         if !self.started {
             self.started = true;
             reports = self.host.start();
         }
         if !self.guest {
-            reports.extend(self.host.poll_files());
-            self.graphics(|g| g.poll_shaders());
+            reports.extend(self.host.poll_files_gated(gate));
+            self.graphics(|g| g.poll_shaders(gate));
         }
         self.count(reports)
     }

@@ -34,8 +34,14 @@ pub fn read_source(path: &Path) -> Result<String, String> {
         .map_err(|e| format!("the file is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
 }
 
-/// A file's modification time and length: a change in either means it was written.
-pub type Stamp = (Option<SystemTime>, u64);
+/// Asked, for each text read from a source's file because the file changed, whether to build it. The engine says no
+/// to its own writes and to files whose buffers hold unsaved edits (a conflict: both are kept, nothing is built
+/// over the user's edits). Pollers that are not asked pass `&mut |_, _| true`.
+pub type Gate<'a> = &'a mut dyn FnMut(&Path, &str) -> bool;
+
+/// A file's modification time, length and inode: a change in any means it was written or replaced (an editor's
+/// atomic save renames a new file over it).
+pub type Stamp = (Option<SystemTime>, u64, u64);
 
 /// Whether `a` and `b` name the same file: equal paths, or paths that resolve to the same file (an editor's
 /// `scene/./main.lua` and the engine's `scene/main.lua`).
@@ -45,7 +51,11 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// The file's stamp, or `None` when it cannot be read.
 pub fn stamp(path: &Path) -> Option<Stamp> {
-    std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()))
+    #[cfg(unix)]
+    let inode = |m: &std::fs::Metadata| std::os::unix::fs::MetadataExt::ino(m);
+    #[cfg(not(unix))]
+    let inode = |_: &std::fs::Metadata| 0;
+    std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len(), inode(&m)))
 }
 
 /// How bad a diagnostic is.
@@ -277,6 +287,28 @@ impl<A> Live<A> {
         self.newest().map_or(&[], |v| &v.diagnostics)
     }
 
+    /// Puts versions from an earlier session (oldest first) into the history, as versions that built, without
+    /// building them: undo and redo reach them. Nothing becomes live. Only before the first version.
+    pub fn seed(&mut self, texts: impl IntoIterator<Item = impl Into<Arc<str>>>) {
+        if !self.versions.is_empty() {
+            return;
+        }
+        for text in texts {
+            let number = self.next_number;
+            self.next_number += 1;
+            self.versions.push_back(Version {
+                number,
+                text: text.into(),
+                created: SystemTime::now(),
+                outcome: Outcome::Built { took: Duration::ZERO },
+                diagnostics: Vec::new(),
+            });
+        }
+        while self.versions.len() > self.capacity {
+            self.versions.pop_front();
+        }
+    }
+
     /// Builds `text` as a new version. Text identical to the newest version's is not rebuilt (saving a file
     /// twice, an editor that writes twice). Use [`Live::rebuild`] when something outside the text changed.
     pub fn edit(&mut self, text: &str, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
@@ -485,6 +517,21 @@ mod tests {
         assert!(!change.live && change.replaced == Some(1), "nothing left to run: disabled");
         assert!(live.live().is_none() && live.artifact().is_none());
         assert!(live.edit("3", build).live, "a new version that builds brings it back");
+    }
+
+    #[test]
+    fn seeded_versions_from_an_earlier_session_are_reachable_by_undo() {
+        let mut live = Live::new("n.txt", 8);
+        live.seed(["1", "2"]);
+        assert!(live.live().is_none() && live.artifact().is_none(), "seeding builds nothing");
+        assert!(live.edit("3", build).live);
+        assert_eq!(live.live().map(|v| v.number), Some(3));
+        live.undo(build);
+        assert_eq!(live.artifact(), Some(&2), "undo reaches the earlier session's versions");
+        live.undo(build);
+        assert_eq!(live.artifact(), Some(&1));
+        live.seed(["9"]);
+        assert_eq!(live.versions().count(), 3, "seeding is only for a history that has not started");
     }
 
     #[test]

@@ -112,6 +112,8 @@ struct Registry {
     reports: Vec<Report>,
     /// Texts to load instead of the files' (a replacement worker starts from the last good versions).
     overrides: std::collections::HashMap<PathBuf, String>,
+    /// Versions of an earlier session, oldest first, put into a module's history when it is first loaded.
+    seeds: std::collections::HashMap<PathBuf, Vec<String>>,
     /// Modules left out (they wedged a worker), with their files' stamps then: an edit or a write of the file
     /// brings one back.
     left_out: std::collections::HashMap<PathBuf, Option<Stamp>>,
@@ -127,10 +129,14 @@ impl Registry {
             self.modules[i].unloaded = false;
             return i;
         }
+        let mut live = Live::new(path, allsource_live::DEFAULT_HISTORY);
+        if let Some(texts) = self.seeds.remove(path) {
+            live.seed(texts);
+        }
         self.modules.push(Record {
             name: name.to_owned(),
             path: path.to_path_buf(),
-            live: Some(Live::new(path, allsource_live::DEFAULT_HISTORY)),
+            live: Some(live),
             seen: stamp(path),
             read_error: None,
             unloaded: false,
@@ -327,6 +333,12 @@ impl ModuleHost {
         }));
     }
 
+    /// Versions of an earlier session per module file, oldest first: each joins its module's history (undo reaches
+    /// them) when the module first loads. See [`Live::seed`].
+    pub fn seed(&mut self, history: Vec<(PathBuf, Vec<String>)>) {
+        self.registry().seeds.extend(history);
+    }
+
     /// The budget in force.
     pub fn budget(&self) -> &Budget {
         &self.budget
@@ -481,6 +493,11 @@ impl ModuleHost {
 
     /// Rebuilds modules whose files changed. Returns what happened.
     pub fn poll_files(&mut self) -> Vec<Report> {
+        self.poll_files_gated(&mut |_, _| true)
+    }
+
+    /// Rebuilds modules whose files changed, each only if `gate` admits the text read. Returns what happened.
+    pub fn poll_files_gated(&mut self, gate: allsource_live::Gate) -> Vec<Report> {
         let returning: Vec<PathBuf> = {
             let mut registry = self.registry();
             let changed: Vec<PathBuf> =
@@ -492,13 +509,13 @@ impl ModuleHost {
         };
         if !returning.is_empty() {
             let mut reports = self.bring_back();
-            reports.extend(self.poll_changed_files());
+            reports.extend(self.poll_changed_files(gate));
             return reports;
         }
-        self.poll_changed_files()
+        self.poll_changed_files(gate)
     }
 
-    fn poll_changed_files(&mut self) -> Vec<Report> {
+    fn poll_changed_files(&mut self, gate: allsource_live::Gate) -> Vec<Report> {
         let changed: Vec<(usize, Result<String, String>)> = {
             let mut registry = self.registry();
             registry
@@ -520,6 +537,11 @@ impl ModuleHost {
         for (index, text) in changed {
             match text {
                 Ok(text) => {
+                    let path = self.registry().modules[index].path.clone();
+                    self.registry().modules[index].read_error = None;
+                    if !gate(&path, &text) {
+                        continue;
+                    }
                     if let Some(r) = self.change(index, |live, build| live.edit(&text, build)) {
                         reports.push(r);
                     }
@@ -944,6 +966,7 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
     }
     let index = lock().add(name, &path);
     let override_text = lock().overrides.remove(&path);
+    let from_override = override_text.is_some();
     let text = match override_text.map_or_else(|| read_source(&path), Ok) {
         Ok(text) => text,
         Err(e) => return Err(mlua::Error::runtime(format!("{}: {e}", path.display()))),
@@ -954,7 +977,9 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
     let first_error = output.diagnostics.first().map(ToString::to_string);
     let mut registry = lock();
     let record = &mut registry.modules[index];
-    record.seen = stamp(&path);
+    // Loaded from a given text (a last good version): the file, maybe newer and broken, is read at the next poll
+    // and builds as the next version (identical text builds nothing).
+    record.seen = if from_override { None } else { stamp(&path) };
     let Some(live) = record.live.as_mut() else { return Ok(false) };
     let change = live.edit(&text, move |_| output);
     let report = Report::of(live, &change);

@@ -262,7 +262,11 @@ mod tests {
         assert_eq!(recovered.texts[Path::new("a.glsl")], "one two");
         assert!(recovered.problem.as_deref().is_some_and(|p| p.contains("does not apply")), "{:?}", recovered.problem);
         assert_eq!(std::fs::read(dir.join("journal.damaged")).unwrap(), garbage, "the damaged file is kept");
-        assert_eq!(journal.text(Path::new("a.glsl")), Some("one two"), "the new journal starts from what was recovered");
+        assert_eq!(
+            journal.text(Path::new("a.glsl")),
+            Some("one two"),
+            "the new journal starts from what was recovered"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
