@@ -418,3 +418,64 @@ fn a_script_prints_what_the_console_shows_and_fails_with_the_line_number() {
     assert!(!lines.contains(&"> frames 1"), "the script went on after the failure:\n{stdout}");
     assert!(stderr.contains("script line 4: pixel (1, 1) is 0 0 255, expected 255 0 0"), "{stderr}");
 }
+
+/// Issue 8: `kill -9` in the middle of a scripted typing session loses no edit that the editor had shown. Each
+/// `type` prints its build's report once the keystroke was shown; the next start replays the journal, says so, and
+/// `save` writes the recovered buffer, which holds at least every keystroke reported before the kill, in order.
+#[test]
+fn a_process_killed_mid_typing_loses_no_edit_the_editor_had_shown() {
+    use std::io::BufRead;
+    let dir = temp_dir("sigkill");
+    let _ = std::fs::remove_dir_all(dir.join(".allsource"));
+    let original = "out vec4 o;\nvoid main() {\n    o = vec4(1.0, 0.0, 0.0, 1.0);\n}\n";
+    std::fs::write(dir.join("main.glsl"), original).unwrap();
+    let typed: String = "//every-keystroke-is-journaled-before-it-is-shown".repeat(6);
+    let mut script = String::from("open main.glsl\ngoto 4 2\n");
+    for c in typed.chars() {
+        script.push_str(&format!("type {c}\n"));
+    }
+    std::fs::write(dir.join("typing.txt"), script).unwrap();
+    let mut child = allsource(&["run", "--size", "160x120"])
+        .arg(&dir)
+        .arg("--script")
+        .arg(dir.join("typing.txt"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut shown = 0;
+    let mut transcript = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let typing_build = line.contains("main.glsl: version")
+            && !line.contains("version 1 ")
+            && (line.contains("built in") || line.contains("did not build"));
+        shown += usize::from(typing_build);
+        transcript.push(line);
+        if shown == 40 {
+            child.kill().unwrap(); // SIGKILL: no destructor, no flush, no clean exit
+            break;
+        }
+    }
+    let _ = child.wait();
+    assert_eq!(shown, 40, "the typing session reported its builds:\n{}", transcript.join("\n"));
+    std::fs::write(dir.join("after.txt"), "save\n").unwrap();
+    let output = run(allsource(&["run", "--size", "160x120"]).arg(&dir).arg("--script").arg(dir.join("after.txt")));
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(out.contains("recovered main.glsl from the journal"), "the user is told:\n{out}");
+    let recovered = std::fs::read_to_string(dir.join("main.glsl")).unwrap();
+    let (head, tail) = original.split_at(original.len() - 1);
+    let inserted = recovered
+        .strip_prefix(head)
+        .and_then(|r| r.strip_suffix(tail))
+        .unwrap_or_else(|| panic!("the recovered text is the file with keystrokes inserted:\n{recovered}"));
+    assert!(typed.starts_with(inserted), "keystrokes in order, nothing else: {inserted:?}");
+    eprintln!("{} keystrokes recovered, {shown} shown before the kill, of {}", inserted.len(), typed.len());
+    assert!(
+        inserted.chars().count() >= shown,
+        "{} keystrokes recovered, {shown} had been shown before the kill",
+        inserted.chars().count()
+    );
+}

@@ -373,7 +373,8 @@ pub fn run_script_text(
     // The first frame: the scene's sources are built and on screen before the first command.
     driver.frames(1).map_err(|message| Error::Script { line: 0, message })?;
     let mut session = Session::new(&root);
-    let mut printed = log.next_seq();
+    // From the start: what the engine said while starting (a recovered journal, the first builds) is shown too.
+    let mut printed = 0;
     for (n, line) in text.lines().enumerate() {
         let number = n + 1;
         let fail = |message: String| Error::Script { line: number, message };
