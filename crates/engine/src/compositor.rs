@@ -67,6 +67,8 @@ pub struct Status {
     pub shown: Option<u64>,
     /// Distinct worker frames shown so far.
     pub worker_frames_shown: u64,
+    /// When the worker last began rebuilding sources from their files (after the watcher woke it).
+    pub rebuilt_from_disk_at: Option<Instant>,
 }
 
 pub struct Compositor {
@@ -649,6 +651,7 @@ impl Compositor {
                 self.overlay.editor.conflict(&path, &disk);
                 self.say_conflict(&path);
             }
+            Event::RebuiltFromDisk { at } => self.status.rebuilt_from_disk_at = Some(at),
             Event::FromDisk { path, text } => {
                 if !self.overlay.editor.from_disk(&path, &text) {
                     self.say_conflict(&path);

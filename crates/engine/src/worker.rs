@@ -252,6 +252,11 @@ pub enum Event {
         path: PathBuf,
         text: String,
     },
+    /// The worker looked at the files (woken by the watcher, or its fallback poll) at `at`, and rebuilt from them:
+    /// for the bench's write -> rebuild start figure.
+    RebuiltFromDisk {
+        at: Instant,
+    },
 }
 
 /// The compositor's end of a worker.
@@ -649,11 +654,15 @@ impl Worker {
     }
 
     fn poll_now(&mut self) -> bool {
-        self.last_poll = Some(Instant::now());
+        let at = Instant::now();
+        self.last_poll = Some(at);
         let disk = &mut self.disk;
         let reports = self.renderer.poll(&self.gl, &mut |path, text| disk.admit(path, text));
         for event in self.disk.events.drain(..) {
             let _ = self.events.send(event);
+        }
+        if reports.iter().any(|r| r.version.is_some()) {
+            let _ = self.events.send(Event::RebuiltFromDisk { at });
         }
         self.send_reports(reports)
     }
