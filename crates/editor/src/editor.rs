@@ -277,6 +277,10 @@ impl Editor {
     /// unsaved edits keeps them and is in conflict. Returns false for a conflict.
     pub fn from_disk(&mut self, path: &Path, text: &str) -> bool {
         let Some(tab) = self.tab_mut(path) else { return true };
+        if tab.disk.as_deref() == Some(text) {
+            // No news: the file holds what the buffer was opened from or last saved.
+            return true;
+        }
         if tab.unsaved() && tab.text != text {
             tab.conflict = Some(text.to_owned());
             return false;

@@ -415,7 +415,11 @@ fn shader_rebuild(
         latencies = edit_latencies(&mut engine, &main, &variant, |s| s.live_version, options.edits, period)?;
         renderer = engine.renderer();
         // The same edits from outside: an editor's atomic save (a temporary file renamed over the source), picked
-        // up by the file watcher. Constants differ from every other variant, so no cache serves them.
+        // up by the file watcher. Constants differ from every other variant, so no cache serves them. First the
+        // engine writes its own last edit to the file (as the editor's autosave would): a source with edits the
+        // disk does not have would be in conflict with an outside write, which is then not built.
+        engine.send(Command::Save { path: main.clone(), text: variant(options.edits), overwrite: true });
+        engine.compositor_mut().sync(Duration::from_secs(20))?;
         for i in 1..=options.edits {
             engine.frame();
             let want = engine.compositor().status().live_version.unwrap_or(0) + 1;

@@ -179,7 +179,7 @@ impl Compositor {
             }
         }
         for (path, text) in self.overlay.editor.autosave_due(allsource_editor::AUTOSAVE_IDLE) {
-            self.send(Command::Save { path, text });
+            self.send(Command::Save { path, text, overwrite: false });
         }
     }
 
@@ -196,7 +196,7 @@ impl Compositor {
     /// Writes the buffer `text` to `path` now (ctrl+s, `save`), whatever its build says; ends a conflict on it.
     pub fn save(&mut self, path: &std::path::Path, text: String) {
         self.asked_saves.insert(path.to_path_buf());
-        self.send(Command::Save { path: path.to_path_buf(), text });
+        self.send(Command::Save { path: path.to_path_buf(), text, overwrite: true });
     }
 
     /// Makes a spare context for the next replacement worker, if the last one was used. Call before composing.

@@ -167,10 +167,12 @@ pub enum Command {
     /// The file watcher saw files of the scene change: look at the sources' files now.
     FilesChanged,
     /// Write `text` to the source file `path` (atomically), as the engine's own write: it is not read back as an
-    /// external change. Answered by `Event::Saved`.
+    /// external change. Answered by `Event::Saved`. Without `overwrite` (an autosave), a file that changed on disk
+    /// since the engine last read it is not written: that is a conflict, reported as one.
     Save {
         path: PathBuf,
         text: String,
+        overwrite: bool,
     },
     Stop,
 }
@@ -429,7 +431,6 @@ impl Disk {
     fn admit(&mut self, path: &Path, text: &str) -> bool {
         let hash = allsource_store::text_hash(text);
         let file = self.files.entry(path.to_path_buf()).or_default();
-        let first = file.known.is_none();
         if file.known == Some(hash) {
             return false;
         }
@@ -439,17 +440,32 @@ impl Disk {
             return false;
         }
         file.unsaved = None;
-        if !first {
-            self.events.push(Event::FromDisk { path: path.to_path_buf(), text: text.to_owned() });
-        }
+        self.events.push(Event::FromDisk { path: path.to_path_buf(), text: text.to_owned() });
         true
     }
 
-    /// The engine built `text` for `path` from an edit (a keystroke, an undo).
+    /// The engine built `text` for `path` from an edit (a keystroke, an undo). The first time, what the disk holds
+    /// is read, so that a later change of the file is told apart from the text the engine started from.
     fn edited(&mut self, path: &Path, text: &str) {
         let hash = allsource_store::text_hash(text);
         let file = self.files.entry(path.to_path_buf()).or_default();
+        if file.known.is_none() {
+            file.known = allsource_live::read_source(path).ok().map(|t| allsource_store::text_hash(&t));
+        }
         file.unsaved = (file.known != Some(hash)).then_some(hash);
+    }
+
+    /// Before an autosave of `text` to `path`: the file's text when it changed since the engine last read or
+    /// wrote it (an outside write the watcher has not reported yet), else None. The change is then known.
+    fn changed_behind(&mut self, path: &Path, text: &str) -> Option<String> {
+        let disk = std::fs::read(path).ok().map(|b| String::from_utf8_lossy(&b).into_owned())?;
+        let hash = allsource_store::text_hash(&disk);
+        let file = self.files.entry(path.to_path_buf()).or_default();
+        if file.known.is_none_or(|k| k == hash) || disk == text {
+            return None;
+        }
+        file.known = Some(hash);
+        Some(disk)
     }
 
     /// The engine wrote `text` to `path`.
@@ -736,9 +752,14 @@ impl Worker {
                     Flow::Stop
                 }
             }
-            Command::Save { path, text } => {
-                let result = allsource_store::write_atomically(&path, text.as_bytes())
-                    .map_err(|e| format!("could not write {}: {e}", path.display()));
+            Command::Save { path, text, overwrite } => {
+                let result = if !overwrite && let Some(disk) = self.disk.changed_behind(&path, &text) {
+                    let _ = self.events.send(Event::Conflict { path: path.clone(), disk });
+                    Err(format!("{} was not written: it changed on disk since the engine read it", path.display()))
+                } else {
+                    allsource_store::write_atomically(&path, text.as_bytes())
+                        .map_err(|e| format!("could not write {}: {e}", path.display()))
+                };
                 if result.is_ok() {
                     self.disk.wrote(&path, &text);
                 }
@@ -1184,6 +1205,13 @@ impl LuaRenderer {
     }
 
     fn edit(&mut self, path: &Path, change: Change) -> Vec<Report> {
+        // An edit that arrives before the first frame (edits recovered from the journal) starts the scene first,
+        // so that it applies to the module or shader it names, and builds after the file's version.
+        let mut early = Vec::new();
+        if !self.started {
+            self.started = true;
+            early = self.host.start();
+        }
         let module = match change {
             Change::Edit(text) => self.host.edit(path, text),
             Change::Undo => self.host.undo(path),
@@ -1204,7 +1232,8 @@ impl LuaRenderer {
                 .into_iter()
                 .collect(),
         };
-        self.count(reports)
+        early.extend(reports);
+        self.count(early)
     }
 
     /// The values modules expose with `tweak(...)`, when one was added since the last call.
@@ -1445,6 +1474,35 @@ mod tests {
             })
             .collect();
         assert_eq!(kept, ["b1", "a2", "undo", "a4", "Stats"]);
+    }
+
+    #[test]
+    fn the_disk_gate_tells_own_writes_outside_changes_and_conflicts_apart() {
+        use super::{Disk, Event};
+        let dir = std::env::temp_dir().join(format!("allsource-disk-gate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("a.glsl");
+        std::fs::write(&file, "one").unwrap();
+        let mut disk = Disk::default();
+        assert!(disk.admit(&file, "one"), "the first read builds");
+        assert!(!disk.admit(&file, "one"), "the same text again does not");
+        assert!(disk.admit(&file, "two"), "an outside change builds");
+        assert!(matches!(disk.events.last(), Some(Event::FromDisk { text, .. }) if text == "two"));
+        disk.edited(&file, "mine");
+        assert!(!disk.admit(&file, "theirs"), "an outside change over unsaved edits is not built");
+        assert!(matches!(disk.events.last(), Some(Event::Conflict { disk, .. }) if disk == "theirs"));
+        disk.wrote(&file, "mine");
+        assert!(!disk.admit(&file, "mine"), "the engine's own write is not read back");
+        // An autosave finds the file changed behind it (the watcher has not said so yet): it must not write.
+        disk.edited(&file, "mine, more");
+        std::fs::write(&file, "written by another editor").unwrap();
+        assert_eq!(disk.changed_behind(&file, "mine, more").as_deref(), Some("written by another editor"));
+        std::fs::write(&file, "x").unwrap();
+        let mut fresh = Disk::default();
+        fresh.edited(&file, "edited before the first look");
+        assert!(!fresh.admit(&file, "x"), "the file the engine started from is not news");
+        assert!(fresh.changed_behind(&file, "edited before the first look").is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -328,3 +328,33 @@ fn a_clean_buffer_follows_its_file_and_an_edit_is_written_to_disk_once_it_builds
     assert_eq!(s.pixel(), [255, 255, 0, 255], "the engine's own write is not read back as a change");
     assert!(!s.compositor().overlay.editor.unsaved(&main));
 }
+
+#[test]
+fn edits_recovered_from_the_journal_run_at_start_up_and_are_written_once_they_build() {
+    let dir = scene_dir(
+        "files-journal-lua",
+        &[("main.lua", &lua_main("")), ("lib.lua", &lua_lib("0, 0, 1, 1")), ("fill.glsl", FILL)],
+    );
+    // What an engine killed in the middle of typing leaves: the journal holds buffers the files do not have.
+    {
+        let (mut journal, _) = allsource_store::Journal::open(&allsource_store::dir_of(&dir)).unwrap();
+        journal.record(Path::new("lib.lua"), &lua_lib("0, 0, 1, 1")).unwrap();
+        journal.record(Path::new("lib.lua"), &lua_lib("0, 1, 0, 1")).unwrap();
+        journal.record(Path::new("fill.glsl"), FILL).unwrap();
+        std::mem::forget(journal);
+    }
+    let mut s = Steps::new(&dir, true);
+    assert_eq!(s.pixel(), GREEN, "the recovered module runs");
+    let console = s.console();
+    assert!(console.contains("recovered lib.lua from the journal: 2 changes"), "{console}");
+    assert!(!console.contains("recovered fill.glsl"), "a buffer equal to its file is not news:\n{console}");
+    assert!(s.compositor().overlay.editor.unsaved(&dir.join("lib.lua")));
+    let start = Instant::now();
+    while std::fs::read_to_string(dir.join("lib.lua")).unwrap() != lua_lib("0, 1, 0, 1") {
+        assert!(start.elapsed() < Duration::from_secs(10), "the recovered buffer is written once it built");
+        s.pixel();
+    }
+    assert_eq!(s.pixel(), GREEN);
+    drop(s);
+    assert!(!allsource_store::dir_of(&dir).join("journal").exists(), "a clean stop with nothing unsaved ends it");
+}
