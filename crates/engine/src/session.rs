@@ -368,8 +368,7 @@ pub fn run_script_text(
     options.clock = Clock::Lockstep;
     let log = options.console.clone();
     let root = scene.dir.clone();
-    let engine = HeadlessEngine::new(scene, options)?;
-    let mut driver = ScriptDriver { engine, index: 0 };
+    let mut driver = ScriptDriver::new(HeadlessEngine::new(scene, options)?);
     // The first frame: the scene's sources are built and on screen before the first command.
     driver.frames(1).map_err(|message| Error::Script { line: 0, message })?;
     let mut session = Session::new(&root);
@@ -394,9 +393,17 @@ pub fn run_script_text(
     Ok(())
 }
 
-struct ScriptDriver {
-    engine: HeadlessEngine,
+/// Drives a headless engine in lockstep frames for commands that may wait: what scripts (and tests that interleave
+/// commands with their own steps) run commands against.
+pub struct ScriptDriver {
+    pub engine: HeadlessEngine,
     index: u64,
+}
+
+impl ScriptDriver {
+    pub fn new(engine: HeadlessEngine) -> ScriptDriver {
+        ScriptDriver { engine, index: 0 }
+    }
 }
 
 impl Driver for ScriptDriver {

@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use allsource_engine::session::{Driver, Session};
+use allsource_engine::session::{Driver, ScriptDriver, Session};
 use allsource_engine::worker::Command;
-use allsource_engine::{Clock, Compositor, EngineOptions, HeadlessEngine, Image, Scene};
+use allsource_engine::{Clock, Compositor, EngineOptions, HeadlessEngine, Scene};
 
 mod common;
 use common::{scene_dir, wait_for};
@@ -36,51 +36,32 @@ fn engine(dir: &Path, clock: Clock, store: bool) -> HeadlessEngine {
 
 /// Runs console commands on a headless engine in lockstep, as `--script` does, but between Rust steps.
 struct Steps {
-    engine: HeadlessEngine,
+    driver: ScriptDriver,
     session: Session,
-    index: u64,
-}
-
-impl Driver for Steps {
-    fn compositor(&mut self) -> &mut Compositor {
-        self.engine.compositor_mut()
-    }
-    fn frames(&mut self, n: u64) -> Result<(), String> {
-        for _ in 0..n {
-            self.engine.frame_lockstep(self.index).map_err(|e| e.to_string())?;
-            self.index += 1;
-        }
-        Ok(())
-    }
-    fn image(&mut self) -> Result<Image, String> {
-        Ok(self.engine.image())
-    }
-    fn blocking(&self) -> bool {
-        true
-    }
 }
 
 impl Steps {
     fn new(dir: &Path, store: bool) -> Steps {
-        let mut steps = Steps { engine: engine(dir, Clock::Lockstep, store), session: Session::new(dir), index: 0 };
-        steps.frames(1).unwrap();
-        steps
+        let mut driver = ScriptDriver::new(engine(dir, Clock::Lockstep, store));
+        driver.frames(1).unwrap();
+        Steps { driver, session: Session::new(dir) }
     }
 
     fn run(&mut self, line: &str) {
         let command = allsource_editor::command::parse(line).unwrap().unwrap();
-        let mut session = std::mem::replace(&mut self.session, Session::new(Path::new(".")));
-        let result = session.execute(self, command);
-        self.session = session;
-        if let Err(e) = result {
+        if let Err(e) = self.session.execute(&mut self.driver, command) {
             panic!("`{line}` failed: {e}\nconsole:\n{}", self.console());
         }
     }
 
+    fn compositor(&mut self) -> &mut Compositor {
+        self.driver.compositor()
+    }
+
     /// The next frame's pixel near the right edge, above the console: the scene, beside the editor's code.
     fn pixel(&mut self) -> [u8; 4] {
-        self.frames(1).unwrap();
-        self.engine.image().pixel(310, 220)
+        self.driver.frames(1).unwrap();
+        self.driver.engine.image().pixel(310, 220)
     }
 
     fn console(&mut self) -> String {
@@ -163,7 +144,7 @@ fn a_broken_file_at_start_up_runs_the_persisted_last_good_version_with_its_diagn
     {
         let mut s = Steps::new(&dir, true);
         assert_eq!(s.pixel(), RED);
-        s.engine.send(Command::Edit { path: dir.join("main.glsl"), text: solid(0.0, 1.0, 0.0) });
+        s.driver.engine.send(Command::Edit { path: dir.join("main.glsl"), text: solid(0.0, 1.0, 0.0) });
         assert_eq!(s.pixel(), GREEN);
     }
     // Between sessions the file breaks (a bad merge, an external editor's half-finished change).
