@@ -35,6 +35,28 @@ enum Command {
     Check(CheckArgs),
     /// Measure the live paths (shader rebuild latency beside its floor) and print the figures.
     Bench(BenchArgs),
+    /// Run piglit .shader_test files through allsource's shader pipeline (and, with --compare, through piglit's
+    /// shader_runner too); exits 1 on a failure (or, comparing, on a disagreement).
+    Piglit(PiglitArgs),
+}
+
+#[derive(Args)]
+struct PiglitArgs {
+    /// .shader_test files, or directories searched for them.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Print a JSON array of {file, result, reason} (with shader_runner's result when comparing).
+    #[arg(long)]
+    json: bool,
+    /// Also run piglit's shader_runner on every file and print both outcomes and where they disagree.
+    #[arg(long)]
+    compare: bool,
+    /// The shader_runner binary for --compare.
+    #[arg(long, value_name = "PATH", default_value = allsource_piglit::SHADER_RUNNER)]
+    shader_runner: PathBuf,
+    /// Print one line per file (result, and shader_runner's when comparing).
+    #[arg(long)]
+    verbose: bool,
 }
 
 #[derive(Args)]
@@ -214,6 +236,57 @@ fn bench(args: BenchArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// Ok(true) when nothing failed (or, comparing, when allsource and shader_runner agree on every file).
+fn piglit(args: PiglitArgs) -> Result<bool, String> {
+    let files = allsource_piglit::collect(&args.paths)?;
+    if args.compare && !args.shader_runner.is_file() {
+        return Err(format!(
+            "{} not found: install piglit (apt-get install piglit) or pass --shader-runner PATH",
+            args.shader_runner.display()
+        ));
+    }
+    let mut runner = allsource_piglit::Runner::new()?;
+    let mut results = Vec::with_capacity(files.len());
+    let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
+    for file in files {
+        let started = std::time::Instant::now();
+        let outcome = runner.run_file(&file);
+        ours += started.elapsed();
+        let runner = args.compare.then(|| {
+            let started = std::time::Instant::now();
+            let r = allsource_piglit::run_shader_runner(&args.shader_runner, &file, Duration::from_secs(120));
+            theirs += started.elapsed();
+            r
+        });
+        let result = allsource_piglit::FileResult { file, outcome, runner };
+        if args.verbose && !args.json {
+            let runner = result.runner.as_ref().map_or(String::new(), |r| format!(" {:<5}", r.result));
+            let mark = if result.disagrees() { " DISAGREE" } else { "" };
+            println!(
+                "{:<5}{runner} {}{mark}{}",
+                result.outcome.name(),
+                result.file.display(),
+                if result.outcome.reason().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", result.outcome.reason())
+                }
+            );
+        }
+        results.push(result);
+    }
+    if args.json {
+        println!("{}", allsource_piglit::json(&results));
+    } else {
+        print!("{}", allsource_piglit::summary(&results, ours, args.compare.then_some(theirs)));
+    }
+    Ok(if args.compare {
+        !results.iter().any(allsource_piglit::FileResult::disagrees)
+    } else {
+        !results.iter().any(|r| r.outcome.name() == "fail")
+    })
+}
+
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info")
@@ -234,6 +307,14 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Some(Command::Bench(args)) => bench(args),
+        Some(Command::Piglit(args)) => match piglit(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

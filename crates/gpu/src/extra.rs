@@ -13,6 +13,7 @@ type GetProgramResourceName = unsafe extern "system" fn(u32, u32, u32, i32, *mut
 type GetProgramResourceiv = unsafe extern "system" fn(u32, u32, u32, i32, *const u32, i32, *mut i32, *mut i32);
 type MultiDrawElementsIndirect = unsafe extern "system" fn(u32, u32, *const c_void, i32, i32);
 type GetGraphicsResetStatus = unsafe extern "system" fn() -> u32;
+type PatchParameterfv = unsafe extern "system" fn(u32, *const f32);
 
 pub(crate) struct Extra {
     pub get_program_interfaceiv: Option<GetProgramInterfaceiv>,
@@ -20,6 +21,7 @@ pub(crate) struct Extra {
     pub get_program_resourceiv: Option<GetProgramResourceiv>,
     pub multi_draw_elements_indirect: Option<MultiDrawElementsIndirect>,
     pub get_graphics_reset_status: Option<GetGraphicsResetStatus>,
+    pub patch_parameterfv: Option<PatchParameterfv>,
 }
 
 static EXTRA: OnceLock<Extra> = OnceLock::new();
@@ -43,6 +45,7 @@ pub(crate) fn load(loader: &dyn Fn(&CStr) -> *const c_void) {
                     .or_else(|| get(c"glGetGraphicsResetStatusKHR"))
                     .or_else(|| get(c"glGetGraphicsResetStatusARB"))
                     .map(|p| std::mem::transmute(p)),
+                patch_parameterfv: get(c"glPatchParameterfv").map(|p| std::mem::transmute(p)),
             }
         }
     });
@@ -50,6 +53,14 @@ pub(crate) fn load(loader: &dyn Fn(&CStr) -> *const c_void) {
 
 pub(crate) fn get() -> Option<&'static Extra> {
     EXTRA.get()
+}
+
+/// `glPatchParameterfv` (glow 0.17 has only the integer form); false when the entry point is missing.
+pub(crate) fn patch_parameter_f32(pname: u32, values: &[f32]) -> bool {
+    let Some(f) = get().and_then(|e| e.patch_parameterfv) else { return false };
+    // SAFETY: the caller passes as many values as `pname` takes (4 outer or 2 inner levels).
+    unsafe { f(pname, values.as_ptr()) };
+    true
 }
 
 /// Number of active resources of `interface` in `program`.

@@ -13,7 +13,9 @@ mod fence;
 mod image;
 mod program;
 mod reflect;
+mod state;
 mod target;
+mod texture;
 mod timing;
 mod ui;
 mod window;
@@ -29,7 +31,11 @@ pub use fence::{Fence, finish};
 pub use image::Image;
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformValue, VaryingInfo};
+pub use state::{
+    Attrib, AttribKind, UniformShape, VertexInput, extensions, get_integer, patch_default_levels, reset, set_capability,
+};
 pub use target::{Blend, DrawState, FrameTarget, Target};
+pub use texture::Texture2D;
 pub use timing::{GpuTimer, Timing};
 pub use ui::UiPainter;
 pub use window::WindowGl;

@@ -1,0 +1,218 @@
+//! Small pieces of GL state and queries that tools driving GL by script need (the `piglit` runner): extensions,
+//! integer limits, capabilities, tessellation defaults, uniforms set by name with an explicit type, and vertex
+//! inputs from attribute data.
+
+use glow::HasContext;
+
+use crate::{Gl, GpuError, Program, UniformValue};
+
+/// The context's extensions.
+pub fn extensions(gl: &Gl) -> std::collections::HashSet<String> {
+    gl.supported_extensions().clone()
+}
+
+/// An integer the context reports (`glGetIntegerv`), or None when GL does not know `pname`.
+pub fn get_integer(gl: &Gl, pname: u32) -> Option<i32> {
+    // SAFETY: a plain query; an unknown pname raises a GL error, checked below, and returns nothing.
+    unsafe {
+        while gl.get_error() != glow::NO_ERROR {}
+        let value = gl.get_parameter_i32(pname);
+        (gl.get_error() == glow::NO_ERROR).then_some(value)
+    }
+}
+
+/// Turns a capability (`glEnable`) on or off; false when GL refused it.
+pub fn set_capability(gl: &Gl, cap: u32, on: bool) -> bool {
+    // SAFETY: plain state changes; an invalid enum is a GL error, checked.
+    unsafe {
+        while gl.get_error() != glow::NO_ERROR {}
+        if on {
+            gl.enable(cap)
+        } else {
+            gl.disable(cap)
+        }
+        gl.get_error() == glow::NO_ERROR
+    }
+}
+
+/// Back to a clean slate between scripted tests on one context: no program, no errors pending, the capabilities
+/// given off, patches of 3 vertices with default levels of 1.
+pub fn reset(gl: &Gl, capabilities: &[u32]) {
+    // SAFETY: plain state changes on the current context.
+    unsafe {
+        gl.use_program(None);
+        for &cap in capabilities {
+            gl.disable(cap);
+        }
+        gl.patch_parameter_i32(glow::PATCH_VERTICES, 3);
+        while gl.get_error() != glow::NO_ERROR {}
+    }
+    patch_default_levels(Some([1.0; 4]), Some([1.0; 2]));
+}
+
+/// The tessellation levels used when a program has no tessellation control stage.
+/// False when the driver lacks the entry point.
+pub fn patch_default_levels(outer: Option<[f32; 4]>, inner: Option<[f32; 2]>) -> bool {
+    let outer = outer.is_none_or(|o| crate::extra::patch_parameter_f32(glow::PATCH_DEFAULT_OUTER_LEVEL, &o));
+    let inner = inner.is_none_or(|i| crate::extra::patch_parameter_f32(glow::PATCH_DEFAULT_INNER_LEVEL, &i));
+    outer && inner
+}
+
+/// A uniform's declared shape for [`Program::set_uniform_named`]: a matrix (columns, rows) or a vector of n.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UniformShape {
+    Vector(usize),
+    Matrix(usize, usize),
+}
+
+impl Program {
+    /// Sets one uniform by name as GL resolves it (`a[2]`, `s.member`), with the type the caller says: the
+    /// program must be in use. Errors when the program has no active uniform of that name.
+    pub fn set_uniform_named(
+        &self,
+        gl: &Gl,
+        name: &str,
+        shape: UniformShape,
+        value: &UniformValue,
+    ) -> Result<(), String> {
+        // SAFETY: a query on a live program.
+        let loc = unsafe { gl.get_uniform_location(self.raw(), name) }
+            .ok_or_else(|| format!("cannot get location of uniform \"{name}\""))?;
+        let needed = match shape {
+            UniformShape::Vector(n) => n,
+            UniformShape::Matrix(c, r) => c * r,
+        };
+        let len = match value {
+            UniformValue::Float(v) => v.len(),
+            UniformValue::Int(v) => v.len(),
+            UniformValue::UInt(v) => v.len(),
+        };
+        if len != needed {
+            return Err(format!("uniform \"{name}\": {len} values for a type of {needed}"));
+        }
+        let loc = Some(&loc);
+        // SAFETY: the location belongs to the program in use; each slice holds exactly one element of the shape.
+        unsafe {
+            match (shape, value) {
+                (UniformShape::Matrix(2, 2), UniformValue::Float(v)) => gl.uniform_matrix_2_f32_slice(loc, false, v),
+                (UniformShape::Matrix(2, 3), UniformValue::Float(v)) => gl.uniform_matrix_2x3_f32_slice(loc, false, v),
+                (UniformShape::Matrix(2, 4), UniformValue::Float(v)) => gl.uniform_matrix_2x4_f32_slice(loc, false, v),
+                (UniformShape::Matrix(3, 2), UniformValue::Float(v)) => gl.uniform_matrix_3x2_f32_slice(loc, false, v),
+                (UniformShape::Matrix(3, 3), UniformValue::Float(v)) => gl.uniform_matrix_3_f32_slice(loc, false, v),
+                (UniformShape::Matrix(3, 4), UniformValue::Float(v)) => gl.uniform_matrix_3x4_f32_slice(loc, false, v),
+                (UniformShape::Matrix(4, 2), UniformValue::Float(v)) => gl.uniform_matrix_4x2_f32_slice(loc, false, v),
+                (UniformShape::Matrix(4, 3), UniformValue::Float(v)) => gl.uniform_matrix_4x3_f32_slice(loc, false, v),
+                (UniformShape::Matrix(4, 4), UniformValue::Float(v)) => gl.uniform_matrix_4_f32_slice(loc, false, v),
+                (UniformShape::Matrix(..), _) => return Err(format!("uniform \"{name}\": not a float matrix")),
+                (UniformShape::Vector(n), UniformValue::Float(v)) => match n {
+                    1 => gl.uniform_1_f32_slice(loc, v),
+                    2 => gl.uniform_2_f32_slice(loc, v),
+                    3 => gl.uniform_3_f32_slice(loc, v),
+                    _ => gl.uniform_4_f32_slice(loc, v),
+                },
+                (UniformShape::Vector(n), UniformValue::Int(v)) => match n {
+                    1 => gl.uniform_1_i32_slice(loc, v),
+                    2 => gl.uniform_2_i32_slice(loc, v),
+                    3 => gl.uniform_3_i32_slice(loc, v),
+                    _ => gl.uniform_4_i32_slice(loc, v),
+                },
+                (UniformShape::Vector(n), UniformValue::UInt(v)) => match n {
+                    1 => gl.uniform_1_u32_slice(loc, v),
+                    2 => gl.uniform_2_u32_slice(loc, v),
+                    3 => gl.uniform_3_u32_slice(loc, v),
+                    _ => gl.uniform_4_u32_slice(loc, v),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// The location of an active vertex input, if the program has one of that name.
+    pub fn attrib_location(&self, gl: &Gl, name: &str) -> Option<u32> {
+        // SAFETY: a query on a live program.
+        unsafe { gl.get_attrib_location(self.raw(), name) }
+    }
+}
+
+/// How a vertex attribute's values reach the shader.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AttribKind {
+    Float,
+    Int,
+    UInt,
+}
+
+/// One attribute of interleaved vertex data: location, components, kind, byte offset in a vertex.
+#[derive(Clone, Copy, Debug)]
+pub struct Attrib {
+    pub location: u32,
+    pub components: i32,
+    pub kind: AttribKind,
+    pub offset: i32,
+}
+
+/// A vertex array with one buffer of interleaved vertices.
+pub struct VertexInput {
+    vao: glow::NativeVertexArray,
+    buffer: glow::NativeBuffer,
+}
+
+impl VertexInput {
+    /// A vertex array reading `attribs` from `data`, `stride` bytes per vertex.
+    pub fn new(gl: &Gl, data: &[u8], stride: i32, attribs: &[Attrib]) -> Result<VertexInput, GpuError> {
+        // SAFETY: object creation; the attribute pointers are offsets into the buffer bound here.
+        unsafe {
+            let vao = gl.create_vertex_array().map_err(GpuError::Gl)?;
+            let buffer = match gl.create_buffer() {
+                Ok(b) => b,
+                Err(e) => {
+                    gl.delete_vertex_array(vao);
+                    return Err(GpuError::Gl(e));
+                }
+            };
+            gl.bind_vertex_array(Some(vao));
+            gl.bind_buffer(glow::ARRAY_BUFFER, Some(buffer));
+            gl.buffer_data_u8_slice(glow::ARRAY_BUFFER, data, glow::STATIC_DRAW);
+            for a in attribs {
+                match a.kind {
+                    AttribKind::Float => {
+                        gl.vertex_attrib_pointer_f32(a.location, a.components, glow::FLOAT, false, stride, a.offset)
+                    }
+                    AttribKind::Int => {
+                        gl.vertex_attrib_pointer_i32(a.location, a.components, glow::INT, stride, a.offset)
+                    }
+                    AttribKind::UInt => {
+                        gl.vertex_attrib_pointer_i32(a.location, a.components, glow::UNSIGNED_INT, stride, a.offset)
+                    }
+                }
+                gl.enable_vertex_attrib_array(a.location);
+            }
+            gl.bind_vertex_array(None);
+            gl.bind_buffer(glow::ARRAY_BUFFER, None);
+            Ok(VertexInput { vao, buffer })
+        }
+    }
+
+    /// Draws `count` vertices from `first`, `instances` times, with the program in use.
+    pub fn draw(&self, gl: &Gl, mode: u32, first: i32, count: i32, instances: i32) {
+        // SAFETY: the vertex array is alive; GL checks the range against the buffer (robust access) and reports
+        // errors rather than reading out of bounds on the drivers we use.
+        unsafe {
+            gl.bind_vertex_array(Some(self.vao));
+            if instances > 1 {
+                gl.draw_arrays_instanced(mode, first, count, instances);
+            } else {
+                gl.draw_arrays(mode, first, count);
+            }
+            gl.bind_vertex_array(None);
+        }
+    }
+
+    pub fn delete(self, gl: &Gl) {
+        // SAFETY: consuming `self` deletes each object once.
+        unsafe {
+            gl.delete_vertex_array(self.vao);
+            gl.delete_buffer(self.buffer);
+        }
+    }
+}

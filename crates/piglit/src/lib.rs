@@ -1,0 +1,204 @@
+//! `allsource piglit`: piglit's `.shader_test` files run through allsource's own shader pipeline (see `run.rs`),
+//! and, in comparison mode, through piglit's `shader_runner` too, file by file, with a summary of where the two
+//! disagree. The files share one GL context; each test deletes what it made and resets the state it changed.
+
+pub mod parse;
+pub mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use parse::ShaderTest;
+pub use run::Outcome;
+
+/// Where Debian's piglit package puts shader_runner.
+pub const SHADER_RUNNER: &str = "/usr/lib/x86_64-linux-gnu/piglit/bin/shader_runner";
+
+/// Every `.shader_test` file named, or under a directory named, sorted within each directory.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "shader_test") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files)?;
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+    }
+    Ok(files)
+}
+
+/// Runs files through allsource on one headless GL context, which each test leaves as it found it.
+pub struct Runner {
+    context: allsource_gpu::GlContext,
+}
+
+impl Runner {
+    pub fn new() -> Result<Runner, String> {
+        Ok(Runner { context: allsource_gpu::headless().map_err(|e| format!("no GL context: {e}"))? })
+    }
+
+    pub fn run_file(&mut self, path: &Path) -> Outcome {
+        match ShaderTest::read(path) {
+            Ok(test) => run::run(&self.context.gl, &test),
+            Err(e) => Outcome::Fail(e),
+        }
+    }
+}
+
+/// What piglit's shader_runner said of one file: pass, fail, skip, warn, or crash (no result line), and its
+/// last lines of output.
+#[derive(Clone, Debug)]
+pub struct RunnerResult {
+    pub result: String,
+    pub output: String,
+}
+
+/// Runs piglit's `shader_runner` on `path` as piglit does (`-auto -fbo`, surfaceless EGL), at most `timeout`.
+pub fn run_shader_runner(runner: &Path, path: &Path, timeout: Duration) -> RunnerResult {
+    let child = Command::new(runner)
+        .arg(path)
+        .args(["-auto", "-fbo"])
+        .env("PIGLIT_PLATFORM", "surfaceless_egl")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            return RunnerResult { result: "crash".into(), output: format!("cannot run {}: {e}", runner.display()) };
+        }
+    };
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(2)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return RunnerResult { result: "timeout".into(), output: format!("killed after {timeout:?}") };
+            }
+        }
+    }
+    let output = child.wait_with_output().map(|o| {
+        let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&o.stderr));
+        text
+    });
+    let output = output.unwrap_or_default();
+    let result = output
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("PIGLIT: "))
+        .and_then(|json| {
+            let json = json.replace('\'', "\"");
+            serde_json::from_str::<serde_json::Value>(&json).ok()
+        })
+        .and_then(|v| v.get("result").and_then(|r| r.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "crash".into());
+    let tail: Vec<&str> = output.lines().rev().take(6).collect();
+    RunnerResult { result, output: tail.into_iter().rev().collect::<Vec<_>>().join("\n") }
+}
+
+/// One file's results.
+#[derive(Clone, Debug)]
+pub struct FileResult {
+    pub file: PathBuf,
+    pub outcome: Outcome,
+    pub runner: Option<RunnerResult>,
+}
+
+impl FileResult {
+    /// allsource and shader_runner disagree: one passed and the other did not, or one failed where the other
+    /// skipped. (A warn counts as a pass, a crash or timeout as a fail.)
+    pub fn disagrees(&self) -> bool {
+        let Some(runner) = &self.runner else { return false };
+        let theirs = match runner.result.as_str() {
+            "pass" | "warn" => "pass",
+            "skip" => "skip",
+            _ => "fail",
+        };
+        theirs != self.outcome.name()
+    }
+}
+
+/// The JSON list `--json` prints: `{file, result, reason}` (and `shader_runner` in comparison mode).
+pub fn json(results: &[FileResult]) -> String {
+    let list: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::json!({
+                "file": r.file.display().to_string(),
+                "result": r.outcome.name(),
+                "reason": r.outcome.reason(),
+            });
+            if let Some(runner) = &r.runner {
+                v["shader_runner"] = serde_json::json!(runner.result);
+            }
+            v
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+/// The summary table: pass, fail, skip for allsource (and shader_runner), and the files where they disagree.
+pub fn summary(results: &[FileResult], took: Duration, runner_took: Option<Duration>) -> String {
+    let count = |f: &dyn Fn(&FileResult) -> bool| results.iter().filter(|r| f(r)).count();
+    let ours = |name: &'static str| count(&move |r: &FileResult| r.outcome.name() == name);
+    let theirs = |names: &'static [&'static str]| {
+        count(&move |r: &FileResult| r.runner.as_ref().is_some_and(|x| names.contains(&x.result.as_str())))
+    };
+    let compared = results.iter().any(|r| r.runner.is_some());
+    let mut text = String::new();
+    if compared {
+        text.push_str(&format!("{:<10} {:>10} {:>14}\n", "", "allsource", "shader_runner"));
+        text.push_str(&format!("{:<10} {:>10} {:>14}\n", "pass", ours("pass"), theirs(&["pass", "warn"])));
+        text.push_str(&format!("{:<10} {:>10} {:>14}\n", "fail", ours("fail"), theirs(&["fail", "crash", "timeout"])));
+        text.push_str(&format!("{:<10} {:>10} {:>14}\n", "skip", ours("skip"), theirs(&["skip"])));
+        text.push_str(&format!(
+            "{:<10} {:>9.1}s {:>13.1}s\n",
+            "time",
+            took.as_secs_f64(),
+            runner_took.unwrap_or_default().as_secs_f64()
+        ));
+        let disagreements: Vec<&FileResult> = results.iter().filter(|r| r.disagrees()).collect();
+        text.push_str(&format!("{} files, {} disagreements\n", results.len(), disagreements.len()));
+        for r in disagreements {
+            let runner = r.runner.as_ref().map_or("", |x| x.result.as_str());
+            text.push_str(&format!(
+                "  {}: allsource {} ({}), shader_runner {runner}\n",
+                r.file.display(),
+                r.outcome.name(),
+                r.outcome.reason()
+            ));
+        }
+    } else {
+        text.push_str(&format!(
+            "{} files: {} pass, {} fail, {} skip in {:.1} s\n",
+            results.len(),
+            ours("pass"),
+            ours("fail"),
+            ours("skip"),
+            took.as_secs_f64()
+        ));
+    }
+    text
+}

@@ -1,0 +1,56 @@
+//! The piglit runner on small .shader_test files of its own (piglit itself need not be installed): what passes,
+//! what fails and why, what is skipped. The comparison with piglit's shader_runner over the installed suite runs
+//! in `.ci/run`.
+
+use std::path::PathBuf;
+
+use allsource_piglit::{Outcome, Runner};
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+fn outcome(runner: &mut Runner, name: &str) -> Outcome {
+    runner.run_file(&data(name))
+}
+
+#[test]
+fn shader_tests_pass_fail_and_skip_as_shader_runner_would() {
+    // One runner: the tests share its context, so this also checks that each leaves it clean for the next.
+    let mut runner = Runner::new().expect("a headless GL context (Mesa's EGL drivers)");
+    for name in ["draw-rect-probe", "tessellation-patches", "compute-ssbo", "link-error"] {
+        assert_eq!(outcome(&mut runner, &format!("{name}.shader_test")), Outcome::Pass, "{name}");
+    }
+
+    let failed = outcome(&mut runner, "probe-fails.shader_test");
+    assert!(
+        matches!(&failed, Outcome::Fail(r) if r.contains("line 18: probe at (200, 100): expected 1.000 0.000 0.000 1.000, observed 0.000 0.000 1.000 1.000")),
+        "{failed:?}"
+    );
+
+    let compile = outcome(&mut runner, "compile-error.shader_test");
+    assert!(
+        matches!(&compile, Outcome::Fail(r) if r.contains("line 10 (fragment)") && r.contains("undeclared")),
+        "the compiler's error on the test file's own line: {compile:?}"
+    );
+
+    let unsupported = outcome(&mut runner, "unsupported-command.shader_test");
+    assert!(
+        matches!(&unsupported, Outcome::Skip(r) if r.contains("line 13") && r.contains("fb ms")),
+        "an unknown command skips, never passes: {unsupported:?}"
+    );
+
+    let missing = outcome(&mut runner, "missing-extension.shader_test");
+    assert!(matches!(&missing, Outcome::Skip(r) if r.contains("GL_ALLSOURCE_no_such_extension")), "{missing:?}");
+
+    // And the first again, after all of that on the same context.
+    assert_eq!(outcome(&mut runner, "draw-rect-probe.shader_test"), Outcome::Pass);
+}
+
+#[test]
+fn directories_are_searched_for_shader_tests_in_order() {
+    let files = allsource_piglit::collect(&[data("")]).unwrap();
+    let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(names.len() >= 8 && names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+    assert!(allsource_piglit::collect(&[data("nope.shader_test")]).is_err());
+}
