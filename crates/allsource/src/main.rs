@@ -57,6 +57,9 @@ struct PiglitArgs {
     /// Print one line per file (result, and shader_runner's when comparing).
     #[arg(long)]
     verbose: bool,
+    /// Disagreements known and explained (lines of `path-suffix cause`): --compare fails only on others.
+    #[arg(long, value_name = "FILE")]
+    known: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -245,6 +248,10 @@ fn piglit(args: PiglitArgs) -> Result<bool, String> {
             args.shader_runner.display()
         ));
     }
+    let known = match &args.known {
+        Some(path) => allsource_piglit::Known::read(path)?,
+        None => allsource_piglit::Known::default(),
+    };
     let mut runner = allsource_piglit::Runner::new()?;
     let mut results = Vec::with_capacity(files.len());
     let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
@@ -278,10 +285,10 @@ fn piglit(args: PiglitArgs) -> Result<bool, String> {
     if args.json {
         println!("{}", allsource_piglit::json(&results));
     } else {
-        print!("{}", allsource_piglit::summary(&results, ours, args.compare.then_some(theirs)));
+        print!("{}", allsource_piglit::summary(&results, &known, ours, args.compare.then_some(theirs)));
     }
     Ok(if args.compare {
-        !results.iter().any(allsource_piglit::FileResult::disagrees)
+        !results.iter().any(|r| r.disagrees() && known.cause(&r.file).is_none())
     } else {
         !results.iter().any(|r| r.outcome.name() == "fail")
     })

@@ -74,8 +74,8 @@ impl Texture2D {
 
     /// Sets the border colour (used with `CLAMP_TO_BORDER`).
     pub fn border_colour(&self, gl: &Gl, rgba: [f32; 4]) {
-        // SAFETY: the slice has the four values the parameter takes; the texture is bound and unbound on the
-        // active unit, which is unit 0 outside of `bind_texture`, and then bound back where it was.
+        // SAFETY: the slice has the four values the parameter takes. This binds the texture on the active unit
+        // (unit 0 outside of `bind_texture`): callers bind their textures back to their units afterwards.
         unsafe {
             gl.bind_texture(glow::TEXTURE_2D, Some(self.raw));
             gl.tex_parameter_f32_slice(glow::TEXTURE_2D, glow::TEXTURE_BORDER_COLOR, &rgba);

@@ -140,6 +140,38 @@ impl FileResult {
     }
 }
 
+/// Disagreements known and explained: a file path suffix and its cause, one per line (`#` comments).
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    entries: Vec<(String, String)>,
+}
+
+impl Known {
+    pub fn read(path: &Path) -> Result<Known, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Ok(Known::parse(&text))
+    }
+
+    pub fn parse(text: &str) -> Known {
+        let entries = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| match l.split_once(char::is_whitespace) {
+                Some((file, cause)) => (file.to_owned(), cause.trim().to_owned()),
+                None => (l.to_owned(), String::new()),
+            })
+            .collect();
+        Known { entries }
+    }
+
+    /// The cause given for `file`, if its disagreement is known.
+    pub fn cause(&self, file: &Path) -> Option<&str> {
+        let file = file.to_string_lossy();
+        self.entries.iter().find(|(suffix, _)| file.ends_with(suffix.as_str())).map(|(_, cause)| cause.as_str())
+    }
+}
+
 /// The JSON list `--json` prints: `{file, result, reason}` (and `shader_runner` in comparison mode).
 pub fn json(results: &[FileResult]) -> String {
     let list: Vec<serde_json::Value> = results
@@ -159,8 +191,9 @@ pub fn json(results: &[FileResult]) -> String {
     serde_json::Value::Array(list).to_string()
 }
 
-/// The summary table: pass, fail, skip for allsource (and shader_runner), and the files where they disagree.
-pub fn summary(results: &[FileResult], took: Duration, runner_took: Option<Duration>) -> String {
+/// The summary table: pass, fail, skip for allsource (and shader_runner), and the files where they disagree (known
+/// ones with their cause, then new ones).
+pub fn summary(results: &[FileResult], known: &Known, took: Duration, runner_took: Option<Duration>) -> String {
     let count = |f: &dyn Fn(&FileResult) -> bool| results.iter().filter(|r| f(r)).count();
     let ours = |name: &'static str| count(&move |r: &FileResult| r.outcome.name() == name);
     let theirs = |names: &'static [&'static str]| {
@@ -180,15 +213,28 @@ pub fn summary(results: &[FileResult], took: Duration, runner_took: Option<Durat
             runner_took.unwrap_or_default().as_secs_f64()
         ));
         let disagreements: Vec<&FileResult> = results.iter().filter(|r| r.disagrees()).collect();
-        text.push_str(&format!("{} files, {} disagreements\n", results.len(), disagreements.len()));
+        let new = disagreements.iter().filter(|r| known.cause(&r.file).is_none()).count();
+        text.push_str(&format!(
+            "{} files, {} disagreements: {} known, {new} new\n",
+            results.len(),
+            disagreements.len(),
+            disagreements.len() - new
+        ));
         for r in disagreements {
             let runner = r.runner.as_ref().map_or("", |x| x.result.as_str());
+            let label = match known.cause(&r.file) {
+                Some(cause) => format!("known, {cause}"),
+                None => "NEW".to_owned(),
+            };
             text.push_str(&format!(
-                "  {}: allsource {} ({}), shader_runner {runner}\n",
+                "  {}: allsource {} ({}), shader_runner {runner} [{label}]\n",
                 r.file.display(),
                 r.outcome.name(),
                 r.outcome.reason()
             ));
+        }
+        for r in results.iter().filter(|r| !r.disagrees() && known.cause(&r.file).is_some()) {
+            text.push_str(&format!("  {}: listed as a known disagreement, but they agree now\n", r.file.display()));
         }
     } else {
         text.push_str(&format!(
@@ -201,4 +247,32 @@ pub fn summary(results: &[FileResult], took: Duration, runner_took: Option<Durat
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_disagreements_match_by_path_suffix() {
+        let known = Known::parse("# comment\ntests/spec/a/b.shader_test  compat: needs a compatibility profile\n\n");
+        assert_eq!(
+            known.cause(Path::new("/usr/lib/x86_64-linux-gnu/piglit/tests/spec/a/b.shader_test")),
+            Some("compat: needs a compatibility profile")
+        );
+        assert_eq!(known.cause(Path::new("/x/tests/spec/a/c.shader_test")), None);
+    }
+
+    #[test]
+    fn a_disagreement_is_a_different_verdict_counting_warn_as_pass_and_crash_as_fail() {
+        let result = |ours: Outcome, theirs: &str| FileResult {
+            file: PathBuf::from("t.shader_test"),
+            outcome: ours,
+            runner: Some(RunnerResult { result: theirs.into(), output: String::new() }),
+        };
+        assert!(!result(Outcome::Pass, "warn").disagrees());
+        assert!(!result(Outcome::Fail("x".into()), "crash").disagrees());
+        assert!(result(Outcome::Skip("x".into()), "pass").disagrees());
+        assert!(result(Outcome::Pass, "fail").disagrees());
+    }
 }
