@@ -259,6 +259,11 @@ impl Editor {
         self.tabs.iter_mut().find(|t| allsource_live::same_file(&t.path, path))
     }
 
+    /// What the file of `path` held when its buffer last read or wrote it.
+    pub fn disk_text(&self, path: &Path) -> Option<&str> {
+        self.tabs.iter().find(|t| allsource_live::same_file(&t.path, path)).and_then(|t| t.disk.as_deref())
+    }
+
     /// Whether the buffer of `path` holds edits its file does not have.
     pub fn unsaved(&self, path: &Path) -> bool {
         self.tabs.iter().any(|t| allsource_live::same_file(&t.path, path) && t.unsaved())

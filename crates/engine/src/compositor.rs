@@ -166,9 +166,17 @@ impl Compositor {
         if let Some(journal) = &mut self.journal {
             let root = &self.scene.dir;
             let mut failed = None;
-            for (path, text) in self.overlay.editor.buffers() {
+            let editor = &self.overlay.editor;
+            for (path, text) in editor.buffers() {
                 let name = path.strip_prefix(root).unwrap_or(path);
-                if let Err(e) = journal.record(name, text) {
+                let mut result = journal.record(name, text);
+                // What the file held when the buffer opened: recovery compares it with the file then.
+                if !journal.knows_disk(name)
+                    && let Some(disk) = editor.disk_text(path)
+                {
+                    result = result.and(journal.record_disk(name, allsource_store::text_hash(disk)).map(|()| true));
+                }
+                if let Err(e) = result {
                     failed = Some(format!("the journal could not record {}: {e}", name.display()));
                 }
             }
@@ -183,12 +191,23 @@ impl Compositor {
         }
     }
 
+    /// Notes in the journal what `path`'s file holds now (it was saved, or read back).
+    fn journal_disk(&mut self, path: &std::path::Path, text: &str) {
+        if let Some(journal) = &mut self.journal {
+            let name = path.strip_prefix(&self.scene.dir).unwrap_or(path);
+            if let Err(e) = journal.record_disk(name, allsource_store::text_hash(text)) {
+                tracing::warn!("the journal could not record {}: {e}", name.display());
+            }
+        }
+    }
+
     /// Takes the file's text into the buffer of `path` and rebuilds it: `reload`, and how a conflict is resolved
     /// for the disk's side.
     pub fn reload(&mut self, path: &std::path::Path) -> Result<String, String> {
         let editor = &mut self.overlay.editor;
         let open = editor.buffers().any(|(p, _)| allsource_live::same_file(p, path));
         let text = if open { editor.take_disk(path)? } else { allsource_live::read_source(path)? };
+        self.journal_disk(path, &text);
         self.send(Command::Edit { path: path.to_path_buf(), text });
         Ok(format!("reloaded {} from its file", path.display()))
     }
@@ -638,6 +657,7 @@ impl Compositor {
                 match result {
                     Ok(()) => {
                         self.overlay.editor.saved(&path, &text);
+                        self.journal_disk(&path, &text);
                         if asked {
                             say(&self.overlay.editor.log, Level::Info, format!("saved {}", path.display()));
                         } else {
@@ -653,7 +673,9 @@ impl Compositor {
             }
             Event::RebuiltFromDisk { at } => self.status.rebuilt_from_disk_at = Some(at),
             Event::FromDisk { path, text } => {
-                if !self.overlay.editor.from_disk(&path, &text) {
+                if self.overlay.editor.from_disk(&path, &text) {
+                    self.journal_disk(&path, &text);
+                } else {
                     self.say_conflict(&path);
                 }
             }
@@ -872,12 +894,33 @@ fn open_journal(scene: &Scene, overlay: &mut Overlay, worker: &WorkerHandle) -> 
     }
     for (name, text) in &recovered.texts {
         let path = scene.dir.join(name);
-        if allsource_live::read_source(&path).is_ok_and(|disk| disk == *text) {
+        let disk = allsource_live::read_source(&path);
+        if disk.as_ref().is_ok_and(|disk| disk == text) {
             continue;
         }
         let edits = recovered.edits.get(name).copied().unwrap_or(0);
         overlay.editor.open_recovered(&path, text.clone());
         worker.send(Command::Edit { path: path.clone(), text: text.clone() });
+        // The file changed while the engine was not running: the recovered buffer must not be written over it.
+        let then = recovered.disk.get(name).copied();
+        if let (Some(then), Ok(now)) = (then, &disk)
+            && allsource_store::text_hash(now) != then
+        {
+            overlay.editor.conflict(&path, now);
+            say(
+                &log,
+                Level::Warn,
+                format!(
+                    "recovered {} from the journal ({edits} unsaved changes), but its file changed while the engine \
+                     was not running: both are kept, nothing is overwritten. The recovered buffer runs; `save` writes \
+                     it over the file, `reload {}` takes the file's text",
+                    name.display(),
+                    name.display()
+                ),
+            );
+            overlay.editor.visible = true;
+            continue;
+        }
         say(
             &log,
             Level::Warn,

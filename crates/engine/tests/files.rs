@@ -339,3 +339,30 @@ fn edits_recovered_from_the_journal_run_at_start_up_and_are_written_once_they_bu
     drop(s);
     assert!(!allsource_store::dir_of(&dir).join("journal").exists(), "a clean stop with nothing unsaved ends it");
 }
+
+#[test]
+fn a_file_changed_while_the_engine_was_down_is_a_conflict_with_the_recovered_buffer() {
+    let dir = scene_dir("files-journal-conflict", &[("main.glsl", &solid(1.0, 0.0, 0.0))]);
+    let main = dir.join("main.glsl");
+    {
+        let (mut journal, _) = allsource_store::Journal::open(&allsource_store::dir_of(&dir)).unwrap();
+        journal.record(Path::new("main.glsl"), &solid(1.0, 0.0, 0.0)).unwrap();
+        journal.record_disk(Path::new("main.glsl"), allsource_store::text_hash(&solid(1.0, 0.0, 0.0))).unwrap();
+        journal.record(Path::new("main.glsl"), &solid(0.0, 0.0, 1.0)).unwrap();
+        std::mem::forget(journal); // killed with that edit unsaved
+    }
+    // Meanwhile another editor (or git) changes the file.
+    std::fs::write(&main, solid(0.0, 1.0, 0.0)).unwrap();
+    let mut s = Steps::new(&dir, true);
+    assert_eq!(s.pixel(), BLUE, "the recovered buffer runs");
+    let console = s.console();
+    assert!(console.contains("its file changed while the engine was not running"), "{console}");
+    assert_eq!(s.compositor().overlay.editor.conflict_of(&main), Some(solid(0.0, 1.0, 0.0).as_str()));
+    let until = Instant::now() + allsource_editor::AUTOSAVE_IDLE * 2;
+    while Instant::now() < until {
+        s.pixel();
+    }
+    assert_eq!(std::fs::read_to_string(&main).unwrap(), solid(0.0, 1.0, 0.0), "the file is not overwritten");
+    s.run("reload main.glsl");
+    assert_eq!(s.pixel(), GREEN, "the file's side taken");
+}

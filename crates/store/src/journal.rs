@@ -1,7 +1,9 @@
 //! The journal: every change to an editor buffer, appended before the change is shown.
 //!
 //! A record is the first text of a buffer (`B`), or one splice of it (`E`: where, how many bytes removed, what was
-//! inserted), so a keystroke in a large file costs a few bytes. Each record leaves in one `write` call: once it
+//! inserted), so a keystroke in a large file costs a few bytes; or the hash of what the buffer's file holds (`D`,
+//! written when that is learnt: the buffer opened, saved, or followed its file), so that recovery can tell a file
+//! that changed while the engine was not running. Each record leaves in one `write` call: once it
 //! returns, the record is in the kernel and survives the process being killed. A background thread then
 //! `fdatasync`s the file (so it also survives a power cut, a moment later) without the caller ever waiting on the
 //! disk. Opening replays what an earlier process left and starts a fresh file from the texts recovered.
@@ -25,6 +27,8 @@ pub struct Recovered {
     pub texts: BTreeMap<PathBuf, String>,
     /// How many changes of each buffer were replayed (its first text counts as one).
     pub edits: BTreeMap<PathBuf, usize>,
+    /// The hash (`text_hash`) of what each buffer's file held when the engine last knew.
+    pub disk: BTreeMap<PathBuf, u64>,
     /// What stopped the replay before the end of the file (a record cut short by a crash, garbage), if anything.
     /// The damaged file is kept beside the new one as `journal.damaged`.
     pub problem: Option<String>,
@@ -34,6 +38,7 @@ pub struct Journal {
     path: PathBuf,
     file: Arc<File>,
     texts: BTreeMap<PathBuf, String>,
+    disk: BTreeMap<PathBuf, u64>,
     written: u64,
     sync: Sender<Arc<File>>,
 }
@@ -67,6 +72,7 @@ impl Journal {
             file: Arc::new(File::create(store.join("journal.new"))?),
             path,
             texts: recovered.texts.clone(),
+            disk: recovered.disk.clone(),
             written: 0,
             sync,
         };
@@ -106,8 +112,28 @@ impl Journal {
         Ok(true)
     }
 
+    /// Records that `path`'s file holds the text of hash `hash` (`text_hash`). Nothing is written if known.
+    pub fn record_disk(&mut self, path: &Path, hash: u64) -> std::io::Result<()> {
+        if self.disk.get(path) == Some(&hash) {
+            return Ok(());
+        }
+        let name = path.to_string_lossy();
+        let bytes = encode(b'D', &[name.len() as u64, hash], name.as_bytes());
+        (&*self.file).write_all(&bytes)?;
+        self.written += bytes.len() as u64;
+        self.disk.insert(path.to_path_buf(), hash);
+        let _ = self.sync.send(self.file.clone());
+        Ok(())
+    }
+
+    /// Whether the file of `path` is known (hash recorded).
+    pub fn knows_disk(&self, path: &Path) -> bool {
+        self.disk.contains_key(path)
+    }
+
     /// Drops `path` from the journal: its buffer was closed with nothing left unsaved.
     pub fn forget(&mut self, path: &Path) -> std::io::Result<()> {
+        self.disk.remove(path);
         if self.texts.remove(path).is_some() {
             self.compact()?;
         }
@@ -122,6 +148,12 @@ impl Journal {
         for (path, text) in &self.texts {
             let name = path.to_string_lossy();
             let bytes = encode(b'B', &[name.len() as u64], &[name.as_bytes(), text.as_bytes()].concat());
+            file.write_all(&bytes)?;
+            written += bytes.len() as u64;
+        }
+        for (path, hash) in &self.disk {
+            let name = path.to_string_lossy();
+            let bytes = encode(b'D', &[name.len() as u64, *hash], name.as_bytes());
             file.write_all(&bytes)?;
             written += bytes.len() as u64;
         }
@@ -170,6 +202,10 @@ fn replay(bytes: &[u8]) -> Recovered {
             match (record.tag, &record.numbers[1..]) {
                 (b'B', []) => {
                     recovered.texts.insert(path.clone(), rest.to_owned());
+                }
+                (b'D', &[hash]) if rest.is_empty() => {
+                    recovered.disk.insert(path, hash);
+                    return Some(());
                 }
                 (b'E', &[at, removed]) => {
                     let text = recovered.texts.get_mut(&path)?;
@@ -229,12 +265,17 @@ mod tests {
         text.replace_range(0..4, "");
         journal.record(Path::new("main.glsl"), &text).unwrap();
         journal.record(Path::new("lib/a.lua"), "return {}").unwrap();
+        journal.record_disk(Path::new("main.glsl"), 42).unwrap();
         std::mem::forget(journal); // as if killed: no close, no compaction
         let (_, recovered) = Journal::open(&dir).unwrap();
         assert_eq!(recovered.texts.get(Path::new("main.glsl")), Some(&text));
         assert_eq!(recovered.texts.get(Path::new("lib/a.lua")).map(String::as_str), Some("return {}"));
         assert_eq!(recovered.edits[Path::new("main.glsl")], 1 + typed.chars().count() + 1);
+        assert_eq!(recovered.disk.get(Path::new("main.glsl")), Some(&42), "what the file held");
         assert!(recovered.problem.is_none());
+        let (journal, again) = Journal::open(&dir).unwrap();
+        assert_eq!(again.disk.get(Path::new("main.glsl")), Some(&42), "compaction keeps it");
+        assert!(journal.knows_disk(Path::new("main.glsl")));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
