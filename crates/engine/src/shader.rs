@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use allsource_gpu::{Gl, GlslType, Program, Reflection, Scalar, UniformValue, glow};
+use allsource_gpu::{Gl, GlslType, Program, Reflection, Scalar, UniformValue};
 pub use allsource_live::read_source;
 use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Stamp, stamp};
 use allsource_shader::{Prepared, Stage, prepare};
@@ -23,21 +23,6 @@ pub struct Linked {
     pub files: Vec<PathBuf>,
 }
 
-fn gl_stage(stage: Stage) -> u32 {
-    match stage {
-        Stage::Vertex => glow::VERTEX_SHADER,
-        Stage::TessControl => glow::TESS_CONTROL_SHADER,
-        Stage::TessEvaluation => glow::TESS_EVALUATION_SHADER,
-        Stage::Geometry => glow::GEOMETRY_SHADER,
-        Stage::Fragment => glow::FRAGMENT_SHADER,
-        Stage::Compute => glow::COMPUTE_SHADER,
-    }
-}
-
-fn stage_of_gl(stage: u32) -> Option<Stage> {
-    Stage::ALL.into_iter().find(|s| gl_stage(*s) == stage)
-}
-
 /// Prepares and builds `text` as the shader file `path`, reading includes from disk.
 pub fn build(gl: &Gl, path: &Path, text: &str) -> (BuildOutput<Linked>, Vec<PathBuf>) {
     let started = Instant::now();
@@ -51,14 +36,14 @@ pub fn build(gl: &Gl, path: &Path, text: &str) -> (BuildOutput<Linked>, Vec<Path
 }
 
 fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
-    let stages: Vec<(u32, &str)> = prepared.stages.iter().map(|s| (gl_stage(s.stage), s.text.as_str())).collect();
+    let stages: Vec<(u32, &str)> = prepared.stages.iter().map(|s| (s.stage.gl_type(), s.text.as_str())).collect();
     let result = Program::build(gl, &stages);
     let logs = match &result {
         Ok((_, logs)) | Err(logs) => logs.clone(),
     };
     let mut diagnostics = prepared.diagnostics.clone();
     for log in &logs {
-        diagnostics.extend(prepared.diagnostics_from_log(log.stage.and_then(stage_of_gl), &log.log));
+        diagnostics.extend(prepared.diagnostics_from_log(log.stage.and_then(Stage::from_gl_type), &log.log));
     }
     match result {
         Ok((program, _)) => {

@@ -216,3 +216,23 @@ impl VertexInput {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shader_stage_numbers_match_gl() {
+        use allsource_shader::Stage;
+        let gl = [
+            (Stage::Vertex, glow::VERTEX_SHADER),
+            (Stage::TessControl, glow::TESS_CONTROL_SHADER),
+            (Stage::TessEvaluation, glow::TESS_EVALUATION_SHADER),
+            (Stage::Geometry, glow::GEOMETRY_SHADER),
+            (Stage::Fragment, glow::FRAGMENT_SHADER),
+            (Stage::Compute, glow::COMPUTE_SHADER),
+        ];
+        for (stage, ty) in gl {
+            assert_eq!(stage.gl_type(), ty, "{}", stage.name());
+            assert_eq!(Stage::from_gl_type(ty), Some(stage));
+        }
+    }
+}

@@ -50,21 +50,6 @@ const CONTEXT_GL: u32 = 45;
 
 const PASSTHROUGH: &str = "in vec4 piglit_vertex;\nvoid main() { gl_Position = piglit_vertex; }\n";
 
-fn gl_stage(stage: Stage) -> u32 {
-    match stage {
-        Stage::Vertex => glow::VERTEX_SHADER,
-        Stage::TessControl => glow::TESS_CONTROL_SHADER,
-        Stage::TessEvaluation => glow::TESS_EVALUATION_SHADER,
-        Stage::Geometry => glow::GEOMETRY_SHADER,
-        Stage::Fragment => glow::FRAGMENT_SHADER,
-        Stage::Compute => glow::COMPUTE_SHADER,
-    }
-}
-
-fn stage_of_gl(stage: u32) -> Option<Stage> {
-    Stage::ALL.into_iter().find(|s| gl_stage(*s) == stage)
-}
-
 /// The GL version piglit derives from a GLSL version (`required_gl_version_from_glsl_version`).
 fn gl_for_glsl(glsl: u32) -> u32 {
     match glsl {
@@ -312,7 +297,7 @@ fn build(gl: &Gl, test: &ShaderTest, glsl: u32) -> Result<Result<Program, String
         .stages
         .iter()
         .filter(|s| !(prepared.builtin_vertex && s.stage == Stage::Vertex))
-        .map(|s| (gl_stage(s.stage), s.text.as_str()))
+        .map(|s| (s.stage.gl_type(), s.text.as_str()))
         .collect();
     match Program::build(gl, &stages) {
         Ok((program, _)) => Ok(Ok(program)),
@@ -320,7 +305,7 @@ fn build(gl: &Gl, test: &ShaderTest, glsl: u32) -> Result<Result<Program, String
             let describe = |logs: &[StageLog]| {
                 let mut text = Vec::new();
                 for log in logs {
-                    let found = prepared.diagnostics_from_log(log.stage.and_then(stage_of_gl), &log.log);
+                    let found = prepared.diagnostics_from_log(log.stage.and_then(Stage::from_gl_type), &log.log);
                     let errors: Vec<String> = found.iter().filter(|d| d.is_error()).map(place).collect();
                     if errors.is_empty() {
                         text.push(log.log.trim().replace('\n', " "));

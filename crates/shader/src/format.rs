@@ -37,6 +37,23 @@ impl Stage {
     pub fn from_name(name: &str) -> Option<Stage> {
         Stage::ALL.into_iter().find(|s| s.name() == name)
     }
+
+    /// The OpenGL shader type of the stage (`GL_VERTEX_SHADER`, ...): a number from the GL 4.5 specification, so
+    /// that this crate stays free of GL.
+    pub fn gl_type(self) -> u32 {
+        match self {
+            Stage::Vertex => 0x8B31,
+            Stage::TessControl => 0x8E88,
+            Stage::TessEvaluation => 0x8E87,
+            Stage::Geometry => 0x8DD9,
+            Stage::Fragment => 0x8B30,
+            Stage::Compute => 0x91B9,
+        }
+    }
+
+    pub fn from_gl_type(ty: u32) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.gl_type() == ty)
+    }
 }
 
 /// The vertex stage used when a file has a fragment stage and no vertex stage: one triangle covering the viewport,
