@@ -340,8 +340,11 @@ impl Editor {
                     _ => false,
                 },
             };
+            if !built {
+                continue;
+            }
             let h = hash(&tab.text);
-            if built && tab.saving != Some(h) {
+            if tab.saving != Some(h) {
                 tab.saving = Some(h);
                 due.push((tab.path.clone(), tab.text.clone()));
             }

@@ -1191,12 +1191,13 @@ impl LuaRenderer {
         reports
     }
 
+    /// Loads `main` (and calls its `load`) the first time it is called; nothing after that.
+    fn start_once(&mut self) -> Vec<Report> {
+        if std::mem::replace(&mut self.started, true) { Vec::new() } else { self.host.start() }
+    }
+
     fn poll(&mut self, gate: allsource_live::Gate) -> Vec<Report> {
-        let mut reports = Vec::new();
-        if !self.started {
-            self.started = true;
-            reports = self.host.start();
-        }
+        let mut reports = self.start_once();
         if !self.guest {
             reports.extend(self.host.poll_files_gated(gate));
             self.graphics(|g| g.poll_shaders(gate));
@@ -1207,11 +1208,7 @@ impl LuaRenderer {
     fn edit(&mut self, path: &Path, change: Change) -> Vec<Report> {
         // An edit that arrives before the first frame (edits recovered from the journal) starts the scene first,
         // so that it applies to the module or shader it names, and builds after the file's version.
-        let mut early = Vec::new();
-        if !self.started {
-            self.started = true;
-            early = self.host.start();
-        }
+        let mut early = self.start_once();
         let module = match change {
             Change::Edit(text) => self.host.edit(path, text),
             Change::Undo => self.host.undo(path),

@@ -64,6 +64,14 @@ impl Steps {
         self.driver.engine.image().pixel(310, 220)
     }
 
+    /// Composes frames for twice the autosave idle time: long enough for any autosave to have happened.
+    fn idle(&mut self) {
+        let until = Instant::now() + allsource_editor::AUTOSAVE_IDLE * 2;
+        while Instant::now() < until {
+            self.pixel();
+        }
+    }
+
     fn console(&mut self) -> String {
         let log = self.compositor().overlay.editor.log.clone();
         log.since(0).into_iter().map(|l| l.text).collect::<Vec<_>>().join("\n")
@@ -249,10 +257,7 @@ fn an_unsaved_buffer_whose_file_changes_on_disk_keeps_both_until_the_user_choose
     assert!(console.contains("main.glsl changed on disk while its buffer has unsaved edits"), "{console}");
     assert_eq!(s.compositor().overlay.editor.conflict_of(&main), Some(solid(0.0, 1.0, 0.0).as_str()));
     // Nothing autosaves over the file while the conflict stands.
-    let until = Instant::now() + allsource_editor::AUTOSAVE_IDLE * 2;
-    while Instant::now() < until {
-        s.pixel();
-    }
+    s.idle();
     assert_eq!(std::fs::read_to_string(&main).unwrap(), solid(0.0, 1.0, 0.0));
     // Take the file's side: the buffer and the picture follow it; the buffer's text stays in version undo.
     s.run("reload main.glsl");
@@ -281,17 +286,11 @@ fn a_clean_buffer_follows_its_file_and_an_edit_is_written_to_disk_once_it_builds
     replace_atomically(&main, &solid(0.0, 1.0, 0.0));
     assert_eq!(s.pixel(), GREEN);
     assert_eq!(s.buffer(), solid(0.0, 1.0, 0.0), "a buffer without unsaved edits follows its file");
-    let idle = |s: &mut Steps| {
-        let until = Instant::now() + allsource_editor::AUTOSAVE_IDLE * 2;
-        while Instant::now() < until {
-            s.pixel();
-        }
-    };
     // A broken edit is never written to the file.
     s.run("goto 1 1");
     s.run("type x");
     assert!(s.compositor().status().failing);
-    idle(&mut s);
+    s.idle();
     assert_eq!(std::fs::read_to_string(&main).unwrap(), solid(0.0, 1.0, 0.0), "a broken buffer is not written");
     assert!(s.compositor().overlay.editor.unsaved(&main));
     // One that builds is, once the buffer has been idle for a moment.
@@ -358,10 +357,7 @@ fn a_file_changed_while_the_engine_was_down_is_a_conflict_with_the_recovered_buf
     let console = s.console();
     assert!(console.contains("its file changed while the engine was not running"), "{console}");
     assert_eq!(s.compositor().overlay.editor.conflict_of(&main), Some(solid(0.0, 1.0, 0.0).as_str()));
-    let until = Instant::now() + allsource_editor::AUTOSAVE_IDLE * 2;
-    while Instant::now() < until {
-        s.pixel();
-    }
+    s.idle();
     assert_eq!(std::fs::read_to_string(&main).unwrap(), solid(0.0, 1.0, 0.0), "the file is not overwritten");
     s.run("reload main.glsl");
     assert_eq!(s.pixel(), GREEN, "the file's side taken");

@@ -30,9 +30,9 @@ pub use extra::context_lost;
 pub use fence::{Fence, finish};
 pub use image::Image;
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
-pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformValue, VaryingInfo};
+pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformShape, UniformValue, VaryingInfo};
 pub use state::{
-    Attrib, AttribKind, UniformShape, VertexInput, extensions, get_integer, patch_default_levels, reset, set_capability,
+    Attrib, AttribKind, VertexInput, extensions, get_integer, patch_default_levels, reset, set_capability,
 };
 pub use target::{Blend, DrawState, FrameTarget, Target};
 pub use texture::Texture2D;

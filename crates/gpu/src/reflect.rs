@@ -148,7 +148,7 @@ pub enum UniformValue {
 }
 
 impl UniformValue {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             UniformValue::Float(v) => v.len(),
             UniformValue::Int(v) => v.len(),
@@ -261,34 +261,74 @@ pub(crate) fn set_uniform(gl: &Gl, program: glow::NativeProgram, uniform: &Unifo
         return false;
     }
     let Some(loc) = element_location(gl, program, uniform, 0) else { return false };
-    let loc = Some(&loc);
-    let n = uniform.ty.components();
     // SAFETY: the location belongs to the program in use and `fits` checked that the slice holds whole elements
     // of the uniform's type, no more than it has.
+    unsafe { upload(gl, &loc, uniform.ty.shape(), value) }
+}
+
+/// A uniform's shape: a matrix (columns, rows) or a vector of n (1 for scalars).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UniformShape {
+    Vector(usize),
+    Matrix(usize, usize),
+}
+
+impl GlslType {
+    pub fn shape(self) -> UniformShape {
+        match self.0 {
+            glow::FLOAT_MAT2 => UniformShape::Matrix(2, 2),
+            glow::FLOAT_MAT3 => UniformShape::Matrix(3, 3),
+            glow::FLOAT_MAT4 => UniformShape::Matrix(4, 4),
+            glow::FLOAT_MAT2x3 => UniformShape::Matrix(2, 3),
+            glow::FLOAT_MAT2x4 => UniformShape::Matrix(2, 4),
+            glow::FLOAT_MAT3x2 => UniformShape::Matrix(3, 2),
+            glow::FLOAT_MAT3x4 => UniformShape::Matrix(3, 4),
+            glow::FLOAT_MAT4x2 => UniformShape::Matrix(4, 2),
+            glow::FLOAT_MAT4x3 => UniformShape::Matrix(4, 3),
+            _ => UniformShape::Vector(self.components()),
+        }
+    }
+}
+
+/// Uploads `value` (whole elements of `shape`, one or more for arrays) to the uniform at `loc` of the program in
+/// use: the one place that picks the `glUniform*` call. False for a matrix given anything but floats.
+///
+/// # Safety
+/// `loc` must belong to the program in use, and `value` must hold whole elements of `shape`, no more than the
+/// uniform has.
+pub(crate) unsafe fn upload(
+    gl: &Gl,
+    loc: &glow::NativeUniformLocation,
+    shape: UniformShape,
+    value: &UniformValue,
+) -> bool {
+    let loc = Some(loc);
+    // SAFETY: as the caller promised.
     unsafe {
-        match (value, uniform.ty.0) {
-            (UniformValue::Float(v), glow::FLOAT_MAT2) => gl.uniform_matrix_2_f32_slice(loc, false, v),
-            (UniformValue::Float(v), glow::FLOAT_MAT3) => gl.uniform_matrix_3_f32_slice(loc, false, v),
-            (UniformValue::Float(v), glow::FLOAT_MAT4) => gl.uniform_matrix_4_f32_slice(loc, false, v),
-            (UniformValue::Float(v), glow::FLOAT_MAT2x3) => gl.uniform_matrix_2x3_f32_slice(loc, false, v),
-            (UniformValue::Float(v), glow::FLOAT_MAT2x4) => gl.uniform_matrix_2x4_f32_slice(loc, false, v),
-            (UniformValue::Float(v), glow::FLOAT_MAT3x2) => gl.uniform_matrix_3x2_f32_slice(loc, false, v),
-            (UniformValue::Float(v), glow::FLOAT_MAT3x4) => gl.uniform_matrix_3x4_f32_slice(loc, false, v),
-            (UniformValue::Float(v), glow::FLOAT_MAT4x2) => gl.uniform_matrix_4x2_f32_slice(loc, false, v),
-            (UniformValue::Float(v), glow::FLOAT_MAT4x3) => gl.uniform_matrix_4x3_f32_slice(loc, false, v),
-            (UniformValue::Float(v), _) => match n {
+        match (shape, value) {
+            (UniformShape::Matrix(2, 2), UniformValue::Float(v)) => gl.uniform_matrix_2_f32_slice(loc, false, v),
+            (UniformShape::Matrix(3, 3), UniformValue::Float(v)) => gl.uniform_matrix_3_f32_slice(loc, false, v),
+            (UniformShape::Matrix(4, 4), UniformValue::Float(v)) => gl.uniform_matrix_4_f32_slice(loc, false, v),
+            (UniformShape::Matrix(2, 3), UniformValue::Float(v)) => gl.uniform_matrix_2x3_f32_slice(loc, false, v),
+            (UniformShape::Matrix(2, 4), UniformValue::Float(v)) => gl.uniform_matrix_2x4_f32_slice(loc, false, v),
+            (UniformShape::Matrix(3, 2), UniformValue::Float(v)) => gl.uniform_matrix_3x2_f32_slice(loc, false, v),
+            (UniformShape::Matrix(3, 4), UniformValue::Float(v)) => gl.uniform_matrix_3x4_f32_slice(loc, false, v),
+            (UniformShape::Matrix(4, 2), UniformValue::Float(v)) => gl.uniform_matrix_4x2_f32_slice(loc, false, v),
+            (UniformShape::Matrix(4, 3), UniformValue::Float(v)) => gl.uniform_matrix_4x3_f32_slice(loc, false, v),
+            (UniformShape::Matrix(..), _) => return false,
+            (UniformShape::Vector(n), UniformValue::Float(v)) => match n {
                 1 => gl.uniform_1_f32_slice(loc, v),
                 2 => gl.uniform_2_f32_slice(loc, v),
                 3 => gl.uniform_3_f32_slice(loc, v),
                 _ => gl.uniform_4_f32_slice(loc, v),
             },
-            (UniformValue::Int(v), _) => match n {
+            (UniformShape::Vector(n), UniformValue::Int(v)) => match n {
                 1 => gl.uniform_1_i32_slice(loc, v),
                 2 => gl.uniform_2_i32_slice(loc, v),
                 3 => gl.uniform_3_i32_slice(loc, v),
                 _ => gl.uniform_4_i32_slice(loc, v),
             },
-            (UniformValue::UInt(v), _) => match n {
+            (UniformShape::Vector(n), UniformValue::UInt(v)) => match n {
                 1 => gl.uniform_1_u32_slice(loc, v),
                 2 => gl.uniform_2_u32_slice(loc, v),
                 3 => gl.uniform_3_u32_slice(loc, v),

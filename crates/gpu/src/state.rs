@@ -4,11 +4,11 @@
 
 use glow::HasContext;
 
-use crate::{Gl, GpuError, Program, UniformValue};
+use crate::{Gl, GpuError, Program, UniformShape, UniformValue};
 
 /// The context's extensions.
-pub fn extensions(gl: &Gl) -> std::collections::HashSet<String> {
-    gl.supported_extensions().clone()
+pub fn extensions(gl: &Gl) -> &std::collections::HashSet<String> {
+    gl.supported_extensions()
 }
 
 /// An integer the context reports (`glGetIntegerv`), or None when GL does not know `pname`.
@@ -58,13 +58,6 @@ pub fn patch_default_levels(outer: Option<[f32; 4]>, inner: Option<[f32; 2]>) ->
     outer && inner
 }
 
-/// A uniform's declared shape for [`Program::set_uniform_named`]: a matrix (columns, rows) or a vector of n.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum UniformShape {
-    Vector(usize),
-    Matrix(usize, usize),
-}
-
 impl Program {
     /// Sets one uniform by name as GL resolves it (`a[2]`, `s.member`), with the type the caller says: the
     /// program must be in use. Errors when the program has no active uniform of that name.
@@ -82,47 +75,13 @@ impl Program {
             UniformShape::Vector(n) => n,
             UniformShape::Matrix(c, r) => c * r,
         };
-        let len = match value {
-            UniformValue::Float(v) => v.len(),
-            UniformValue::Int(v) => v.len(),
-            UniformValue::UInt(v) => v.len(),
-        };
+        let len = value.len();
         if len != needed {
             return Err(format!("uniform \"{name}\": {len} values for a type of {needed}"));
         }
-        let loc = Some(&loc);
-        // SAFETY: the location belongs to the program in use; each slice holds exactly one element of the shape.
-        unsafe {
-            match (shape, value) {
-                (UniformShape::Matrix(2, 2), UniformValue::Float(v)) => gl.uniform_matrix_2_f32_slice(loc, false, v),
-                (UniformShape::Matrix(2, 3), UniformValue::Float(v)) => gl.uniform_matrix_2x3_f32_slice(loc, false, v),
-                (UniformShape::Matrix(2, 4), UniformValue::Float(v)) => gl.uniform_matrix_2x4_f32_slice(loc, false, v),
-                (UniformShape::Matrix(3, 2), UniformValue::Float(v)) => gl.uniform_matrix_3x2_f32_slice(loc, false, v),
-                (UniformShape::Matrix(3, 3), UniformValue::Float(v)) => gl.uniform_matrix_3_f32_slice(loc, false, v),
-                (UniformShape::Matrix(3, 4), UniformValue::Float(v)) => gl.uniform_matrix_3x4_f32_slice(loc, false, v),
-                (UniformShape::Matrix(4, 2), UniformValue::Float(v)) => gl.uniform_matrix_4x2_f32_slice(loc, false, v),
-                (UniformShape::Matrix(4, 3), UniformValue::Float(v)) => gl.uniform_matrix_4x3_f32_slice(loc, false, v),
-                (UniformShape::Matrix(4, 4), UniformValue::Float(v)) => gl.uniform_matrix_4_f32_slice(loc, false, v),
-                (UniformShape::Matrix(..), _) => return Err(format!("uniform \"{name}\": not a float matrix")),
-                (UniformShape::Vector(n), UniformValue::Float(v)) => match n {
-                    1 => gl.uniform_1_f32_slice(loc, v),
-                    2 => gl.uniform_2_f32_slice(loc, v),
-                    3 => gl.uniform_3_f32_slice(loc, v),
-                    _ => gl.uniform_4_f32_slice(loc, v),
-                },
-                (UniformShape::Vector(n), UniformValue::Int(v)) => match n {
-                    1 => gl.uniform_1_i32_slice(loc, v),
-                    2 => gl.uniform_2_i32_slice(loc, v),
-                    3 => gl.uniform_3_i32_slice(loc, v),
-                    _ => gl.uniform_4_i32_slice(loc, v),
-                },
-                (UniformShape::Vector(n), UniformValue::UInt(v)) => match n {
-                    1 => gl.uniform_1_u32_slice(loc, v),
-                    2 => gl.uniform_2_u32_slice(loc, v),
-                    3 => gl.uniform_3_u32_slice(loc, v),
-                    _ => gl.uniform_4_u32_slice(loc, v),
-                },
-            }
+        // SAFETY: the location belongs to the program in use, and the value is exactly one element of the shape.
+        if !unsafe { crate::reflect::upload(gl, &loc, shape, value) } {
+            return Err(format!("uniform \"{name}\": not a float matrix"));
         }
         Ok(())
     }

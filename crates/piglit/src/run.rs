@@ -481,7 +481,7 @@ pub fn run(gl: &Gl, test: &ShaderTest) -> Outcome {
         return Outcome::Skip(format!("section {section} is not supported by the allsource runner"));
     }
     let extensions = allsource_gpu::extensions(gl);
-    let required = match requirements(test, gl, &extensions) {
+    let required = match requirements(test, gl, extensions) {
         Ok(r) => r,
         Err(outcome) => return outcome,
     };
