@@ -131,6 +131,10 @@ struct RunArgs {
     /// unsaved edits), no history or last good versions carried to the next start.
     #[arg(long)]
     no_store: bool,
+    /// How long typing must pause before a Lua module's typed text runs (every keystroke compiles at once; shaders
+    /// rebuild on every keystroke). In scene time: lockstep runs and scripts count frames, not the wall clock.
+    #[arg(long, value_name = "MS", default_value_t = EngineOptions::default().lua_pause.as_millis() as u64)]
+    lua_pause_ms: u64,
     /// Make the worker spend this long on every frame (to watch the compositor keep its pace).
     #[arg(long, value_name = "MS", hide = true, default_value_t = 0)]
     debug_worker_delay_ms: u64,
@@ -189,8 +193,11 @@ fn run(args: RunArgs, console: ConsoleLog) -> Result<(), Error> {
         worker_cost: Duration::from_millis(args.debug_worker_delay_ms),
         stats_overlay: args.stats,
         store: !args.no_store,
+        lua_pause: Duration::from_millis(args.lua_pause_ms),
         ..EngineOptions::default()
     };
+    // Lua's `print` goes to standard output, as in LÖVE; a script prints the whole console there instead.
+    LUA_PRINT_TO_STDOUT.store(args.script.is_none(), std::sync::atomic::Ordering::Relaxed);
     if let Some(script) = &args.script {
         allsource_engine::session::run_script(scene, engine, script)
     } else if args.headless {
@@ -332,7 +339,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Sends the engine's log lines (info and above, from our crates and Lua's `print`) to the console.
+/// Whether Lua's `print` is written to standard output (every mode but scripts, which print the console).
+static LUA_PRINT_TO_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sends the engine's log lines (info and above, from our crates and Lua's `print`) to the console, and Lua's
+/// `print` to standard output.
 struct ConsoleLayer(ConsoleLog);
 
 impl<S: tracing::Subscriber> Layer<S> for ConsoleLayer {
@@ -352,6 +363,12 @@ impl<S: tracing::Subscriber> Layer<S> for ConsoleLayer {
         }
         let mut text = String::new();
         event.record(&mut MessageText(&mut text));
+        if meta.target() == "lua" && LUA_PRINT_TO_STDOUT.load(std::sync::atomic::Ordering::Relaxed) {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
         self.0.push(level, text);
     }
 }

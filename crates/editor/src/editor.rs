@@ -80,6 +80,10 @@ pub enum BuildState {
         errors: usize,
         live: Option<u64>,
     },
+    /// A Lua module's typed text compiles and runs once the typing pauses; `live` runs until then.
+    Waiting {
+        live: Option<u64>,
+    },
 }
 
 /// One entry of a source's history, as its reports told it.
@@ -401,6 +405,7 @@ impl Editor {
             source.live_text = report.live_text.clone();
         }
         source.state = match (report.version, report.became_live) {
+            _ if report.pending => BuildState::Waiting { live: report.live_version },
             (Some(version), true) => BuildState::Ok { version, took: report.took },
             (version, _) if errors > 0 => BuildState::Failed { version, errors, live: report.live_version },
             (Some(version), false) => BuildState::Ok { version, took: report.took },
@@ -568,6 +573,13 @@ impl Editor {
                     live.map_or("no version".into(), |v| format!("version {v}"))
                 ),
                 ERROR_COLOUR,
+            ),
+            Some(BuildState::Waiting { live }) => (
+                format!(
+                    "compiles · runs when you pause typing · {} runs until then",
+                    live.map_or("no version".into(), |v| format!("version {v}"))
+                ),
+                Color32::LIGHT_BLUE,
             ),
             Some(BuildState::Unknown) | None => ("not built on its own".into(), Color32::GRAY),
         };

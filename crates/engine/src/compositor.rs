@@ -423,7 +423,7 @@ impl Compositor {
     fn act(&mut self, action: allsource_editor::Action) {
         use allsource_editor::Action;
         match action {
-            Action::Edit { path, text } => self.send(Command::Edit { path, text }),
+            Action::Edit { path, text } => self.send(Command::Type { path, text }),
             Action::Undo(path) => {
                 self.overlay.editor.expect_version_change(&path);
                 self.send(Command::Undo { path });

@@ -97,6 +97,11 @@ impl EngineGraphics {
     }
 
     /// The live shader of file `path`, if a module uses it.
+    /// A frame was drawn: every shader's live version ran.
+    pub fn frame_ran(&mut self) {
+        self.shaders.values_mut().for_each(|(shader, _)| shader.mark_ran());
+    }
+
     pub fn shader_mut(&mut self, path: &Path) -> Option<&mut LiveShader> {
         self.shaders.iter_mut().find(|(p, _)| allsource_live::same_file(p, path)).map(|(_, (s, _))| s)
     }

@@ -109,6 +109,11 @@ impl LiveShader {
         self.live.live().map(|v| v.number)
     }
 
+    /// A frame was drawn with the live version: a later revert may come back to it.
+    pub fn mark_ran(&mut self) {
+        self.live.mark_ran();
+    }
+
     pub fn history(&self) -> &Live<Linked> {
         &self.live
     }

@@ -72,6 +72,9 @@ pub struct EngineOptions {
     /// missed a change (inotify's queue overflowed; a network file system). Tests set it very long to prove the
     /// watcher alone picks changes up.
     pub fallback_poll: Duration,
+    /// How long typing must pause (in scene time) before a Lua module's typed text runs. Every keystroke compiles
+    /// at once; shaders rebuild on every keystroke whatever this says.
+    pub lua_pause: Duration,
 }
 
 impl Default for EngineOptions {
@@ -91,6 +94,7 @@ impl Default for EngineOptions {
             preview_nice: true,
             store: false,
             fallback_poll: FALLBACK_POLL,
+            lua_pause: allsource_lua::DEFAULT_PAUSE,
         }
     }
 }
@@ -113,8 +117,14 @@ pub enum Command {
         width: u32,
         height: u32,
     },
-    /// New text for a source (a keystroke in the editor, a script's `type`): rebuild it now.
+    /// New text for a source to build now (a reload, a promoted preview, a recovered journal, tools).
     Edit {
+        path: PathBuf,
+        text: String,
+    },
+    /// Typed text (a keystroke in the editor, a script's `type`): a shader rebuilds now; a Lua module compiles now
+    /// and runs once the typing pauses (`EngineOptions::lua_pause`).
+    Type {
         path: PathBuf,
         text: String,
     },
@@ -528,6 +538,7 @@ impl Worker {
             }
             Entry::Lua(_) => {
                 let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps, &context.info, start.guest)?;
+                lua.host.set_pause(options.lua_pause);
                 if !options.frame_budget {
                     let budget = lua.host.budget().clone();
                     let never = u32::MAX;
@@ -724,25 +735,8 @@ impl Worker {
                 self.size = (width.max(1), height.max(1));
                 Flow::Continue
             }
-            Command::Edit { path, text } => {
-                self.disk.edited(&path, &text);
-                let mut reports = self.renderer.edit(&self.gl, &path, Change::Edit(&text));
-                if reports.is_empty() {
-                    // Not a source of its own (an included file, a module nothing requires): say so, so that the
-                    // editor does not wait for a build.
-                    reports.push(Report {
-                        path,
-                        version: None,
-                        live_version: None,
-                        became_live: false,
-                        took: Duration::ZERO,
-                        diagnostics: Vec::new(),
-                        live_text: None,
-                    });
-                }
-                self.send_reports(reports);
-                Flow::Continue
-            }
+            Command::Edit { path, text } => self.edit(path, &text, false),
+            Command::Type { path, text } => self.edit(path, &text, true),
             Command::Undo { path } => self.version_change(path, Change::Undo),
             Command::Redo { path } => self.version_change(path, Change::Redo),
             Command::FilesChanged => {
@@ -763,7 +757,14 @@ impl Worker {
                 if result.is_ok() {
                     self.disk.wrote(&path, &text);
                 }
-                let _ = self.events.send(Event::Saved { path, text, result });
+                let saved = result.is_ok();
+                let _ = self.events.send(Event::Saved { path: path.clone(), text: text.clone(), result });
+                // A save runs a typed Lua text at once (the pause is for typing); anything else already built.
+                if saved && let Renderer::Lua(r) = &mut self.renderer {
+                    let reports = r.host.edit(&path, &text).unwrap_or_default();
+                    let reports = r.count(reports);
+                    self.send_reports(reports);
+                }
                 Flow::Continue
             }
             Command::SetUniform { path, name, value } => {
@@ -840,6 +841,29 @@ impl Worker {
         }
     }
 
+    /// New text for `path`, typed (a Lua module runs it after the pause) or to build now.
+    fn edit(&mut self, path: PathBuf, text: &str, typed: bool) -> Flow {
+        self.disk.edited(&path, text);
+        let change = if typed { Change::Type(text) } else { Change::Edit(text) };
+        let mut reports = self.renderer.edit(&self.gl, &path, change);
+        if reports.is_empty() {
+            // Not a source of its own (an included file, a module nothing requires): say so, so that the
+            // editor does not wait for a build.
+            reports.push(Report {
+                path,
+                version: None,
+                live_version: None,
+                became_live: false,
+                took: Duration::ZERO,
+                diagnostics: Vec::new(),
+                live_text: None,
+                pending: false,
+            });
+        }
+        self.send_reports(reports);
+        Flow::Continue
+    }
+
     /// Undo or redo of `path`'s live version.
     fn version_change(&mut self, path: PathBuf, change: Change) -> Flow {
         let reports = self.renderer.edit(&self.gl, &path, change);
@@ -895,6 +919,7 @@ impl Worker {
             lockstep: self.options.clock == Clock::Lockstep,
         };
         let reports = self.renderer.draw(gl, &target.frame_target(), &clock, previous);
+        self.renderer.frame_ran();
         let fence = Fence::insert(gl)?;
         if let Ok(own) = Fence::insert(gl) {
             // A frame still pending keeps its (earlier) submission time: the new fence covers both.
@@ -982,12 +1007,12 @@ fn coalesce_edits(batch: Vec<Command>) -> Vec<Command> {
         batch[i + 1..]
             .iter()
             .take_while(|c| !matches!(c, Command::Undo { path: p } | Command::Redo { path: p } if p == path))
-            .any(|c| matches!(c, Command::Edit { path: p, .. } if p == path))
+            .any(|c| matches!(c, Command::Edit { path: p, .. } | Command::Type { path: p, .. } if p == path))
     };
     let keep: Vec<bool> = batch
         .iter()
         .enumerate()
-        .map(|(i, c)| !matches!(c, Command::Edit { path, .. } if superseded(i, path)))
+        .map(|(i, c)| !matches!(c, Command::Edit { path, .. } | Command::Type { path, .. } if superseded(i, path)))
         .collect();
     batch.into_iter().zip(keep).filter_map(|(c, k)| k.then_some(c)).collect()
 }
@@ -995,6 +1020,8 @@ fn coalesce_edits(batch: Vec<Command>) -> Vec<Command> {
 /// A change asked of a source.
 enum Change<'a> {
     Edit(&'a str),
+    /// Typed text: what a shader builds at once, and a Lua module runs after the pause.
+    Type(&'a str),
     Undo,
     Redo,
 }
@@ -1027,6 +1054,16 @@ impl Renderer {
                 Vec::new()
             }
             Renderer::Lua(r) => r.draw(gl, target, clock),
+        }
+    }
+
+    /// A frame was drawn: the shaders' live versions ran (Lua modules are told by their host at the frame's end).
+    fn frame_ran(&mut self) {
+        match self {
+            Renderer::Shader(r) => r.shader.mark_ran(),
+            Renderer::Lua(r) => {
+                r.graphics(|g| g.frame_ran());
+            }
         }
     }
 
@@ -1093,6 +1130,7 @@ impl Renderer {
                     took,
                     diagnostics: vec![allsource_live::Diagnostic::error(path, text)],
                     live_text: None,
+                    pending: false,
                 }]
             }
             Renderer::Lua(r) => r
@@ -1146,7 +1184,7 @@ impl Renderer {
 impl Change<'_> {
     fn apply(&self, shader: &mut LiveShader, gl: &Gl) -> Report {
         match self {
-            Change::Edit(text) => shader.edit(gl, text),
+            Change::Edit(text) | Change::Type(text) => shader.edit(gl, text),
             Change::Undo => shader.undo(gl),
             Change::Redo => shader.redo(gl),
         }
@@ -1211,6 +1249,10 @@ impl LuaRenderer {
         let mut early = self.start_once();
         let module = match change {
             Change::Edit(text) => self.host.edit(path, text),
+            Change::Type(text) => {
+                let now = self.host.now();
+                self.host.draft(path, text, now)
+            }
             Change::Undo => self.host.undo(path),
             Change::Redo => self.host.redo(path),
         };
@@ -1294,7 +1336,9 @@ impl LuaRenderer {
             g.time = clock.time;
             g.index = clock.index;
         });
-        let mut reports = self.host.update(clock.delta);
+        // Typed texts whose pause has passed run now, before the frame's callbacks.
+        let mut reports = self.host.run_due(clock.time);
+        reports.extend(self.host.update(clock.delta));
         target.clear(gl, [0.0, 0.0, 0.0, 1.0], None);
         reports.extend(self.host.call("draw", ()));
         if clock.lockstep {

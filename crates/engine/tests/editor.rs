@@ -94,7 +94,7 @@ return M
 ";
 
 #[test]
-fn typing_into_a_lua_module_rebuilds_each_keystroke_and_version_undo_redo_restore_pixels() {
+fn typing_into_a_lua_module_compiles_each_keystroke_runs_after_a_pause_and_undo_redo_restore_pixels() {
     let out = ok(
         "type-module",
         &[("main.lua", MODULE)],
@@ -108,20 +108,20 @@ fn typing_into_a_lua_module_rebuilds_each_keystroke_and_version_undo_redo_restor
          type 0
          goto 3 16
          key Delete
-         frames 1
+         frames 40
+         # `gfx.clear(0, 0, 0, 1)` compiled for a moment, but the typist went on before pausing: it never ran
          expect-diagnostic main.lua 3
-         expect-pixel 600 100 0 0 0
+         expect-pixel 600 100 255 0 0
          type 1
          frames 1
          expect-no-diagnostics
+         # it compiles, and waits for the pause (0.5 s of scene time) before it runs
+         expect-pixel 600 100 255 0 0
+         frames 30
          expect-pixel 600 100 0 255 0
          undo main.lua
          frames 1
-         expect-pixel 600 100 0 0 0
-         undo main.lua
-         frames 1
          expect-pixel 600 100 255 0 0
-         redo main.lua
          redo main.lua
          frames 1
          expect-pixel 600 100 0 255 0

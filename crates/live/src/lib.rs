@@ -4,7 +4,10 @@
 //! program, a loaded module). Each edit becomes a version and is built by a closure the backend passes in; a build
 //! that succeeds becomes live and hands back the artifact it replaced, a build that fails records its
 //! [`Diagnostic`]s and leaves the live version and artifact as they were. Undo and redo move the live version to
-//! the previous or next version that built, and rebuild it.
+//! the previous or next version that built, and rebuild it. A version that *ran* (the backend says so with
+//! [`Live::mark_ran`], after a whole frame without error) is what a revert goes back to; a version superseded
+//! before it ran, or that failed, folds away when a newer one arrives, and the version the session started from is
+//! never dropped.
 //!
 //! This crate knows nothing of GL, Lua or threads: backends own those. Its only I/O is [`read_source`], the rules
 //! every backend reads a source file by. It is the one place where the rule "a failed build never replaces the live
@@ -147,6 +150,9 @@ pub struct Version {
     pub created: SystemTime,
     pub outcome: Outcome,
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether it ran: it was live through a whole frame without error (or came from an earlier session, where it
+    /// went live). Revert goes back only to versions that ran.
+    pub ran: bool,
 }
 
 impl Version {
@@ -195,6 +201,8 @@ pub struct Report {
     /// The live version's text, so that whoever keeps the reports can start a source again from its last good
     /// version (a worker given up is replaced from these).
     pub live_text: Option<Arc<str>>,
+    /// The text compiled but has not run yet: a Lua module's typed text runs once the typing pauses.
+    pub pending: bool,
 }
 
 impl Report {
@@ -208,6 +216,7 @@ impl Report {
             took: Duration::ZERO,
             diagnostics: vec![diagnostic],
             live_text: live.live().map(|v| v.text.clone()),
+            pending: false,
         }
     }
 
@@ -225,6 +234,7 @@ impl Report {
             },
             diagnostics: version.map(|v| v.diagnostics.clone()).unwrap_or_default(),
             live_text: live.live().map(|v| v.text.clone()),
+            pending: false,
         }
     }
 }
@@ -240,6 +250,10 @@ pub struct Live<A> {
     next_number: u64,
     capacity: usize,
     artifact: Option<A>,
+    /// The version the session started from (the first that went live): never dropped, so undo reaches it.
+    origin: Option<u64>,
+    /// Whether the live version is already marked as having run (makes [`Live::mark_ran`] free every frame).
+    live_ran: bool,
 }
 
 impl<A> Live<A> {
@@ -252,6 +266,8 @@ impl<A> Live<A> {
             next_number: 1,
             capacity: capacity.max(2),
             artifact: None,
+            origin: None,
+            live_ran: false,
         }
     }
 
@@ -287,6 +303,23 @@ impl<A> Live<A> {
         self.newest().map_or(&[], |v| &v.diagnostics)
     }
 
+    /// The live version ran a whole frame without error: a later revert may come back to it.
+    pub fn mark_ran(&mut self) {
+        if self.live_ran {
+            return;
+        }
+        let Some(live) = self.live else { return };
+        if let Some(v) = self.versions.iter_mut().find(|v| v.number == live) {
+            v.ran = true;
+        }
+        self.live_ran = true;
+    }
+
+    /// The version the session started from, if one went live.
+    pub fn origin(&self) -> Option<&Version> {
+        self.origin.and_then(|n| self.version(n))
+    }
+
     /// Puts versions from an earlier session (oldest first) into the history, as versions that built, without
     /// building them: undo and redo reach them. Nothing becomes live. Only before the first version.
     pub fn seed(&mut self, texts: impl IntoIterator<Item = impl Into<Arc<str>>>) {
@@ -302,6 +335,7 @@ impl<A> Live<A> {
                 created: SystemTime::now(),
                 outcome: Outcome::Built { took: Duration::ZERO },
                 diagnostics: Vec::new(),
+                ran: true,
             });
         }
         while self.versions.len() > self.capacity {
@@ -349,18 +383,19 @@ impl<A> Live<A> {
     }
 
     /// The live version failed while running (a runtime error in a callback, a blown budget): it is marked failed
-    /// with `diagnostics`, and the newest version before it that built is rebuilt and made live. When there is
-    /// none, or it no longer builds, nothing is live: the caller disables the source until a new version builds.
+    /// with `diagnostics`, and the newest version before it that *ran* is rebuilt and made live (versions that
+    /// only built, or never ran, are passed over: one failure, one revert). When there is none, or it no longer
+    /// builds, nothing is live: the caller disables the source until a new version builds.
     pub fn revert(&mut self, diagnostics: Vec<Diagnostic>, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
         let Some(failed) = self.live else { return Change::nothing() };
         if let Some(v) = self.versions.iter_mut().find(|v| v.number == failed) {
             v.outcome = Outcome::Failed;
             v.diagnostics = diagnostics;
         }
-        let target = self.versions.iter().rev().find(|v| v.number < failed && v.built()).map(|v| v.number);
+        let target = self.versions.iter().rev().find(|v| v.number < failed && v.built() && v.ran).map(|v| v.number);
         let change = self.rebuild_version(target, build);
         if !change.live {
-            self.live = None;
+            self.set_live(None);
             let replaced = self.artifact.take();
             return Change { version: change.version, live: false, replaced };
         }
@@ -385,9 +420,19 @@ impl<A> Live<A> {
         if let Some(v) = self.versions.iter_mut().find(|v| v.number == number) {
             v.diagnostics = output.diagnostics;
         }
-        self.live = Some(number);
+        self.set_live(Some(number));
         let replaced = self.artifact.replace(artifact);
         Change { version: Some(number), live: true, replaced }
+    }
+
+    fn set_live(&mut self, live: Option<u64>) {
+        if live != self.live {
+            self.live_ran = false;
+        }
+        self.live = live;
+        if self.origin.is_none() {
+            self.origin = live;
+        }
     }
 
     fn build_new(&mut self, text: Arc<str>, build: impl FnOnce(&str) -> BuildOutput<A>) -> Change<A> {
@@ -402,25 +447,35 @@ impl<A> Live<A> {
             created: SystemTime::now(),
             outcome,
             diagnostics: output.diagnostics,
+            ran: false,
         });
         let replaced = match output.artifact {
             Some(artifact) => {
-                self.live = Some(number);
+                self.set_live(Some(number));
                 self.artifact.replace(artifact)
             }
             None => None,
         };
+        self.fold_superseded();
         self.trim();
         Change { version: Some(number), live: ok, replaced }
     }
 
-    /// Drops the oldest versions beyond the capacity, never the live one or the newest.
+    /// A new version (the newest) supersedes the ones before it that never ran (they failed to build, or were
+    /// replaced before a whole frame showed them: typing): they fold away unless live or the origin.
+    fn fold_superseded(&mut self) {
+        let newest = self.versions.back().map(|v| v.number);
+        let (live, origin) = (self.live, self.origin);
+        self.versions
+            .retain(|v| v.ran || Some(v.number) == newest || Some(v.number) == live || Some(v.number) == origin);
+    }
+
+    /// Drops the oldest versions beyond the capacity, never the live one, the newest, or the origin.
     fn trim(&mut self) {
         while self.versions.len() > self.capacity {
             let newest = self.versions.back().map(|v| v.number);
-            let Some(index) =
-                self.versions.iter().position(|v| Some(v.number) != self.live && Some(v.number) != newest)
-            else {
+            let pinned = |n: u64| Some(n) == self.live || Some(n) == newest || Some(n) == self.origin;
+            let Some(index) = self.versions.iter().position(|v| !pinned(v.number)) else {
                 break;
             };
             self.versions.remove(index);
@@ -463,6 +518,7 @@ mod tests {
         let mut live = Live::new("n.txt", 8);
         for text in ["1", "2", "oops", "4"] {
             live.edit(text, build);
+            live.mark_ran();
         }
         assert_eq!(live.artifact(), Some(&4));
         let mut builds = 0;
@@ -494,11 +550,15 @@ mod tests {
     fn history_is_bounded_and_keeps_the_live_version() {
         let mut live = Live::new("n.txt", 3);
         live.edit("1", build);
-        for i in 0..10 {
-            live.edit(&format!("bad{i}"), build);
+        for i in 2..=10 {
+            live.edit(&i.to_string(), build);
+            live.mark_ran();
         }
+        assert_eq!(live.versions().map(|v| v.number).collect::<Vec<_>>(), [1, 9, 10], "the origin outlives the bound");
+        live.undo(build);
+        live.edit("bad", build);
         assert_eq!(live.versions().count(), 3);
-        assert_eq!(live.live().map(|v| v.number), Some(1), "the live version outlives the bound");
+        assert_eq!(live.live().map(|v| v.number), Some(9), "the live version outlives the bound");
         assert_eq!(live.newest().map(|v| v.number), Some(11));
     }
 
@@ -506,6 +566,7 @@ mod tests {
     fn revert_marks_the_live_version_failed_and_brings_back_the_one_before() {
         let mut live = Live::new("n.txt", 8);
         live.edit("1", build);
+        live.mark_ran();
         live.edit("2", build);
         let runtime = vec![Diagnostic::error("n.txt", "attempt to call a nil value").at(1, None)];
         let change = live.revert(runtime, build);
@@ -517,6 +578,30 @@ mod tests {
         assert!(!change.live && change.replaced == Some(1), "nothing left to run: disabled");
         assert!(live.live().is_none() && live.artifact().is_none());
         assert!(live.edit("3", build).live, "a new version that builds brings it back");
+    }
+
+    #[test]
+    fn a_revert_skips_versions_that_never_ran_and_superseded_ones_fold_away() {
+        let mut live = Live::new("n.txt", 8);
+        live.edit("1", build);
+        live.mark_ran();
+        // Typing: each text built and went live, but the next arrived before a frame showed it.
+        for text in ["2", "x", "23", "234"] {
+            live.edit(text, build);
+        }
+        let numbers = |live: &Live<i64>| live.versions().map(|v| v.number).collect::<Vec<_>>();
+        assert_eq!(numbers(&live), [1, 5], "versions superseded before they ran fold away");
+        let change = live.revert(vec![Diagnostic::error("n.txt", "boom")], build);
+        assert!(change.live);
+        assert_eq!(live.artifact(), Some(&1), "one revert goes straight to the version that ran");
+        live.edit("6", build);
+        live.mark_ran();
+        live.edit("7", build);
+        live.mark_ran();
+        live.edit("8", build);
+        live.revert(vec![], build);
+        assert_eq!(live.artifact(), Some(&7));
+        assert_eq!(live.origin().map(|v| &*v.text), Some("1"));
     }
 
     #[test]

@@ -104,6 +104,8 @@ struct Record {
     seen: Option<Stamp>,
     read_error: Option<String>,
     unloaded: bool,
+    /// Typed text that compiles and waits for the typing to pause before it runs, with the scene time it was typed.
+    draft: Option<(String, f64)>,
 }
 
 #[derive(Default)]
@@ -140,6 +142,7 @@ impl Registry {
             seen: stamp(path),
             read_error: None,
             unloaded: false,
+            draft: None,
         });
         self.modules.len() - 1
     }
@@ -170,13 +173,15 @@ fn set_owner(lua: &Lua, owner: Owner) -> Owner {
 struct Running(Arc<std::sync::atomic::AtomicUsize>, Arc<std::sync::atomic::AtomicUsize>);
 
 /// Compiles `text` as module `name`, runs its top level and installs it. The build closure of the live core.
-fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> BuildOutput<()> {
+/// Also says whether the version began to run (and so has a transaction that a failure must roll back).
+fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> (BuildOutput<()>, bool) {
     let started = Instant::now();
-    let fail = |m: String| BuildOutput {
+    let output = |m: String| BuildOutput {
         artifact: None,
         diagnostics: vec![from_lua_error(&m, path)],
         took: started.elapsed(),
     };
+    let fail = |m: String| (output(m), false);
     let host: Table = match lua.named_registry_value(HOST_KEY) {
         Ok(host) => host,
         Err(e) => return fail(message(&e)),
@@ -190,14 +195,42 @@ fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> BuildOutput<(
         Ok(_) => return fail("the module did not compile".into()),
         Err(e) => return fail(message(&e)),
     };
-    let new = match step("run").and_then(|f| f.call::<Table>((chunk, path_text.as_str()))) {
-        Ok(table) => table,
-        Err(e) => return fail(message(&e)),
-    };
-    if let Err(e) = step("install").and_then(|f| f.call::<bool>((name, env, new))) {
+    // A transaction: what the version changes is put back (by the caller, with `rollback`, once the watchdog has
+    // let go) if its top level or hand-off fails, or later its first frame (see `ModuleHost::end_frame`).
+    if let Err(e) = step("begin").and_then(|f| f.call::<()>(name)) {
         return fail(message(&e));
     }
-    BuildOutput { artifact: Some(()), diagnostics: Vec::new(), took: started.elapsed() }
+    let new = match step("run").and_then(|f| f.call::<Table>((chunk, path_text.as_str()))) {
+        Ok(table) => table,
+        Err(e) => return (output(message(&e)), true),
+    };
+    if let Err(e) = step("install").and_then(|f| f.call::<bool>((name, env, new))) {
+        return (output(message(&e)), true);
+    }
+    (BuildOutput { artifact: Some(()), diagnostics: Vec::new(), took: started.elapsed() }, false)
+}
+
+/// Puts back what module `name` had before its newest version ran (a build that failed), or with `all` before
+/// the first of its versions that has not been through a frame yet (a first frame that failed); see prelude.lua's
+/// transactions. Returns whether there was anything to put back.
+fn rollback(lua: &Lua, name: &str, all: bool) -> bool {
+    lua.named_registry_value::<Table>(HOST_KEY)
+        .and_then(|h| h.get::<Function>("rollback"))
+        .and_then(|f| f.call::<bool>((name, all)))
+        .unwrap_or(false)
+}
+
+/// Compiles `text` as module code without running it: the syntax error, if any.
+fn check_module(lua: &Lua, path: &Path, text: &str) -> Option<Diagnostic> {
+    let checked = lua
+        .named_registry_value::<Table>(HOST_KEY)
+        .and_then(|h| h.get::<Function>("check"))
+        .and_then(|f| f.call::<Option<String>>((path.display().to_string(), text)));
+    match checked {
+        Ok(None) => None,
+        Ok(Some(e)) => Some(from_lua_error(&e, path)),
+        Err(e) => Some(from_lua_error(&message(&e), path)),
+    }
 }
 
 /// A scene's Lua VM and modules.
@@ -224,7 +257,18 @@ pub struct ModuleHost {
     /// This frame's update was skipped by the throttle: the frame is not judged.
     frame_skipped: bool,
     frame_engine: Duration,
+    /// A version went live since the last frame ended: at the end of this one, versions that got through it are
+    /// marked as having run and their transactions committed.
+    unran: std::cell::Cell<bool>,
+    /// Guest code (a preview): a failed `require` its own `pcall` handled is a warning, not an error.
+    guest: bool,
+    /// How long typing must pause before a typed text that compiles runs, and the scene time now.
+    pause: Duration,
+    now: f64,
 }
+
+/// How long typing pauses before a Lua module's typed text runs, unless told otherwise.
+pub const DEFAULT_PAUSE: Duration = Duration::from_millis(500);
 
 impl ModuleHost {
     /// A VM for the scene in `root`, with the engine API backed by `graphics`. Project modules are trusted: they
@@ -240,7 +284,8 @@ impl ModuleHost {
         let running = Running::default();
         lua.set_app_data(running.clone());
         let setup = || -> mlua::Result<Interrupter> {
-            // `print` goes to the engine's log (and so to the console), not to a stdout nobody may be reading.
+            // `print` goes to the engine's log, target "lua": the console shows it, and `allsource run` writes it to
+            // standard output too.
             let print = lua.create_function(|_, args: mlua::MultiValue| {
                 let parts: Vec<String> =
                     args.iter().map(|v| v.to_string().unwrap_or_else(|_| v.type_name().to_owned())).collect();
@@ -283,7 +328,83 @@ impl ModuleHost {
             missed: 0.0,
             frame_skipped: false,
             frame_engine: Duration::ZERO,
+            unran: std::cell::Cell::new(false),
+            guest: false,
+            pause: DEFAULT_PAUSE,
+            now: 0.0,
         })
+    }
+
+    /// How long typing must pause before a typed text runs (0: at the next frame).
+    pub fn set_pause(&mut self, pause: Duration) {
+        self.pause = pause;
+    }
+
+    /// New typed text for the module in `path` (a keystroke in the editor): it is compiled at once (a syntax error
+    /// is reported on its line), but it *runs* (top level, hand-off, callbacks) only once it compiles and `pause`
+    /// has passed without another keystroke, measured in scene time from `now`: see [`ModuleHost::run_due`].
+    /// `None` when `path` is not a module of this scene.
+    pub fn draft(&mut self, path: &Path, text: &str, now: f64) -> Option<Vec<Report>> {
+        if self.registry().left_out.contains_key(path) {
+            return self.edit(path, text);
+        }
+        let index = self.index_of_path(path)?;
+        let error = check_module(&self.lua, path, text);
+        let mut registry = self.registry();
+        let record = &mut registry.modules[index];
+        let live = record.live.as_ref()?;
+        let live_text = live.live().map(|v| v.text.clone());
+        let mut report = Report {
+            path: record.path.clone(),
+            version: None,
+            live_version: live.live().map(|v| v.number),
+            became_live: false,
+            took: Duration::ZERO,
+            diagnostics: Vec::new(),
+            live_text: live_text.clone(),
+            pending: false,
+        };
+        match error {
+            Some(d) => {
+                // What waited is stale now: the typist went on.
+                record.draft = None;
+                report.diagnostics.push(d);
+            }
+            None if live_text.as_deref() == Some(text) => record.draft = None,
+            None => {
+                record.draft = Some((text.to_owned(), now));
+                report.pending = true;
+            }
+        }
+        Some(vec![report])
+    }
+
+    /// Runs typed texts whose pause has passed by scene time `now` (called before each frame's callbacks).
+    pub fn run_due(&mut self, now: f64) -> Vec<Report> {
+        self.now = now;
+        let pause = self.pause.as_secs_f64();
+        let due: Vec<(usize, String)> = {
+            let mut registry = self.registry();
+            registry
+                .modules
+                .iter_mut()
+                .enumerate()
+                .filter(|(_, m)| m.draft.as_ref().is_some_and(|(_, at)| now - at >= pause - 1e-9))
+                .filter_map(|(i, m)| m.draft.take().map(|(text, _)| (i, text)))
+                .collect()
+        };
+        let mut reports = Vec::new();
+        for (index, text) in due {
+            if let Some(report) = self.change(index, |live, build| live.edit(&text, build)) {
+                reports.extend(self.finish(report));
+            }
+        }
+        reports
+    }
+
+    /// The scene time of the last frame (what typed texts are stamped with).
+    pub fn now(&self) -> f64 {
+        self.now
     }
 
     /// A VM for untrusted (guest) code: only a whitelist of globals (no io, os beyond clock/time/date, package,
@@ -301,6 +422,7 @@ impl ModuleHost {
             prelude.get::<Function>("sandbox")?.call::<()>(limits.clone())
         };
         sandbox().map_err(|e| format!("the guest sandbox could not be set up: {}", message(&e)))?;
+        host.guest = true;
         host.set_budget(Budget { memory: 64 << 20, ..Budget::default() });
         Ok(host)
     }
@@ -380,6 +502,9 @@ impl ModuleHost {
         }
         self.after_change();
         let mut reports = self.take_reports();
+        if self.main_live() {
+            self.handled(&mut reports);
+        }
         if self.main_live() && !self.main_loaded {
             self.main_loaded = true;
             reports.extend(self.call("load", ()));
@@ -410,6 +535,7 @@ impl ModuleHost {
                 took: std::time::Duration::ZERO,
                 diagnostics: vec![d],
                 live_text: None,
+                pending: false,
             });
         }
         reports
@@ -421,7 +547,11 @@ impl ModuleHost {
     }
 
     fn take_reports(&self) -> Vec<Report> {
-        std::mem::take(&mut self.registry().reports)
+        let reports = std::mem::take(&mut self.registry().reports);
+        if reports.iter().any(|r| r.became_live) {
+            self.unran.set(true);
+        }
+        reports
     }
 
     /// The live version of the module in `path`, if it is one.
@@ -455,7 +585,10 @@ impl ModuleHost {
         let lua = &self.lua;
         let (watchdog, limit) = (&self.watchdog, self.budget.load);
         let mut builder = |text: &str| {
-            let (mut output, guarded) = watchdog.guard(limit, || build_module(lua, &name, &path, text));
+            let ((mut output, began), guarded) = watchdog.guard(limit, || build_module(lua, &name, &path, text));
+            if began {
+                rollback(lua, &name, false);
+            }
             if guarded.overshoot.is_some() {
                 for d in &mut output.diagnostics {
                     d.message = format!(
@@ -469,6 +602,7 @@ impl ModuleHost {
         let change = f(&mut live, &mut builder);
         set_owner(&self.lua, previous);
         if change.live {
+            self.unran.set(true);
             self.last_changed = Some(index);
             self.running.1.store(index + 1, std::sync::atomic::Ordering::Relaxed);
         } else {
@@ -542,6 +676,7 @@ impl ModuleHost {
                     if !gate(&path, &text) {
                         continue;
                     }
+                    self.registry().modules[index].draft = None;
                     if let Some(r) = self.change(index, |live, build| live.edit(&text, build)) {
                         reports.push(r);
                     }
@@ -567,25 +702,29 @@ impl ModuleHost {
         reports
     }
 
-    /// New text for the module in `path` (from the editor). `None` when `path` is not a module of this scene.
+    /// New text for the module in `path`, run at once (a save, a reload, a promoted preview; typing goes through
+    /// [`ModuleHost::draft`]). `None` when `path` is not a module of this scene.
     pub fn edit(&mut self, path: &Path, text: &str) -> Option<Vec<Report>> {
         if self.registry().left_out.remove(path).is_some() {
             self.registry().overrides.insert(path.to_path_buf(), text.to_owned());
             return Some(self.bring_back());
         }
         let index = self.index_of_path(path)?;
+        self.registry().modules[index].draft = None;
         let report = self.change(index, |live, build| live.edit(text, build))?;
         Some(self.finish(report))
     }
 
     pub fn undo(&mut self, path: &Path) -> Option<Vec<Report>> {
         let index = self.index_of_path(path)?;
+        self.registry().modules[index].draft = None;
         let report = self.change(index, |live, build| live.undo(build))?;
         Some(self.finish(report))
     }
 
     pub fn redo(&mut self, path: &Path) -> Option<Vec<Report>> {
         let index = self.index_of_path(path)?;
+        self.registry().modules[index].draft = None;
         let report = self.change(index, |live, build| live.redo(build))?;
         Some(self.finish(report))
     }
@@ -648,7 +787,11 @@ impl ModuleHost {
         self.frame_time += guarded.took.saturating_sub(guarded.engine);
         self.frame_engine += guarded.engine;
         self.last_call = Some(guarded);
-        let Err(e) = result else { return Vec::new() };
+        let Err(e) = result else {
+            let mut reports = self.take_reports();
+            self.handled(&mut reports);
+            return reports;
+        };
         self.recover();
         let main_path = self.registry().modules[main].path.clone();
         let text = message(&e);
@@ -665,20 +808,53 @@ impl ModuleHost {
             format!("in {callback}(): {}", diagnostic.message)
         };
         let culprit = self.index_of_path(&diagnostic.file).unwrap_or(main);
-        let failed = self.registry().modules[culprit].live.as_ref().and_then(|l| l.live().map(|v| v.number));
+        let (name, failed, quoted) = {
+            let registry = self.registry();
+            let record = &registry.modules[culprit];
+            let live = record.live.as_ref().and_then(|l| l.live());
+            // The text that failed, quoted from the version that ran it (not from whatever the buffer holds now).
+            let quoted = live
+                .zip(diagnostic.line)
+                .and_then(|(v, n)| v.text.lines().nth(n.saturating_sub(1) as usize).map(|l| l.trim().to_owned()));
+            (record.name.clone(), live.map(|v| v.number), quoted)
+        };
+        if let Some(line) = quoted.filter(|l| !l.is_empty()) {
+            diagnostic.message.push_str(&format!(" — in `{line}`"));
+        }
+        // Within its first frame the version's transaction is still open: what it changed is put back.
+        let undone = rollback(&self.lua, &name, true);
         let d = diagnostic.clone();
         let Some(mut report) = self.change(culprit, move |live, build| live.revert(vec![d], build)) else {
             return Vec::new();
         };
+        let undone = if undone { "; what it changed in persisted state was put back" } else { "" };
         let note = match report.live_version {
-            Some(v) => format!("version {} failed at run time; version {v} is live again", failed.unwrap_or(0)),
-            None => "no version of this module runs: it is disabled until an edit builds".to_owned(),
+            Some(v) => format!(
+                "version {} failed at run time; version {v}, the last that ran, is live again{undone}",
+                failed.unwrap_or(0)
+            ),
+            None => format!("no version of this module ran before: it is disabled until an edit builds{undone}"),
         };
         report.version = failed;
         report.became_live = false;
         report.diagnostics =
             vec![diagnostic, Diagnostic { severity: Severity::Note, ..Diagnostic::error(report.path.clone(), note) }];
         self.finish(report)
+    }
+
+    /// In a guest, after its code went on without an error: modules that failed their first load raised in a
+    /// `require` that the guest handled (`pcall`). Their errors become warnings, so they do not stop the preview;
+    /// a failure the guest did not handle reaches its own call, which reports an error.
+    fn handled(&self, reports: &mut [Report]) {
+        if !self.guest {
+            return;
+        }
+        for r in reports.iter_mut().filter(|r| r.version.is_some() && !r.became_live && r.live_version.is_none()) {
+            for d in r.diagnostics.iter_mut().filter(|d| d.is_error()) {
+                d.severity = Severity::Warning;
+                d.message.push_str(" (its require raised, and the guest handled the error)");
+            }
+        }
     }
 
     /// After a failed call: whatever the failed code did to the collector (`collectgarbage('stop')`) is undone, and
@@ -719,8 +895,27 @@ impl ModuleHost {
         self.record_stats();
     }
 
+    /// A frame ended: the versions live now got through it. They are marked as having run (a later revert may come
+    /// back to them) and their transactions are committed.
+    fn frame_ran(&mut self) {
+        if !self.unran.replace(false) {
+            return;
+        }
+        let _ = self
+            .lua
+            .named_registry_value::<Table>(HOST_KEY)
+            .and_then(|h| h.get::<Function>("commit_all"))
+            .and_then(|f| f.call::<()>(()));
+        for record in &mut self.registry().modules {
+            if let Some(live) = record.live.as_mut() {
+                live.mark_ran();
+            }
+        }
+    }
+
     /// Publishes the frame's times (`gfx.stats()`, [`ModuleHost::last_frame`]) and starts the next frame's.
     fn record_stats(&mut self) -> Duration {
+        self.frame_ran();
         let lua = std::mem::take(&mut self.frame_time);
         let engine = std::mem::take(&mut self.frame_engine);
         let gpu_by_owner = self.with_graphics(|g| g.take_gpu_time()).unwrap_or_default();
@@ -788,6 +983,7 @@ impl ModuleHost {
                 took: Duration::ZERO,
                 diagnostics: vec![d],
                 live_text: None,
+                pending: false,
             }];
         }
         if self.over == self.budget.throttle_after {
@@ -964,6 +1160,10 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
             path.display()
         )));
     }
+    let was_unloaded = {
+        let registry = lock();
+        registry.find(name).is_some_and(|i| registry.modules[i].unloaded)
+    };
     let index = lock().add(name, &path);
     let override_text = lock().overrides.remove(&path);
     let from_override = override_text.is_some();
@@ -972,7 +1172,10 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
         Err(e) => return Err(mlua::Error::runtime(format!("{}: {e}", path.display()))),
     };
     let previous = set_owner(lua, index);
-    let output = build_module(lua, name, &path, &text);
+    let (output, began) = build_module(lua, name, &path, &text);
+    if began {
+        rollback(lua, name, false);
+    }
     set_owner(lua, previous);
     let first_error = output.diagnostics.first().map(ToString::to_string);
     let mut registry = lock();
@@ -980,8 +1183,11 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
     // Loaded from a given text (a last good version): the file, maybe newer and broken, is read at the next poll
     // and builds as the next version (identical text builds nothing).
     record.seen = if from_override { None } else { stamp(&path) };
+    record.draft = None;
     let Some(live) = record.live.as_mut() else { return Ok(false) };
-    let change = live.edit(&text, move |_| output);
+    // Loaded again after an unload: its text may be the newest version's, which must build all the same.
+    let same = live.newest().is_some_and(|v| *v.text == *text);
+    let change = if was_unloaded && same { live.rebuild(move |_| output) } else { live.edit(&text, move |_| output) };
     let report = Report::of(live, &change);
     let ok = change.live;
     registry.reports.push(report);

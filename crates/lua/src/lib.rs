@@ -14,6 +14,6 @@ mod watchdog;
 
 pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, Kind, Mode, Owner};
 pub use diag::from_lua_error;
-pub use host::{Budget, Exposed, MAIN, ModuleHost, raw_load_and_run};
+pub use host::{Budget, DEFAULT_PAUSE, Exposed, MAIN, ModuleHost, raw_load_and_run};
 pub use interrupt::{INTERRUPTED, Interrupter};
 pub use watchdog::{Guarded, WEDGE_AFTER, Watchdog, WedgeHandler};

@@ -10,6 +10,7 @@ local getupvalue, setupvalue = debug.getupvalue, debug.setupvalue
 -- Captured before a guest sandbox removes them from the globals: the module system keeps using them.
 local loadstring, setfenv, setmetatable, getmetatable = loadstring, setfenv, setmetatable, getmetatable
 local pairs, ipairs, type, tostring, error, pcall, rawget, rawset = pairs, ipairs, type, tostring, error, pcall, rawget, rawset
+local next = next
 local collectgarbage = collectgarbage
 local require_os_subset = { clock = os.clock, time = os.time, date = os.date }
 local guest = false
@@ -72,29 +73,146 @@ function host.compile(name, path, text)
   return chunk, env
 end
 
+-- Only compiles: what every keystroke of a Lua module gets (its text runs later, once the typing pauses).
+function host.check(path, text)
+  if guest and text:byte(1) == 27 then return path .. ": binary chunks are refused for guest code" end
+  local chunk, err = loadstring(text, "@" .. path)
+  if not chunk then return err end
+  return nil
+end
+
 function host.run(chunk, path)
   local t = chunk()
   if type(t) ~= "table" then error(path .. ": a module must return a table, not " .. type(t), 0) end
   return t
 end
 
+-- Transactions. Before a version of module `name` runs (top level, on_reload, hand-off), the state it may change
+-- is saved: every table reachable from the module's persisted values, its table and its environment, each as a
+-- shallow copy of its contents (tables keep their identity; a restore puts the contents back in place, so every
+-- reference to them stays good). The snapshot is dropped once the version ran a whole frame (host.commit_all), and
+-- put back when the top level, on_reload or the first frame fails (host.rollback).
+local pending = {}   -- name -> { saved = {table -> copy}, keys = {store key -> value}, module = modules[name] copy }
+
+local function save_reachable(saved, root)
+  local stack, n = { root }, 1
+  while n > 0 do
+    local t = stack[n]
+    stack[n] = nil
+    n = n - 1
+    if saved[t] == nil then
+      local copy = {}
+      saved[t] = copy
+      for k, v in next, t do
+        copy[k] = v
+        if type(v) == "table" and saved[v] == nil then n = n + 1; stack[n] = v end
+        if type(k) == "table" and saved[k] == nil then n = n + 1; stack[n] = k end
+      end
+    end
+  end
+end
+
+function host.begin(name)
+  local saved, keys = {}, {}
+  local prefix = name .. "\0"
+  for k, v in next, store do
+    if k:sub(1, #prefix) == prefix then
+      keys[k] = v
+      if type(v) == "table" then save_reachable(saved, v) end
+    end
+  end
+  local m = modules[name]
+  if m then
+    save_reachable(saved, m.table)
+    save_reachable(saved, m.env)
+  end
+  local stack = pending[name] or {}
+  pending[name] = stack
+  stack[#stack + 1] = { saved = saved, keys = keys, module = m and { table = m.table, env = m.env, initial = m.initial } }
+end
+
+function host.commit_all()
+  for name in next, pending do pending[name] = nil end
+end
+
+local function restore(name, p)
+  for t, copy in next, p.saved do
+    for k in next, t do
+      if copy[k] == nil then rawset(t, k, nil) end
+    end
+    for k, v in next, copy do rawset(t, k, v) end
+  end
+  local prefix = name .. "\0"
+  for k in next, store do
+    if k:sub(1, #prefix) == prefix and p.keys[k] == nil then store[k] = nil end
+  end
+  for k, v in next, p.keys do store[k] = v end
+  modules[name] = p.module and { table = p.module.table, env = p.module.env, initial = p.module.initial } or nil
+end
+
+-- Puts back what module `name` had before its newest version ran (a build that failed), or with `all` before the
+-- first of its versions not yet through a frame (a first frame that failed). Returns whether there was anything.
+function host.rollback(name, all)
+  local stack = pending[name]
+  if not stack or #stack == 0 then return false end
+  repeat
+    restore(name, stack[#stack])
+    stack[#stack] = nil
+  until not all or #stack == 0
+  if #stack == 0 then pending[name] = nil end
+  return true
+end
+
+-- A module's data as its source made it: a copy of every field that is not a function, nested tables copied
+-- alike (cycles kept as cycles). Tables that are persisted state (persist's values) or that the running table
+-- already holds as the same object are not copied: a reload keeps them whatever the source says.
+local function source_data(t, old, copies)
+  if copies[t] then return copies[t] end
+  local copy = {}
+  copies[t] = copy
+  for k, v in next, t do
+    local tv = type(v)
+    if tv == "table" then
+      local current = type(old) == "table" and rawget(old, k) or nil
+      if v ~= current and not copies.persisted[v] then
+        copy[k] = source_data(v, current, copies)
+      end
+    elseif tv ~= "function" then
+      copy[k] = v
+    end
+  end
+  return copy
+end
+
+local function persisted_values()
+  local set = {}
+  for _, v in next, store do
+    if type(v) == "table" then set[v] = true end
+  end
+  return set
+end
+
 -- Copies the functions of `new` into `old`, recursively for tables both hold (class tables, metatables), adds
--- fields `old` lacks, never overwrites a data field, and drops functions `new` no longer has. `map` records which
--- new table each old one stands for.
-local function patch(old, new, map, placed)
+-- fields `old` lacks, and drops functions `new` no longer has. Data fields merge three ways against `base`, the
+-- data the previous version's source made: a field whose value in the source changed (new ~= base) takes the new
+-- source's value; one the source left alone keeps the running value (state changed at run time survives). `map`
+-- records which new table each old one stands for.
+local function patch(old, new, base, map, placed)
   map[new] = old
   for k, v in pairs(new) do
     local current = rawget(old, k)
+    local b = base and rawget(base, k)
     if type(v) == "function" then
       rawset(old, k, v)
       placed[#placed + 1] = v
     elseif type(v) == "table" then
       if type(current) == "table" then
-        if map[v] == nil and current ~= v then patch(current, v, map, placed) end
-      elseif current == nil then
+        if map[v] == nil and current ~= v then patch(current, v, type(b) == "table" and b or nil, map, placed) end
+      elseif current == nil or (b ~= nil and type(b) ~= "table") then
+        -- Missing, or the source turned a plain value into a table.
         rawset(old, k, map[v] or v)
       end
-    elseif current == nil then
+    elseif current == nil or (base ~= nil and b ~= v) then
       rawset(old, k, v)
     end
   end
@@ -122,15 +240,18 @@ end
 -- Makes `new` the live version of module `name`. Returns true the first time.
 function host.install(name, env, new)
   local m = modules[name]
+  local copies = { persisted = persisted_values() }
   if not m then
-    modules[name] = { table = new, env = env }
+    modules[name] = { table = new, env = env, initial = source_data(new, nil, copies) }
     return true
   end
   local old = m.table
+  local initial = source_data(new, old, copies)
   if type(new.on_reload) == "function" then new.on_reload(old) end
   local map, placed = {}, {}
-  patch(old, new, map, placed)
+  patch(old, new, m.initial, map, placed)
   remap_upvalues(map, placed)
+  m.initial = initial
   return false
 end
 
@@ -203,6 +324,7 @@ function host.unload(name)
   local m = modules[name]
   if not m then return false end
   modules[name] = nil
+  pending[name] = nil
   local prefix = name .. "\0"
   for k in pairs(store) do
     if k:sub(1, #prefix) == prefix then store[k] = nil end

@@ -32,6 +32,8 @@ impl Scene {
         let mut host = ModuleHost::new(&dir, Box::new(recorder)).unwrap();
         let reports = host.start();
         assert!(reports.iter().all(|r| r.diagnostics.is_empty()), "{reports:?}");
+        // A whole frame: the first versions ran, and a revert may come back to them.
+        host.end_frame_unjudged();
         Scene { dir, host, objects }
     }
 
@@ -91,14 +93,20 @@ return M
 }
 
 #[test]
-fn another_modules_cached_require_sees_the_new_function_and_data_is_kept() {
-    let lib = "local L = { setting = 1 }\nfunction L.greet() return 'hello' end\nreturn L\n";
-    let main = "local lib = require('lib.words')\nlocal M = {}\nfunction M.say() return lib.greet() .. ' ' .. lib.setting end\nreturn M\n";
+fn another_modules_cached_require_sees_the_new_function_and_data_merges_three_ways() {
+    let lib = "local L = { setting = 1, count = 0 }\nfunction L.greet() return 'hello' end\nreturn L\n";
+    let main = "local lib = require('lib.words')\nlocal M = {}\nfunction M.say() return lib.greet() .. ' ' .. lib.setting .. ' ' .. lib.count end\nreturn M\n";
     let mut s = Scene::new("require", &[("main.lua", main), ("lib/words.lua", lib)]);
-    assert_eq!(s.eval("return require('main').say()"), "hello 1");
-    s.eval("require('lib.words').setting = 7");
+    assert_eq!(s.eval("return require('main').say()"), "hello 1 0");
+    s.eval("local w = require('lib.words') w.setting = 7 w.count = 5");
     s.edit("lib/words.lua", &lib.replace("'hello'", "'bonjour'").replace("setting = 1", "setting = 2"));
-    assert_eq!(s.eval("return require('main').say()"), "bonjour 7", "new function, data field never overwritten");
+    assert_eq!(
+        s.eval("return require('main').say()"),
+        "bonjour 2 5",
+        "new function; the field the source changed takes the source's value, the one it left keeps the running value"
+    );
+    s.edit("lib/words.lua", &lib.replace("'hello'", "'hi'").replace("setting = 1", "setting = 2"));
+    assert_eq!(s.eval("return require('main').say()"), "hi 2 5");
 }
 
 #[test]
@@ -186,4 +194,107 @@ fn a_jit_compiled_infinite_loop_is_interrupted_by_the_hook() {
     assert!(err.contains(INTERRUPTED), "{err}");
     assert!(start.elapsed() < Duration::from_secs(5), "stopped in {:?}", start.elapsed());
     assert_eq!(s.eval("return 1 + 1"), "2", "the VM is usable afterwards");
+}
+
+const GAME: &str = "local M = {}
+local Animal = { legs = 4, made = 0 }
+Animal.__index = Animal
+function Animal.new() Animal.made = Animal.made + 1 return setmetatable({}, Animal) end
+M.Animal = Animal
+M.speed = 10
+local world = persist('world', function() return { bounces = 0, balls = { { x = 1 } } } end)
+function M.update() world.bounces = world.bounces + 1 end
+function M.world() return world end
+return M
+";
+
+#[test]
+fn a_constant_changed_in_a_class_table_applies_while_a_runtime_counter_in_it_survives() {
+    let mut s = Scene::new("constant", &[("main.lua", GAME)]);
+    s.eval("local A = require('main').Animal A.new() A.new() A.new()");
+    s.edit("main.lua", &GAME.replace("legs = 4", "legs = 5"));
+    assert_eq!(s.eval("local A = require('main').Animal return A.legs .. ' ' .. A.made"), "5 3");
+    s.eval("require('main').speed = 99");
+    s.edit("main.lua", &GAME.replace("legs = 4", "legs = 5").replace("-- x", ""));
+    s.edit("main.lua", &GAME.replace("legs = 4", "legs = 5").replace("M.speed = 10", "M.speed = 10 -- same"));
+    assert_eq!(
+        s.eval("return require('main').speed"),
+        "99",
+        "a value the source did not change keeps its run-time value"
+    );
+    s.edit("main.lua", &GAME.replace("legs = 4", "legs = 5").replace("M.speed = 10", "M.speed = 20"));
+    assert_eq!(s.eval("return require('main').speed"), "20", "a value the source changed takes the new value");
+}
+
+#[test]
+fn a_top_level_that_fails_leaves_persisted_state_as_it_was() {
+    let mut s = Scene::new("transaction", &[("main.lua", GAME)]);
+    s.host.call("update", 0.0);
+    let broken = GAME.replace(
+        "function M.update()",
+        "world.bounces = world\nworld.balls[1].x = 'garbage'\nworld.extra = {}\nerror('half-typed')\nfunction M.update()",
+    );
+    let reports = s.edit("main.lua", &broken);
+    assert!(!reports[0].became_live);
+    assert_eq!(
+        s.eval("local w = require('main').world() return type(w.bounces) .. ' ' .. w.bounces .. ' ' .. w.balls[1].x .. ' ' .. tostring(w.extra)"),
+        "number 1 1 nil"
+    );
+}
+
+#[test]
+fn a_first_frame_that_fails_puts_state_back_and_reverts_once_to_the_version_that_ran() {
+    let mut s = Scene::new("first-frame", &[("main.lua", GAME)]);
+    s.host.call("update", 0.0);
+    s.host.end_frame_unjudged();
+    // Built and live, but never through a frame: a revert must pass over it.
+    let never_ran = GAME.replace("world.bounces + 1", "world.bounces + 2");
+    assert!(s.edit("main.lua", &never_ran)[0].became_live);
+    let failing = GAME.replace(
+        "function M.update() world.bounces = world.bounces + 1 end",
+        "function M.update()\n  world.bounces = world\n  local g = world.settings.gravity\nend",
+    );
+    assert!(s.edit("main.lua", &failing)[0].became_live);
+    let reports = s.host.call("update", 0.0);
+    assert_eq!(reports.len(), 1, "one error, one revert: {reports:?}");
+    let error = &reports[0].diagnostics[0];
+    assert_eq!(error.line, Some(10), "{error}");
+    assert!(error.message.contains("`local g = world.settings.gravity`"), "quotes the text that failed: {error}");
+    let note = &reports[0].diagnostics[1].message;
+    assert!(note.contains("version 1, the last that ran, is live again") && note.contains("put back"), "{note}");
+    assert_eq!(reports[0].live_version, Some(1));
+    assert_eq!(s.eval("return type(require('main').world().bounces)"), "number", "the state is as before");
+    assert_eq!(s.eval("return require('main').world().bounces"), "1");
+    s.host.call("update", 0.0);
+    assert_eq!(s.eval("return require('main').world().bounces"), "2", "version 1's update runs");
+}
+
+#[test]
+fn typed_text_compiles_at_once_and_runs_only_after_the_pause() {
+    let mut s = Scene::new("draft", &[("main.lua", GAME)]);
+    s.host.set_pause(Duration::from_millis(500));
+    let main = s.path("main.lua");
+    let reports = s.host.draft(&main, &GAME.replace("M.speed = 10", "M.speed = "), 1.0).unwrap();
+    assert_eq!(reports[0].diagnostics[0].line, Some(7), "a syntax error is reported at once: {reports:?}");
+    let reports = s.host.draft(&main, &GAME.replace("M.speed = 10", "M.speed = 3"), 1.1).unwrap();
+    assert!(reports[0].pending && reports[0].diagnostics.is_empty(), "{reports:?}");
+    assert!(s.host.run_due(1.5).is_empty(), "0.4 s after the last keystroke: not yet");
+    assert_eq!(s.eval("return require('main').speed"), "10");
+    let reports = s.host.run_due(1.6);
+    assert!(reports[0].became_live, "{reports:?}");
+    assert_eq!(s.eval("return require('main').speed"), "3");
+    // A keystroke that breaks the text drops what waited.
+    s.host.draft(&main, &GAME.replace("M.speed = 10", "M.speed = 4"), 2.0);
+    s.host.draft(&main, &GAME.replace("M.speed = 10", "M.speed = 4 +"), 2.1);
+    assert!(s.host.run_due(5.0).is_empty());
+    assert_eq!(s.eval("return require('main').speed"), "3");
+}
+
+#[test]
+fn an_unloaded_module_loads_again_on_require() {
+    let lib = "local L = {}\nfunction L.hi() return 'hi' end\nreturn L\n";
+    let mut s = Scene::new("reload-after-unload", &[("main.lua", "return {}\n"), ("lib.lua", lib)]);
+    assert_eq!(s.eval("return require('lib').hi()"), "hi");
+    assert!(s.host.unload("lib"));
+    assert_eq!(s.eval("return require('lib').hi()"), "hi");
 }
