@@ -479,3 +479,23 @@ fn a_process_killed_mid_typing_loses_no_edit_the_editor_had_shown() {
         inserted.chars().count()
     );
 }
+
+#[test]
+fn lua_print_reaches_standard_output_headless_and_a_script_prints_it_once() {
+    let dir = temp_dir("print");
+    std::fs::write(
+        dir.join("main.lua"),
+        "local M = {}\nfunction M.load() print('hello from lua', 42) end\nfunction M.draw() gfx.clear(0, 0, 0, 1) end\nreturn M\n",
+    )
+    .unwrap();
+    let out = run(&mut allsource(&["run", dir.to_str().unwrap(), "--headless", "--frames", "3", "--no-store"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l == "hello from lua\t42"), "stdout: {stdout:?}");
+    let script = dir.join("script.txt");
+    std::fs::write(&script, "frames 2\n").unwrap();
+    let out = run(&mut allsource(&["run", dir.to_str().unwrap(), "--script", script.to_str().unwrap(), "--no-store"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().filter(|l| *l == "hello from lua\t42").count(), 1, "stdout: {stdout:?}");
+}

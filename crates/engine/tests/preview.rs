@@ -118,3 +118,28 @@ fn a_guest_whose_gpu_work_blows_the_gpu_timeout_is_stopped() {
     let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains(": stopped:"));
     assert!(stopped.is_some_and(|l| l.contains("past the 100 ms GPU timeout")), "{out:#?}");
 }
+
+const BROKEN_MODULE: &str = "local B = {}\nerror('not ready yet')\nreturn B\n";
+const CAREFUL_GUEST: &str = "local M = {}
+local ok = pcall(require, 'broken')
+function M.draw() if ok then gfx.clear(1, 1, 1, 1) else gfx.clear(0, 1, 0, 1) end end
+return M
+";
+
+#[test]
+fn a_guest_that_handles_a_failing_require_with_pcall_keeps_running_and_one_that_does_not_is_stopped() {
+    let files = [("main.lua", RED_SCENE), ("careful.lua", CAREFUL_GUEST), ("broken.lua", BROKEN_MODULE)];
+    let out = ok(
+        "preview-pcall-require",
+        &files,
+        "preview careful.lua\nframes 10\nwait-preview\nexpect-pixel 300 80 0 255 0\npromote main.lua\n",
+    );
+    assert!(out.iter().any(|l| l.contains("broken.lua:2:") && l.contains("warning")), "the failure is shown: {out:#?}");
+    assert!(out.iter().any(|l| l.starts_with("promoted into the scene")), "{out:#?}");
+
+    let careless = CAREFUL_GUEST.replace("pcall(require, 'broken')", "require('broken')");
+    let files = [("main.lua", RED_SCENE), ("careless.lua", careless.as_str()), ("broken.lua", BROKEN_MODULE)];
+    let out = ok("preview-require", &files, "preview careless.lua\nframes 5\nwait-preview\n");
+    let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains("stopped:"));
+    assert!(stopped.is_some_and(|l| l.contains("not ready yet")), "{out:#?}");
+}
