@@ -307,7 +307,9 @@ fn main() -> ExitCode {
     });
     // Everything logged also reaches the console's log, which the editor shows and scripts print.
     let console = ConsoleLog::default();
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(colour);
     tracing_subscriber::registry().with(fmt.with_filter(filter)).with(ConsoleLayer(console.clone())).init();
 
     let cli = Cli::parse();

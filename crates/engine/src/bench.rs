@@ -11,6 +11,10 @@
 //! Editor: keystroke -> pixels through the editor (an egui pass takes the key, the edit goes to the worker) beside
 //! the shader group's direct edit, and the frame-time cost of the open editor.
 //!
+//! Typed Lua: keystroke -> pixels through the editor into a module, whose text runs only after the typing pauses,
+//! beside the module group's direct edit: the pause should be the only latency added. And the cost of a version's
+//! transaction (the snapshot of what it may change) with about 10 MB of persisted state.
+//!
 //! Preview: the scene's compositor frame-time p99 while a preview guest takes 30 ms of Lua a frame, against no
 //! preview (measured before and after), with the guest's thread at a lower OS priority and at the scene's.
 //!
@@ -103,6 +107,8 @@ fn run_groups(options: &BenchOptions, figures: &mut Vec<(&'static str, f64)>) ->
         let mut text = shader_rebuild(&dir, options, figures)?;
         text.push_str(&editor(&dir, options, figures)?);
         text.push_str(&module_reload(&dir, options, figures)?);
+        text.push_str(&lua_typing(&dir, options, figures)?);
+        text.push_str(&lua_transaction(&dir, options, figures)?);
         text.push_str(&memory(&dir, options, figures)?);
         text.push_str(&supervision(&dir, options, figures)?);
         text.push_str(&preview(&dir, options, figures)?);
@@ -321,6 +327,134 @@ fn module_reload(
         lat.last().copied().unwrap_or(f64::NAN),
         percentile(&flo, 0.5),
         percentile(&lat, 0.5) / (percentile(&flo, 0.5) + period_ms),
+    ))
+}
+
+/// Keystrokes typed into a Lua module through the editor: from a digit typed into a constant to the first frame
+/// drawn by the new code. The text compiles at once and runs once the typing has paused for `lua_pause`, so the
+/// figure is the pause plus what a direct edit costs (the module group's, measured in the same run).
+fn lua_typing(
+    dir: &std::path::Path,
+    options: &BenchOptions,
+    figures: &mut Vec<(&'static str, f64)>,
+) -> Result<String, Error> {
+    let scene_dir = dir.join("typing");
+    std::fs::create_dir_all(&scene_dir).map_err(io(&scene_dir))?;
+    let main = scene_dir.join("main.lua");
+    let text = module_variant(0);
+    std::fs::write(&main, &text).map_err(io(&main))?;
+    std::fs::write(scene_dir.join("fill.glsl"), FILL).map_err(io(&scene_dir))?;
+    let period = Duration::from_secs_f64(1.0 / options.fps);
+    let engine_options = options.realtime();
+    let pause = engine_options.lua_pause;
+    let mut engine = HeadlessEngine::new(Scene::open(&scene_dir)?, engine_options)?;
+    until_shown(&mut engine, 2, period)?;
+    // After the constant of `local y = x * 0 + 0`: every digit typed there is a new number, so a new version.
+    let (line, column) = text
+        .lines()
+        .enumerate()
+        .find_map(|(n, l)| (l == "  local y = x * 0 + 0").then(|| (n as u32 + 1, l.len() as u32 + 1)))
+        .ok_or_else(|| Error::Io { path: main.clone(), message: "the bench module has no constant".into() })?;
+    {
+        let c = engine.compositor_mut();
+        c.overlay.editor.open(&main).map_err(|message| Error::Io { path: main.clone(), message })?;
+        c.overlay.editor.visible = true;
+        c.ui_pass();
+        c.overlay.editor.goto(line, column).map_err(|message| Error::Io { path: main.clone(), message })?;
+        c.ui_pass();
+    }
+    let mut latencies = Vec::with_capacity(options.edits);
+    for i in 0..options.edits {
+        engine.frame();
+        let want = engine.compositor().status().shown_version.unwrap_or(0) + 1;
+        let start = Instant::now();
+        engine.compositor_mut().overlay.text(&((i % 9) + 1).to_string());
+        until_shown(&mut engine, want, period)?;
+        latencies.push(start.elapsed());
+    }
+    drop(engine);
+    let lat = sorted_ms(&latencies);
+    let pause_ms = pause.as_secs_f64() * 1e3;
+    let direct = figures.iter().find(|(k, _)| *k == "module_reload_median_ms").map_or(f64::NAN, |f| f.1);
+    let shader_key = figures.iter().find(|(k, _)| *k == "keystroke_to_pixels_median_ms").map_or(f64::NAN, |f| f.1);
+    let beyond = percentile(&lat, 0.5) - pause_ms;
+    figures.extend([
+        ("lua_keystroke_to_pixels_median_ms", percentile(&lat, 0.5)),
+        ("lua_keystroke_to_pixels_p90_ms", percentile(&lat, 0.9)),
+        ("lua_pause_ms", pause_ms),
+        ("lua_keystroke_beyond_pause_median_ms", beyond),
+        ("lua_keystroke_beyond_pause_vs_direct_edit_ratio", beyond / direct),
+    ]);
+    Ok(format!(
+        "typed Lua: {} keystrokes into a module's constant through the editor, {} fps\n\
+         \x20 keystroke -> first frame drawn by the new code: median {:.1} ms, p90 {:.1} ms (shader keystroke: {:.1} ms)\n\
+         \x20 of which the pause (typing must stop this long before a Lua text runs): {pause_ms:.0} ms\n\
+         \x20 beyond the pause: median {beyond:.1} ms, beside a direct edit of the module -> frame {direct:.1} ms \
+         (ratio {:.2}; 1 means the pause is the only added latency)\n",
+        options.edits,
+        options.fps,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.9),
+        shader_key,
+        beyond / direct,
+    ))
+}
+
+/// What a version's transaction costs: the build time of the same module edit (compile, snapshot, top level,
+/// hand-off) with about 10 MB of persisted state, against none. Lockstep, one frame after each edit.
+fn lua_transaction(
+    dir: &std::path::Path,
+    options: &BenchOptions,
+    figures: &mut Vec<(&'static str, f64)>,
+) -> Result<String, Error> {
+    let big = "local big = persist('big', function()\n  local t = {}\n  \
+               for i = 1, 80000 do t[i] = { x = i, y = i * 2, name = 'ball ' .. i } end\n  return t\nend)\n";
+    let run = |name: &str, state: &str| -> Result<(Vec<Duration>, f64), Error> {
+        let scene_dir = dir.join(name);
+        std::fs::create_dir_all(&scene_dir).map_err(io(&scene_dir))?;
+        std::fs::write(scene_dir.join("fill.glsl"), FILL).map_err(io(&scene_dir))?;
+        let with_state =
+            |i: usize| module_variant(i).replacen("local M = {}\n", &format!("local M = {{}}\n{state}"), 1);
+        let main = scene_dir.join("main.lua");
+        std::fs::write(&main, with_state(0)).map_err(io(&main))?;
+        let engine_options = EngineOptions { clock: Clock::Lockstep, ..options.realtime() };
+        let mut engine = HeadlessEngine::new(Scene::open(&scene_dir)?, engine_options)?;
+        engine.frame_lockstep(0)?;
+        let kib = engine
+            .compositor_mut()
+            .request(
+                Command::Eval { code: "collectgarbage() return collectgarbage('count')".into() },
+                Duration::from_secs(10),
+            )?
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(f64::NAN);
+        let mut builds = Vec::new();
+        for i in 1..=options.edits.max(5) {
+            engine.send(Command::Edit { path: main.clone(), text: with_state(i) });
+            engine.frame_lockstep(i as u64)?;
+            if let Some(took) = engine.compositor().status().last_build {
+                builds.push(took);
+            }
+        }
+        Ok((builds, kib / 1024.0))
+    };
+    let (plain, plain_mib) = run("transaction-plain", "")?;
+    let (heavy, heavy_mib) = run("transaction-heavy", big)?;
+    let (p, h) = (percentile(&sorted_ms(&plain), 0.5), percentile(&sorted_ms(&heavy), 0.5));
+    let state_mib = heavy_mib - plain_mib;
+    figures.extend([
+        ("lua_version_build_median_ms", p),
+        ("lua_version_build_10mb_state_median_ms", h),
+        ("lua_transaction_10mb_cost_ms", h - p),
+        ("lua_transaction_state_mib", state_mib),
+    ]);
+    Ok(format!(
+        "Lua version transaction: {} edits of a module, lockstep\n\
+         \x20 build (compile + snapshot + top level + hand-off): median {p:.2} ms with no persisted state, \
+         {h:.2} ms with {state_mib:.1} MiB of it: the snapshot costs {:.2} ms a version\n",
+        plain.len(),
+        h - p,
     ))
 }
 

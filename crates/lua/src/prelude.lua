@@ -12,6 +12,8 @@ local loadstring, setfenv, setmetatable, getmetatable = loadstring, setfenv, set
 local pairs, ipairs, type, tostring, error, pcall, rawget, rawset = pairs, ipairs, type, tostring, error, pcall, rawget, rawset
 local next = next
 local collectgarbage = collectgarbage
+-- LuaJIT's preallocating constructor (a snapshot of a large state makes a table per table: sized ones are faster).
+local new_table = plain_require("table.new")
 local require_os_subset = { clock = os.clock, time = os.time, date = os.date }
 local guest = false
 
@@ -101,7 +103,7 @@ local function save_reachable(saved, root)
     stack[n] = nil
     n = n - 1
     if saved[t] == nil then
-      local copy = {}
+      local copy = new_table(#t, 4)
       saved[t] = copy
       for k, v in next, t do
         copy[k] = v

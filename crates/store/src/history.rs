@@ -159,14 +159,14 @@ mod tests {
             history.push(source, &i.to_string()).unwrap();
         }
         let again = History::open(&dir).with_keep(3);
-        assert_eq!(again.load(source), ["18", "19", "20"]);
+        assert_eq!(again.load(source), ["1", "19", "20"], "the newest, and the text the session started from");
         assert_eq!(again.sources(), [PathBuf::from("shaders/a%b.glsl")]);
         let file = again.file_of(source);
-        assert!(std::fs::read(&file).unwrap().len() < 6 * 8, "the file is rewritten, not grown without bound");
+        assert!(std::fs::read(&file).unwrap().len() < 8 * 8, "the file is rewritten, not grown without bound");
         let mut torn = std::fs::read(&file).unwrap();
         torn.truncate(torn.len() - 2);
         std::fs::write(&file, torn).unwrap();
-        assert_eq!(again.load(source), ["17", "18", "19"], "a torn last record is dropped, the ones before stay");
+        assert_eq!(again.load(source), ["1", "18", "19"], "a torn last record is dropped, the ones before stay");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
