@@ -175,6 +175,8 @@ pub struct Editor {
     /// Per buffer: the line of the last match, where the next search starts.
     find_from: BTreeMap<PathBuf, u32>,
     focus_code: bool,
+    /// The scene's main source (main.lua or main.glsl): what the editor shows when it is first toggled on.
+    pub entry: Option<PathBuf>,
     goto: Option<(u32, u32)>,
     actions: Vec<Action>,
     /// The coloured layout of the buffer last shown, by a hash of its text.
@@ -202,6 +204,7 @@ impl Editor {
             find: None,
             find_from: BTreeMap::new(),
             focus_code: false,
+            entry: None,
             goto: None,
             actions: Vec::new(),
             files: Vec::new(),
@@ -217,6 +220,19 @@ impl Editor {
 
     fn display<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, str> {
         path.strip_prefix(&self.root).unwrap_or(path).to_string_lossy()
+    }
+
+    /// The editor was just shown: the keyboard goes to the open buffer, or, when nothing is open yet, to the scene's
+    /// main source (what a user toggling the editor on came to edit).
+    pub fn shown(&mut self) {
+        match (self.tabs.is_empty(), self.entry.clone()) {
+            (true, Some(entry)) => {
+                if let Err(e) = self.open(&entry) {
+                    self.log.push(Level::Error, format!("the editor could not open {}: {e}", entry.display()));
+                }
+            }
+            _ => self.focus_code = true,
+        }
     }
 
     /// Opens `path` in a tab (or switches to its tab) and gives the buffer the keyboard focus.

@@ -126,14 +126,12 @@ impl Compositor {
         if options.panel {
             overlay.placement = crate::overlay::Placement::PANEL;
         }
+        overlay.editor.entry = Some(match &scene.entry {
+            crate::Entry::FullscreenShader(p) | crate::Entry::Lua(p) => p.clone(),
+        });
         if options.editor {
-            let entry = match &scene.entry {
-                crate::Entry::FullscreenShader(p) | crate::Entry::Lua(p) => p.clone(),
-            };
-            if let Err(e) = overlay.editor.open(&entry) {
-                say(&overlay.editor.log, Level::Warn, format!("the editor could not open {}: {e}", entry.display()));
-            }
             overlay.editor.visible = true;
+            overlay.editor.shown();
         }
         let journal = if options.store { open_journal(&scene, &mut overlay, &worker) } else { None };
         Ok(Compositor {

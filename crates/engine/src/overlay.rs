@@ -93,6 +93,9 @@ impl Overlay {
         if code == TOGGLE_KEY {
             if pressed {
                 self.editor.visible = !self.editor.visible;
+                if self.editor.visible {
+                    self.editor.shown();
+                }
                 // A character already queued from this key (a layout that types one for it) is dropped too.
                 self.events.retain(|e| !matches!(e, Event::Text(t) if Some(t.as_str()) == text));
             }

@@ -158,6 +158,25 @@ fn the_key_under_escape_toggles_the_editor_on_a_french_layout_without_typing() {
     assert_ne!(shown, [255, 0, 0], "the editor was not drawn over the corner");
 }
 
+#[test]
+fn the_first_toggle_opens_the_scenes_main_source_with_the_keyboard_in_it() {
+    let out = ok(
+        "toggle-first",
+        &[("main.glsl", SHADER), ("other.glsl", SHADER)],
+        "frames 1
+         key Backquote
+         frames 1
+         key KeyX
+         frames 1
+         diagnostics",
+    );
+    let errors: Vec<&String> = out.iter().filter(|l| l.contains(": error: ")).collect();
+    assert!(
+        !errors.is_empty() && errors.iter().all(|l| l.contains("main.glsl:")),
+        "the x went into main.glsl: {out:#?}"
+    );
+}
+
 const TINTED: &str = "layout(location = 0) out vec4 colour;
 uniform vec3 tint; // colour default 0,0,1
 uniform float gain = 1.0; // range 0 2

@@ -69,10 +69,12 @@ fn promoting_a_guest_over_its_budget_is_refused_with_the_reason() {
 }
 
 const LOOPING_GUEST: &str = "local M = {}\nfunction M.draw() while true do end end\nreturn M\n";
+/// Megabyte strings, each different: the 64 MiB limit comes after about 60 of them, a few milliseconds even on a
+/// busy machine, far from the time limit (which would otherwise be the limit hit first when the machine is slow).
 const MEMORY_BOMB: &str = "local M = {}
 local hoard = {}
 function M.draw()
-  for i = 1, 1e9 do hoard[#hoard + 1] = {i, i, i, i} end
+  for i = 1, 1e9 do hoard[#hoard + 1] = string.rep('x', 1024 * 1024, tostring(i)) end
 end
 return M
 ";

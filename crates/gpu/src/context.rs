@@ -3,7 +3,7 @@
 //!
 //! Every context asks for OpenGL 4.5 core with robust buffer access that loses the context on a GPU reset, and a
 //! debug context whose KHR_debug messages go to `tracing`. Contexts in one share group must be created with the
-//! same robustness attributes (facts/gl.md), so a shared context copies its parent's.
+//! same robustness attributes (docs/facts/gl.md), so a shared context copies its parent's.
 
 use std::ffi::CStr;
 use std::sync::Arc;

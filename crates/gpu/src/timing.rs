@@ -1,6 +1,6 @@
 //! How long GPU work takes: a GL_TIME_ELAPSED query where the driver's timer queries can be trusted, and the CPU
 //! time from issuing the work to its fence signalling where they cannot (llvmpipe reports 0.01-2 ms for frames that
-//! take 3-6 ms: facts/gl.md). The fence path waits for the work, so it costs the CPU/GPU overlap; llvmpipe has
+//! take 3-6 ms: docs/facts/gl.md). The fence path waits for the work, so it costs the CPU/GPU overlap; llvmpipe has
 //! little to lose.
 
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Interrupting a running Lua call from another thread: LuaJIT documents `lua_sethook` as safe to call from another
 //! thread or a signal handler, and with `LUAJIT_ENABLE_CHECKHOOK` compiled traces check for it too. The hook raises
 //! an error on every instruction until it is removed, so guest `pcall` cannot swallow it
-//! (facts/luajit-watchdog.md).
+//! (docs/facts/luajit-watchdog.md).
 
 use mlua::ffi;
 

@@ -1,7 +1,7 @@
 //! The watchdog: a thread that holds the deadline of the VM call in progress and, when the call runs past it, arms
 //! the interrupting hook (see interrupt.rs). No hook is installed while calls stay within their deadlines, so
 //! JIT-compiled code runs at full speed; the hook, once armed, raises on every instruction until the call returns,
-//! so guest `pcall` cannot swallow it (facts/luajit-watchdog.md).
+//! so guest `pcall` cannot swallow it (docs/facts/luajit-watchdog.md).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};

@@ -1,4 +1,4 @@
-//! Every real info log in ../shared/testdata/driver-logs, parsed: line, column, severity and stage of each entry.
+//! Every real info log in tests/driver-logs (captured from Mesa and NVIDIA; see its README), parsed: line, column, severity and stage of each entry.
 
 use std::path::PathBuf;
 
@@ -6,7 +6,7 @@ use allsource_live::Severity::{self, Error, Warning};
 use allsource_shader::{Stage, parse_log};
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/driver-logs")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/driver-logs")
 }
 
 type Expected = &'static [(Option<u32>, Option<u32>, Severity, Option<Stage>)];
@@ -36,7 +36,7 @@ const CASES: &[(&str, Expected)] = &[
 #[test]
 fn every_captured_driver_log_parses_to_its_lines_columns_and_severities() {
     let mut seen = 0;
-    for entry in std::fs::read_dir(dir()).expect("../shared/testdata/driver-logs beside the project") {
+    for entry in std::fs::read_dir(dir()).expect("tests/driver-logs of the shader crate") {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if !name.ends_with(".log") {
