@@ -57,6 +57,8 @@ pub struct Status {
     pub answers: Vec<(String, Result<String, String>)>,
     /// Workers given up because they wedged, and replaced.
     pub replacements: u64,
+    /// Of those, how many threads still run (wedged) at the lowest OS priority.
+    pub abandoned_lowered: u64,
     /// Why the worker stopped, if it did.
     pub worker_died: Option<String>,
     /// Frames composed so far.
@@ -348,10 +350,14 @@ impl Compositor {
     fn replace_worker(&mut self, culprit: Option<std::path::PathBuf>) {
         if self.restart_worker(culprit.clone()) {
             let name = culprit.as_ref().map_or("its code".to_owned(), |p| p.display().to_string());
+            let abandoned = self.status.replacements;
             let message = format!(
                 "the scene's worker wedged in {name} (it ignored its interrupt: a finalizer or one long C call): it \
-                 was given up and a new one started from the last good versions, leaving that module out until it \
-                 is edited"
+                 was given up and a new one started from the last good versions, leaving that module out (inert) \
+                 until it is edited; {abandoned} abandoned worker thread{} still running, {} at the lowest OS \
+                 priority (only a worker process could be killed)",
+                if abandoned == 1 { " is" } else { "s are" },
+                self.status.abandoned_lowered
             );
             self.report_restart(culprit.unwrap_or_else(|| self.scene.dir.clone()), message);
         }
@@ -379,7 +385,9 @@ impl Compositor {
         let start = StartFrom { texts, left_out: left_out.into_iter().collect(), ..StartFrom::default() };
         match WorkerHandle::spawn_from(context, self.scene.clone(), self.options.clone(), start) {
             Ok(worker) => {
-                std::mem::replace(&mut self.worker, worker).abandon();
+                if std::mem::replace(&mut self.worker, worker).abandon() {
+                    self.status.abandoned_lowered += 1;
+                }
                 for frame in self.pending.drain(..) {
                     frame.fence.delete(&self.gl);
                 }
@@ -626,7 +634,9 @@ impl Compositor {
                     }
                     (Some(v), false) if self.status.failing => {
                         let live = report.live_version.map_or("no version".to_owned(), |n| format!("version {n}"));
-                        let text = format!("{}: version {v} did not build; {live} stays live", report.path.display());
+                        // "did not build" only for builds: a run-time verdict says what happened.
+                        let what = report.verdict.as_deref().unwrap_or("did not build");
+                        let text = format!("{}: version {v} {what}; {live} stays live", report.path.display());
                         say(log, Level::Error, text);
                     }
                     _ => {}

@@ -9,6 +9,7 @@
 //! only right after a new version went live, so that its first frame starts without waiting a frame.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -276,6 +277,8 @@ pub struct WorkerHandle {
     pub commands: Sender<Command>,
     pub events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
+    /// The worker thread's OS id (0 until it started), to lower its priority when it is given up.
+    tid: Arc<std::sync::atomic::AtomicI32>,
     /// Watches the scene's files while the worker lives.
     _watcher: Option<crate::watch::Watcher>,
 }
@@ -322,9 +325,16 @@ impl WorkerHandle {
             _ => None,
         };
         let watching = watcher.is_some();
+        let tid = Arc::new(std::sync::atomic::AtomicI32::new(0));
+        let own_tid = tid.clone();
         let thread = thread::Builder::new()
             .name(name.into())
             .spawn(move || {
+                #[cfg(target_os = "linux")]
+                // SAFETY: gettid has no preconditions.
+                own_tid.store(unsafe { libc::gettid() }, std::sync::atomic::Ordering::Relaxed);
+                #[cfg(not(target_os = "linux"))]
+                let _ = own_tid;
                 if start.guest && options.preview_nice {
                     lower_thread_priority();
                 }
@@ -334,7 +344,7 @@ impl WorkerHandle {
                 }
             })
             .map_err(|e| format!("cannot start the worker thread: {e}"))?;
-        Ok(WorkerHandle { commands: command_tx, events: event_rx, thread: Some(thread), _watcher: watcher })
+        Ok(WorkerHandle { commands: command_tx, events: event_rx, thread: Some(thread), tid, _watcher: watcher })
     }
 
     pub fn send(&self, command: Command) {
@@ -343,10 +353,14 @@ impl WorkerHandle {
     }
 
     /// Gives the worker up without waiting for it: its thread is wedged and may never return. The thread, its
-    /// context and its objects are left behind (only a worker process could be killed and reclaimed).
-    pub fn abandon(mut self) {
+    /// context and its objects are left behind (only a worker process could be killed and reclaimed), but it no
+    /// longer competes with the scene: it runs at the lowest OS priority (SCHED_IDLE). Returns whether it could be
+    /// lowered.
+    pub fn abandon(mut self) -> bool {
         let _ = self.commands.send(Command::Stop);
         self.thread = None;
+        let tid = self.tid.load(std::sync::atomic::Ordering::Relaxed);
+        tid != 0 && lowest_priority(tid)
     }
 }
 
@@ -360,6 +374,27 @@ fn lower_thread_priority() {
         if result != 0 {
             tracing::debug!("the preview worker keeps its priority: {}", std::io::Error::last_os_error());
         }
+    }
+}
+
+/// Moves thread `tid` to SCHED_IDLE (it runs only when nothing else wants the CPU) at nice 19.
+fn lowest_priority(tid: i32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: plain system calls on a thread id of this process; failure leaves the priority as it was.
+        let (idle, nice) = unsafe {
+            (
+                libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param),
+                libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19),
+            )
+        };
+        idle == 0 || nice == 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = tid;
+        false
     }
 }
 
@@ -858,6 +893,7 @@ impl Worker {
                 diagnostics: Vec::new(),
                 live_text: None,
                 pending: false,
+                verdict: None,
             });
         }
         self.send_reports(reports);
@@ -1131,6 +1167,7 @@ impl Renderer {
                     diagnostics: vec![allsource_live::Diagnostic::error(path, text)],
                     live_text: None,
                     pending: false,
+                    verdict: None,
                 }]
             }
             Renderer::Lua(r) => r
@@ -1321,6 +1358,9 @@ impl LuaRenderer {
             ms(last.engine),
             if self.host.throttled() { "; update throttled" } else { "" }
         );
+        for (module, d) in &last.lua_by_module {
+            text.push_str(&format!("lua {module}: {:.2} ms (its own code, sampled)\n", ms(*d)));
+        }
         let mut gpu = last.gpu.clone();
         gpu.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
         for (module, d) in gpu {

@@ -59,3 +59,55 @@ return L
     engine.send(Command::Edit { path: dir.join("lib.lua"), text: LIB.replace("{ 0, 1, 0, 1 }", "{ 0, 0, 1, 1 }") });
     wait_for(&mut engine, [0, 0, 255, 255], 10);
 }
+
+/// main's update calls `lib.tick()`, which after a while spends a few milliseconds of its own and then lets go of
+/// a userdata whose finalizer loops. Neither module changed since the start: the wedge is blamed on the code that
+/// ran last (lib), main runs on in the replacement (lib stands in inert), and the abandoned thread is lowered.
+const MAIN_CALLING: &str = "local M = {}
+local lib = require('lib')
+local fill = gfx.shader('fill.glsl')
+function M.update(dt) pcall(lib.tick) end
+function M.draw() gfx.draw{ shader = fill, uniforms = { colour = { 0, 1, 0, 1 } } } end
+return M
+";
+const LIB_WEDGING_LATER: &str = "local L = {}
+local frames = 0
+function L.tick()
+  frames = frames + 1
+  if frames < 20 then return end
+  local t = os.clock()
+  while os.clock() - t < 0.005 do end
+  local p = newproxy(true)
+  getmetatable(p).__gc = function() while true do end end
+  p = nil
+  collectgarbage()
+end
+return L
+";
+
+#[test]
+fn a_finalizer_made_by_a_callee_is_blamed_on_the_callee_and_main_runs_on() {
+    let dir =
+        scene_dir("wedged-callee", &[("main.lua", MAIN_CALLING), ("lib.lua", LIB_WEDGING_LATER), ("fill.glsl", FILL)]);
+    let mut engine = engine(&dir, Clock::Realtime, 60.0);
+    let start = Instant::now();
+    while engine.compositor().status().replacements == 0 && start.elapsed() < Duration::from_secs(10) {
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = engine.compositor().status().clone();
+    assert_eq!(status.replacements, 1, "the wedged worker was replaced");
+    let d = &status.diagnostics[0];
+    assert!(d.file.ends_with("lib.lua"), "the callee is blamed, not main: {d}");
+    assert!(d.message.contains("1 abandoned worker thread is still running"), "{d}");
+    assert_eq!(status.abandoned_lowered, 1, "the abandoned thread runs at the lowest priority");
+    // main runs in the replacement: its frames come (green), with lib inert.
+    wait_for(&mut engine, [0, 255, 0, 255], 10);
+    let since = engine.compositor().status().shown_version;
+    for _ in 0..20 {
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(engine.compositor().status().worker_died.is_none());
+    assert!(engine.compositor().status().replacements == 1, "no second wedge: {since:?}");
+}

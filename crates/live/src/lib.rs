@@ -203,6 +203,9 @@ pub struct Report {
     pub live_text: Option<Arc<str>>,
     /// The text compiled but has not run yet: a Lua module's typed text runs once the typing pauses.
     pub pending: bool,
+    /// When the live version was judged at run time and reverted or disabled: what happened ("was stopped",
+    /// "failed at run time", "went over the frame budget"). `None` for builds.
+    pub verdict: Option<String>,
 }
 
 impl Report {
@@ -217,6 +220,7 @@ impl Report {
             diagnostics: vec![diagnostic],
             live_text: live.live().map(|v| v.text.clone()),
             pending: false,
+            verdict: None,
         }
     }
 
@@ -235,6 +239,7 @@ impl Report {
             diagnostics: version.map(|v| v.diagnostics.clone()).unwrap_or_default(),
             live_text: live.live().map(|v| v.text.clone()),
             pending: false,
+            verdict: None,
         }
     }
 }

@@ -148,12 +148,14 @@ pub(crate) struct Collected(pub Arc<Mutex<Vec<Id>>>);
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CurrentOwner(pub Owner);
 
-/// The last frame's times: Lua's own, the engine's (inside `gfx.*` calls), and the GPU's per module.
+/// The last frame's times: Lua's own, the engine's (inside `gfx.*` calls), and the GPU's per module; Lua's own
+/// time per module too (from samples of the running code), largest first.
 #[derive(Clone, Debug, Default)]
 pub struct FrameStats {
     pub lua: std::time::Duration,
     pub engine: std::time::Duration,
     pub gpu: Vec<(String, std::time::Duration)>,
+    pub lua_by_module: Vec<(String, std::time::Duration)>,
 }
 
 /// A resource held by Lua.
@@ -518,6 +520,11 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
                 gpu.set(module.as_str(), d.as_secs_f64() * 1e3)?;
             }
             t.set("gpu_ms", gpu)?;
+            let by_module = lua.create_table()?;
+            for (module, d) in &stats.lua_by_module {
+                by_module.set(module.as_str(), d.as_secs_f64() * 1e3)?;
+            }
+            t.set("lua_ms_by_module", by_module)?;
             Ok(t)
         })?,
     )?;

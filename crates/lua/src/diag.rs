@@ -16,6 +16,17 @@ pub fn from_lua_error(message: &str, fallback: &Path) -> Diagnostic {
     Diagnostic::error(fallback.to_path_buf(), first)
 }
 
+/// Where in Lua a call into the engine failed (a `gfx.*` argument Lua got wrong): the first Lua line of the error's
+/// traceback, as file and line. Such errors carry no position in their message.
+pub fn traceback_location(error: &mlua::Error) -> Option<(std::path::PathBuf, u32)> {
+    let traceback = match error {
+        mlua::Error::CallbackError { traceback, .. } => traceback,
+        mlua::Error::WithContext { cause, .. } => return traceback_location(cause),
+        _ => return None,
+    };
+    traceback.lines().find_map(|l| locate(l.trim()).map(|(file, line, _)| (std::path::PathBuf::from(file), line)))
+}
+
 /// Splits `file:line: message` where `file` names a Lua source.
 fn locate(text: &str) -> Option<(&str, u32, &str)> {
     let mut from = 0;

@@ -17,72 +17,14 @@ use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Severity, St
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
 use crate::api::{self, Collected, CurrentOwner, FrameStats, Graphics, GraphicsSlot, Owner};
+use crate::budget::{Budget, Overrun, Verdict};
 use crate::diag::from_lua_error;
 use crate::interrupt::{INTERRUPTED, Interrupter};
 use crate::watchdog::{Guarded, Watchdog};
 
-/// The frame budget and the limits the watchdog enforces: data, shown to the user, and testable.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Budget {
-    /// The display period: Lua callbacks of one frame should fit in it (1/60 s; 1/90 or 1/120 for VR).
-    pub period: Duration,
-    /// One callback running past this is stopped by the watchdog (a hard overrun) and its module reverted.
-    pub hard: Duration,
-    /// A module's top level (and a console evaluation) running past this is stopped.
-    pub load: Duration,
-    /// Consecutive frames whose callbacks took longer than the period before a warning...
-    pub warn_after: u32,
-    /// ...before `update` is throttled (called every other frame, with the time it missed; `draw` still runs every
-    /// frame, so the picture keeps coming)...
-    pub throttle_after: u32,
-    /// ...and before the module is reverted to its last good version (or disabled).
-    pub revert_after: u32,
-    /// The VM's memory limit, in bytes: allocations past it fail with a memory error.
-    pub memory: usize,
-}
-
-impl Budget {
-    /// The budget for a display running at `hz`.
-    pub fn for_rate(hz: f64) -> Budget {
-        let period = Duration::from_secs_f64(1.0 / hz.clamp(1.0, 1000.0));
-        Budget {
-            period,
-            hard: period * 8,
-            load: Duration::from_secs(2),
-            warn_after: 3,
-            throttle_after: 10,
-            revert_after: 30,
-            memory: 1 << 30,
-        }
-    }
-}
-
-impl Default for Budget {
-    fn default() -> Budget {
-        Budget::for_rate(60.0)
-    }
-}
-
-impl std::fmt::Display for Budget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        write!(
-            f,
-            "frame {:.1} ms; a callback past {:.0} ms is stopped; over the frame for {} frames in a row: warning, \
-             for {}: update throttled to every other frame, for {}: revert; a top level past {:.0} ms is stopped; \
-             memory limit {} MiB",
-            ms(self.period),
-            ms(self.hard),
-            self.warn_after,
-            self.throttle_after,
-            self.revert_after,
-            ms(self.load),
-            self.memory >> 20
-        )
-    }
-}
-
 const HOST_KEY: &str = "allsource.host";
+/// How the message of a call into an inert module starts (see prelude.lua): `inert module 'name': why`.
+pub const INERT: &str = "inert module '";
 const PRELUDE: &str = include_str!("prelude.lua");
 /// The module that drives a scene.
 pub const MAIN: &str = "main";
@@ -96,6 +38,14 @@ fn module_path(root: &Path, name: &str) -> Option<PathBuf> {
     valid.then(|| root.join(format!("{}.lua", name.replace('.', "/"))))
 }
 
+/// The module name of `path` under `root` (`lib/vec.lua` -> `lib.vec`), if it is a module file there.
+fn module_name(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?.with_extension("");
+    let parts: Vec<&str> = relative.iter().map(|p| p.to_str()).collect::<Option<_>>()?;
+    let name = parts.join(".");
+    module_path(root, &name).is_some().then_some(name)
+}
+
 struct Record {
     name: String,
     path: PathBuf,
@@ -106,6 +56,9 @@ struct Record {
     unloaded: bool,
     /// Typed text that compiles and waits for the typing to pause before it runs, with the scene time it was typed.
     draft: Option<(String, f64)>,
+    /// Why no version of it runs (a run-time failure with no earlier version that ran): it is inert until an edit
+    /// builds, and not rebuilt when other modules change.
+    disabled: Option<String>,
 }
 
 #[derive(Default)]
@@ -143,8 +96,18 @@ impl Registry {
             read_error: None,
             unloaded: false,
             draft: None,
+            disabled: None,
         });
         self.modules.len() - 1
+    }
+}
+
+impl Record {
+    /// A new text is on its way (an edit, undo, redo, a file written): what waited for the pause is dropped, and
+    /// a disabled module may run again if it builds.
+    fn clear_waiting(&mut self) {
+        self.draft = None;
+        self.disabled = None;
     }
 }
 
@@ -247,8 +210,10 @@ pub struct ModuleHost {
     /// Lua time of the frame so far, consecutive frames over the period, and the module changed last (the one a
     /// new slowdown is blamed on).
     frame_time: Duration,
-    over: u32,
+    overrun: Overrun,
     last_changed: Option<usize>,
+    /// Inert modules whose calls were already reported (a call into one fails every frame; it is said once).
+    inert_reported: std::collections::HashSet<String>,
     /// How the last callback went (for tests and the bench).
     last_call: Option<Guarded>,
     /// While throttled: frames since `update` last ran, and the time it missed.
@@ -308,7 +273,7 @@ impl ModuleHost {
         let interrupter = setup().map_err(|e| format!("the Lua VM could not be set up: {}", message(&e)))?;
         let budget = Budget::default();
         lua.set_memory_limit(budget.memory).map_err(|e| format!("the Lua VM refused a memory limit: {e}"))?;
-        let watchdog = Watchdog::start(interrupter);
+        let watchdog = Watchdog::start(interrupter.clone());
         lua.set_app_data(watchdog.handle());
         Ok(ModuleHost {
             running,
@@ -321,8 +286,9 @@ impl ModuleHost {
             collected,
             main_loaded: false,
             frame_time: Duration::ZERO,
-            over: 0,
+            overrun: Overrun::default(),
             last_changed: None,
+            inert_reported: Default::default(),
             last_call: None,
             skipped: 0,
             missed: 0.0,
@@ -363,6 +329,7 @@ impl ModuleHost {
             diagnostics: Vec::new(),
             live_text: live_text.clone(),
             pending: false,
+            verdict: None,
         };
         match error {
             Some(d) => {
@@ -390,7 +357,10 @@ impl ModuleHost {
                 .iter_mut()
                 .enumerate()
                 .filter(|(_, m)| m.draft.as_ref().is_some_and(|(_, at)| now - at >= pause - 1e-9))
-                .filter_map(|(i, m)| m.draft.take().map(|(text, _)| (i, text)))
+                .filter_map(|(i, m)| {
+                    m.disabled = None;
+                    m.draft.take().map(|(text, _)| (i, text))
+                })
                 .collect()
         };
         let mut reports = Vec::new();
@@ -430,13 +400,19 @@ impl ModuleHost {
     /// What to do when the VM wedges (a call ignores its interrupt: a looping finalizer, one long C call): `f`
     /// gets the file of the module that was running, and runs on the watchdog thread.
     pub fn on_wedged(&self, f: impl Fn(Option<PathBuf>) + Send + 'static) {
-        let (running, registry) = (self.running.clone(), self.registry.clone());
+        let (running, registry, signal) = (self.running.clone(), self.registry.clone(), self.watchdog.signal().clone());
         self.watchdog.on_wedged(Box::new(move || {
             use std::sync::atomic::Ordering::Relaxed;
             let (index, changed) = (running.0.load(Relaxed), running.1.load(Relaxed));
+            // The code that ran last before the VM stopped answering: the module that called the C function that
+            // does not return, or whose code set off the finalizer that loops.
+            let sampled = signal.last_sampled().and_then(|s| s.strip_prefix('@').map(PathBuf::from));
             let path = registry.lock().ok().and_then(|r| {
-                // In main's callbacks the code that wedged can be any module main calls: blame the one changed
-                // last, as the frame budget does. While a module loads, it is the one loading.
+                if let Some(path) = sampled.filter(|p| r.modules.iter().any(|m| &m.path == p)) {
+                    return Some(path);
+                }
+                // No sample: in main's callbacks the code that wedged can be any module main calls: blame the one
+                // changed last. While a module loads, it is the one loading.
                 let culprit = if Some(index) == r.find(MAIN) && changed > 0 { changed - 1 } else { index };
                 r.modules.get(culprit).map(|m| m.path.clone())
             });
@@ -480,7 +456,7 @@ impl ModuleHost {
     }
 
     pub fn interrupter(&self) -> Interrupter {
-        self.interrupter
+        self.interrupter.clone()
     }
 
     /// Runs `f` with the engine's graphics.
@@ -536,6 +512,7 @@ impl ModuleHost {
                 diagnostics: vec![d],
                 live_text: None,
                 pending: false,
+                verdict: None,
             });
         }
         reports
@@ -615,8 +592,18 @@ impl ModuleHost {
         Some(report)
     }
 
-    /// A module left out was edited: load what failed without it (`main` itself, or the modules that require it).
-    fn bring_back(&mut self) -> Vec<Report> {
+    /// Modules left out were edited (`paths`): each loads into the inert stand-in its callers hold, and what failed
+    /// without them loads again (`main` itself, when it never loaded).
+    fn bring_back(&mut self, paths: &[PathBuf]) -> Vec<Report> {
+        for path in paths {
+            let Some(name) = module_name(&self.root, path) else { continue };
+            let (lua, registry, root) = (&self.lua, &self.registry, &self.root);
+            let (loaded, _) = self.watchdog.guard(self.budget.load, || load_module(lua, registry, root, &name));
+            if let Err(e) = loaded {
+                tracing::debug!("{}: not brought back: {}", path.display(), message(&e));
+            }
+            self.recover();
+        }
         if self.main_live() {
             self.after_change();
             self.take_reports()
@@ -642,7 +629,7 @@ impl ModuleHost {
             changed
         };
         if !returning.is_empty() {
-            let mut reports = self.bring_back();
+            let mut reports = self.bring_back(&returning);
             reports.extend(self.poll_changed_files(gate));
             return reports;
         }
@@ -676,7 +663,7 @@ impl ModuleHost {
                     if !gate(&path, &text) {
                         continue;
                     }
-                    self.registry().modules[index].draft = None;
+                    self.registry().modules[index].clear_waiting();
                     if let Some(r) = self.change(index, |live, build| live.edit(&text, build)) {
                         reports.push(r);
                     }
@@ -707,24 +694,24 @@ impl ModuleHost {
     pub fn edit(&mut self, path: &Path, text: &str) -> Option<Vec<Report>> {
         if self.registry().left_out.remove(path).is_some() {
             self.registry().overrides.insert(path.to_path_buf(), text.to_owned());
-            return Some(self.bring_back());
+            return Some(self.bring_back(&[path.to_path_buf()]));
         }
         let index = self.index_of_path(path)?;
-        self.registry().modules[index].draft = None;
+        self.registry().modules[index].clear_waiting();
         let report = self.change(index, |live, build| live.edit(text, build))?;
         Some(self.finish(report))
     }
 
     pub fn undo(&mut self, path: &Path) -> Option<Vec<Report>> {
         let index = self.index_of_path(path)?;
-        self.registry().modules[index].draft = None;
+        self.registry().modules[index].clear_waiting();
         let report = self.change(index, |live, build| live.undo(build))?;
         Some(self.finish(report))
     }
 
     pub fn redo(&mut self, path: &Path) -> Option<Vec<Report>> {
         let index = self.index_of_path(path)?;
-        self.registry().modules[index].draft = None;
+        self.registry().modules[index].clear_waiting();
         let report = self.change(index, |live, build| live.redo(build))?;
         Some(self.finish(report))
     }
@@ -748,7 +735,9 @@ impl ModuleHost {
                 .iter()
                 .enumerate()
                 .filter(|(_, m)| {
-                    !m.unloaded && m.live.as_ref().is_some_and(|l| l.live().is_none() && l.newest().is_some())
+                    !m.unloaded
+                        && m.disabled.is_none()
+                        && m.live.as_ref().is_some_and(|l| l.live().is_none() && l.newest().is_some())
                 })
                 .map(|(i, _)| i)
                 .collect()
@@ -776,6 +765,7 @@ impl ModuleHost {
         }
         let previous = set_owner(&self.lua, main);
         let lua = &self.lua;
+        self.watchdog.signal().take_stopped_in();
         let (result, guarded) = self.watchdog.guard(self.budget.hard, || {
             lua.named_registry_value::<Table>(HOST_KEY)
                 .and_then(|h| h.get::<Function>("call"))
@@ -795,51 +785,82 @@ impl ModuleHost {
         self.recover();
         let main_path = self.registry().modules[main].path.clone();
         let text = message(&e);
-        let mut diagnostic = from_lua_error(&text, &main_path);
-        diagnostic.message = if guarded.overshoot.is_some() || text.contains(INTERRUPTED) {
+        // A call into an inert module: that module was judged already. Said once; nobody else is blamed.
+        if let Some(at) = text.find(INERT) {
+            return self.inert_called(&text[at..]);
+        }
+        let stopped = guarded.overshoot.is_some() || text.contains(INTERRUPTED);
+        // For a stop, the code to blame is where the interrupt first raised: the caller may have caught that with
+        // `pcall` and been interrupted next, which is where the error that came out was raised.
+        let first_stop = self.watchdog.signal().take_stopped_in();
+        let mut diagnostic = match (stopped, first_stop) {
+            (true, Some((source, line))) if source.starts_with('@') && line > 0 => {
+                Diagnostic::error(PathBuf::from(&source[1..]), String::new()).at(line, None)
+            }
+            _ => from_lua_error(&text, &main_path),
+        };
+        if diagnostic.line.is_none()
+            && let Some((file, line)) = crate::diag::traceback_location(&e)
+        {
+            // An engine call that refused its arguments: the Lua line that made it.
+            diagnostic.file = file;
+            diagnostic.line = Some(line);
+        }
+        let what;
+        diagnostic.message = if stopped {
+            what = "was stopped";
             format!(
                 "in {callback}(): stopped here after {:.0} ms: one callback may take at most {:.0} ms (hard limit of the frame budget)",
                 guarded.took.as_secs_f64() * 1e3,
                 self.budget.hard.as_secs_f64() * 1e3
             )
         } else if matches!(e, mlua::Error::MemoryError(_)) || text.contains("not enough memory") {
+            what = "ran out of memory";
             format!("in {callback}(): out of memory (the scene's Lua memory limit is {} MiB)", self.budget.memory >> 20)
         } else {
+            what = "failed at run time";
             format!("in {callback}(): {}", diagnostic.message)
         };
         let culprit = self.index_of_path(&diagnostic.file).unwrap_or(main);
-        let (name, failed, quoted) = {
+        let quoted = {
             let registry = self.registry();
-            let record = &registry.modules[culprit];
-            let live = record.live.as_ref().and_then(|l| l.live());
+            let live = registry.modules[culprit].live.as_ref().and_then(|l| l.live());
             // The text that failed, quoted from the version that ran it (not from whatever the buffer holds now).
-            let quoted = live
-                .zip(diagnostic.line)
-                .and_then(|(v, n)| v.text.lines().nth(n.saturating_sub(1) as usize).map(|l| l.trim().to_owned()));
-            (record.name.clone(), live.map(|v| v.number), quoted)
+            live.zip(diagnostic.line)
+                .and_then(|(v, n)| v.text.lines().nth(n.saturating_sub(1) as usize).map(|l| l.trim().to_owned()))
         };
         if let Some(line) = quoted.filter(|l| !l.is_empty()) {
             diagnostic.message.push_str(&format!(" — in `{line}`"));
         }
-        // Within its first frame the version's transaction is still open: what it changed is put back.
-        let undone = rollback(&self.lua, &name, true);
-        let d = diagnostic.clone();
-        let Some(mut report) = self.change(culprit, move |live, build| live.revert(vec![d], build)) else {
+        self.revert_at_run_time(culprit, diagnostic, what)
+    }
+
+    /// A callback failed because it called into an inert module (`message` starts with [`INERT`]): reported once
+    /// per module, as a warning on that module; the caller is not judged for it.
+    fn inert_called(&mut self, message: &str) -> Vec<Report> {
+        let name = message[INERT.len()..].split('\'').next().unwrap_or("").to_owned();
+        let Some(index) = self.registry().find(&name) else { return Vec::new() };
+        if !self.inert_reported.insert(name) {
             return Vec::new();
+        }
+        let registry = self.registry();
+        let record = &registry.modules[index];
+        let d = Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(record.path.clone(), format!("a call into it failed at once: {message}"))
         };
-        let undone = if undone { "; what it changed in persisted state was put back" } else { "" };
-        let note = match report.live_version {
-            Some(v) => format!(
-                "version {} failed at run time; version {v}, the last that ran, is live again{undone}",
-                failed.unwrap_or(0)
-            ),
-            None => format!("no version of this module ran before: it is disabled until an edit builds{undone}"),
-        };
-        report.version = failed;
-        report.became_live = false;
-        report.diagnostics =
-            vec![diagnostic, Diagnostic { severity: Severity::Note, ..Diagnostic::error(report.path.clone(), note) }];
-        self.finish(report)
+        let live = record.live.as_ref().and_then(|l| l.live().map(|v| v.number));
+        vec![Report {
+            path: record.path.clone(),
+            version: None,
+            live_version: live,
+            became_live: false,
+            took: Duration::ZERO,
+            diagnostics: vec![d],
+            live_text: None,
+            pending: false,
+            verdict: None,
+        }]
     }
 
     /// In a guest, after its code went on without an error: modules that failed their first load raised in a
@@ -886,7 +907,7 @@ impl ModuleHost {
 
     /// Whether `update` is being throttled by the frame budget.
     pub fn throttled(&self) -> bool {
-        self.over >= self.budget.throttle_after
+        self.overrun.frames() >= self.budget.throttle_after
     }
 
     /// Closes a frame without judging it against the budget (lockstep runs: their output must not depend on how
@@ -913,31 +934,56 @@ impl ModuleHost {
         }
     }
 
-    /// Publishes the frame's times (`gfx.stats()`, [`ModuleHost::last_frame`]) and starts the next frame's.
-    fn record_stats(&mut self) -> Duration {
+    /// Publishes the frame's times (`gfx.stats()`, [`ModuleHost::last_frame`]) and starts the next frame's. Returns
+    /// the frame's Lua time, and each module's own share of it (by index) from the samples of the running code.
+    fn record_stats(&mut self) -> (Duration, Vec<(usize, Duration)>) {
         self.frame_ran();
         let lua = std::mem::take(&mut self.frame_time);
         let engine = std::mem::take(&mut self.frame_engine);
+        let by_index = self.lua_by_module(lua);
         let gpu_by_owner = self.with_graphics(|g| g.take_gpu_time()).unwrap_or_default();
-        if gpu_by_owner.is_empty() {
-            // GPU time is sampled on some drivers: a frame without a measurement keeps the last one.
-            let previous = self.last_frame().gpu;
-            self.lua.set_app_data(FrameStats { lua, engine, gpu: previous });
-            return lua;
-        }
-        let mut gpu: Vec<(String, Duration)> = Vec::new();
-        {
+        let names =
+            |registry: &Registry, i: usize| registry.modules.get(i).map_or_else(|| format!("#{i}"), |m| m.name.clone());
+        let (gpu, lua_by_module) = {
             let registry = self.registry();
-            for (owner, d) in gpu_by_owner {
-                let name = registry.modules.get(owner).map_or_else(|| format!("#{owner}"), |m| m.name.clone());
+            let mut gpu: Vec<(String, Duration)> = Vec::new();
+            for (owner, d) in gpu_by_owner.iter() {
+                let name = names(&registry, *owner);
                 match gpu.iter_mut().find(|(n, _)| *n == name) {
-                    Some((_, total)) => *total += d,
-                    None => gpu.push((name, d)),
+                    Some((_, total)) => *total += *d,
+                    None => gpu.push((name, *d)),
                 }
             }
+            (gpu, by_index.iter().map(|(i, d)| (names(&registry, *i), *d)).collect())
+        };
+        // GPU time is sampled on some drivers: a frame without a measurement keeps the last one.
+        let gpu = if gpu_by_owner.is_empty() { self.last_frame().gpu } else { gpu };
+        self.lua.set_app_data(FrameStats { lua, engine, gpu, lua_by_module });
+        (lua, by_index)
+    }
+
+    /// Each module's own share of `lua`, the frame's Lua time, from the samples of the running code taken since
+    /// the last frame; modules by index, largest first. Code outside any module (the console, the prelude) is left
+    /// out.
+    fn lua_by_module(&self, lua: Duration) -> Vec<(usize, Duration)> {
+        let samples = self.watchdog.signal().take_samples();
+        let total: u32 = samples.iter().map(|(_, n)| n).sum();
+        if total == 0 {
+            return Vec::new();
         }
-        self.lua.set_app_data(FrameStats { lua, engine, gpu });
-        lua
+        let registry = self.registry();
+        let mut out: Vec<(usize, Duration)> = Vec::new();
+        for (source, n) in samples {
+            let Some(path) = source.strip_prefix('@') else { continue };
+            let Some(index) = registry.modules.iter().position(|m| m.path.as_os_str() == path) else { continue };
+            let share = lua.mul_f64(f64::from(n) / f64::from(total));
+            match out.iter_mut().find(|(i, _)| *i == index) {
+                Some((_, d)) => *d += share,
+                None => out.push((index, share)),
+            }
+        }
+        out.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
+        out
     }
 
     /// The last frame's times.
@@ -946,74 +992,150 @@ impl ModuleHost {
     }
 
     /// Closes a frame for the budget: when the frame's callbacks took longer than the period for `warn_after`
-    /// frames in a row a warning is reported, and at `revert_after` the module changed last (or `main`) is
-    /// reverted to the version before it.
+    /// frames in a row a warning is reported, at `throttle_after` `update` is throttled, and at `revert_after` the
+    /// module whose own code spent the most of that time is reverted to the last version that ran (or disabled).
+    /// A caller is never judged for the time of the modules it calls.
     pub fn end_frame(&mut self) -> Vec<Report> {
-        let took = self.record_stats();
+        let (took, by_module) = self.record_stats();
         if std::mem::take(&mut self.frame_skipped) {
             return Vec::new();
         }
-        if took <= self.budget.period {
-            self.over = 0;
-            return Vec::new();
-        }
-        self.over += 1;
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let Some(main) = self.registry().find(MAIN) else { return Vec::new() };
-        let culprit = self.last_changed.unwrap_or(main);
-        let (path, live) = {
+        let verdict = self.overrun.frame(&self.budget, took, &by_module, main);
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let record = |host: &Self, i: usize| {
+            let registry = host.registry();
+            let r = &registry.modules[i];
+            (r.path.clone(), r.live.as_ref().and_then(|l| l.live().map(|v| v.number)))
+        };
+        match verdict {
+            Verdict::Fine => Vec::new(),
+            Verdict::Warn { culprit, took, frames } => {
+                let (path, live) = record(self, culprit);
+                let message = format!(
+                    "Lua took {:.1} ms a frame for {frames} frames in a row, most of it in this module's own code; \
+                     the frame budget is {:.1} ms (reverted after {})",
+                    ms(took),
+                    ms(self.budget.period),
+                    self.budget.revert_after
+                );
+                let d = Diagnostic { severity: Severity::Warning, ..Diagnostic::error(path.clone(), message) };
+                vec![Report {
+                    path,
+                    version: live,
+                    live_version: live,
+                    became_live: false,
+                    took: Duration::ZERO,
+                    diagnostics: vec![d],
+                    live_text: None,
+                    pending: false,
+                    verdict: None,
+                }]
+            }
+            Verdict::Throttle { culprit, frames } => {
+                let (path, _) = record(self, culprit);
+                tracing::warn!(
+                    "{}: over the frame budget for {frames} frames (most of the time in its code): main's update \
+                     throttled to every other frame",
+                    path.display(),
+                );
+                Vec::new()
+            }
+            Verdict::Revert { culprit, took, frames } => {
+                let (path, _) = record(self, culprit);
+                let d = Diagnostic::error(
+                    path,
+                    format!(
+                        "Lua took {:.1} ms a frame for {frames} frames in a row, most of it in this module's own \
+                         code, over the {:.1} ms frame budget",
+                        ms(took),
+                        ms(self.budget.period)
+                    ),
+                );
+                self.revert_at_run_time(culprit, d, "went over the frame budget")
+            }
+        }
+    }
+
+    /// Module `index` failed while running (`diagnostic` says how): its uncommitted versions' changes are put back,
+    /// and it goes back to its last version that ran, or, with none, becomes inert until an edit builds. `what`
+    /// says what happened, for the console ("failed at run time", "was stopped", "went over the frame budget").
+    fn revert_at_run_time(&mut self, index: usize, diagnostic: Diagnostic, what: &str) -> Vec<Report> {
+        let (name, path, failed) = {
             let registry = self.registry();
-            let record = &registry.modules[culprit];
-            (record.path.clone(), record.live.as_ref().and_then(|l| l.live().map(|v| v.number)))
+            let r = &registry.modules[index];
+            (r.name.clone(), r.path.clone(), r.live.as_ref().and_then(|l| l.live().map(|v| v.number)))
         };
-        if self.over == self.budget.warn_after {
-            let message = format!(
-                "Lua took {:.1} ms a frame for {} frames in a row; the frame budget is {:.1} ms (reverted after {})",
-                ms(took),
-                self.over,
-                ms(self.budget.period),
-                self.budget.revert_after
-            );
-            let d = Diagnostic { severity: Severity::Warning, ..Diagnostic::error(path.clone(), message) };
-            return vec![Report {
-                path,
-                version: live,
-                live_version: live,
-                became_live: false,
-                took: Duration::ZERO,
-                diagnostics: vec![d],
-                live_text: None,
-                pending: false,
-            }];
-        }
-        if self.over == self.budget.throttle_after {
-            tracing::warn!(
-                "{}: update throttled to every other frame (over the frame budget for {} frames)",
-                path.display(),
-                self.over
-            );
-        }
-        if self.over < self.budget.revert_after {
-            return Vec::new();
-        }
-        self.over = 0;
-        let d = Diagnostic::error(
-            path,
-            format!(
-                "Lua took {:.1} ms a frame for {} frames in a row, over the {:.1} ms frame budget: reverted",
-                ms(took),
-                self.budget.revert_after,
-                ms(self.budget.period)
-            ),
-        );
-        let dd = d.clone();
-        let Some(mut report) = self.change(culprit, move |live, build| live.revert(vec![dd], build)) else {
+        // Within its first frame the version's transaction is still open: what it changed is put back, the module's
+        // table and environment included, which hold the code of the version live before (the one that ran a frame,
+        // and so the one the revert goes to): it is live again without running its top level a second time.
+        let undone = rollback(&self.lua, &name, true);
+        let restored = undone && self.module_loaded(&name);
+        let d = diagnostic.clone();
+        let Some(mut report) = self.change(index, move |live, build| {
+            if restored {
+                live.revert(vec![d], |_| BuildOutput {
+                    artifact: Some(()),
+                    diagnostics: Vec::new(),
+                    took: Duration::ZERO,
+                })
+            } else {
+                live.revert(vec![d], build)
+            }
+        }) else {
             return Vec::new();
         };
-        report.version = live;
+        let undone = if undone { "; what it changed in persisted state was put back" } else { "" };
+        // What happened is `report.verdict` (the console's line says it); the note says what runs now.
+        let failed_text = failed.map_or("the live version".to_owned(), |v| format!("version {v}"));
+        let note = match report.live_version {
+            Some(v) => format!("version {v}, the last that ran, is live again{undone}"),
+            None => {
+                let why = format!(
+                    "{failed_text} {what} and no earlier version ran; edit {} to bring it back",
+                    path.display()
+                );
+                self.disable(index, &why);
+                format!(
+                    "no earlier version of this module ran: it is disabled: inert (a call into it fails at once) \
+                     until an edit builds{undone}"
+                )
+            }
+        };
+        report.version = failed;
         report.became_live = false;
-        report.diagnostics = vec![d];
+        report.verdict = Some(what.to_owned());
+        report.diagnostics =
+            vec![diagnostic, Diagnostic { severity: Severity::Note, ..Diagnostic::error(report.path.clone(), note) }];
         self.finish(report)
+    }
+
+    /// Whether module `name` has a table in the VM (loaded, not unloaded).
+    fn module_loaded(&self, name: &str) -> bool {
+        self.lua
+            .named_registry_value::<Table>(HOST_KEY)
+            .and_then(|h| h.get::<Function>("loaded"))
+            .and_then(|f| f.call::<bool>(name))
+            .unwrap_or(false)
+    }
+
+    /// Makes module `index` inert: every function its file defined fails at once with `why` (see prelude.lua).
+    fn disable(&mut self, index: usize, why: &str) {
+        let (name, path) = {
+            let mut registry = self.registry();
+            let r = &mut registry.modules[index];
+            r.disabled = Some(why.to_owned());
+            (r.name.clone(), r.path.clone())
+        };
+        self.inert_reported.remove(&name);
+        let disabled = self
+            .lua
+            .named_registry_value::<Table>(HOST_KEY)
+            .and_then(|h| h.get::<Function>("disable"))
+            .and_then(|f| f.call::<()>((name.as_str(), path.display().to_string(), why)));
+        if let Err(e) = disabled {
+            tracing::warn!("{}: could not make the module inert: {}", path.display(), message(&e));
+        }
     }
 
     /// Unloads module `name`: it leaves the VM (as `package.loaded[name] = nil` would), its persisted state is
@@ -1147,18 +1269,17 @@ pub struct Exposed {
 }
 
 /// `require` of a project module that is not loaded yet: registers it and builds its first version.
-fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &str) -> mlua::Result<bool> {
-    let Some(path) = module_path(root, name) else { return Ok(false) };
+fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &str) -> mlua::Result<Value> {
+    let Some(path) = module_path(root, name) else { return Ok(Value::Boolean(false)) };
     let lock = || registry.lock().unwrap_or_else(|p| p.into_inner());
     // A module given as text (a replacement worker's last good version, a preview's candidate) needs no file.
     if !path.is_file() && !lock().overrides.contains_key(&path) {
-        return Ok(false);
+        return Ok(Value::Boolean(false));
     }
     if lock().left_out.contains_key(&path) {
-        return Err(mlua::Error::runtime(format!(
-            "module '{name}' was left out after it wedged the scene's worker; edit {} to bring it back",
-            path.display()
-        )));
+        // Its callers get an inert stand-in (prelude.lua), so that they load and run without it.
+        let why = format!("left out after it wedged the scene's worker; edit {} to bring it back", path.display());
+        return Ok(Value::String(lua.create_string(why)?));
     }
     let was_unloaded = {
         let registry = lock();
@@ -1184,7 +1305,7 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
     // and builds as the next version (identical text builds nothing).
     record.seen = if from_override { None } else { stamp(&path) };
     record.draft = None;
-    let Some(live) = record.live.as_mut() else { return Ok(false) };
+    let Some(live) = record.live.as_mut() else { return Ok(Value::Boolean(false)) };
     // Loaded again after an unload: its text may be the newest version's, which must build all the same.
     let same = live.newest().is_some_and(|v| *v.text == *text);
     let change = if was_unloaded && same { live.rebuild(move |_| output) } else { live.edit(&text, move |_| output) };
@@ -1192,7 +1313,7 @@ fn load_module(lua: &Lua, registry: &Arc<Mutex<Registry>>, root: &Path, name: &s
     let ok = change.live;
     registry.reports.push(report);
     match (ok, first_error) {
-        (true, _) => Ok(true),
+        (true, _) => Ok(Value::Boolean(true)),
         (false, Some(e)) => Err(mlua::Error::runtime(format!("module '{name}' did not load ({e})"))),
         (false, None) => Err(mlua::Error::runtime(format!("module '{name}' did not load"))),
     }

@@ -6,6 +6,7 @@
 //! the [`Graphics`] trait, which the engine implements in Rust; [`api`] only converts values.
 
 pub mod api;
+mod budget;
 mod diag;
 mod host;
 mod interrupt;
@@ -13,7 +14,8 @@ pub mod measure;
 mod watchdog;
 
 pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, Kind, Mode, Owner};
+pub use budget::{Budget, Overrun, Verdict};
 pub use diag::from_lua_error;
-pub use host::{Budget, DEFAULT_PAUSE, Exposed, MAIN, ModuleHost, raw_load_and_run};
-pub use interrupt::{INTERRUPTED, Interrupter};
+pub use host::{DEFAULT_PAUSE, Exposed, INERT, MAIN, ModuleHost, raw_load_and_run};
+pub use interrupt::{INTERRUPTED, Interrupter, SAMPLE_EVERY, Signal};
 pub use watchdog::{Guarded, WEDGE_AFTER, Watchdog, WedgeHandler};

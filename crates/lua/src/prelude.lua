@@ -6,7 +6,7 @@ local modules = {}   -- name -> { table = the module's one table, env = its envi
 local store = {}     -- persist(): name .. "\0" .. key -> value
 local loading = {}
 local plain_require = require
-local getupvalue, setupvalue = debug.getupvalue, debug.setupvalue
+local getupvalue, setupvalue, getinfo = debug.getupvalue, debug.setupvalue, debug.getinfo
 -- Captured before a guest sandbox removes them from the globals: the module system keeps using them.
 local loadstring, setfenv, setmetatable, getmetatable = loadstring, setfenv, setmetatable, getmetatable
 local pairs, ipairs, type, tostring, error, pcall, rawget, rawset = pairs, ipairs, type, tostring, error, pcall, rawget, rawset
@@ -137,7 +137,7 @@ function host.commit_all()
   for name in next, pending do pending[name] = nil end
 end
 
-local function restore(name, p)
+local function restore(name, p, keep_module)
   for t, copy in next, p.saved do
     for k in next, t do
       if copy[k] == nil then rawset(t, k, nil) end
@@ -149,7 +149,11 @@ local function restore(name, p)
     if k:sub(1, #prefix) == prefix and p.keys[k] == nil then store[k] = nil end
   end
   for k, v in next, p.keys do store[k] = v end
-  modules[name] = p.module and { table = p.module.table, env = p.module.env, initial = p.module.initial } or nil
+  if p.module then
+    modules[name] = { table = p.module.table, env = p.module.env, initial = p.module.initial }
+  elseif not keep_module then
+    modules[name] = nil
+  end
 end
 
 -- Puts back what module `name` had before its newest version ran (a build that failed), or with `all` before the
@@ -157,8 +161,10 @@ end
 function host.rollback(name, all)
   local stack = pending[name]
   if not stack or #stack == 0 then return false end
+  -- A first version that failed its first frame keeps its table registered (callers hold it): the host makes it
+  -- inert rather than unknown.
   repeat
-    restore(name, stack[#stack])
+    restore(name, stack[#stack], all)
     stack[#stack] = nil
   until not all or #stack == 0
   if #stack == 0 then pending[name] = nil end
@@ -249,12 +255,62 @@ function host.install(name, env, new)
   end
   local old = m.table
   local initial = source_data(new, old, copies)
-  if type(new.on_reload) == "function" then new.on_reload(old) end
+  if type(new.on_reload) == "function" and not m.stand_in then new.on_reload(old) end
+  if m.stand_in then
+    -- The first real version of a module that stood in inert (left out): its callers already hold this table.
+    setmetatable(old, nil)
+    m.stand_in = nil
+  end
   local map, placed = {}, {}
   patch(old, new, m.initial, map, placed)
   remap_upvalues(map, placed)
   m.initial = initial
   return false
+end
+
+-- Inert modules. A module with no version that runs (disabled after a run-time failure) or left out (it wedged a
+-- worker) must cost nothing: a call into any of its functions fails at once, with a message that names it, which
+-- the caller's pcall sees. The host recognises the message by its start and blames nobody for it.
+local INERT = "inert module '"
+
+local function inert(name, why)
+  local message = INERT .. name .. "': " .. why
+  return function() error(message, 0) end
+end
+
+-- Replaces every function of module `name`'s table (and of the tables in it, class tables) that its own file
+-- defined with one that fails at once. The next version that builds patches the real functions back in.
+function host.disable(name, path, why)
+  local m = modules[name]
+  if not m then return end
+  local source = "@" .. path
+  local stub = inert(name, why)
+  local seen, stack, n = {}, { m.table }, 1
+  while n > 0 do
+    local t = stack[n]
+    stack[n] = nil
+    n = n - 1
+    if not seen[t] then
+      seen[t] = true
+      for k, v in next, t do
+        if type(v) == "function" then
+          local info = getinfo(v, "S")
+          if info and info.source == source then rawset(t, k, stub) end
+        elseif type(v) == "table" then
+          n = n + 1
+          stack[n] = v
+        end
+      end
+    end
+  end
+end
+
+-- A table that stands in for module `name` while it is left out: every field is a function that fails at once.
+local function stand_in(name, why)
+  local stub = inert(name, why)
+  local t = setmetatable({}, { __index = function() return stub end })
+  modules[name] = { table = t, env = module_env(name), stand_in = true }
+  return t
 end
 
 function host.require(name)
@@ -265,6 +321,10 @@ function host.require(name)
   loading[name] = true
   local ok, found = pcall(host.load, name)
   loading[name] = nil
+  if ok and type(found) == "string" then
+    -- Left out: callers get an inert stand-in, so they load and run without it.
+    return stand_in(name, found)
+  end
   if not ok then
     -- Raised at the caller's `require` line; the module's own diagnostics were reported with its file and line.
     local msg = tostring(found):gsub("^runtime error: ", ""):match("^[^\n]*")

@@ -1,13 +1,14 @@
 //! The watchdog: a thread that holds the deadline of the VM call in progress and, when the call runs past it, arms
 //! the interrupting hook (see interrupt.rs). No hook is installed while calls stay within their deadlines, so
 //! JIT-compiled code runs at full speed; the hook, once armed, raises on every instruction until the call returns,
-//! so guest `pcall` cannot swallow it (docs/facts/luajit-watchdog.md).
+//! so guest `pcall` cannot swallow it (docs/facts/luajit-watchdog.md). While a call runs Lua (not an engine call),
+//! the watchdog also asks for a one-shot sample of the running code every `SAMPLE_EVERY`: the time per module.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::interrupt::Interrupter;
+use crate::interrupt::{Interrupter, SAMPLE_EVERY, Signal, enter};
 
 #[derive(Default)]
 struct State {
@@ -25,6 +26,8 @@ struct State {
     paused: u32,
     /// Time spent in engine calls during the call in progress.
     engine: Duration,
+    /// Sample the running code every `SAMPLE_EVERY` (off: only the deadline is watched).
+    sampling: bool,
     stop: bool,
 }
 
@@ -67,15 +70,26 @@ pub struct Guarded {
 
 impl Watchdog {
     pub fn start(interrupter: Interrupter) -> Watchdog {
-        let shared = Arc::new(Shared { state: Mutex::new(State::default()), wake: Condvar::new() });
+        let state = State { sampling: true, ..State::default() };
+        let shared = Arc::new(Shared { state: Mutex::new(state), wake: Condvar::new() });
         let handler: Arc<Mutex<Option<WedgeHandler>>> = Arc::new(Mutex::new(None));
-        let (watched, told) = (shared.clone(), handler.clone());
+        let (watched, told, hook) = (shared.clone(), handler.clone(), interrupter.clone());
         let thread = thread::Builder::new()
             .name("watchdog".into())
-            .spawn(move || watch(&watched, interrupter, &told))
+            .spawn(move || watch(&watched, hook, &told))
             .map_err(|e| tracing::error!("cannot start the watchdog thread: {e}; runaway Lua will not be stopped"))
             .ok();
         Watchdog { shared, interrupter, handler, thread }
+    }
+
+    /// Turns the sampling of the running code (the time per module) on or off.
+    pub fn set_sampling(&self, on: bool) {
+        self.shared.lock().sampling = on;
+    }
+
+    /// What the hook saw: samples of the running code, where the last interrupt first raised.
+    pub fn signal(&self) -> &Arc<Signal> {
+        self.interrupter.signal()
     }
 
     /// A handle that engine calls use to pause the deadline while they run.
@@ -92,10 +106,12 @@ impl Watchdog {
     /// deadline.
     pub fn guard<R>(&self, limit: Duration, f: impl FnOnce() -> R) -> (R, Guarded) {
         let started = Instant::now();
+        let _current = enter(self.interrupter.signal());
         let outermost = {
             let mut s = self.shared.lock();
             s.depth += 1;
             if s.depth == 1 {
+                self.interrupter.signal().new_call();
                 s.call += 1;
                 s.engine = Duration::ZERO;
                 s.deadline = Some(started + limit);
@@ -115,9 +131,10 @@ impl Watchdog {
             if let Some((call, _)) = s.armed.take()
                 && call == s.call
             {
-                self.interrupter.disarm();
                 overshoot = s.deadline.map(|d| ended.saturating_duration_since(d));
             }
+            // Whatever was asked (an interrupt, a sample that has not fired yet) ends with the call.
+            self.interrupter.disarm();
             s.deadline = None;
         }
         (result, Guarded { took: ended - started, engine, overshoot })
@@ -196,6 +213,14 @@ fn watch(shared: &Shared, interrupter: Interrupter, handler: &Mutex<Option<Wedge
                             interrupter.arm();
                             s.armed = Some((s.call, now));
                         }
+                    }
+                } else if s.sampling {
+                    // Lua runs (an engine call would have paused us): one sample now, the next in SAMPLE_EVERY.
+                    let call = s.call;
+                    let wait = (deadline - now).min(SAMPLE_EVERY);
+                    s = shared.wake.wait_timeout(s, wait).unwrap_or_else(|p| p.into_inner()).0;
+                    if s.call == call && s.deadline.is_some() && s.paused == 0 && s.armed.is_none() {
+                        interrupter.sample();
                     }
                 } else {
                     s = shared.wake.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0;

@@ -262,6 +262,7 @@ fn a_first_frame_that_fails_puts_state_back_and_reverts_once_to_the_version_that
     assert!(error.message.contains("`local g = world.settings.gravity`"), "quotes the text that failed: {error}");
     let note = &reports[0].diagnostics[1].message;
     assert!(note.contains("version 1, the last that ran, is live again") && note.contains("put back"), "{note}");
+    assert_eq!(reports[0].verdict.as_deref(), Some("failed at run time"));
     assert_eq!(reports[0].live_version, Some(1));
     assert_eq!(s.eval("return type(require('main').world().bounces)"), "number", "the state is as before");
     assert_eq!(s.eval("return require('main').world().bounces"), "1");
