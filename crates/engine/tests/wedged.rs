@@ -60,7 +60,7 @@ return L
     wait_for(&mut engine, [0, 0, 255, 255], 10);
 }
 
-/// main's update calls `lib.tick()`, which after a while spends a few milliseconds of its own and then lets go of
+/// main's update calls `lib.tick()`, which after a while spends 20 milliseconds of its own and then lets go of
 /// a userdata whose finalizer loops. Neither module changed since the start: the wedge is blamed on the code that
 /// ran last (lib), main runs on in the replacement (lib stands in inert), and the abandoned thread is lowered.
 const MAIN_CALLING: &str = "local M = {}
@@ -76,7 +76,7 @@ function L.tick()
   frames = frames + 1
   if frames < 20 then return end
   local t = os.clock()
-  while os.clock() - t < 0.005 do end
+  while os.clock() - t < 0.02 do end
   local p = newproxy(true)
   getmetatable(p).__gc = function() while true do end end
   p = nil

@@ -198,12 +198,13 @@ fn check_module(lua: &Lua, path: &Path, text: &str) -> Option<Diagnostic> {
 
 /// A scene's Lua VM and modules.
 pub struct ModuleHost {
+    /// Declared (and so dropped) before the VM: its thread is joined before the state it arms is closed.
+    watchdog: Watchdog,
     running: Running,
     lua: Lua,
     registry: Arc<Mutex<Registry>>,
     root: PathBuf,
     interrupter: Interrupter,
-    watchdog: Watchdog,
     budget: Budget,
     collected: Collected,
     main_loaded: bool,

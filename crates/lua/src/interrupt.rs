@@ -33,6 +33,10 @@ const INTERRUPT: u8 = 2;
 #[derive(Default)]
 pub struct Signal {
     mode: AtomicU8,
+    /// Held around every `lua_sethook` of this VM: LuaJIT's own update of the hook mask and dispatch table is not
+    /// safe against a second `lua_sethook` at the same time (the watchdog arming while the hook removes itself left
+    /// the dispatch table without the hook: a runaway loop that nothing stopped).
+    sethook: Mutex<()>,
     /// Chunk names (`@path`) of the code the samples found running, with their counts.
     samples: Mutex<Vec<(String, u32)>>,
     /// Where the interrupt first raised: chunk name and line.
@@ -150,13 +154,10 @@ unsafe extern "C-unwind" fn hook(state: *mut ffi::lua_State, ar: *mut ffi::lua_D
         drop(samples);
         *Signal::lock(&signal.last) = Some(source);
     }
+    let _serial = Signal::lock(&signal.sethook);
     if signal.mode.compare_exchange(SAMPLE, IDLE, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-        // SAFETY: the VM's own thread; see `Interrupter::sample` for the race with an arm from the watchdog.
+        // SAFETY: the VM's own thread, with no other lua_sethook of this VM running (the lock).
         unsafe { ffi::lua_sethook(state, None, 0, 0) };
-        if signal.mode.load(Ordering::Acquire) == INTERRUPT {
-            // SAFETY: as above.
-            unsafe { ffi::lua_sethook(state, Some(hook), ffi::LUA_MASKCOUNT, 1) };
-        }
     }
 }
 
@@ -176,21 +177,22 @@ impl Interrupter {
 
     fn set_hook(&self) {
         // SAFETY: the state is the main state of a live VM (the caller's contract on every method); LuaJIT allows
-        // lua_sethook from another thread, and the hook is global to the VM.
+        // lua_sethook from another thread, and the hook is global to the VM. Callers hold `signal.sethook`.
         unsafe { ffi::lua_sethook(self.state as *mut ffi::lua_State, Some(hook), ffi::LUA_MASKCOUNT, 1) };
     }
 
     /// Makes the running call (if any) raise [`INTERRUPTED`] at its next instruction, and every one after, until
     /// [`Interrupter::disarm`]. The VM must outlive every use of this handle.
     pub fn arm(&self) {
+        let _serial = Signal::lock(&self.signal.sethook);
         self.signal.mode.store(INTERRUPT, Ordering::Release);
         self.set_hook();
     }
 
-    /// Asks the running call for one sample of the code it runs. Nothing when an interrupt is armed. Races with
-    /// the hook removing itself are settled by the hook: it removes itself only by moving SAMPLE to IDLE, and
-    /// re-installs itself when it then finds an interrupt armed.
+    /// Asks the running call for one sample of the code it runs. Nothing when an interrupt is armed or a sample is
+    /// pending. The hook removes itself after the sample, under the same lock, unless an interrupt was armed.
     pub fn sample(&self) {
+        let _serial = Signal::lock(&self.signal.sethook);
         if self.signal.mode.compare_exchange(IDLE, SAMPLE, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             self.set_hook();
         }
@@ -198,6 +200,7 @@ impl Interrupter {
 
     /// Removes the hook. Call on the VM's own thread once the interrupted (or sampled) call has returned.
     pub fn disarm(&self) {
+        let _serial = Signal::lock(&self.signal.sethook);
         self.signal.mode.store(IDLE, Ordering::Release);
         // SAFETY: as `set_hook`.
         unsafe { ffi::lua_sethook(self.state as *mut ffi::lua_State, None, 0, 0) };

@@ -49,22 +49,34 @@ end
 return s
 ";
 
-/// Runs the benchmark `rounds` times plain and `rounds` times under the watchdog (with a deadline it never
-/// reaches), interleaved. Returns (plain, guarded) durations.
-pub fn watchdog_cost(rounds: usize) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+/// Runs the benchmark `rounds` times plain, `rounds` times under the watchdog (with a deadline it never reaches)
+/// sampling the running code for the time per module, and `rounds` times under the watchdog without sampling,
+/// interleaved.
+pub fn watchdog_cost(rounds: usize) -> Result<WatchdogCost, String> {
     let lua = Lua::new();
     let watchdog = Watchdog::start(Interrupter::of(&lua).map_err(|e| e.to_string())?);
     let work = lua.load(WORK).into_function().map_err(|e| e.to_string())?;
     // Warm up: let the JIT compile the loops.
     work.call::<f64>(()).map_err(|e| e.to_string())?;
-    let (mut plain, mut guarded) = (Vec::new(), Vec::new());
+    let (mut plain, mut sampled, mut unsampled) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let t = Instant::now();
         work.call::<f64>(()).map_err(|e| e.to_string())?;
         plain.push(t.elapsed());
-        let (result, g) = watchdog.guard(Duration::from_secs(30), || work.call::<f64>(()));
-        result.map_err(|e| e.to_string())?;
-        guarded.push(g.took);
+        for (sampling, out) in [(true, &mut sampled), (false, &mut unsampled)] {
+            watchdog.set_sampling(sampling);
+            let (result, g) = watchdog.guard(Duration::from_secs(30), || work.call::<f64>(()));
+            result.map_err(|e| e.to_string())?;
+            out.push(g.took);
+        }
     }
-    Ok((plain, guarded))
+    Ok(WatchdogCost { plain, sampled, unsampled })
+}
+
+/// The durations of each run of the JIT-heavy benchmark: plain, under the watchdog sampling the running code, and
+/// under the watchdog without sampling.
+pub struct WatchdogCost {
+    pub plain: Vec<Duration>,
+    pub sampled: Vec<Duration>,
+    pub unsampled: Vec<Duration>,
 }

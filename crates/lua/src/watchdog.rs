@@ -54,6 +54,9 @@ pub struct Watchdog {
     thread: Option<JoinHandle<()>>,
 }
 
+/// How often an armed interrupt is armed again while its call runs on.
+const REARM_EVERY: Duration = Duration::from_millis(20);
+
 /// How long an armed call may ignore the hook before its VM is reported wedged.
 pub const WEDGE_AFTER: Duration = Duration::from_millis(500);
 
@@ -175,6 +178,9 @@ impl Drop for Paused<'_> {
 
 fn watch(shared: &Shared, interrupter: Interrupter, handler: &Mutex<Option<WedgeHandler>>) {
     let mut s = shared.lock();
+    // The first sample of a call comes SAMPLE_EVERY after it starts.
+    let mut next_sample = Instant::now();
+    let mut sampled_call = 0;
     loop {
         if s.stop {
             return;
@@ -198,12 +204,18 @@ fn watch(shared: &Shared, interrupter: Interrupter, handler: &Mutex<Option<Wedge
                                 s = shared.lock();
                                 continue;
                             }
-                            let until = at + WEDGE_AFTER;
+                            // Armed again every REARM_EVERY: an arm can be lost to LuaJIT's own read-modify-write of
+                            // the hook mask when the VM enters or leaves a finalizer at that moment (hook_entergc,
+                            // hook_restore), which would leave a loop running with no hook until the wedge verdict.
+                            let until = (at + WEDGE_AFTER).min(now + REARM_EVERY);
                             s = shared
                                 .wake
                                 .wait_timeout(s, until.saturating_duration_since(now))
                                 .unwrap_or_else(|p| p.into_inner())
                                 .0;
+                            if s.armed.is_some_and(|(c, _)| c == call) && s.wedged != Some(call) {
+                                interrupter.arm();
+                            }
                             // Reported already: nothing to do until this call ends and another begins.
                             if s.armed.is_some_and(|(c, _)| Some(c) == s.wedged) {
                                 s = shared.wake.wait(s).unwrap_or_else(|p| p.into_inner());
@@ -215,13 +227,18 @@ fn watch(shared: &Shared, interrupter: Interrupter, handler: &Mutex<Option<Wedge
                         }
                     }
                 } else if s.sampling {
-                    // Lua runs (an engine call would have paused us): one sample now, the next in SAMPLE_EVERY.
-                    let call = s.call;
-                    let wait = (deadline - now).min(SAMPLE_EVERY);
-                    s = shared.wake.wait_timeout(s, wait).unwrap_or_else(|p| p.into_inner()).0;
-                    if s.call == call && s.deadline.is_some() && s.paused == 0 && s.armed.is_none() {
-                        interrupter.sample();
+                    if sampled_call != s.call {
+                        sampled_call = s.call;
+                        next_sample = now + SAMPLE_EVERY;
                     }
+                    // Lua runs (an engine call would have paused us): a sample every SAMPLE_EVERY, whatever else
+                    // wakes us (engine calls that end notify; they must not make samples more frequent).
+                    if next_sample <= now {
+                        interrupter.sample();
+                        next_sample = now + SAMPLE_EVERY;
+                    }
+                    let wait = (deadline - now).min(next_sample - now);
+                    s = shared.wake.wait_timeout(s, wait).unwrap_or_else(|p| p.into_inner()).0;
                 } else {
                     s = shared.wake.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
                 }

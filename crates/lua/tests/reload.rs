@@ -299,3 +299,31 @@ fn an_unloaded_module_loads_again_on_require() {
     assert!(s.host.unload("lib"));
     assert_eq!(s.eval("return require('lib').hi()"), "hi");
 }
+
+#[test]
+fn a_revert_in_the_first_frame_does_not_run_the_last_good_top_level_again() {
+    let main = "local M = {}\nlocal world = persist('world', function() return { loads = 0 } end)\n\
+                world.loads = world.loads + 1\nfunction M.update() end\nfunction M.loads() return world.loads end\nreturn M\n";
+    let mut s = Scene::new("no-rerun", &[("main.lua", main)]);
+    assert_eq!(s.eval("return require('main').loads()"), "1");
+    let failing = main.replace("function M.update() end", "function M.update() local g = nothing.here end");
+    assert!(s.edit("main.lua", &failing)[0].became_live);
+    assert_eq!(s.eval("return require('main').loads()"), "2", "the new version's top level ran");
+    let reports = s.host.call("update", 0.0);
+    assert_eq!(reports[0].live_version, Some(1), "{reports:?}");
+    assert_eq!(s.eval("return require('main').loads()"), "1", "put back, and version 1's top level did not run again");
+    s.host.call("update", 0.0);
+    assert!(s.host.call("update", 0.0).is_empty(), "version 1 runs");
+}
+
+#[test]
+fn an_engine_call_given_bad_arguments_is_reported_on_the_lua_line_that_made_it() {
+    let main = "local M = {}\nfunction M.draw() end\nreturn M\n";
+    let mut s = Scene::new("engine-call", &[("main.lua", main)]);
+    let bad = "local M = {}\nfunction M.draw()\n  gfx.clear(M.nothing, 0, 0, 1)\nend\nreturn M\n";
+    s.edit("main.lua", bad);
+    let reports = s.host.call("draw", ());
+    let d = &reports[0].diagnostics[0];
+    assert_eq!((d.file.clone(), d.line), (s.path("main.lua"), Some(3)), "{d}");
+    assert!(d.message.contains("`gfx.clear(M.nothing, 0, 0, 1)`"), "{d}");
+}
