@@ -281,3 +281,53 @@ fn stats_answer_with_the_frame_times_and_the_overlay_draws_them_as_bars() {
     assert_eq!(image.pixel(4 + 32, row(0)), [255, 255, 255, 255]);
     assert_eq!(image.pixel(64, 32), [0, 0, 0, 255], "the scene itself is untouched away from the bars");
 }
+
+#[test]
+fn in_real_time_a_callee_over_the_budget_is_reverted_while_its_healthy_caller_keeps_drawing() {
+    // 10 frames a second: a 100 ms budget. main draws green and calls slow.step(), which spends 150 ms of its own.
+    let main = "local M = {}
+local slow = require('slow')
+local fill = gfx.shader('fill.glsl')
+local n = persist('n', function() return { draws = 0 } end)
+function M.update(dt) slow.step() end
+function M.draw() n.draws = n.draws + 1 gfx.draw{ shader = fill, uniforms = { colour = { 0, 1, 0, 1 } } } end
+function M.draws() return n.draws end
+return M
+";
+    let slow = "local S = {}\nfunction S.step()\n  local t = gfx.clock()\n  while gfx.clock() - t < 0.15 do end\nend\nreturn S\n";
+    let dir = scene_dir("budget-callee", &[("main.lua", main), ("slow.lua", slow), ("fill.glsl", FILL)]);
+    let mut engine = engine(&dir, Clock::Realtime, 10.0);
+    wait_for(&mut engine, [0, 255, 0, 255], 10);
+    let start = std::time::Instant::now();
+    let mut verdict = None;
+    while verdict.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(30), "never judged");
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(10));
+        let status = engine.compositor().status();
+        verdict = status.diagnostics.iter().find(|d| d.message.contains("over the 100.0 ms frame budget")).cloned();
+    }
+    let d = verdict.unwrap();
+    assert!(d.file.ends_with("slow.lua"), "the callee is judged, not main: {d}");
+    let console = engine.compositor().overlay.editor.log.since(0).into_iter().map(|l| l.text).collect::<Vec<_>>();
+    assert!(!console.iter().any(|l| l.contains("main.lua:") && l.contains("frame budget")), "{console:#?}");
+    // main keeps drawing every frame, at the display rate again: slow is inert.
+    let draws = |engine: &mut allsource_engine::HeadlessEngine| -> u64 {
+        engine
+            .compositor_mut()
+            .request(Command::Eval { code: "return require('main').draws()".into() }, Duration::from_secs(5))
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = draws(&mut engine);
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_secs(1) {
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let after = draws(&mut engine);
+    assert!(after >= before + 5, "main drew {} frames in a second after the verdict", after - before);
+    assert_eq!(engine.image().pixel(8, 8), [0, 255, 0, 255]);
+}
