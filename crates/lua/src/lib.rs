@@ -16,6 +16,7 @@ mod watchdog;
 pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, Kind, Mode, Owner};
 pub use budget::{Budget, Overrun, Verdict};
 pub use diag::from_lua_error;
-pub use host::{DEFAULT_PAUSE, Exposed, INERT, MAIN, ModuleHost, raw_load_and_run};
+pub use host::{DEFAULT_PAUSE, Exposed, INERT, MAIN, ModuleHost};
 pub use interrupt::{INTERRUPTED, Interrupter, SAMPLE_EVERY, Signal};
+pub use measure::raw_load_and_run;
 pub use watchdog::{Guarded, WEDGE_AFTER, Watchdog, WedgeHandler};

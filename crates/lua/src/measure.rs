@@ -80,3 +80,17 @@ pub struct WatchdogCost {
     pub sampled: Vec<Duration>,
     pub unsampled: Vec<Duration>,
 }
+
+/// The floor of a module reload, for `allsource bench`: compile and run `text` as a chunk in a bare VM, `times`
+/// times (a fresh chunk each time), returning each duration.
+pub fn raw_load_and_run(text: &str, times: usize) -> Result<Vec<std::time::Duration>, String> {
+    let lua = Lua::new();
+    let mut out = Vec::with_capacity(times);
+    for i in 0..times {
+        let chunk = format!("{text}\n-- {i}");
+        let started = Instant::now();
+        lua.load(&chunk).set_name("@bench.lua").exec().map_err(|e| e.to_string())?;
+        out.push(started.elapsed());
+    }
+    Ok(out)
+}
