@@ -15,7 +15,7 @@ use allsource_shader::FULLSCREEN_VERTEX;
 use allsource_live::Diagnostic;
 
 use crate::overlay::Overlay;
-use crate::preview::{Preview, PreviewState};
+use crate::preview::{PREVIEW_RECT, Preview, PreviewState};
 use crate::worker::{Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle};
 use crate::{Error, Scene};
 use allsource_editor::{ConsoleLog, Level};
@@ -105,9 +105,6 @@ pub struct Compositor {
     /// Saves the user asked for (ctrl+s, `save`): their answers are said in the console; autosaves are quiet.
     asked_saves: std::collections::HashSet<std::path::PathBuf>,
 }
-
-/// Where the preview's frame is drawn: x, y from the top-left, width, height, as fractions of the frame.
-pub const PREVIEW_RECT: [f32; 4] = [0.62, 0.12, 0.34, 0.34];
 
 impl Compositor {
     /// Starts a worker for `scene` in `context`'s share group and a compositor that presents its frames.

@@ -20,6 +20,9 @@ use crate::worker::{Clock, Command, EngineOptions, Event, StartFrom, WorkerFrame
 const HISTORY: usize = 120;
 
 /// Where the preview runs.
+/// Where the preview's frame is drawn: x, y from the top-left, width, height, as fractions of the frame.
+pub const PREVIEW_RECT: [f32; 4] = [0.62, 0.12, 0.34, 0.34];
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum PreviewState {
     Running,
@@ -259,7 +262,7 @@ impl Preview {
 
 /// The preview panel's size in pixels for a frame of `frame` pixels.
 pub fn panel_size(frame: (u32, u32)) -> (u32, u32) {
-    let [_, _, w, h] = crate::compositor::PREVIEW_RECT;
+    let [_, _, w, h] = PREVIEW_RECT;
     (((frame.0 as f32 * w) as u32).max(1), ((frame.1 as f32 * h) as u32).max(1))
 }
 

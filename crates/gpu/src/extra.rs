@@ -111,3 +111,13 @@ pub fn context_lost() -> bool {
     // SAFETY: a query of the current context's reset status, without arguments.
     unsafe { f() != 0 }
 }
+
+/// The GL name of a glow program (the entry points here take raw names).
+pub(crate) fn raw_name(program: glow::NativeProgram) -> u32 {
+    program.0.get()
+}
+
+/// How many resources of `interface` (storage blocks, transform-feedback varyings) `program` has: reflection's.
+pub(crate) fn interface_count(program: glow::NativeProgram, interface: u32) -> u32 {
+    active_resources(raw_name(program), interface)
+}

@@ -4,7 +4,6 @@
 use glow::HasContext;
 
 use crate::Gl;
-use crate::extra;
 
 use crate::reflect::{Reflection, UniformInfo, UniformValue};
 
@@ -185,15 +184,6 @@ impl Program {
         // SAFETY: consuming `self` deletes the program once.
         unsafe { gl.delete_program(self.raw) }
     }
-}
-
-pub(crate) fn raw_name(program: glow::NativeProgram) -> u32 {
-    program.0.get()
-}
-
-/// Used by reflection for storage blocks and varyings.
-pub(crate) fn interface_count(program: glow::NativeProgram, interface: u32) -> u32 {
-    extra::active_resources(raw_name(program), interface)
 }
 
 /// The empty vertex array that core profile needs to draw the full-screen triangle (its vertices come from

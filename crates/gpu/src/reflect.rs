@@ -179,7 +179,7 @@ impl UniformValue {
 }
 
 pub(crate) fn reflect(gl: &Gl, program: glow::NativeProgram) -> Reflection {
-    let raw = crate::program::raw_name(program);
+    let raw = extra::raw_name(program);
     let mut reflection = Reflection::default();
     // SAFETY: queries on a live, linked program; indices stay below the counts GL reported.
     unsafe {
@@ -207,7 +207,7 @@ pub(crate) fn reflect(gl: &Gl, program: glow::NativeProgram) -> Reflection {
             });
         }
     }
-    for index in 0..crate::program::interface_count(program, glow::SHADER_STORAGE_BLOCK) {
+    for index in 0..extra::interface_count(program, glow::SHADER_STORAGE_BLOCK) {
         let values = extra::resource_i32(
             raw,
             glow::SHADER_STORAGE_BLOCK,
@@ -220,7 +220,7 @@ pub(crate) fn reflect(gl: &Gl, program: glow::NativeProgram) -> Reflection {
             size: values[1].max(0) as u32,
         });
     }
-    for index in 0..crate::program::interface_count(program, glow::TRANSFORM_FEEDBACK_VARYING) {
+    for index in 0..extra::interface_count(program, glow::TRANSFORM_FEEDBACK_VARYING) {
         let v = extra::resource_i32(
             raw,
             glow::TRANSFORM_FEEDBACK_VARYING,
