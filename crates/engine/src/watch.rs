@@ -11,7 +11,7 @@ use std::time::Duration;
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
-use crate::worker::Command;
+use crate::worker::protocol::Command;
 
 /// How long the files must be quiet before the worker looks: long enough to fold one save's events (measured:
 /// an atomic save's create, write, rename arrive within a millisecond), short enough to keep a write's rebuild

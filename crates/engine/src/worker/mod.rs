@@ -26,7 +26,7 @@ use crate::{Entry, Scene};
 mod disk;
 mod handle;
 mod lua_renderer;
-mod protocol;
+pub(crate) mod protocol;
 mod render;
 mod shader_renderer;
 
