@@ -1,5 +1,7 @@
 //! The `allsource` command: thin glue from the command line to the engine.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;

@@ -4,6 +4,8 @@
 //! console line to run), which the engine turns into worker commands. Typing never waits for a build: an edit
 //! leaves as a message and its report comes back later.
 
+#![forbid(unsafe_code)]
+
 pub mod command;
 mod console;
 mod editor;

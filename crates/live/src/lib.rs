@@ -13,6 +13,8 @@
 //! every backend reads a source file by. It is the one place where the rule "a failed build never replaces the live
 //! version" is written.
 
+#![forbid(unsafe_code)]
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};

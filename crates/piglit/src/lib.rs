@@ -2,6 +2,8 @@
 //! and, in comparison mode, through piglit's `shader_runner` too, file by file, with a summary of where the two
 //! disagree. The files share one GL context; each test deletes what it made and resets the state it changed.
 
+#![forbid(unsafe_code)]
+
 pub mod parse;
 pub mod run;
 

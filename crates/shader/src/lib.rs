@@ -9,6 +9,8 @@
 //!
 //! No GL and no I/O here (includes are read through a closure), so all of it is tested and fuzzed without a driver.
 
+#![forbid(unsafe_code)]
+
 mod format;
 mod log;
 

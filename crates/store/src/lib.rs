@@ -10,6 +10,8 @@
 //! Plain std, no GL, no Lua. Every reader here is written for files that may be torn (the process died in the
 //! middle of a write) or garbage: it keeps what came before the first bad record and says where it stopped.
 
+#![forbid(unsafe_code)]
+
 mod history;
 mod journal;
 mod record;
