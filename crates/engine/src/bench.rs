@@ -141,14 +141,7 @@ fn editor(
         .enumerate()
         .find_map(|(n, l)| l.find("4.2) + ").map(|c| (n as u32 + 1, c as u32 + 9)))
         .ok_or_else(|| Error::Io { path: main.clone(), message: "the bench shader has no constant".into() })?;
-    {
-        let c = engine.compositor_mut();
-        c.overlay.editor.open(&main).map_err(|message| Error::Io { path: main.clone(), message })?;
-        c.overlay.editor.visible = true;
-        c.ui_pass();
-        c.overlay.editor.goto(line, column).map_err(|message| Error::Io { path: main.clone(), message })?;
-        c.ui_pass();
-    }
+    open_at(&mut engine, &main, line, column)?;
     let mut keystrokes = Vec::with_capacity(options.edits);
     let mut typing_frames = Vec::with_capacity(options.edits);
     for i in 0..options.edits {
@@ -196,6 +189,18 @@ fn editor(
         percentile(&key, 0.5) / (floor + period_ms),
         s - h,
     ))
+}
+
+/// Opens `path` in the editor, shown, with the caret at `line`, `column` (as a user about to type there).
+fn open_at(engine: &mut HeadlessEngine, path: &std::path::Path, line: u32, column: u32) -> Result<(), Error> {
+    let c = engine.compositor_mut();
+    let io = |message| Error::Io { path: path.to_path_buf(), message };
+    c.overlay.editor.open(path).map_err(io)?;
+    c.overlay.editor.visible = true;
+    c.ui_pass();
+    c.overlay.editor.goto(line, column).map_err(io)?;
+    c.ui_pass();
+    Ok(())
 }
 
 /// Compose + GPU finish per frame, `frames` each with the editor hidden and shown (alternating in blocks, so
@@ -355,14 +360,7 @@ fn lua_typing(
         .enumerate()
         .find_map(|(n, l)| (l == "  local y = x * 0 + 0").then(|| (n as u32 + 1, l.len() as u32 + 1)))
         .ok_or_else(|| Error::Io { path: main.clone(), message: "the bench module has no constant".into() })?;
-    {
-        let c = engine.compositor_mut();
-        c.overlay.editor.open(&main).map_err(|message| Error::Io { path: main.clone(), message })?;
-        c.overlay.editor.visible = true;
-        c.ui_pass();
-        c.overlay.editor.goto(line, column).map_err(|message| Error::Io { path: main.clone(), message })?;
-        c.ui_pass();
-    }
+    open_at(&mut engine, &main, line, column)?;
     let mut latencies = Vec::with_capacity(options.edits);
     for i in 0..options.edits {
         engine.frame();

@@ -226,6 +226,21 @@ impl Report {
         }
     }
 
+    /// A report about `path` that built nothing (a warning about how a version runs): the live version stays.
+    pub fn about(path: PathBuf, live_version: Option<u64>, diagnostic: Diagnostic) -> Report {
+        Report {
+            path,
+            version: None,
+            live_version,
+            became_live: false,
+            took: Duration::ZERO,
+            diagnostics: vec![diagnostic],
+            live_text: None,
+            pending: false,
+            verdict: None,
+        }
+    }
+
     /// The report of `change` on `live`.
     pub fn of<A>(live: &Live<A>, change: &Change<A>) -> Report {
         let version = change.version.and_then(|n| live.version(n));

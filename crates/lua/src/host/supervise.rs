@@ -111,17 +111,7 @@ impl ModuleHost {
             ..Diagnostic::error(record.path.clone(), format!("a call into it failed at once: {message}"))
         };
         let live = record.live.as_ref().and_then(|l| l.live().map(|v| v.number));
-        vec![Report {
-            path: record.path.clone(),
-            version: None,
-            live_version: live,
-            became_live: false,
-            took: Duration::ZERO,
-            diagnostics: vec![d],
-            live_text: None,
-            pending: false,
-            verdict: None,
-        }]
+        vec![Report::about(record.path.clone(), live, d)]
     }
 
     /// In a guest, after its code went on without an error: modules that failed their first load raised in a
@@ -281,17 +271,7 @@ impl ModuleHost {
                     self.budget.revert_after
                 );
                 let d = Diagnostic { severity: Severity::Warning, ..Diagnostic::error(path.clone(), message) };
-                vec![Report {
-                    path,
-                    version: live,
-                    live_version: live,
-                    became_live: false,
-                    took: Duration::ZERO,
-                    diagnostics: vec![d],
-                    live_text: None,
-                    pending: false,
-                    verdict: None,
-                }]
+                vec![Report { version: live, ..Report::about(path, live, d) }]
             }
             Verdict::Throttle { culprit, frames } => {
                 let (path, _) = record(self, culprit);
