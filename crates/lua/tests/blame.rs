@@ -128,10 +128,17 @@ fn a_loop_in_an_xpcall_handler_of_the_callee() {
 fn a_callee_over_the_budget_every_frame_is_reverted_not_its_caller() {
     let callee = "local C = {}\nfunction C.run()\n  local t = gfx.clock()\n  while gfx.clock() - t < 0.03 do end\nend\nreturn C\n";
     let mut s = Scene::new("budget", &main_calling(false), callee);
+    let budget = s.host.budget().clone();
+    s.host.set_budget(Budget { throttle_after: 3, ..budget });
     let mut all = String::new();
-    for _ in 0..4 {
+    for frame in 0..4 {
+        let before = s.updates();
         all.push_str(&text(&s.frame()));
         all.push('\n');
+        assert!(!s.host.throttled(), "main is not throttled for its callee's time");
+        if frame < 3 {
+            assert_eq!(s.updates(), before + 1, "main's update ran on frame {frame}");
+        }
     }
     assert!(all.contains("callee.lua: warning: Lua took"), "the warning names the callee: {all}");
     assert!(all.contains("callee.lua: error: Lua took"), "the revert names the callee: {all}");

@@ -116,6 +116,7 @@ fn a_syntax_error_keeps_the_old_version_live_and_names_file_and_line() {
     let reports = s.edit("main.lua", &broken);
     let d = &reports[0].diagnostics[0];
     assert!(!reports[0].became_live);
+    assert_eq!(reports[0].verdict, None, "a syntax error is a build that failed");
     assert_eq!((d.file.clone(), d.line), (s.path("main.lua"), Some(4)), "{d}");
     assert_eq!(reports[0].live_version, Some(1));
     s.host.call("update", 0.0);
@@ -236,6 +237,7 @@ fn a_top_level_that_fails_leaves_persisted_state_as_it_was() {
     );
     let reports = s.edit("main.lua", &broken);
     assert!(!reports[0].became_live);
+    assert_eq!(reports[0].verdict.as_deref(), Some("failed while loading (its top level or on_reload)"));
     assert_eq!(
         s.eval("local w = require('main').world() return type(w.bounces) .. ' ' .. w.bounces .. ' ' .. w.balls[1].x .. ' ' .. tostring(w.extra)"),
         "number 1 1 nil"

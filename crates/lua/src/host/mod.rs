@@ -330,10 +330,20 @@ impl ModuleHost {
         let previous = set_owner(&self.lua, index);
         let lua = &self.lua;
         let (watchdog, limit) = (&self.watchdog, self.budget.load);
+        // How the newest build failed after it compiled (its top level or hand-off ran): said as such, not as a
+        // build that failed.
+        let mut loading_failed = None;
         let mut builder = |text: &str| {
             let ((mut output, began), guarded) = watchdog.guard(limit, || build_module(lua, &name, &path, text));
             if began {
                 rollback(lua, &name, false);
+                loading_failed = Some(if guarded.overshoot.is_some() {
+                    "was stopped while loading"
+                } else {
+                    "failed while loading"
+                });
+            } else {
+                loading_failed = None;
             }
             if guarded.overshoot.is_some() {
                 for d in &mut output.diagnostics {
@@ -354,7 +364,10 @@ impl ModuleHost {
         } else {
             self.recover();
         }
-        let report = Report::of(&live, &change);
+        let mut report = Report::of(&live, &change);
+        if !change.live && report.version.is_some() {
+            report.verdict = loading_failed.map(|what| format!("{what} (its top level or on_reload)"));
+        }
         if let Some(record) = self.registry().modules.get_mut(index) {
             record.live = Some(live);
         }

@@ -157,8 +157,10 @@ impl ModuleHost {
     }
 
     /// Whether `update` is being throttled by the frame budget.
+    /// Throttling slows `main` itself: only when main's own code spent most of the time (a callee's time is that
+    /// callee's to answer for, with a warning and then a revert).
     pub fn throttled(&self) -> bool {
-        self.overrun.frames() >= self.budget.throttle_after
+        self.overrun.frames() >= self.budget.throttle_after && self.overrun.culprit() == self.registry().find(MAIN)
     }
 
     /// Closes a frame without judging it against the budget (lockstep runs: their output must not depend on how
@@ -274,12 +276,14 @@ impl ModuleHost {
                 vec![Report { version: live, ..Report::about(path, live, d) }]
             }
             Verdict::Throttle { culprit, frames } => {
-                let (path, _) = record(self, culprit);
-                tracing::warn!(
-                    "{}: over the frame budget for {frames} frames (most of the time in its code): main's update \
-                     throttled to every other frame",
-                    path.display(),
-                );
+                if self.throttled() {
+                    let (path, _) = record(self, culprit);
+                    tracing::warn!(
+                        "{}: over the frame budget for {frames} frames (most of the time in its own code): its update \
+                         throttled to every other frame",
+                        path.display(),
+                    );
+                }
                 Vec::new()
             }
             Verdict::Revert { culprit, took, frames } => {
