@@ -331,3 +331,40 @@ return M
     assert!(after >= before + 5, "main drew {} frames in a second after the verdict", after - before);
     assert_eq!(engine.image().pixel(8, 8), [0, 255, 0, 255]);
 }
+
+#[test]
+fn a_callee_that_fails_to_load_stands_in_inert_and_its_caller_runs() {
+    let main = "local M = {}
+local physics = require('physics')
+local fill = gfx.shader('fill.glsl')
+function M.update(dt) pcall(physics.step) end
+function M.draw() gfx.draw{ shader = fill, uniforms = { colour = { 0, 1, 0, 1 } } } end
+function M.gravity() local ok, g = pcall(physics.gravity) return ok and g or 'inert' end
+return M
+";
+    let physics = "local P = {}\nerror('not ready yet')\nfunction P.step() end\nreturn P\n";
+    let mut f = Fixture::new("callee-load", &[("main.lua", main), ("physics.lua", physics), ("fill.glsl", FILL)]);
+    f.step();
+    assert_eq!(f.engine.image().pixel(8, 8), [0, 255, 0, 255], "main loads and draws without physics");
+    let status = f.engine.compositor().status().clone();
+    assert!(
+        status.diagnostics.iter().all(|d| !d.file.ends_with("main.lua")),
+        "main is not blamed: {:?}",
+        status.diagnostics
+    );
+    let ask = |f: &mut Fixture| -> String {
+        f.engine
+            .compositor_mut()
+            .request(Command::Eval { code: "return require('main').gravity()".into() }, Duration::from_secs(5))
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(ask(&mut f), "inert");
+    std::fs::write(
+        f.dir.join("physics.lua"),
+        "local P = {}\nfunction P.step() end\nfunction P.gravity() return -9.8 end\nreturn P\n",
+    )
+    .unwrap();
+    f.step();
+    assert_eq!(ask(&mut f), "-9.8", "fixed, it loads into the table main already holds");
+}

@@ -39,6 +39,7 @@ impl LuaRenderer {
         let memory = host.budget().memory;
         let budget = allsource_lua::Budget::for_rate(fps);
         host.set_budget(if guest { allsource_lua::Budget { memory, ..budget } } else { budget });
+        host.set_inert_requires(!guest);
         if !guest {
             tracing::info!("Lua budget: {}", host.budget());
         }

@@ -166,6 +166,20 @@ impl ModuleHost {
         Ok(host)
     }
 
+    /// In a running scene: a module that fails to load stands in inert for the modules that require it (they load
+    /// and run; a call into it fails at once) instead of failing them. Off by default: `allsource check` and guests
+    /// report the failed `require` on its line.
+    pub fn set_inert_requires(&mut self, on: bool) {
+        let set = self
+            .lua
+            .named_registry_value::<Table>(HOST_KEY)
+            .and_then(|h| h.get::<Function>("set_inert_requires"))
+            .and_then(|f| f.call::<()>(on));
+        if let Err(e) = set {
+            tracing::warn!("failed requires keep failing their callers: {}", message(&e));
+        }
+    }
+
     /// What to do when the VM wedges (a call ignores its interrupt: a looping finalizer, one long C call): `f`
     /// gets the file of the module that was running, and runs on the watchdog thread.
     pub fn on_wedged(&self, f: impl Fn(Option<PathBuf>) + Send + 'static) {

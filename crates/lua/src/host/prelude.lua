@@ -305,6 +305,10 @@ function host.disable(name, path, why)
   end
 end
 
+-- Whether a scene module that fails to load stands in inert for its callers instead of failing them.
+local inert_requires = false
+function host.set_inert_requires(on) inert_requires = on end
+
 -- A table that stands in for module `name` while it is left out: every field is a function that fails at once.
 local function stand_in(name, why)
   local stub = inert(name, why)
@@ -326,8 +330,13 @@ function host.require(name)
     return stand_in(name, found)
   end
   if not ok then
-    -- Raised at the caller's `require` line; the module's own diagnostics were reported with its file and line.
+    -- The module's own diagnostics were reported with its file and line.
     local msg = tostring(found):gsub("^runtime error: ", ""):match("^[^\n]*")
+    -- In a running scene its callers load and run without it (its functions fail at once until it loads);
+    -- elsewhere (allsource check, guests, a stop that is still raising) the error is raised at the `require` line.
+    if inert_requires and not guest and not msg:find("interrupted: ", 1, true) then
+      return stand_in(name, "it did not load (" .. msg .. "); fix it and it loads")
+    end
     error(msg, 2)
   end
   if found then
