@@ -24,11 +24,11 @@ const DEMO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo");
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Option<CliCommand>,
 }
 
 #[derive(Subcommand)]
-enum Command {
+enum CliCommand {
     /// Run a scene in a window (or headless), rebuilding its sources as they change.
     Run(RunArgs),
     /// Render a scene headless in lockstep and write its last frame as PNG.
@@ -317,15 +317,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => run(RunArgs { size: (1280, 720), fps: 60.0, ..RunArgs::default() }, console),
-        Some(Command::Run(args)) => run(args, console),
-        Some(Command::Render(args)) => render(args),
-        Some(Command::Check(args)) => match check(args) {
+        Some(CliCommand::Run(args)) => run(args, console),
+        Some(CliCommand::Render(args)) => render(args),
+        Some(CliCommand::Check(args)) => match check(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
             Err(e) => Err(e),
         },
-        Some(Command::Bench(args)) => bench(args),
-        Some(Command::Piglit(args)) => match piglit(args) {
+        Some(CliCommand::Bench(args)) => bench(args),
+        Some(CliCommand::Piglit(args)) => match piglit(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
             Err(e) => {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// One parsed console command.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Command {
+pub enum ConsoleCommand {
     Open(PathBuf),
     Goto {
         line: u32,
@@ -131,7 +131,7 @@ pub const NAMES: &[&str] = &[
 ];
 
 /// Parses one line. `Ok(None)` for blank lines and `#` comments.
-pub fn parse(line: &str) -> Result<Option<Command>, String> {
+pub fn parse(line: &str) -> Result<Option<ConsoleCommand>, String> {
     let line = line.trim_start();
     if line.trim().is_empty() || line.starts_with('#') {
         return Ok(None);
@@ -153,62 +153,62 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         s.parse::<u64>().map_err(|_| format!("`{s}` is not a whole number ({what})"))
     };
     let command = match name {
-        "open" => Command::Open(one("a path")?.into()),
+        "open" => ConsoleCommand::Open(one("a path")?.into()),
         "goto" => match args.as_slice() {
-            [l, c] => Command::Goto { line: int(l, "line")? as u32, column: int(c, "column")? as u32 },
-            [l] => Command::Goto { line: int(l, "line")? as u32, column: 1 },
+            [l, c] => ConsoleCommand::Goto { line: int(l, "line")? as u32, column: int(c, "column")? as u32 },
+            [l] => ConsoleCommand::Goto { line: int(l, "line")? as u32, column: 1 },
             _ => return Err("`goto` takes LINE [COLUMN]".into()),
         },
         // The rest of the line as written (one separating blank removed), escapes resolved.
-        "type" => Command::Type(unescape(rest_raw)),
-        "key" => Command::Key(KeySpec::parse(one("a key such as Enter, ctrl+z or Backquote")?)?),
-        "layout" => Command::Layout(one("a layout name (us, de, fr)")?.to_owned()),
-        "frames" => Command::Frames(int(one("a frame count")?, "frames")?),
+        "type" => ConsoleCommand::Type(unescape(rest_raw)),
+        "key" => ConsoleCommand::Key(KeySpec::parse(one("a key such as Enter, ctrl+z or Backquote")?)?),
+        "layout" => ConsoleCommand::Layout(one("a layout name (us, de, fr)")?.to_owned()),
+        "frames" => ConsoleCommand::Frames(int(one("a frame count")?, "frames")?),
         "click" => match args.as_slice() {
-            [x, y] => Command::Click { x: num(x, "x")? as f32, y: num(y, "y")? as f32 },
+            [x, y] => ConsoleCommand::Click { x: num(x, "x")? as f32, y: num(y, "y")? as f32 },
             _ => return Err("`click` takes X Y".into()),
         },
-        "screenshot" => Command::Screenshot(one("a file name")?.into()),
+        "screenshot" => ConsoleCommand::Screenshot(one("a file name")?.into()),
         "diagnostics" => match args.as_slice() {
-            [] => Command::Diagnostics { json: false },
-            ["--json"] => Command::Diagnostics { json: true },
+            [] => ConsoleCommand::Diagnostics { json: false },
+            ["--json"] => ConsoleCommand::Diagnostics { json: true },
             _ => return Err("`diagnostics` takes only --json".into()),
         },
-        "undo" => Command::Undo(one("a path")?.into()),
-        "redo" => Command::Redo(one("a path")?.into()),
-        "versions" => Command::Versions(one("a path")?.into()),
+        "undo" => ConsoleCommand::Undo(one("a path")?.into()),
+        "redo" => ConsoleCommand::Redo(one("a path")?.into()),
+        "versions" => ConsoleCommand::Versions(one("a path")?.into()),
         "uniform" => match args.split_first() {
-            Some((n, values)) if !values.is_empty() => Command::Uniform {
+            Some((n, values)) if !values.is_empty() => ConsoleCommand::Uniform {
                 name: (*n).to_owned(),
                 values: values.iter().map(|v| num(v, "uniform value")).collect::<Result<_, _>>()?,
             },
             _ => return Err("`uniform` takes NAME VALUE...".into()),
         },
-        "lua" if !rest.is_empty() => Command::Lua(rest.to_owned()),
+        "lua" if !rest.is_empty() => ConsoleCommand::Lua(rest.to_owned()),
         "lua" => return Err("`lua` takes Lua code".into()),
-        "stats" => Command::Stats,
-        "budget" => Command::Budget { ms: num(one("milliseconds")?, "budget")? }.validated()?,
-        "reload" => Command::Reload(one("a file or module name")?.to_owned()),
-        "unload" => Command::Unload(one("a module name")?.to_owned()),
-        "preview" => Command::Preview(one("a path")?.into()),
+        "stats" => ConsoleCommand::Stats,
+        "budget" => ConsoleCommand::Budget { ms: num(one("milliseconds")?, "budget")? }.validated()?,
+        "reload" => ConsoleCommand::Reload(one("a file or module name")?.to_owned()),
+        "unload" => ConsoleCommand::Unload(one("a module name")?.to_owned()),
+        "preview" => ConsoleCommand::Preview(one("a path")?.into()),
         "promote" => match args.as_slice() {
-            [] => Command::Promote(None),
-            [target] => Command::Promote(Some(target.into())),
+            [] => ConsoleCommand::Promote(None),
+            [target] => ConsoleCommand::Promote(Some(target.into())),
             _ => return Err("`promote` takes at most a target path".into()),
         },
-        "reject" => Command::Reject,
-        "wait-preview" => Command::WaitPreview,
+        "reject" => ConsoleCommand::Reject,
+        "wait-preview" => ConsoleCommand::WaitPreview,
         "expect-diagnostic" => match args.as_slice() {
-            [p, l] => Command::ExpectDiagnostic { path: p.into(), line: int(l, "line")? as u32 },
+            [p, l] => ConsoleCommand::ExpectDiagnostic { path: p.into(), line: int(l, "line")? as u32 },
             _ => return Err("`expect-diagnostic` takes PATH LINE".into()),
         },
-        "expect-no-diagnostics" => Command::ExpectNoDiagnostics,
+        "expect-no-diagnostics" => ConsoleCommand::ExpectNoDiagnostics,
         "expect-pixel" => match args.as_slice() {
             [x, y, r, g, b, rest @ ..] if rest.len() <= 1 => {
                 let byte = |s: &str| -> Result<u8, String> {
                     s.parse::<u8>().map_err(|_| format!("`{s}` is not a colour value (0-255)"))
                 };
-                Command::ExpectPixel {
+                ConsoleCommand::ExpectPixel {
                     x: int(x, "x")? as u32,
                     y: int(y, "y")? as u32,
                     rgb: [byte(r)?, byte(g)?, byte(b)?],
@@ -217,22 +217,24 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             }
             _ => return Err("`expect-pixel` takes X Y R G B [TOLERANCE]".into()),
         },
-        "save" => Command::Save,
+        "save" => ConsoleCommand::Save,
         "placement" => match one("overlay or panel")? {
-            "overlay" => Command::Placement { panel: false },
-            "panel" => Command::Placement { panel: true },
+            "overlay" => ConsoleCommand::Placement { panel: false },
+            "panel" => ConsoleCommand::Placement { panel: true },
             other => return Err(format!("`placement` takes overlay or panel, not `{other}`")),
         },
-        "quit" => Command::Quit,
+        "quit" => ConsoleCommand::Quit,
         other => return Err(format!("unknown command `{other}`; commands: {}", NAMES.join(", "))),
     };
     Ok(Some(command))
 }
 
-impl Command {
-    fn validated(self) -> Result<Command, String> {
+impl ConsoleCommand {
+    fn validated(self) -> Result<ConsoleCommand, String> {
         match self {
-            Command::Budget { ms } if ms <= 0.0 => Err("`budget` takes a positive number of milliseconds".into()),
+            ConsoleCommand::Budget { ms } if ms <= 0.0 => {
+                Err("`budget` takes a positive number of milliseconds".into())
+            }
             c => Ok(c),
         }
     }
@@ -267,19 +269,19 @@ mod tests {
 
     #[test]
     fn commands_parse() {
-        assert_eq!(parse("type  a\\nb\\t\\\\x").unwrap(), Some(Command::Type(" a\nb\t\\x".into())));
-        assert_eq!(parse("goto 3 7").unwrap(), Some(Command::Goto { line: 3, column: 7 }));
+        assert_eq!(parse("type  a\\nb\\t\\\\x").unwrap(), Some(ConsoleCommand::Type(" a\nb\t\\x".into())));
+        assert_eq!(parse("goto 3 7").unwrap(), Some(ConsoleCommand::Goto { line: 3, column: 7 }));
         assert_eq!(
             parse("key ctrl+z").unwrap(),
-            Some(Command::Key(KeySpec { code: "KeyZ".into(), ctrl: true, shift: false, alt: false }))
+            Some(ConsoleCommand::Key(KeySpec { code: "KeyZ".into(), ctrl: true, shift: false, alt: false }))
         );
         assert_eq!(
             parse("expect-pixel 1 2 255 0 10 4").unwrap(),
-            Some(Command::ExpectPixel { x: 1, y: 2, rgb: [255, 0, 10], tolerance: 4 })
+            Some(ConsoleCommand::ExpectPixel { x: 1, y: 2, rgb: [255, 0, 10], tolerance: 4 })
         );
         assert_eq!(
             parse("uniform tint 1 0.5 0").unwrap(),
-            Some(Command::Uniform { name: "tint".into(), values: vec![1.0, 0.5, 0.0] })
+            Some(ConsoleCommand::Uniform { name: "tint".into(), values: vec![1.0, 0.5, 0.0] })
         );
         assert_eq!(parse("  # comment").unwrap(), None);
         assert_eq!(parse("").unwrap(), None);

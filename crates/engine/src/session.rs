@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use allsource_editor::Level;
-use allsource_editor::command::{self, Command};
+use allsource_editor::command::{self, ConsoleCommand};
 
 use crate::overlay::{KeyRoute, Layout, Placement};
 use crate::worker::{Clock, Command as WorkerCommand, EngineOptions};
@@ -57,7 +57,7 @@ impl Session {
         let parsed = if command::NAMES.contains(&first) {
             command::parse(line)
         } else {
-            Ok(Some(Command::Lua(line.to_owned())))
+            Ok(Some(ConsoleCommand::Lua(line.to_owned())))
         };
         let result = parsed.and_then(|c| match c {
             Some(c) => self.execute(driver, c),
@@ -73,7 +73,7 @@ impl Session {
     }
 
     /// Runs one command. Its output goes to the console log; an error is returned (scripts stop on it).
-    pub fn execute(&mut self, d: &mut dyn Driver, command: Command) -> Result<Next, String> {
+    pub fn execute(&mut self, d: &mut dyn Driver, command: ConsoleCommand) -> Result<Next, String> {
         let blocking = d.blocking();
         let log = d.compositor().overlay.editor.log.clone();
         let say = |text: String| {
@@ -82,18 +82,18 @@ impl Session {
             }
         };
         match command {
-            Command::Open(path) => {
+            ConsoleCommand::Open(path) => {
                 let c = d.compositor();
                 c.overlay.editor.open(&path)?;
                 c.overlay.editor.visible = true;
                 c.ui_pass();
             }
-            Command::Goto { line, column } => {
+            ConsoleCommand::Goto { line, column } => {
                 let c = d.compositor();
                 c.overlay.editor.goto(line, column)?;
                 c.ui_pass();
             }
-            Command::Type(text) => {
+            ConsoleCommand::Type(text) => {
                 let c = d.compositor();
                 if !c.overlay.visible() || c.overlay.editor.active().is_none() {
                     return Err("`type` needs the editor shown with a source open (`open PATH`)".into());
@@ -111,7 +111,7 @@ impl Session {
                 }
                 self.settle(d, blocking)?;
             }
-            Command::Key(spec) => {
+            ConsoleCommand::Key(spec) => {
                 let layout = self.layout;
                 let c = d.compositor();
                 let modifiers: Vec<&str> =
@@ -136,9 +136,9 @@ impl Session {
                 }
                 self.settle(d, blocking)?;
             }
-            Command::Layout(name) => self.layout = Layout::parse(&name)?,
-            Command::Frames(n) => d.frames(n)?,
-            Command::Click { x, y } => {
+            ConsoleCommand::Layout(name) => self.layout = Layout::parse(&name)?,
+            ConsoleCommand::Frames(n) => d.frames(n)?,
+            ConsoleCommand::Click { x, y } => {
                 let c = d.compositor();
                 let size = c.size();
                 c.overlay.pointer_moved(x, y, size);
@@ -149,19 +149,19 @@ impl Session {
                 c.ui_pass();
                 self.settle(d, blocking)?;
             }
-            Command::Screenshot(path) => {
+            ConsoleCommand::Screenshot(path) => {
                 let path = self.resolve(&path);
                 let image = d.image()?;
                 write_png(&path, &image).map_err(|e| e.to_string())?;
                 say(format!("wrote {}", path.display()));
             }
-            Command::Diagnostics { json } => {
+            ConsoleCommand::Diagnostics { json } => {
                 self.settle(d, blocking)?;
                 say(diagnostics_text(d.compositor(), json));
             }
-            Command::Undo(path) => self.version_change(d, &path, false, blocking, &say)?,
-            Command::Redo(path) => self.version_change(d, &path, true, blocking, &say)?,
-            Command::Versions(path) => {
+            ConsoleCommand::Undo(path) => self.version_change(d, &path, false, blocking, &say)?,
+            ConsoleCommand::Redo(path) => self.version_change(d, &path, true, blocking, &say)?,
+            ConsoleCommand::Versions(path) => {
                 let path = self.resolve(&path);
                 let editor = &d.compositor().overlay.editor;
                 let source = editor
@@ -181,7 +181,7 @@ impl Session {
                     .collect();
                 say(lines.join("\n"));
             }
-            Command::Uniform { name, values } => {
+            ConsoleCommand::Uniform { name, values } => {
                 let c = d.compositor();
                 if blocking {
                     c.sync(ANSWER_TIMEOUT).map_err(|e| e.to_string())?;
@@ -199,11 +199,11 @@ impl Session {
                 say(format!("{name} = {values:?}"));
             }
             // The compositor puts the answers in the console as they arrive.
-            Command::Lua(code) => drop(self.request(d, WorkerCommand::Eval { code }, blocking)?),
-            Command::Stats => drop(self.request(d, WorkerCommand::Stats, blocking)?),
-            Command::Budget { ms } => drop(self.request(d, WorkerCommand::Budget { ms }, blocking)?),
-            Command::Unload(module) => drop(self.request(d, WorkerCommand::Unload { module }, blocking)?),
-            Command::Reload(name) => {
+            ConsoleCommand::Lua(code) => drop(self.request(d, WorkerCommand::Eval { code }, blocking)?),
+            ConsoleCommand::Stats => drop(self.request(d, WorkerCommand::Stats, blocking)?),
+            ConsoleCommand::Budget { ms } => drop(self.request(d, WorkerCommand::Budget { ms }, blocking)?),
+            ConsoleCommand::Unload(module) => drop(self.request(d, WorkerCommand::Unload { module }, blocking)?),
+            ConsoleCommand::Reload(name) => {
                 // A file of the scene (`reload shaders/a.glsl`), else a module name (`reload player.input`).
                 let file = self.resolve(Path::new(&name));
                 let path =
@@ -211,7 +211,7 @@ impl Session {
                 say(d.compositor().reload(&path)?);
                 self.settle(d, blocking)?;
             }
-            Command::Preview(path) => {
+            ConsoleCommand::Preview(path) => {
                 let path = self.resolve(&path);
                 let c = d.compositor();
                 // The buffer's text when the file is open in the editor (unsaved edits included), else the file.
@@ -221,7 +221,7 @@ impl Session {
                 };
                 say(c.start_preview(&path, text)?);
             }
-            Command::Promote(target) => {
+            ConsoleCommand::Promote(target) => {
                 let target = target.map(|t| self.resolve(&t));
                 let c = d.compositor();
                 if blocking {
@@ -231,8 +231,8 @@ impl Session {
                 say(c.promote(target)?);
                 self.settle(d, blocking)?;
             }
-            Command::Reject => say(d.compositor().reject()?),
-            Command::WaitPreview => {
+            ConsoleCommand::Reject => say(d.compositor().reject()?),
+            ConsoleCommand::WaitPreview => {
                 let c = d.compositor();
                 if blocking {
                     c.wait_preview(ANSWER_TIMEOUT);
@@ -250,7 +250,7 @@ impl Session {
                     }
                 });
             }
-            Command::ExpectDiagnostic { path, line } => {
+            ConsoleCommand::ExpectDiagnostic { path, line } => {
                 self.settle(d, blocking)?;
                 let path = self.resolve(&path);
                 let editor = &d.compositor().overlay.editor;
@@ -264,14 +264,14 @@ impl Session {
                     ));
                 }
             }
-            Command::ExpectNoDiagnostics => {
+            ConsoleCommand::ExpectNoDiagnostics => {
                 self.settle(d, blocking)?;
                 let c = d.compositor();
                 if c.overlay.editor.diagnostics().any(|x| x.is_error()) {
                     return Err(format!("expected no errors; there are: {}", diagnostics_text(c, false)));
                 }
             }
-            Command::ExpectPixel { x, y, rgb, tolerance } => {
+            ConsoleCommand::ExpectPixel { x, y, rgb, tolerance } => {
                 let image = d.image()?;
                 if x >= image.width || y >= image.height {
                     return Err(format!("({x}, {y}) is outside the {}x{} frame", image.width, image.height));
@@ -285,18 +285,18 @@ impl Session {
                     ));
                 }
             }
-            Command::Save => {
+            ConsoleCommand::Save => {
                 let c = d.compositor();
                 let (path, text) = c.overlay.editor.active().ok_or("no source is open")?;
                 let (path, text) = (path.to_path_buf(), text.to_owned());
                 c.save(&path, text);
                 self.settle(d, blocking)?;
             }
-            Command::Placement { panel } => {
+            ConsoleCommand::Placement { panel } => {
                 let overlay = &mut d.compositor().overlay;
                 overlay.placement = if panel { Placement::PANEL } else { Placement::Overlay };
             }
-            Command::Quit => return Ok(Next::Quit),
+            ConsoleCommand::Quit => return Ok(Next::Quit),
         }
         Ok(Next::Continue)
     }
