@@ -104,6 +104,20 @@ pub struct Compositor {
     journal: Option<allsource_store::Journal>,
     /// Saves the user asked for (ctrl+s, `save`): their answers are said in the console; autosaves are quiet.
     asked_saves: std::collections::HashSet<std::path::PathBuf>,
+    /// Which module wedges workers, while that is being found out.
+    elimination: Option<Elimination>,
+}
+
+/// A replacement worker that wedges again within this time of the last one clears the module left out then.
+const ELIMINATION_WINDOW: Duration = Duration::from_secs(10);
+
+/// Finding which module wedges workers, one suspect left out at a time.
+struct Elimination {
+    suspects: Vec<std::path::PathBuf>,
+    /// The next suspect to leave out.
+    next: usize,
+    /// When the last replacement started.
+    since: Instant,
 }
 
 impl Compositor {
@@ -154,6 +168,7 @@ impl Compositor {
             preview_spare: None,
             journal,
             asked_saves: Default::default(),
+            elimination: None,
         })
     }
 
@@ -343,8 +358,22 @@ impl Compositor {
         }
     }
 
-    /// Gives up a wedged worker and starts a replacement from the last good versions, leaving `culprit` out.
-    fn replace_worker(&mut self, culprit: Option<std::path::PathBuf>) {
+    /// Gives up a wedged worker and starts a replacement from the last good versions, leaving out the likeliest of
+    /// `suspects`. A replacement that wedges again soon after says that the module left out was not the culprit:
+    /// it comes back and the next suspect is left out instead (elimination), while the others keep running.
+    fn replace_worker(&mut self, suspects: Vec<std::path::PathBuf>) {
+        let culprit = match &mut self.elimination {
+            Some(e) if e.since.elapsed() < ELIMINATION_WINDOW && e.next < e.suspects.len() => {
+                e.next += 1;
+                e.since = Instant::now();
+                e.suspects.get(e.next - 1).cloned()
+            }
+            _ => {
+                let first = suspects.first().cloned();
+                self.elimination = Some(Elimination { suspects, next: 1, since: Instant::now() });
+                first
+            }
+        };
         if self.restart_worker(culprit.clone()) {
             let name = culprit.as_ref().map_or("its code".to_owned(), |p| p.display().to_string());
             let abandoned = self.status.replacements;
@@ -555,8 +584,8 @@ impl Compositor {
             match self.worker.events.recv_timeout(left) {
                 Ok(Event::Frame(frame)) if frame.index == index => break frame,
                 Ok(Event::Frame(stale)) => self.release(stale, None),
-                Ok(Event::Wedged { culprit }) => {
-                    self.replace_worker(culprit);
+                Ok(Event::Wedged { suspects }) => {
+                    self.replace_worker(suspects);
                     self.worker.send(Command::Render { index, time });
                 }
                 Ok(Event::ContextLost) => {
@@ -612,7 +641,7 @@ impl Compositor {
     fn note(&mut self, event: Event) {
         match event {
             Event::Frame(frame) => self.pending.push_back(frame),
-            Event::Wedged { culprit } => self.replace_worker(culprit),
+            Event::Wedged { suspects } => self.replace_worker(suspects),
             Event::ContextLost => self.replace_after_reset(),
             Event::Built(report) => {
                 let log = &self.overlay.editor.log.clone();

@@ -111,3 +111,52 @@ fn a_finalizer_made_by_a_callee_is_blamed_on_the_callee_and_main_runs_on() {
     assert!(engine.compositor().status().worker_died.is_none());
     assert!(engine.compositor().status().replacements == 1, "no second wedge: {since:?}");
 }
+
+/// Two callees, neither changed since the start; b lets go of a looping finalizer at once (no sample can see it):
+/// the first replacement leaves out a, wedges again, and the second leaves out b instead (elimination), with a and
+/// main running.
+const MAIN_CALLING_TWO: &str = "local M = {}
+local a = require('a')
+local b = require('b')
+local fill = gfx.shader('fill.glsl')
+function M.update(dt) pcall(b.tick) end
+function M.draw() gfx.draw{ shader = fill, uniforms = { colour = a.colour() } } end
+return M
+";
+const A_INNOCENT: &str = "local A = {}\nfunction A.colour() return { 0, 0, 1, 1 } end\nreturn A\n";
+const B_WEDGING_AT_ONCE: &str = "local B = {}
+local frames = 0
+function B.tick()
+  frames = frames + 1
+  if frames < 10 then return end
+  local p = newproxy(true)
+  getmetatable(p).__gc = function() while true do end end
+  p = nil
+  collectgarbage()
+end
+return B
+";
+
+#[test]
+fn when_no_sample_names_the_culprit_it_is_found_by_elimination_while_the_others_run() {
+    let files =
+        [("main.lua", MAIN_CALLING_TWO), ("a.lua", A_INNOCENT), ("b.lua", B_WEDGING_AT_ONCE), ("fill.glsl", FILL)];
+    let dir = scene_dir("wedged-elimination", &files);
+    let mut engine = engine(&dir, Clock::Realtime, 60.0);
+    let start = Instant::now();
+    while engine.compositor().status().replacements < 2 && start.elapsed() < Duration::from_secs(20) {
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = engine.compositor().status().clone();
+    assert_eq!(status.replacements, 2, "{:?}", status.diagnostics);
+    let d = &status.diagnostics[0];
+    assert!(d.file.ends_with("b.lua"), "the second replacement leaves b out: {d}");
+    // a is back and main runs: a's blue, drawn by main.
+    wait_for(&mut engine, [0, 0, 255, 255], 10);
+    for _ in 0..60 {
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(engine.compositor().status().replacements, 2, "no third wedge");
+}

@@ -145,8 +145,8 @@ impl Worker {
                 lua.host.seed(older.into_iter().collect());
                 lua.host.start_from(start.texts, start.left_out);
                 let wedged = events.clone();
-                lua.host.on_wedged(move |culprit| {
-                    let _ = wedged.send(Event::Wedged { culprit });
+                lua.host.on_wedged(move |suspects| {
+                    let _ = wedged.send(Event::Wedged { suspects });
                 });
                 Renderer::Lua(Box::new(lua))
             }

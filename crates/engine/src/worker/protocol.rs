@@ -214,9 +214,9 @@ pub enum Event {
         result: Result<String, String>,
     },
     /// The worker's VM ignored its interrupt (a looping finalizer, one long C call): the worker is wedged and must
-    /// be given up. `culprit` is the module that was running.
+    /// be given up. `suspects`: the modules that may have wedged it, likeliest first (see `ModuleHost::on_wedged`).
     Wedged {
-        culprit: Option<PathBuf>,
+        suspects: Vec<PathBuf>,
     },
     /// The worker's context was lost to a GPU reset; the worker stopped. Its objects are gone with the context.
     ContextLost,

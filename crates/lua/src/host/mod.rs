@@ -180,26 +180,41 @@ impl ModuleHost {
         }
     }
 
-    /// What to do when the VM wedges (a call ignores its interrupt: a looping finalizer, one long C call): `f`
-    /// gets the file of the module that was running, and runs on the watchdog thread.
-    pub fn on_wedged(&self, f: impl Fn(Option<PathBuf>) + Send + 'static) {
+    /// What to do when the VM wedges (a call ignores its interrupt: a looping finalizer, one long C call): `f` gets
+    /// the modules to suspect, likeliest first, and runs on the watchdog thread. First the module whose code the
+    /// newest sample found running (it called the C function that does not return, or set off the finalizer), or
+    /// while a module loads, that one; then the module changed last; then every other module, `main` last. Where the
+    /// first is wrong, the compositor finds the culprit by elimination.
+    pub fn on_wedged(&self, f: impl Fn(Vec<PathBuf>) + Send + 'static) {
         let (running, registry, signal) = (self.running.clone(), self.registry.clone(), self.watchdog.signal().clone());
         self.watchdog.on_wedged(Box::new(move || {
             use std::sync::atomic::Ordering::Relaxed;
             let (index, changed) = (running.0.load(Relaxed), running.1.load(Relaxed));
-            // The code that ran last before the VM stopped answering: the module that called the C function that
-            // does not return, or whose code set off the finalizer that loops.
             let sampled = signal.last_sampled().and_then(|s| s.strip_prefix('@').map(PathBuf::from));
-            let path = registry.lock().ok().and_then(|r| {
-                if let Some(path) = sampled.filter(|p| r.modules.iter().any(|m| &m.path == p)) {
-                    return Some(path);
-                }
-                // No sample: in main's callbacks the code that wedged can be any module main calls: blame the one
-                // changed last. While a module loads, it is the one loading.
-                let culprit = if Some(index) == r.find(MAIN) && changed > 0 { changed - 1 } else { index };
-                r.modules.get(culprit).map(|m| m.path.clone())
-            });
-            f(path);
+            let suspects = registry
+                .lock()
+                .map(|r| {
+                    let main = r.find(MAIN);
+                    let loading = (Some(index) != main).then_some(index);
+                    let mut order: Vec<PathBuf> = Vec::new();
+                    let sampled = sampled.filter(|p| r.modules.iter().any(|m| &m.path == p));
+                    let candidates = sampled
+                        .into_iter()
+                        .chain(loading.and_then(|i| r.modules.get(i)).map(|m| m.path.clone()))
+                        .chain(changed.checked_sub(1).and_then(|i| r.modules.get(i)).map(|m| m.path.clone()))
+                        .chain(
+                            r.modules.iter().enumerate().filter(|(i, _)| Some(*i) != main).map(|(_, m)| m.path.clone()),
+                        )
+                        .chain(main.and_then(|i| r.modules.get(i)).map(|m| m.path.clone()));
+                    for path in candidates {
+                        if !order.contains(&path) {
+                            order.push(path);
+                        }
+                    }
+                    order
+                })
+                .unwrap_or_default();
+            f(suspects);
         }));
     }
 
