@@ -846,8 +846,10 @@ impl Compositor {
     }
 }
 
-/// Bar colours of the stats overlay: Lua's own time, then GPU time per module in turn.
+/// Bar colours of the stats overlay: Lua's own time, then that time by module (the four largest, in turn), then GPU
+/// time per module in turn.
 const LUA_BAR: [f32; 4] = [0.95, 0.8, 0.2, 1.0];
+const LUA_MODULE_BARS: [[f32; 4]; 2] = [[0.95, 0.55, 0.15, 1.0], [0.8, 0.65, 0.35, 1.0]];
 const GPU_BARS: [[f32; 4]; 3] = [[0.2, 0.8, 0.95, 1.0], [0.6, 0.5, 0.95, 1.0], [0.3, 0.9, 0.5, 1.0]];
 const BUDGET_TICK: [f32; 4] = [1.0, 1.0, 1.0, 1.0];
 /// The preview's graph: a guest frame within its budget, and over it; its panel once it was stopped.
@@ -856,13 +858,15 @@ const LUA_BAR_OVER: [f32; 4] = [0.95, 0.25, 0.2, 1.0];
 const PREVIEW_STOPPED: [f32; 4] = [0.35, 0.08, 0.08, 1.0];
 
 impl Compositor {
-    /// The frame's times as bars along the bottom-left corner: Lua's own time (yellow), then GPU time per module
-    /// (blue, violet, green in turn), scaled so that the white tick is one frame period.
+    /// The frame's times as bars along the bottom-left corner: Lua's own time (yellow), that time by module (the
+    /// four largest, orange shades in turn), then GPU time per module (blue, violet, green in turn), scaled so that
+    /// the white tick is one frame period.
     fn draw_stats(&self, target: &FrameTarget) {
         let Some(stats) = self.shown.as_ref().and_then(|f| f.stats.as_ref()) else { return };
         let (bar, gap, x0, period_px) = (6, 2, 4, (target.width as f32 / 4.0).max(8.0));
         let width = |ms: f32| ((ms / stats.budget_ms.max(0.001)) * period_px).clamp(1.0, 2.0 * period_px) as i32;
         let bars = std::iter::once((stats.lua_ms, LUA_BAR))
+            .chain(stats.lua_by_module.iter().take(4).enumerate().map(|(i, (_, ms))| (*ms, LUA_MODULE_BARS[i % 2])))
             .chain(stats.gpu_ms.iter().enumerate().map(|(i, (_, ms))| (*ms, GPU_BARS[i % GPU_BARS.len()])));
         for (row, (ms, colour)) in bars.enumerate() {
             let y = 4 + row as i32 * (bar + gap);

@@ -250,8 +250,10 @@ fn gpu_time_is_measured_per_module_by_the_shader_each_draw_uses() {
 
 #[test]
 fn stats_answer_with_the_frame_times_and_the_overlay_draws_them_as_bars() {
+    // main's draw spends 10 ms of its own Lua time: the samples (every 0.5 ms) find it.
     let main = "local M = {}\nlocal fill = gfx.shader('fill.glsl')\n\
-                function M.draw() gfx.draw{ shader = fill, uniforms = { colour = { 0, 0, 0, 1 } } } end\nreturn M\n";
+                function M.draw()\n  local t = gfx.clock() while gfx.clock() - t < 0.01 do end\n  \
+                gfx.draw{ shader = fill, uniforms = { colour = { 0, 0, 0, 1 } } }\nend\nreturn M\n";
     let dir = scene_dir("stats", &[("main.lua", main), ("fill.glsl", FILL)]);
     let options = allsource_engine::EngineOptions {
         size: (128, 64),
@@ -271,13 +273,16 @@ fn stats_answer_with_the_frame_times_and_the_overlay_draws_them_as_bars() {
     let answer = answer.unwrap();
     assert_eq!(request, "stats");
     assert!(answer.contains("of a 100.0 ms frame") && answer.contains("gpu main:"), "{answer}");
+    assert!(answer.contains("lua main:") && answer.contains("(its own code, sampled)"), "{answer}");
     assert!(answer.contains("budget: frame 100.0 ms"), "the thresholds are shown: {answer}");
-    // Bars from the bottom-left: Lua's time (yellow) on the first row, main's GPU time (blue) on the second, each
-    // at least a pixel wide, and the white tick at one frame period (a quarter of the width) on both.
+    // Bars from the bottom-left: Lua's time (yellow) on the first row, main's own share of it (orange) on the second,
+    // main's GPU time (blue) on the third, each at least a pixel wide, and the white tick at one frame period (a
+    // quarter of the width) on each.
     let image = engine.image();
     let row = |n: u32| 64 - 1 - (4 + n * 8);
     assert_eq!(image.pixel(4, row(0)), [242, 204, 51, 255]);
-    assert_eq!(image.pixel(4, row(1)), [51, 204, 242, 255]);
+    assert_eq!(image.pixel(4, row(1)), [242, 140, 38, 255]);
+    assert_eq!(image.pixel(4, row(2)), [51, 204, 242, 255]);
     assert_eq!(image.pixel(4 + 32, row(0)), [255, 255, 255, 255]);
     assert_eq!(image.pixel(64, 32), [0, 0, 0, 255], "the scene itself is untouched away from the bars");
 }

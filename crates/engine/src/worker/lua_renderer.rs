@@ -133,6 +133,7 @@ impl LuaRenderer {
         let last = self.host.last_frame();
         FrameTimes {
             lua_ms: last.lua.as_secs_f32() * 1e3,
+            lua_by_module: last.lua_by_module.iter().map(|(m, d)| (m.clone(), d.as_secs_f32() * 1e3)).collect(),
             gpu_ms: last.gpu.iter().map(|(m, d)| (m.clone(), d.as_secs_f32() * 1e3)).collect(),
             budget_ms: self.host.budget().period.as_secs_f32() * 1e3,
         }

@@ -191,6 +191,8 @@ pub struct WorkerFrame {
 #[derive(Clone, Debug, Default)]
 pub struct FrameTimes {
     pub lua_ms: f32,
+    /// Lua's own time by module (sampled), largest first.
+    pub lua_by_module: Vec<(String, f32)>,
     pub gpu_ms: Vec<(String, f32)>,
     pub budget_ms: f32,
 }
