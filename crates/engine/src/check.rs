@@ -56,8 +56,7 @@ pub fn check(paths: &[PathBuf]) -> Result<CheckReport, Error> {
     let mut files = Vec::new();
     for (root, names) in modules {
         let graphics = crate::graphics::EngineGraphics::new(gl.clone(), &root, &context.info)?;
-        let mut host =
-            allsource_lua::ModuleHost::new(&root, Box::new(graphics)).map_err(|e| Error::Gpu(GpuError::Gl(e)))?;
+        let mut host = allsource_lua::ModuleHost::new(&root, graphics).map_err(|e| Error::Gpu(GpuError::Gl(e)))?;
         for name in names {
             for report in host.load(&name) {
                 if !files.contains(&report.path) {
@@ -66,16 +65,11 @@ pub fn check(paths: &[PathBuf]) -> Result<CheckReport, Error> {
                 diagnostics.extend(report.diagnostics);
             }
         }
-        let shader_reports = host
-            .with_graphics(|g| {
-                g.as_any().downcast_mut::<crate::graphics::EngineGraphics>().map(|g| std::mem::take(&mut g.reports))
-            })
-            .flatten()
-            .unwrap_or_default();
+        let shader_reports = host.with_graphics(|g| std::mem::take(&mut g.reports)).unwrap_or_default();
         for report in shader_reports {
             diagnostics.extend(report.diagnostics);
         }
-        host.with_graphics(|g| g.as_any().downcast_mut::<crate::graphics::EngineGraphics>().map(|g| g.free_all()));
+        host.with_graphics(|g| g.free_all());
     }
     // Files that another candidate includes are checked through their includers, not alone: a library of
     // functions has no `main` of its own.

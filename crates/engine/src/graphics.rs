@@ -465,8 +465,4 @@ impl Graphics for EngineGraphics {
         self.gather_timings();
         std::mem::take(&mut self.gpu_time)
     }
-
-    fn as_any(&mut self) -> &mut dyn std::any::Any {
-        self
-    }
 }

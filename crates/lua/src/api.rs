@@ -132,12 +132,26 @@ pub trait Graphics: Send {
     fn release_owned_by(&mut self, owner: Owner);
     /// GPU time measured since the last call, by the module owning the shader each draw or dispatch used.
     fn take_gpu_time(&mut self) -> Vec<(Owner, std::time::Duration)>;
-    /// The implementation itself, for the engine that made it.
-    fn as_any(&mut self) -> &mut dyn std::any::Any;
 }
 
-/// The engine's implementation, in the VM's app data.
-pub(crate) struct GraphicsSlot(pub Box<dyn Graphics>);
+/// The engine's implementation, of its own type, in the VM's app data: the host that made it reaches it as that
+/// type (`ModuleHost::with_graphics`), no downcast.
+pub(crate) struct GraphicsSlot<G>(pub G);
+
+/// How Lua's bindings reach the graphics without naming its type: a function made for that type when the VM was
+/// set up ([`access`]), kept in the VM's app data.
+#[derive(Clone, Copy)]
+pub(crate) struct GraphicsAccess(pub AccessFn);
+
+/// Runs a closure with the VM's graphics, whatever their type.
+pub(crate) type AccessFn = fn(&Lua, &mut dyn FnMut(&mut dyn Graphics));
+
+/// The [`GraphicsAccess`] of graphics of type `G`.
+pub(crate) fn access<G: Graphics + 'static>(lua: &Lua, f: &mut dyn FnMut(&mut dyn Graphics)) {
+    if let Some(mut slot) = lua.app_data_mut::<GraphicsSlot<G>>() {
+        f(&mut slot.0);
+    }
+}
 
 /// Ids of handles Lua has collected, for the engine to free on its next frame (GC runs inside Lua calls, where
 /// the engine cannot be reached).
@@ -177,10 +191,15 @@ fn with_gfx<R>(lua: &Lua, f: impl FnOnce(&mut dyn Graphics) -> Result<R, String>
     // Engine work (a draw whose program the driver compiles now) does not count against the Lua deadline.
     let watch = lua.app_data_ref::<crate::watchdog::WatchHandle>().map(|w| w.clone());
     let _paused = watch.as_ref().map(|w| w.pause());
-    let mut slot = lua
-        .app_data_mut::<GraphicsSlot>()
-        .ok_or_else(|| mlua::Error::runtime("gfx is only available while the scene runs"))?;
-    f(slot.0.as_mut()).map_err(mlua::Error::runtime)
+    let unavailable = || mlua::Error::runtime("gfx is only available while the scene runs");
+    let access = lua.app_data_ref::<GraphicsAccess>().map(|a| *a).ok_or_else(unavailable)?;
+    let (mut f, mut out) = (Some(f), None);
+    (access.0)(lua, &mut |g| {
+        if let Some(f) = f.take() {
+            out = Some(f(g));
+        }
+    });
+    out.ok_or_else(unavailable)?.map_err(mlua::Error::runtime)
 }
 
 fn owner(lua: &Lua) -> Owner {

@@ -31,7 +31,7 @@ return M
 
 struct Scene {
     dir: PathBuf,
-    host: ModuleHost,
+    host: ModuleHost<Recorder>,
 }
 
 impl Scene {
@@ -41,7 +41,7 @@ impl Scene {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("main.lua"), main).unwrap();
         std::fs::write(dir.join("callee.lua"), callee).unwrap();
-        let mut host = ModuleHost::new(&dir, Box::new(Recorder::default())).unwrap();
+        let mut host = ModuleHost::new(&dir, Recorder::default()).unwrap();
         host.set_budget(Budget {
             hard: Duration::from_millis(50),
             warn_after: 2,

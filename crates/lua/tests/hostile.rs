@@ -26,7 +26,7 @@ fn budget() -> Budget {
 
 struct Scene {
     dir: PathBuf,
-    host: ModuleHost,
+    host: ModuleHost<Recorder>,
 }
 
 impl Scene {
@@ -46,9 +46,9 @@ impl Scene {
         std::fs::write(dir.join("other.lua"), OTHER).unwrap();
         std::fs::write(dir.join("loops.lua"), "local L = {}\nwhile true do end\nreturn L\n").unwrap();
         let mut host = if guest {
-            ModuleHost::guest(&dir, Box::new(Recorder::default())).unwrap()
+            ModuleHost::guest(&dir, Recorder::default()).unwrap()
         } else {
-            ModuleHost::new(&dir, Box::new(Recorder::default())).unwrap()
+            ModuleHost::new(&dir, Recorder::default()).unwrap()
         };
         host.set_budget(budget());
         let reports = host.start();
@@ -244,7 +244,7 @@ fn time_spent_in_the_engine_does_not_count_against_the_lua_deadline() {
                 function M.update(dt) for i = 1, 3 do gfx.draw{ shader = s } end end\nreturn M\n";
     std::fs::write(dir.join("main.lua"), main).unwrap();
     let slow_driver = Recorder { draw_delay: Duration::from_millis(100), ..Recorder::default() };
-    let mut host = ModuleHost::new(&dir, Box::new(slow_driver)).unwrap();
+    let mut host = ModuleHost::new(&dir, slow_driver).unwrap();
     host.set_budget(budget());
     assert!(host.start().iter().all(|r| r.diagnostics.is_empty()));
     // 300 ms of engine work against a 50 ms hard limit: the Lua code itself took microseconds.
@@ -261,7 +261,7 @@ fn the_budget_warns_then_throttles_update_then_reverts() {
     let calls = "local M = {}\nlocal n = persist('n', function() return { updates = 0 } end)\n\
                  function M.update(dt) n.updates = n.updates + 1 WORK end\nfunction M.count() return n.updates end\nreturn M\n";
     std::fs::write(dir.join("main.lua"), calls.replace("WORK", "")).unwrap();
-    let mut host = ModuleHost::new(&dir, Box::new(Recorder::default())).unwrap();
+    let mut host = ModuleHost::new(&dir, Recorder::default()).unwrap();
     host.set_budget(Budget {
         period: Duration::from_millis(5),
         warn_after: 2,

@@ -43,7 +43,7 @@ fn every_function_the_vm_exposes_is_in_the_api_list() {
     let dir = std::env::temp_dir().join(format!("allsource-reference-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("main.lua"), "return {}\n").unwrap();
-    let mut host = allsource_lua::ModuleHost::new(&dir, Box::new(Recorder::default())).unwrap();
+    let mut host = allsource_lua::ModuleHost::new(&dir, Recorder::default()).unwrap();
     let listed = host
         .eval(
             "local out = {}

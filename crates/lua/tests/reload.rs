@@ -14,7 +14,7 @@ use common::Recorder;
 
 struct Scene {
     dir: PathBuf,
-    host: ModuleHost,
+    host: ModuleHost<Recorder>,
     objects: Arc<Mutex<HashMap<Id, Owner>>>,
 }
 
@@ -29,7 +29,7 @@ impl Scene {
         }
         let recorder = Recorder::default();
         let objects = recorder.live.clone();
-        let mut host = ModuleHost::new(&dir, Box::new(recorder)).unwrap();
+        let mut host = ModuleHost::new(&dir, recorder).unwrap();
         let reports = host.start();
         assert!(reports.iter().all(|r| r.diagnostics.is_empty()), "{reports:?}");
         // A whole frame: the first versions ran, and a revert may come back to them.

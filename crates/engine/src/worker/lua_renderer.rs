@@ -14,7 +14,7 @@ use super::{Change, FrameClock, FrameTimes};
 
 /// Draws a Lua scene: `main`'s `update(dt)`, then its `draw()` into the frame, cleared to black.
 pub(super) struct LuaRenderer {
-    pub(super) host: ModuleHost,
+    pub(super) host: ModuleHost<EngineGraphics>,
     pub(super) started: bool,
     pub(super) generation: u64,
     /// The version of the values modules expose with `tweak(...)` last sent to the tweak bar.
@@ -31,7 +31,7 @@ impl LuaRenderer {
         info: &allsource_gpu::GlInfo,
         guest: bool,
     ) -> Result<LuaRenderer, GpuError> {
-        let graphics = Box::new(EngineGraphics::new(gl.clone(), dir, info)?);
+        let graphics = EngineGraphics::new(gl.clone(), dir, info)?;
         let mut host = if guest { ModuleHost::guest(dir, graphics) } else { ModuleHost::new(dir, graphics) }
             .map_err(GpuError::Gl)?;
         // The frame budget follows the display rate (60 Hz by default; 90 and 120 for VR); a guest keeps its
@@ -47,7 +47,7 @@ impl LuaRenderer {
     }
 
     pub(super) fn graphics<R>(&self, f: impl FnOnce(&mut EngineGraphics) -> R) -> Option<R> {
-        self.host.with_graphics(|g| g.as_any().downcast_mut::<EngineGraphics>().map(f)).flatten()
+        self.host.with_graphics(f)
     }
 
     /// Adds the builds of shaders the modules use, and counts what went live.

@@ -19,7 +19,7 @@ use std::time::Duration;
 use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, read_source, stamp};
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 
-use crate::api::{self, Collected, CurrentOwner, Graphics, GraphicsSlot};
+use crate::api::{self, Collected, CurrentOwner, Graphics, GraphicsAccess, GraphicsSlot};
 use crate::budget::{Budget, Overrun};
 use crate::diag::from_lua_error;
 use crate::interrupt::{INTERRUPTED, Interrupter};
@@ -40,8 +40,8 @@ const PRELUDE: &str = include_str!("prelude.lua");
 /// The module that drives a scene.
 pub const MAIN: &str = "main";
 
-/// A scene's Lua VM and modules.
-pub struct ModuleHost {
+/// A scene's Lua VM and modules, with the engine's graphics of type `G` behind the `gfx` API.
+pub struct ModuleHost<G> {
     /// Declared (and so dropped) before the VM: its thread is joined before the state it arms is closed.
     watchdog: Watchdog,
     running: Running,
@@ -75,20 +75,22 @@ pub struct ModuleHost {
     /// How long typing must pause before a typed text that compiles runs, and the scene time now.
     pause: Duration,
     now: f64,
+    graphics: std::marker::PhantomData<fn() -> G>,
 }
 
 /// How long typing pauses before a Lua module's typed text runs, unless told otherwise.
 pub const DEFAULT_PAUSE: Duration = Duration::from_millis(500);
 
-impl ModuleHost {
+impl<G: Graphics + 'static> ModuleHost<G> {
     /// A VM for the scene in `root`, with the engine API backed by `graphics`. Project modules are trusted: they
     /// get LuaJIT's whole library (ffi and debug included), under the watchdog and the budget.
-    pub fn new(root: &Path, graphics: Box<dyn Graphics>) -> Result<ModuleHost, String> {
+    pub fn new(root: &Path, graphics: G) -> Result<ModuleHost<G>, String> {
         // SAFETY: ffi and debug are what trusted project code may use; guests get their own sandboxed VM.
         let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) };
         let registry = Arc::new(Mutex::new(Registry::default()));
         let collected = Collected::default();
         lua.set_app_data(GraphicsSlot(graphics));
+        lua.set_app_data(GraphicsAccess(api::access::<G>));
         lua.set_app_data(collected.clone());
         lua.set_app_data(CurrentOwner(0));
         let running = Running::default();
@@ -143,6 +145,7 @@ impl ModuleHost {
             guest: false,
             pause: DEFAULT_PAUSE,
             now: 0.0,
+            graphics: std::marker::PhantomData,
         })
     }
 
@@ -151,7 +154,7 @@ impl ModuleHost {
     /// to the guest's own modules, the string metatable locked, `string.rep` limited to 16 MiB results and pattern
     /// functions to 64 KiB subjects, and a 64 MiB memory limit. The watchdog and the budget apply as to trusted
     /// code.
-    pub fn guest(root: &Path, graphics: Box<dyn Graphics>) -> Result<ModuleHost, String> {
+    pub fn guest(root: &Path, graphics: G) -> Result<ModuleHost<G>, String> {
         let mut host = ModuleHost::new(root, graphics)?;
         let limits = host.lua.create_table().map_err(|e| e.to_string())?;
         let sandbox = || -> mlua::Result<()> {
@@ -257,10 +260,10 @@ impl ModuleHost {
         self.interrupter.clone()
     }
 
-    /// Runs `f` with the engine's graphics.
-    pub fn with_graphics<R>(&self, f: impl FnOnce(&mut dyn Graphics) -> R) -> Option<R> {
-        let mut slot = self.lua.app_data_mut::<GraphicsSlot>()?;
-        Some(f(slot.0.as_mut()))
+    /// Runs `f` with the engine's graphics, as the type the engine made.
+    pub fn with_graphics<R>(&self, f: impl FnOnce(&mut G) -> R) -> Option<R> {
+        let mut slot = self.lua.app_data_mut::<GraphicsSlot<G>>()?;
+        Some(f(&mut slot.0))
     }
 
     /// Loads `main` (and what it requires), then calls its `load`. Returns what happened.

@@ -11,12 +11,13 @@ use mlua::{Function, Table};
 use super::registry::{Registry, message, rollback, set_owner};
 use super::{HOST_KEY, INERT, MAIN, ModuleHost};
 use crate::api::FrameStats;
+use crate::api::Graphics;
 use crate::budget::Verdict;
 use crate::diag::from_lua_error;
 use crate::interrupt::INTERRUPTED;
 use crate::watchdog::Guarded;
 
-impl ModuleHost {
+impl<G: Graphics + 'static> ModuleHost<G> {
     /// Calls `main`'s `callback` if it has one. A runtime error reverts the module it happened in to its last good
     /// version (or disables it), and is reported.
     pub fn call(&mut self, callback: &str, args: impl mlua::IntoLuaMulti) -> Vec<Report> {

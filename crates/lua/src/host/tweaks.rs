@@ -4,8 +4,9 @@
 use mlua::Table;
 
 use super::{HOST_KEY, ModuleHost};
+use crate::api::Graphics;
 
-impl ModuleHost {
+impl<G: Graphics + 'static> ModuleHost<G> {
     /// A number that changes when a module exposes a new value with `tweak(...)` (cheap: read every frame).
     pub fn exposed_version(&self) -> u64 {
         let read = || -> mlua::Result<u64> {

@@ -8,8 +8,9 @@ use allsource_live::Report;
 
 use super::ModuleHost;
 use super::registry::check_module;
+use crate::api::Graphics;
 
-impl ModuleHost {
+impl<G: Graphics + 'static> ModuleHost<G> {
     /// How long typing must pause before a typed text runs (0: at the next frame).
     pub fn set_pause(&mut self, pause: Duration) {
         self.pause = pause;

@@ -74,9 +74,6 @@ impl Graphics for Recorder {
     fn take_gpu_time(&mut self) -> Vec<(Owner, std::time::Duration)> {
         Vec::new()
     }
-    fn as_any(&mut self) -> &mut dyn std::any::Any {
-        self
-    }
     fn release(&mut self, id: Id) {
         self.live.lock().unwrap().remove(&id);
     }
