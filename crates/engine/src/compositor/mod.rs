@@ -4,6 +4,10 @@
 //! Invariant: in real-time mode [`Compositor::compose`] never blocks on the worker. It drains the worker's
 //! messages without waiting and polls frame fences with a zero timeout; until a newer frame has finished it keeps
 //! showing the one it has.
+//!
+//! Files: this one (the compositor's state, its worker's messages, composing a frame), drawing.rs (what each frame
+//! draws), buffers.rs (the editor's buffers, the journal, saves), preview_panel.rs (the guest's preview),
+//! replace.rs (replacing a worker that wedged or lost its context).
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
@@ -108,17 +112,13 @@ pub struct Compositor {
     elimination: Option<Elimination>,
 }
 
-/// A replacement worker that wedges again within this time of the last one clears the module left out then.
-const ELIMINATION_WINDOW: Duration = Duration::from_secs(10);
+mod buffers;
+mod drawing;
+mod preview_panel;
+mod replace;
 
-/// Finding which module wedges workers, one suspect left out at a time.
-struct Elimination {
-    suspects: Vec<std::path::PathBuf>,
-    /// The next suspect to leave out.
-    next: usize,
-    /// When the last replacement started.
-    since: Instant,
-}
+use buffers::open_journal;
+use replace::Elimination;
 
 impl Compositor {
     /// Starts a worker for `scene` in `context`'s share group and a compositor that presents its frames.
@@ -172,64 +172,6 @@ impl Compositor {
         })
     }
 
-    /// After an egui pass: every buffer that changed goes to the journal (one write each, before the frame that
-    /// shows it), and buffers due for autosave are written by the worker.
-    fn keep_buffers(&mut self) {
-        if let Some(journal) = &mut self.journal {
-            let root = &self.scene.dir;
-            let mut failed = None;
-            let editor = &self.overlay.editor;
-            for (path, text) in editor.buffers() {
-                let name = path.strip_prefix(root).unwrap_or(path);
-                let mut result = journal.record(name, text);
-                // What the file held when the buffer opened: recovery compares it with the file then.
-                if !journal.knows_disk(name)
-                    && let Some(disk) = editor.disk_text(path)
-                {
-                    result = result.and(journal.record_disk(name, allsource_store::text_hash(disk)).map(|()| true));
-                }
-                if let Err(e) = result {
-                    failed = Some(format!("the journal could not record {}: {e}", name.display()));
-                }
-            }
-            if let Some(message) = failed {
-                // Keep the engine going without it rather than fail every keystroke.
-                say(&self.overlay.editor.log, Level::Error, format!("{message}; edits are no longer journaled"));
-                self.journal = None;
-            }
-        }
-        for (path, text) in self.overlay.editor.autosave_due(allsource_editor::AUTOSAVE_IDLE) {
-            self.send(Command::Save { path, text, overwrite: false });
-        }
-    }
-
-    /// Notes in the journal what `path`'s file holds now (it was saved, or read back).
-    fn journal_disk(&mut self, path: &std::path::Path, text: &str) {
-        if let Some(journal) = &mut self.journal {
-            let name = path.strip_prefix(&self.scene.dir).unwrap_or(path);
-            if let Err(e) = journal.record_disk(name, allsource_store::text_hash(text)) {
-                tracing::warn!("the journal could not record {}: {e}", name.display());
-            }
-        }
-    }
-
-    /// Takes the file's text into the buffer of `path` and rebuilds it: `reload`, and how a conflict is resolved
-    /// for the disk's side.
-    pub fn reload(&mut self, path: &std::path::Path) -> Result<String, String> {
-        let editor = &mut self.overlay.editor;
-        let open = editor.buffers().any(|(p, _)| allsource_live::same_file(p, path));
-        let text = if open { editor.take_disk(path)? } else { allsource_live::read_source(path)? };
-        self.journal_disk(path, &text);
-        self.send(Command::Edit { path: path.to_path_buf(), text });
-        Ok(format!("reloaded {} from its file", path.display()))
-    }
-
-    /// Writes the buffer `text` to `path` now (ctrl+s, `save`), whatever its build says; ends a conflict on it.
-    pub fn save(&mut self, path: &std::path::Path, text: String) {
-        self.asked_saves.insert(path.to_path_buf());
-        self.send(Command::Save { path: path.to_path_buf(), text, overwrite: true });
-    }
-
     /// Makes a spare context for the next replacement worker, if the last one was used. Call before composing.
     pub fn replenish(&mut self, context: &GlContext) {
         if self.spare.is_none() {
@@ -246,186 +188,9 @@ impl Compositor {
         }
     }
 
-    /// Runs `text` (the candidate file `path`) as guest code in a preview worker, replacing any preview running.
-    pub fn start_preview(&mut self, path: &std::path::Path, text: String) -> Result<String, String> {
-        if let Some(old) = self.preview.take() {
-            old.close(&self.gl);
-        }
-        let context = self.preview_spare.take().ok_or("no GL context is ready for a preview worker yet")?;
-        let preview = Preview::start(context, &self.scene, &self.options, path, text)?;
-        let priority = if preview.low_priority {
-            "a low-priority GL context"
-        } else {
-            "a GL context of normal priority (the driver offers no EGL_IMG_context_priority)"
-        };
-        self.preview = Some(preview);
-        Ok(format!("previewing {} in its own worker, sandboxed VM and {priority}", path.display()))
-    }
-
-    /// Hands the vetted preview's text to the scene worker as an edit of `target` (default: the previewed file)
-    /// and stops the preview; refuses, saying why, unless it ran `promote_after` frames within budget in a row.
-    pub fn promote(&mut self, target: Option<std::path::PathBuf>) -> Result<String, String> {
-        self.poll_preview();
-        let preview = self.preview.as_ref().ok_or("nothing is being previewed (preview PATH first)")?;
-        preview.vetted(self.options.promote_after)?;
-        let target = target.unwrap_or_else(|| preview.path.clone());
-        let text = preview.text.clone();
-        let frames = preview.good_in_a_row;
-        if let Some(preview) = self.preview.take() {
-            preview.close(&self.gl);
-        }
-        self.overlay.editor.preview = None;
-        self.send(Command::Edit { path: target.clone(), text });
-        Ok(format!("promoted into the scene as {} after {frames} frames within budget", target.display()))
-    }
-
-    /// Stops the preview and frees it.
-    pub fn reject(&mut self) -> Result<String, String> {
-        let preview = self.preview.take().ok_or("nothing is being previewed")?;
-        let path = preview.path.clone();
-        preview.close(&self.gl);
-        self.overlay.editor.preview = None;
-        Ok(format!("rejected {}", path.display()))
-    }
-
-    /// Composes-side work for the preview, without waiting: its messages, its newest finished frame, the panel.
-    /// A new guest frame is taken at most every other display frame: the guest runs at most at half the display
-    /// rate, which halves what it can take from the scene (its worker waits for the slot it is not given back).
-    pub fn poll_preview(&mut self) {
-        self.poll_preview_taking(self.status.composed.is_multiple_of(2));
-    }
-
-    fn poll_preview_taking(&mut self, take_frame: bool) {
-        let Some(preview) = &mut self.preview else { return };
-        for (error, line) in preview.poll(&self.gl, take_frame) {
-            say(&self.overlay.editor.log, if error { Level::Error } else { Level::Info }, line);
-        }
-        self.overlay.editor.preview = Some(allsource_editor::PreviewView {
-            path: preview.path.clone(),
-            rect: PREVIEW_RECT,
-            stopped: match &preview.state {
-                PreviewState::Running => None,
-                PreviewState::Stopped(why) => Some(why.clone()),
-            },
-            intervals: preview.intervals.iter().copied().collect(),
-            lua_ms: preview.lua_ms.iter().copied().collect(),
-            budget_ms: preview.budget_ms,
-            good_in_a_row: preview.good_in_a_row,
-            required: self.options.promote_after,
-            low_priority: preview.low_priority,
-        });
-    }
-
     /// The frame's size in pixels.
     pub fn size(&self) -> (u32, u32) {
         self.size
-    }
-
-    /// The preview, if one exists.
-    pub fn preview(&self) -> Option<&Preview> {
-        self.preview.as_ref()
-    }
-
-    /// Scripts: waits (polling, never blocking on the guest), at most `timeout`, until the preview has run as many
-    /// more frames as promotion still needs in a row, or was stopped.
-    pub fn wait_preview(&mut self, timeout: Duration) {
-        let needed = self.options.promote_after;
-        let Some(frames) = self.preview.as_ref().map(|p| p.frames + needed.saturating_sub(p.good_in_a_row)) else {
-            return;
-        };
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            self.poll_preview_taking(true);
-            match &self.preview {
-                Some(p) if p.state == PreviewState::Running && p.frames < frames => {
-                    std::thread::sleep(Duration::from_millis(2))
-                }
-                _ => return,
-            }
-        }
-    }
-
-    /// The worker's context was lost to a GPU reset: a new worker, with a new context, starts from the last good
-    /// versions (the frame on screen stays until its first frame).
-    fn replace_after_reset(&mut self) {
-        if self.restart_worker(None) {
-            self.report_restart(
-                self.scene.dir.clone(),
-                "the worker's GL context was lost (GPU reset): a new worker and context were started from the last \
-                 good versions"
-                    .into(),
-            );
-        }
-    }
-
-    /// Gives up a wedged worker and starts a replacement from the last good versions, leaving out the likeliest of
-    /// `suspects`. A replacement that wedges again soon after says that the module left out was not the culprit:
-    /// it comes back and the next suspect is left out instead (elimination), while the others keep running.
-    fn replace_worker(&mut self, suspects: Vec<std::path::PathBuf>) {
-        let culprit = match &mut self.elimination {
-            Some(e) if e.since.elapsed() < ELIMINATION_WINDOW && e.next < e.suspects.len() => {
-                e.next += 1;
-                e.since = Instant::now();
-                e.suspects.get(e.next - 1).cloned()
-            }
-            _ => {
-                let first = suspects.first().cloned();
-                self.elimination = Some(Elimination { suspects, next: 1, since: Instant::now() });
-                first
-            }
-        };
-        if self.restart_worker(culprit.clone()) {
-            let name = culprit.as_ref().map_or("its code".to_owned(), |p| p.display().to_string());
-            let abandoned = self.status.replacements;
-            let message = format!(
-                "the scene's worker wedged in {name} (it ignored its interrupt: a finalizer or one long C call): it \
-                 was given up and a new one started from the last good versions, leaving that module out (inert) \
-                 until it is edited; {abandoned} abandoned worker thread{} still running, {} at the lowest OS \
-                 priority (only a worker process could be killed)",
-                if abandoned == 1 { " is" } else { "s are" },
-                self.status.abandoned_lowered
-            );
-            self.report_restart(culprit.unwrap_or_else(|| self.scene.dir.clone()), message);
-        }
-    }
-
-    fn report_restart(&mut self, file: std::path::PathBuf, message: String) {
-        say(&self.overlay.editor.log, Level::Error, message.clone());
-        self.status.diagnostics = vec![Diagnostic::error(file, message)];
-        self.status.failing = true;
-    }
-
-    /// Starts a new worker on the spare context from the last good text of every source except `left_out`, and
-    /// abandons the old one. The frame on screen stays until the new worker's first frame.
-    fn restart_worker(&mut self, left_out: Option<std::path::PathBuf>) -> bool {
-        let Some(context) = self.spare.take() else {
-            self.status.worker_died = Some("the worker had to be replaced and no spare context was ready".into());
-            return false;
-        };
-        let texts = self
-            .last_good
-            .iter()
-            .filter(|(p, _)| Some(*p) != left_out.as_ref())
-            .map(|(p, t)| (p.clone(), t.to_string()))
-            .collect();
-        let start = StartFrom { texts, left_out: left_out.into_iter().collect(), ..StartFrom::default() };
-        match WorkerHandle::spawn_from(context, self.scene.clone(), self.options.clone(), start) {
-            Ok(worker) => {
-                if std::mem::replace(&mut self.worker, worker).abandon() {
-                    self.status.abandoned_lowered += 1;
-                }
-                for frame in self.pending.drain(..) {
-                    frame.fence.delete(&self.gl);
-                }
-                self.orphan = self.shown.is_some();
-                self.status.replacements += 1;
-                true
-            }
-            Err(e) => {
-                self.status.worker_died = Some(e);
-                false
-            }
-        }
     }
 
     pub fn status(&self) -> &Status {
@@ -720,159 +485,9 @@ impl Compositor {
         }
     }
 
-    fn say_conflict(&self, path: &std::path::Path) {
-        let name = path.strip_prefix(&self.scene.dir).unwrap_or(path).display();
-        say(
-            &self.overlay.editor.log,
-            Level::Warn,
-            format!(
-                "{name} changed on disk while its buffer has unsaved edits: both are kept, nothing was overwritten. \
-                 The buffer's version stays live; `save` (ctrl+s) writes it over the file, `reload {name}` takes the \
-                 file's text instead"
-            ),
-        );
-    }
-
-    /// Puts `frame` on screen and gives the previous one back to the worker, once this context has finished
-    /// sampling it.
-    fn show(&mut self, frame: WorkerFrame) {
-        self.status.shown = Some(frame.index);
-        self.status.shown_version = frame.version;
-        self.status.worker_frames_shown += 1;
-        let orphan = std::mem::take(&mut self.orphan);
-        if let Some(previous) = self.shown.replace(frame) {
-            if orphan {
-                // From the worker given up: nothing to hand back.
-                previous.fence.delete(&self.gl);
-                return;
-            }
-            let after = match Fence::insert(&self.gl) {
-                Ok(fence) => Some(fence),
-                Err(e) => {
-                    // Without a fence, the GPU must be done with the texture before the worker may reuse it.
-                    tracing::warn!("{e}; finishing the GL queue instead");
-                    allsource_gpu::finish(&self.gl);
-                    None
-                }
-            };
-            self.release(previous, after);
-        }
-    }
-
     fn release(&mut self, frame: WorkerFrame, after: Option<Fence>) {
         frame.fence.delete(&self.gl);
         self.worker.send(Command::Release { slot: frame.slot, after });
-    }
-
-    fn draw(&mut self, target: &FrameTarget) {
-        self.status.composed += 1;
-        match &self.shown {
-            Some(frame) => {
-                target.bind(&self.gl);
-                self.blit.use_program(&self.gl);
-                self.triangle.bind_texture(&self.gl, frame.texture);
-                self.triangle.draw(&self.gl);
-                self.triangle.unbind_texture(&self.gl);
-            }
-            None => target.clear(&self.gl, WAITING_COLOUR, None),
-        }
-        self.draw_overlay(target);
-        match self.overlay.paint(&self.gl, target) {
-            Ok(None) => {}
-            Ok(Some((panel, rect))) => self.blit_into(target, panel, rect),
-            Err(e) => {
-                say(&self.overlay.editor.log, Level::Error, format!("the editor could not be drawn: {e}; hiding it"));
-                self.overlay.editor.visible = false;
-            }
-        }
-        self.draw_preview(target);
-    }
-
-    /// Draws `texture` over the `rect` of `target` (pixels from the bottom-left).
-    fn blit_into(&self, target: &FrameTarget, texture: glow::NativeTexture, rect: [i32; 4]) {
-        target.bind_rect(&self.gl, rect);
-        self.blit.use_program(&self.gl);
-        self.triangle.bind_texture(&self.gl, texture);
-        self.triangle.draw(&self.gl);
-        self.triangle.unbind_texture(&self.gl);
-    }
-
-    /// The preview's newest frame in its panel and, unless the editor (which shows text stats and buttons) is
-    /// open, its frame-time graph as bars under it: Lua time per guest frame against the budget (the white line),
-    /// green within it, red over.
-    fn draw_preview(&self, target: &FrameTarget) {
-        let Some(preview) = &self.preview else { return };
-
-        let rect = crate::overlay::viewport_of(PREVIEW_RECT, target);
-        match preview.shown.as_ref() {
-            Some(frame) => self.blit_into(target, frame.texture, rect),
-            None => target.clear(&self.gl, PREVIEW_STOPPED, Some(rect)),
-        }
-        if self.overlay.visible() {
-            return;
-        }
-        let graph_h = 24;
-        let top = rect[1] - 2 - graph_h;
-        target.clear(&self.gl, [0.0, 0.0, 0.0, 1.0], Some([rect[0], top, rect[2], graph_h]));
-        let budget = preview.budget_ms.max(0.001);
-        let n = preview.lua_ms.len().max(1) as i32;
-        let bar_w = (rect[2] / n.max(60)).max(1);
-        for (i, ms) in preview.lua_ms.iter().enumerate() {
-            let bar_h = ((ms / (2.0 * budget)).min(1.0) * graph_h as f32).max(1.0) as i32;
-            let colour = if *ms <= budget { LUA_BAR_OK } else { LUA_BAR_OVER };
-            let bx = rect[0] + rect[2] - (n - i as i32) * bar_w;
-            if bx >= rect[0] {
-                target.clear(&self.gl, colour, Some([bx, top, bar_w, bar_h]));
-            }
-        }
-        target.clear(&self.gl, BUDGET_TICK, Some([rect[0], top + graph_h / 2, rect[2], 1]));
-    }
-
-    /// The compositor's own layer, drawn over the scene: for now a strip along the top edge that says the scene's
-    /// newest source failed to build (red) or its worker died (magenta). The editor overlay will draw here.
-    fn draw_overlay(&self, target: &FrameTarget) {
-        if self.options.stats_overlay {
-            self.draw_stats(target);
-        }
-        let colour = if self.status.worker_died.is_some() {
-            WORKER_DIED_COLOUR
-        } else if self.status.failing {
-            BUILD_ERROR_COLOUR
-        } else {
-            return;
-        };
-        let (w, h) = (target.width as i32, target.height as i32);
-        target.clear(&self.gl, colour, Some([0, h - STRIP_HEIGHT, w, STRIP_HEIGHT]));
-    }
-}
-
-/// Bar colours of the stats overlay: Lua's own time, then that time by module (the four largest, in turn), then GPU
-/// time per module in turn.
-const LUA_BAR: [f32; 4] = [0.95, 0.8, 0.2, 1.0];
-const LUA_MODULE_BARS: [[f32; 4]; 2] = [[0.95, 0.55, 0.15, 1.0], [0.8, 0.65, 0.35, 1.0]];
-const GPU_BARS: [[f32; 4]; 3] = [[0.2, 0.8, 0.95, 1.0], [0.6, 0.5, 0.95, 1.0], [0.3, 0.9, 0.5, 1.0]];
-const BUDGET_TICK: [f32; 4] = [1.0, 1.0, 1.0, 1.0];
-/// The preview's graph: a guest frame within its budget, and over it; its panel once it was stopped.
-const LUA_BAR_OK: [f32; 4] = [0.3, 0.9, 0.4, 1.0];
-const LUA_BAR_OVER: [f32; 4] = [0.95, 0.25, 0.2, 1.0];
-const PREVIEW_STOPPED: [f32; 4] = [0.35, 0.08, 0.08, 1.0];
-
-impl Compositor {
-    /// The frame's times as bars along the bottom-left corner: Lua's own time (yellow), that time by module (the
-    /// four largest, orange shades in turn), then GPU time per module (blue, violet, green in turn), scaled so that
-    /// the white tick is one frame period.
-    fn draw_stats(&self, target: &FrameTarget) {
-        let Some(stats) = self.shown.as_ref().and_then(|f| f.stats.as_ref()) else { return };
-        let (bar, gap, x0, period_px) = (6, 2, 4, (target.width as f32 / 4.0).max(8.0));
-        let width = |ms: f32| ((ms / stats.budget_ms.max(0.001)) * period_px).clamp(1.0, 2.0 * period_px) as i32;
-        let bars = std::iter::once((stats.lua_ms, LUA_BAR))
-            .chain(stats.lua_by_module.iter().take(4).enumerate().map(|(i, (_, ms))| (*ms, LUA_MODULE_BARS[i % 2])))
-            .chain(stats.gpu_ms.iter().enumerate().map(|(i, (_, ms))| (*ms, GPU_BARS[i % GPU_BARS.len()])));
-        for (row, (ms, colour)) in bars.enumerate() {
-            let y = 4 + row as i32 * (bar + gap);
-            target.clear(&self.gl, colour, Some([x0, y, width(ms), bar]));
-            target.clear(&self.gl, BUDGET_TICK, Some([x0 + period_px as i32, y, 1, bar]));
-        }
     }
 }
 
@@ -909,67 +524,4 @@ impl Drop for Compositor {
         }
         // Dropping the worker handle (after this) stops the worker, which frees its textures.
     }
-}
-
-/// Opens the scene's journal and brings back what an earlier process left unsaved in it (it crashed, was killed,
-/// or quit with edits that never built): each such buffer opens in the editor with its text, which the worker
-/// builds, and the console says what was recovered.
-fn open_journal(scene: &Scene, overlay: &mut Overlay, worker: &WorkerHandle) -> Option<allsource_store::Journal> {
-    let log = overlay.editor.log.clone();
-    let (journal, recovered) = match allsource_store::Journal::open(&allsource_store::dir_of(&scene.dir)) {
-        Ok(opened) => opened,
-        Err(e) => {
-            say(&log, Level::Error, format!("no journal: {e}; edits in the editor are not protected against a crash"));
-            return None;
-        }
-    };
-    if let Some(problem) = &recovered.problem {
-        say(
-            &log,
-            Level::Warn,
-            format!("{problem}; what came before it was recovered (the file is kept as journal.damaged)"),
-        );
-    }
-    for (name, text) in &recovered.texts {
-        let path = scene.dir.join(name);
-        let disk = allsource_live::read_source(&path);
-        if disk.as_ref().is_ok_and(|disk| disk == text) {
-            continue;
-        }
-        let edits = recovered.edits.get(name).copied().unwrap_or(0);
-        overlay.editor.open_recovered(&path, text.clone());
-        worker.send(Command::Edit { path: path.clone(), text: text.clone() });
-        // The file changed while the engine was not running: the recovered buffer must not be written over it.
-        let then = recovered.disk.get(name).copied();
-        if let (Some(then), Ok(now)) = (then, &disk)
-            && allsource_store::text_hash(now) != then
-        {
-            overlay.editor.conflict(&path, now);
-            say(
-                &log,
-                Level::Warn,
-                format!(
-                    "recovered {} from the journal ({edits} unsaved changes), but its file changed while the engine \
-                     was not running: both are kept, nothing is overwritten. The recovered buffer runs; `save` writes \
-                     it over the file, `reload {}` takes the file's text",
-                    name.display(),
-                    name.display()
-                ),
-            );
-            overlay.editor.visible = true;
-            continue;
-        }
-        say(
-            &log,
-            Level::Warn,
-            format!(
-                "recovered {} from the journal: {edits} change{} not saved to the file when the engine stopped. \
-                 The buffer runs now and is written to the file once it builds",
-                name.display(),
-                if edits == 1 { "" } else { "s" }
-            ),
-        );
-        overlay.editor.visible = true;
-    }
-    Some(journal)
 }

@@ -1,0 +1,132 @@
+//! The preview panel: starting, promoting and rejecting a guest in its preview worker, taking its frames, and
+//! drawing them with the guest's frame-time graph.
+
+use super::*;
+use drawing::{BUDGET_TICK, LUA_BAR_OK, LUA_BAR_OVER, PREVIEW_STOPPED};
+
+impl Compositor {
+    /// Runs `text` (the candidate file `path`) as guest code in a preview worker, replacing any preview running.
+    pub fn start_preview(&mut self, path: &std::path::Path, text: String) -> Result<String, String> {
+        if let Some(old) = self.preview.take() {
+            old.close(&self.gl);
+        }
+        let context = self.preview_spare.take().ok_or("no GL context is ready for a preview worker yet")?;
+        let preview = Preview::start(context, &self.scene, &self.options, path, text)?;
+        let priority = if preview.low_priority {
+            "a low-priority GL context"
+        } else {
+            "a GL context of normal priority (the driver offers no EGL_IMG_context_priority)"
+        };
+        self.preview = Some(preview);
+        Ok(format!("previewing {} in its own worker, sandboxed VM and {priority}", path.display()))
+    }
+
+    /// Hands the vetted preview's text to the scene worker as an edit of `target` (default: the previewed file)
+    /// and stops the preview; refuses, saying why, unless it ran `promote_after` frames within budget in a row.
+    pub fn promote(&mut self, target: Option<std::path::PathBuf>) -> Result<String, String> {
+        self.poll_preview();
+        let preview = self.preview.as_ref().ok_or("nothing is being previewed (preview PATH first)")?;
+        preview.vetted(self.options.promote_after)?;
+        let target = target.unwrap_or_else(|| preview.path.clone());
+        let text = preview.text.clone();
+        let frames = preview.good_in_a_row;
+        if let Some(preview) = self.preview.take() {
+            preview.close(&self.gl);
+        }
+        self.overlay.editor.preview = None;
+        self.send(Command::Edit { path: target.clone(), text });
+        Ok(format!("promoted into the scene as {} after {frames} frames within budget", target.display()))
+    }
+
+    /// Stops the preview and frees it.
+    pub fn reject(&mut self) -> Result<String, String> {
+        let preview = self.preview.take().ok_or("nothing is being previewed")?;
+        let path = preview.path.clone();
+        preview.close(&self.gl);
+        self.overlay.editor.preview = None;
+        Ok(format!("rejected {}", path.display()))
+    }
+
+    /// Composes-side work for the preview, without waiting: its messages, its newest finished frame, the panel.
+    /// A new guest frame is taken at most every other display frame: the guest runs at most at half the display
+    /// rate, which halves what it can take from the scene (its worker waits for the slot it is not given back).
+    pub fn poll_preview(&mut self) {
+        self.poll_preview_taking(self.status.composed.is_multiple_of(2));
+    }
+
+    pub(super) fn poll_preview_taking(&mut self, take_frame: bool) {
+        let Some(preview) = &mut self.preview else { return };
+        for (error, line) in preview.poll(&self.gl, take_frame) {
+            say(&self.overlay.editor.log, if error { Level::Error } else { Level::Info }, line);
+        }
+        self.overlay.editor.preview = Some(allsource_editor::PreviewView {
+            path: preview.path.clone(),
+            rect: PREVIEW_RECT,
+            stopped: match &preview.state {
+                PreviewState::Running => None,
+                PreviewState::Stopped(why) => Some(why.clone()),
+            },
+            intervals: preview.intervals.iter().copied().collect(),
+            lua_ms: preview.lua_ms.iter().copied().collect(),
+            budget_ms: preview.budget_ms,
+            good_in_a_row: preview.good_in_a_row,
+            required: self.options.promote_after,
+            low_priority: preview.low_priority,
+        });
+    }
+
+    /// The preview, if one exists.
+    pub fn preview(&self) -> Option<&Preview> {
+        self.preview.as_ref()
+    }
+
+    /// Scripts: waits (polling, never blocking on the guest), at most `timeout`, until the preview has run as many
+    /// more frames as promotion still needs in a row, or was stopped.
+    pub fn wait_preview(&mut self, timeout: Duration) {
+        let needed = self.options.promote_after;
+        let Some(frames) = self.preview.as_ref().map(|p| p.frames + needed.saturating_sub(p.good_in_a_row)) else {
+            return;
+        };
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            self.poll_preview_taking(true);
+            match &self.preview {
+                Some(p) if p.state == PreviewState::Running && p.frames < frames => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// The preview's newest frame in its panel and, unless the editor (which shows text stats and buttons) is
+    /// open, its frame-time graph as bars under it: Lua time per guest frame against the budget (the white line),
+    /// green within it, red over.
+    pub(super) fn draw_preview(&self, target: &FrameTarget) {
+        let Some(preview) = &self.preview else { return };
+
+        let rect = crate::overlay::viewport_of(PREVIEW_RECT, target);
+        match preview.shown.as_ref() {
+            Some(frame) => self.blit_into(target, frame.texture, rect),
+            None => target.clear(&self.gl, PREVIEW_STOPPED, Some(rect)),
+        }
+        if self.overlay.visible() {
+            return;
+        }
+        let graph_h = 24;
+        let top = rect[1] - 2 - graph_h;
+        target.clear(&self.gl, [0.0, 0.0, 0.0, 1.0], Some([rect[0], top, rect[2], graph_h]));
+        let budget = preview.budget_ms.max(0.001);
+        let n = preview.lua_ms.len().max(1) as i32;
+        let bar_w = (rect[2] / n.max(60)).max(1);
+        for (i, ms) in preview.lua_ms.iter().enumerate() {
+            let bar_h = ((ms / (2.0 * budget)).min(1.0) * graph_h as f32).max(1.0) as i32;
+            let colour = if *ms <= budget { LUA_BAR_OK } else { LUA_BAR_OVER };
+            let bx = rect[0] + rect[2] - (n - i as i32) * bar_w;
+            if bx >= rect[0] {
+                target.clear(&self.gl, colour, Some([bx, top, bar_w, bar_h]));
+            }
+        }
+        target.clear(&self.gl, BUDGET_TICK, Some([rect[0], top + graph_h / 2, rect[2], 1]));
+    }
+}

@@ -1,0 +1,101 @@
+//! Replacing a worker that wedged or lost its context: from the last good versions, leaving out a suspect, and
+//! finding the culprit by elimination when the first suspect was not it.
+
+use super::*;
+
+/// A replacement worker that wedges again within this time of the last one clears the module left out then.
+const ELIMINATION_WINDOW: Duration = Duration::from_secs(10);
+
+/// Finding which module wedges workers, one suspect left out at a time.
+pub(super) struct Elimination {
+    suspects: Vec<std::path::PathBuf>,
+    /// The next suspect to leave out.
+    next: usize,
+    /// When the last replacement started.
+    since: Instant,
+}
+
+impl Compositor {
+    /// The worker's context was lost to a GPU reset: a new worker, with a new context, starts from the last good
+    /// versions (the frame on screen stays until its first frame).
+    pub(super) fn replace_after_reset(&mut self) {
+        if self.restart_worker(None) {
+            self.report_restart(
+                self.scene.dir.clone(),
+                "the worker's GL context was lost (GPU reset): a new worker and context were started from the last \
+                 good versions"
+                    .into(),
+            );
+        }
+    }
+
+    /// Gives up a wedged worker and starts a replacement from the last good versions, leaving out the likeliest of
+    /// `suspects`. A replacement that wedges again soon after says that the module left out was not the culprit:
+    /// it comes back and the next suspect is left out instead (elimination), while the others keep running.
+    pub(super) fn replace_worker(&mut self, suspects: Vec<std::path::PathBuf>) {
+        let culprit = match &mut self.elimination {
+            Some(e) if e.since.elapsed() < ELIMINATION_WINDOW && e.next < e.suspects.len() => {
+                e.next += 1;
+                e.since = Instant::now();
+                e.suspects.get(e.next - 1).cloned()
+            }
+            _ => {
+                let first = suspects.first().cloned();
+                self.elimination = Some(Elimination { suspects, next: 1, since: Instant::now() });
+                first
+            }
+        };
+        if self.restart_worker(culprit.clone()) {
+            let name = culprit.as_ref().map_or("its code".to_owned(), |p| p.display().to_string());
+            let abandoned = self.status.replacements;
+            let message = format!(
+                "the scene's worker wedged in {name} (it ignored its interrupt: a finalizer or one long C call): it \
+                 was given up and a new one started from the last good versions, leaving that module out (inert) \
+                 until it is edited; {abandoned} abandoned worker thread{} still running, {} at the lowest OS \
+                 priority (only a worker process could be killed)",
+                if abandoned == 1 { " is" } else { "s are" },
+                self.status.abandoned_lowered
+            );
+            self.report_restart(culprit.unwrap_or_else(|| self.scene.dir.clone()), message);
+        }
+    }
+
+    pub(super) fn report_restart(&mut self, file: std::path::PathBuf, message: String) {
+        say(&self.overlay.editor.log, Level::Error, message.clone());
+        self.status.diagnostics = vec![Diagnostic::error(file, message)];
+        self.status.failing = true;
+    }
+
+    /// Starts a new worker on the spare context from the last good text of every source except `left_out`, and
+    /// abandons the old one. The frame on screen stays until the new worker's first frame.
+    pub(super) fn restart_worker(&mut self, left_out: Option<std::path::PathBuf>) -> bool {
+        let Some(context) = self.spare.take() else {
+            self.status.worker_died = Some("the worker had to be replaced and no spare context was ready".into());
+            return false;
+        };
+        let texts = self
+            .last_good
+            .iter()
+            .filter(|(p, _)| Some(*p) != left_out.as_ref())
+            .map(|(p, t)| (p.clone(), t.to_string()))
+            .collect();
+        let start = StartFrom { texts, left_out: left_out.into_iter().collect(), ..StartFrom::default() };
+        match WorkerHandle::spawn_from(context, self.scene.clone(), self.options.clone(), start) {
+            Ok(worker) => {
+                if std::mem::replace(&mut self.worker, worker).abandon() {
+                    self.status.abandoned_lowered += 1;
+                }
+                for frame in self.pending.drain(..) {
+                    frame.fence.delete(&self.gl);
+                }
+                self.orphan = self.shown.is_some();
+                self.status.replacements += 1;
+                true
+            }
+            Err(e) => {
+                self.status.worker_died = Some(e);
+                false
+            }
+        }
+    }
+}
