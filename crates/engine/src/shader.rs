@@ -36,14 +36,13 @@ pub fn build(gl: &Gl, path: &Path, text: &str) -> (BuildOutput<Linked>, Vec<Path
 }
 
 fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
-    let stages: Vec<(u32, &str)> = prepared.stages.iter().map(|s| (s.stage.gl_type(), s.text.as_str())).collect();
-    let result = Program::build(gl, &stages);
+    let result = Program::build(gl, &prepared.driver_stages(true));
     let logs = match &result {
         Ok((_, logs)) | Err(logs) => logs.clone(),
     };
     let mut diagnostics = prepared.diagnostics.clone();
     for log in &logs {
-        diagnostics.extend(prepared.diagnostics_from_log(log.stage.and_then(Stage::from_gl_type), &log.log));
+        diagnostics.extend(prepared.diagnostics_from_driver(log.stage, &log.log));
     }
     match result {
         Ok((program, _)) => {

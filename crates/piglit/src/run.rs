@@ -293,19 +293,13 @@ fn build(gl: &Gl, test: &ShaderTest, glsl: u32) -> Result<Result<Program, String
     }
     // piglit draws with the vertex stage the test gives (or none); allsource's built-in full-screen vertex stage
     // for fragment-only files does not apply.
-    let stages: Vec<(u32, &str)> = prepared
-        .stages
-        .iter()
-        .filter(|s| !(prepared.builtin_vertex && s.stage == Stage::Vertex))
-        .map(|s| (s.stage.gl_type(), s.text.as_str()))
-        .collect();
-    match Program::build(gl, &stages) {
+    match Program::build(gl, &prepared.driver_stages(false)) {
         Ok((program, _)) => Ok(Ok(program)),
         Err(logs) => {
             let describe = |logs: &[StageLog]| {
                 let mut text = Vec::new();
                 for log in logs {
-                    let found = prepared.diagnostics_from_log(log.stage.and_then(Stage::from_gl_type), &log.log);
+                    let found = prepared.diagnostics_from_driver(log.stage, &log.log);
                     let errors: Vec<String> = found.iter().filter(|d| d.is_error()).map(place).collect();
                     if errors.is_empty() {
                         text.push(log.log.trim().replace('\n', " "));

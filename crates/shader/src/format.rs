@@ -477,6 +477,23 @@ impl Prepared {
         &self.files[1..]
     }
 
+    /// The texts to hand the driver, as (GL shader type, source), in stage order: the build pipeline's input, the
+    /// same for the engine and the piglit runner. Without the built-in full-screen vertex stage when
+    /// `builtin_vertex` is false (a caller that draws with its own vertex input).
+    pub fn driver_stages(&self, builtin_vertex: bool) -> Vec<(u32, &str)> {
+        self.stages
+            .iter()
+            .filter(|s| builtin_vertex || !(self.builtin_vertex && s.stage == Stage::Vertex))
+            .map(|s| (s.stage.gl_type(), s.text.as_str()))
+            .collect()
+    }
+
+    /// [`Prepared::diagnostics_from_log`] for a log the driver gave for a GL shader type (`None`: the link log):
+    /// the build pipeline's output side.
+    pub fn diagnostics_from_driver(&self, gl_type: Option<u32>, log: &str) -> Vec<Diagnostic> {
+        self.diagnostics_from_log(gl_type.and_then(Stage::from_gl_type), log)
+    }
+
     /// Turns a driver's info log into diagnostics on the files' own lines. `stage` is the stage whose compile
     /// produced the log, `None` for a link log.
     pub fn diagnostics_from_log(&self, stage: Option<Stage>, log: &str) -> Vec<Diagnostic> {
