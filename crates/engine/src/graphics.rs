@@ -13,7 +13,7 @@ use allsource_gpu::{
     draw_elements, draw_elements_indirect, glow, multi_draw_elements_indirect, patch_vertices,
 };
 use allsource_live::Report;
-use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Mode, Owner};
+use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Owner, Primitive};
 
 use crate::shader::LiveShader;
 
@@ -241,29 +241,6 @@ impl EngineGraphics {
     }
 }
 
-fn gl_mode(mode: Mode) -> u32 {
-    match mode {
-        Mode::Points => glow::POINTS,
-        Mode::Lines => glow::LINES,
-        Mode::LineStrip => glow::LINE_STRIP,
-        Mode::Triangles => glow::TRIANGLES,
-        Mode::TriangleStrip => glow::TRIANGLE_STRIP,
-        Mode::Patches => glow::PATCHES,
-    }
-}
-
-fn pragma_mode(p: allsource_shader::Primitive) -> Mode {
-    use allsource_shader::Primitive as P;
-    match p {
-        P::Points => Mode::Points,
-        P::Lines => Mode::Lines,
-        P::LineStrip => Mode::LineStrip,
-        P::Triangles => Mode::Triangles,
-        P::TriangleStrip => Mode::TriangleStrip,
-        P::Patches => Mode::Patches,
-    }
-}
-
 impl Graphics for EngineGraphics {
     fn shader(&mut self, path: &str, owner: Owner) -> Result<Id, String> {
         let full = self.dir.join(path);
@@ -339,7 +316,7 @@ impl Graphics for EngineGraphics {
         if linked.compute {
             return Err("gfx.draw: this is a compute shader; use gfx.dispatch".into());
         }
-        let mode = call.mode.unwrap_or_else(|| pragma_mode(linked.draw.mode));
+        let mode = call.mode.unwrap_or(linked.draw.mode);
         let gl = &self.gl;
         frame.bind(gl);
         let blend = match call.blend {
@@ -348,7 +325,7 @@ impl Graphics for EngineGraphics {
             Some(BlendMode::Add) => Blend::Add,
         };
         DrawState { depth: call.depth, blend }.apply(gl);
-        if mode == Mode::Patches {
+        if mode == Primitive::Patches {
             patch_vertices(gl, call.patch.clamp(1, 32) as i32);
         }
         for (binding, id) in &call.feedback {
@@ -367,18 +344,22 @@ impl Graphics for EngineGraphics {
                 (Some((b, offset)), Some(_)) => match call.multi {
                     Some(n) => {
                         result =
-                            multi_draw_elements_indirect(gl, gl_mode(mode), glow::UNSIGNED_INT, b, offset, n as i32, 0)
+                            multi_draw_elements_indirect(gl, mode.gl_mode(), glow::UNSIGNED_INT, b, offset, n as i32, 0)
                                 .map_err(|e| e.to_string())
                     }
-                    None => draw_elements_indirect(gl, gl_mode(mode), b, offset),
+                    None => draw_elements_indirect(gl, mode.gl_mode(), b, offset),
                 },
-                (Some((b, offset)), None) => draw_arrays_indirect(gl, gl_mode(mode), b, offset),
+                (Some((b, offset)), None) => draw_arrays_indirect(gl, mode.gl_mode(), b, offset),
                 (None, Some(_)) => {
-                    draw_elements(gl, gl_mode(mode), call.count as i32, call.first, call.instances as i32)
+                    draw_elements(gl, mode.gl_mode(), call.count as i32, call.first, call.instances as i32)
                 }
-                (None, None) => {
-                    vao.draw_arrays_from(gl, gl_mode(mode), call.first as i32, call.count as i32, call.instances as i32)
-                }
+                (None, None) => vao.draw_arrays_from(
+                    gl,
+                    mode.gl_mode(),
+                    call.first as i32,
+                    call.count as i32,
+                    call.instances as i32,
+                ),
             }
         };
         let timing = self.timed(|| {
@@ -386,8 +367,8 @@ impl Graphics for EngineGraphics {
                 issue();
             } else {
                 let primitive = match mode {
-                    Mode::Points => glow::POINTS,
-                    Mode::Lines | Mode::LineStrip => glow::LINES,
+                    Primitive::Points => glow::POINTS,
+                    Primitive::Lines | Primitive::LineStrip => glow::LINES,
                     _ => glow::TRIANGLES,
                 };
                 capture_feedback(gl, primitive, call.discard, issue);

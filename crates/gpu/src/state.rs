@@ -194,4 +194,21 @@ mod tests {
             assert_eq!(Stage::from_gl_type(ty), Some(stage));
         }
     }
+
+    #[test]
+    fn primitive_modes_match_gl() {
+        use allsource_shader::Primitive as P;
+        let gl = [
+            (P::Points, glow::POINTS),
+            (P::Lines, glow::LINES),
+            (P::LineStrip, glow::LINE_STRIP),
+            (P::Triangles, glow::TRIANGLES),
+            (P::TriangleStrip, glow::TRIANGLE_STRIP),
+            (P::Patches, glow::PATCHES),
+        ];
+        assert_eq!(gl.len(), P::ALL.len());
+        for (primitive, mode) in gl {
+            assert_eq!(primitive.gl_mode(), mode, "{primitive:?}");
+        }
+    }
 }

@@ -41,22 +41,14 @@ pub enum Element {
     I32,
 }
 
-/// How vertices are assembled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Points,
-    Lines,
-    LineStrip,
-    Triangles,
-    TriangleStrip,
-    Patches,
-}
+/// How vertices are assembled: the shader format's primitive kinds (`#pragma draw` names the same ones).
+pub use allsource_shader::Primitive;
 
 /// A draw, as plain data.
 #[derive(Clone, Debug, Default)]
 pub struct DrawCall {
     pub shader: Id,
-    pub mode: Option<Mode>,
+    pub mode: Option<Primitive>,
     pub count: u32,
     pub first: u32,
     pub instances: u32,
@@ -361,21 +353,13 @@ fn indirect(t: &Table) -> mlua::Result<Option<(Id, usize)>> {
     })
 }
 
-fn mode(name: Option<String>) -> mlua::Result<Option<Mode>> {
-    Ok(Some(match name.as_deref() {
-        None => return Ok(None),
-        Some("points") => Mode::Points,
-        Some("lines") => Mode::Lines,
-        Some("line_strip") => Mode::LineStrip,
-        Some("triangles") => Mode::Triangles,
-        Some("triangle_strip") => Mode::TriangleStrip,
-        Some("patches") => Mode::Patches,
-        Some(other) => {
-            return Err(mlua::Error::runtime(format!(
-                "unknown mode '{other}': points, lines, line_strip, triangles, triangle_strip or patches"
-            )));
-        }
-    }))
+fn mode(name: Option<String>) -> mlua::Result<Option<Primitive>> {
+    let Some(name) = name else { return Ok(None) };
+    Primitive::from_name(&name).map(Some).ok_or_else(|| {
+        mlua::Error::runtime(format!(
+            "unknown mode '{name}': points, lines, line_strip, triangles, triangle_strip or patches"
+        ))
+    })
 }
 
 /// Every name of the Lua API, for the reference in docs/lua.md and the test that keeps the two in step.

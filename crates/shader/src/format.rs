@@ -134,6 +134,32 @@ pub enum Primitive {
 }
 
 impl Primitive {
+    /// The primitive of a name as scenes write it (`#pragma draw`, `gfx.draw{ mode = ... }`).
+    pub fn from_name(name: &str) -> Option<Primitive> {
+        Primitive::NAMES.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+    }
+
+    /// Its GL mode enum (GL_POINTS ... GL_PATCHES), the one mapping the engine draws with.
+    pub fn gl_mode(self) -> u32 {
+        match self {
+            Primitive::Points => 0x0000,
+            Primitive::Lines => 0x0001,
+            Primitive::LineStrip => 0x0003,
+            Primitive::Triangles => 0x0004,
+            Primitive::TriangleStrip => 0x0005,
+            Primitive::Patches => 0x000E,
+        }
+    }
+
+    pub const ALL: [Primitive; 6] = [
+        Primitive::Points,
+        Primitive::Lines,
+        Primitive::LineStrip,
+        Primitive::Triangles,
+        Primitive::TriangleStrip,
+        Primitive::Patches,
+    ];
+
     const NAMES: [(&'static str, Primitive); 6] = [
         ("points", Primitive::Points),
         ("lines", Primitive::Lines),

@@ -92,17 +92,10 @@ impl ShaderRenderer {
             self.triangle.draw(gl);
         } else {
             let d = linked.draw;
-            let mode = match d.mode {
-                Primitive::Points => glow::POINTS,
-                Primitive::Lines => glow::LINES,
-                Primitive::LineStrip => glow::LINE_STRIP,
-                Primitive::Triangles => glow::TRIANGLES,
-                Primitive::TriangleStrip => glow::TRIANGLE_STRIP,
-                Primitive::Patches => {
-                    patch_vertices(gl, d.patch as i32);
-                    glow::PATCHES
-                }
-            };
+            if d.mode == Primitive::Patches {
+                patch_vertices(gl, d.patch as i32);
+            }
+            let mode = d.mode.gl_mode();
             self.triangle.draw_arrays(gl, mode, d.count as i32, d.instances as i32);
         }
         bind_texture(gl, 0, None);
