@@ -342,7 +342,13 @@ LUA_API int lua_sethook(lua_State *L, lua_Hook func, int mask, int count)
   g->hookf = func;
   g->hookcount = g->hookcstart = (int32_t)count;
   g->hookmask = (uint8_t)((g->hookmask & ~HOOK_EVENTMASK) | mask);
-  lj_trace_abort(g);  /* Abort recording on any hook change. */
+#if LJ_HASJIT
+  /* allsource: abort recording on any hook change with one atomic read-modify-write. lua_sethook may be called
+  ** from another thread (a watchdog); a plain `state &= ~LJ_TRACE_ACTIVE` there could write back a state the VM
+  ** thread had just left, and LuaJIT then found a "hot side exit while recording" in a trace state that was not.
+  */
+  __atomic_fetch_and((int *)&G2J(g)->state, ~(int)LJ_TRACE_ACTIVE, __ATOMIC_SEQ_CST);
+#endif
   lj_dispatch_update(g, 0);
   return 1;
 }
