@@ -30,7 +30,9 @@ mod supervise;
 mod tweaks;
 mod typing;
 
-use registry::{Registry, Running, build_module, load_module, message, module_name, module_path, rollback, set_owner};
+use registry::{
+    Registry, Running, build_module, load_module, message, module_name, module_path, prelude, rollback, set_owner,
+};
 pub use tweaks::Exposed;
 
 const HOST_KEY: &str = "allsource.host";
@@ -173,11 +175,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
     /// and run; a call into it fails at once) instead of failing them. Off by default: `allsource check` and guests
     /// report the failed `require` on its line.
     pub fn set_inert_requires(&mut self, on: bool) {
-        let set = self
-            .lua
-            .named_registry_value::<Table>(HOST_KEY)
-            .and_then(|h| h.get::<Function>("set_inert_requires"))
-            .and_then(|f| f.call::<()>(on));
+        let set = prelude::<()>(&self.lua, "set_inert_requires", on);
         if let Err(e) = set {
             tracing::warn!("failed requires keep failing their callers: {}", message(&e));
         }
@@ -269,11 +267,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
     /// Loads `main` (and what it requires), then calls its `load`. Returns what happened.
     pub fn start(&mut self) -> Vec<Report> {
         let lua = &self.lua;
-        let (result, _) = self.watchdog.guard(self.budget.load, || {
-            lua.named_registry_value::<Table>(HOST_KEY)
-                .and_then(|h| h.get::<Function>("require"))
-                .and_then(|f| f.call::<Value>(MAIN))
-        });
+        let (result, _) = self.watchdog.guard(self.budget.load, || prelude::<Value>(lua, "require", MAIN));
         if let Err(e) = result {
             tracing::debug!("main did not load: {}", message(&e));
         }
@@ -293,11 +287,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
     /// Returns the reports of every module that loaded with it.
     pub fn load(&mut self, name: &str) -> Vec<Report> {
         let lua = &self.lua;
-        let (result, _) = self.watchdog.guard(self.budget.load, || {
-            lua.named_registry_value::<Table>(HOST_KEY)
-                .and_then(|h| h.get::<Function>("require"))
-                .and_then(|f| f.call::<Value>(name))
-        });
+        let (result, _) = self.watchdog.guard(self.budget.load, || prelude::<Value>(lua, "require", name));
         let mut reports = self.take_reports();
         if let Err(e) = result
             && reports.iter().all(|r| r.diagnostics.is_empty())
@@ -574,12 +564,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
     /// dropped, and every GL object it created is freed. Returns false when no such module is loaded.
     pub fn unload(&mut self, name: &str) -> bool {
         let Some(index) = self.registry().find(name) else { return false };
-        let unloaded = self
-            .lua
-            .named_registry_value::<Table>(HOST_KEY)
-            .and_then(|h| h.get::<Function>("unload"))
-            .and_then(|f| f.call::<bool>(name))
-            .unwrap_or(false);
+        let unloaded = prelude::<bool>(&self.lua, "unload", name).unwrap_or(false);
         self.registry().modules[index].unloaded = true;
         self.with_graphics(|g| g.release_owned_by(index));
         self.collect();

@@ -160,22 +160,21 @@ pub(super) fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> (B
     (BuildOutput { artifact: Some(()), diagnostics: Vec::new(), took: started.elapsed() }, false)
 }
 
+/// Calls the prelude's function `name` (prelude.lua's `host.NAME`) with `args`.
+pub(super) fn prelude<R: mlua::FromLuaMulti>(lua: &Lua, name: &str, args: impl mlua::IntoLuaMulti) -> mlua::Result<R> {
+    lua.named_registry_value::<Table>(HOST_KEY)?.get::<Function>(name)?.call::<R>(args)
+}
+
 /// Puts back what module `name` had before its newest version ran (a build that failed), or with `all` before
 /// the first of its versions that has not been through a frame yet (a first frame that failed); see prelude.lua's
 /// transactions. Returns whether there was anything to put back.
 pub(super) fn rollback(lua: &Lua, name: &str, all: bool) -> bool {
-    lua.named_registry_value::<Table>(HOST_KEY)
-        .and_then(|h| h.get::<Function>("rollback"))
-        .and_then(|f| f.call::<bool>((name, all)))
-        .unwrap_or(false)
+    prelude::<bool>(lua, "rollback", (name, all)).unwrap_or(false)
 }
 
 /// Compiles `text` as module code without running it: the syntax error, if any.
 pub(super) fn check_module(lua: &Lua, path: &Path, text: &str) -> Option<Diagnostic> {
-    let checked = lua
-        .named_registry_value::<Table>(HOST_KEY)
-        .and_then(|h| h.get::<Function>("check"))
-        .and_then(|f| f.call::<Option<String>>((path.display().to_string(), text)));
+    let checked = prelude::<Option<String>>(lua, "check", (path.display().to_string(), text));
     match checked {
         Ok(None) => None,
         Ok(Some(e)) => Some(from_lua_error(&e, path)),

@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use allsource_live::{BuildOutput, Diagnostic, Report, Severity};
-use mlua::{Function, Table};
 
-use super::registry::{Registry, message, rollback, set_owner};
-use super::{HOST_KEY, INERT, MAIN, ModuleHost};
+use super::registry::{Registry, message, prelude, rollback, set_owner};
+use super::{INERT, MAIN, ModuleHost};
 use crate::api::FrameStats;
 use crate::api::Graphics;
 use crate::budget::Verdict;
@@ -28,11 +27,8 @@ impl<G: Graphics + 'static> ModuleHost<G> {
         let previous = set_owner(&self.lua, main);
         let lua = &self.lua;
         self.watchdog.signal().take_stopped_in();
-        let (result, guarded) = self.watchdog.guard(self.budget.hard, || {
-            lua.named_registry_value::<Table>(HOST_KEY)
-                .and_then(|h| h.get::<Function>("call"))
-                .and_then(|f| f.call::<()>((MAIN, callback, args)))
-        });
+        let (result, guarded) =
+            self.watchdog.guard(self.budget.hard, || prelude::<()>(lua, "call", (MAIN, callback, args)));
         set_owner(&self.lua, previous);
         // The budget judges Lua's own time: engine calls (a driver compiling at a first draw, GPU timing waits)
         // are the engine's, and GPU time is measured per module on its own.
@@ -176,11 +172,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
         if !self.unran.replace(false) {
             return;
         }
-        let _ = self
-            .lua
-            .named_registry_value::<Table>(HOST_KEY)
-            .and_then(|h| h.get::<Function>("commit_all"))
-            .and_then(|f| f.call::<()>(()));
+        let _ = prelude::<()>(&self.lua, "commit_all", ());
         for record in &mut self.registry().modules {
             if let Some(live) = record.live.as_mut() {
                 live.mark_ran();
@@ -358,11 +350,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
 
     /// Whether module `name` has a table in the VM (loaded, not unloaded).
     pub(super) fn module_loaded(&self, name: &str) -> bool {
-        self.lua
-            .named_registry_value::<Table>(HOST_KEY)
-            .and_then(|h| h.get::<Function>("loaded"))
-            .and_then(|f| f.call::<bool>(name))
-            .unwrap_or(false)
+        prelude::<bool>(&self.lua, "loaded", name).unwrap_or(false)
     }
 
     /// Makes module `index` inert: every function its file defined fails at once with `why` (see prelude.lua).
@@ -374,11 +362,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
             (r.name.clone(), r.path.clone())
         };
         self.inert_reported.remove(&name);
-        let disabled = self
-            .lua
-            .named_registry_value::<Table>(HOST_KEY)
-            .and_then(|h| h.get::<Function>("disable"))
-            .and_then(|f| f.call::<()>((name.as_str(), path.display().to_string(), why)));
+        let disabled = prelude::<()>(&self.lua, "disable", (name.as_str(), path.display().to_string(), why));
         if let Err(e) = disabled {
             tracing::warn!("{}: could not make the module inert: {}", path.display(), message(&e));
         }
