@@ -345,9 +345,10 @@ impl Worker {
                 }
                 let saved = result.is_ok();
                 let _ = self.events.send(Event::Saved { path: path.clone(), text: text.clone(), result });
-                // A save runs a typed Lua text at once (the pause is for typing); anything else already built.
+                // A save runs the typed Lua text that waits for the pause at once (the pause is for typing); a text
+                // that runs already is not built again.
                 if saved && let Renderer::Lua(r) = &mut self.renderer {
-                    let reports = r.host.edit(&path, &text).unwrap_or_default();
+                    let reports = r.host.run_waiting(&path).unwrap_or_default();
                     let reports = r.count(reports);
                     self.send_reports(reports);
                 }

@@ -82,6 +82,14 @@ impl<G: Graphics + 'static> ModuleHost<G> {
         reports
     }
 
+    /// A save of `path` (ctrl+s, `save`): the typed text waiting for the pause runs now. `None` when nothing waits
+    /// (the text already runs, or it does not compile: its error is shown already).
+    pub fn run_waiting(&mut self, path: &Path) -> Option<Vec<Report>> {
+        let index = self.index_of_path(path)?;
+        let (text, _) = self.registry().modules[index].draft.take()?;
+        self.edit(path, &text)
+    }
+
     /// The scene time of the last frame (what typed texts are stamped with).
     pub fn now(&self) -> f64 {
         self.now
