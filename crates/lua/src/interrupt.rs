@@ -198,10 +198,14 @@ impl Interrupter {
         }
     }
 
-    /// Removes the hook. Call on the VM's own thread once the interrupted (or sampled) call has returned.
+    /// Removes the hook. Call on the VM's own thread once the interrupted (or sampled) call has returned. Under the
+    /// sethook lock the mode says whether a hook is installed (every install and removal changes both together), so
+    /// nothing is done when none is: the end of every guarded call comes here.
     pub fn disarm(&self) {
         let _serial = Signal::lock(&self.signal.sethook);
-        self.signal.mode.store(IDLE, Ordering::Release);
+        if self.signal.mode.swap(IDLE, Ordering::AcqRel) == IDLE {
+            return;
+        }
         // SAFETY: as `set_hook`.
         unsafe { ffi::lua_sethook(self.state as *mut ffi::lua_State, None, 0, 0) };
     }
