@@ -23,7 +23,7 @@
 
 use std::time::{Duration, Instant};
 
-use allsource_gpu::{FullscreenTriangle, Program, Target, glow};
+use allsource_gpu::{FullscreenTriangle, Program, Target};
 
 use crate::worker::{Clock, Command, EngineOptions};
 use crate::{Error, HeadlessEngine, Scene};
@@ -628,19 +628,8 @@ fn floor(options: &BenchOptions) -> Result<Vec<Duration>, Error> {
         let start = Instant::now();
         let fragment =
             allsource_shader::prepare(std::path::Path::new("bench.glsl"), &text, &mut |_| Err(String::new()));
-        let stages: Vec<(u32, &str)> = fragment
-            .stages
-            .iter()
-            .map(|s| {
-                let stage = if s.stage == allsource_shader::Stage::Vertex {
-                    glow::VERTEX_SHADER
-                } else {
-                    glow::FRAGMENT_SHADER
-                };
-                (stage, s.text.as_str())
-            })
-            .collect();
-        let program = Program::build_simple(gl, &stages).map_err(|e| Error::Gpu(allsource_gpu::GpuError::Gl(e)))?;
+        let program = Program::build_simple(gl, &fragment.driver_stages(true))
+            .map_err(|e| Error::Gpu(allsource_gpu::GpuError::Gl(e)))?;
         target.frame_target().bind(gl);
         program.use_program(gl);
         program.set_f32(gl, "u_time", 1.0);

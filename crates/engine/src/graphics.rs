@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use allsource_gpu::{
-    Blend, Buffer, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo, GpuError, GpuTimer, Scalar, Target, Timing,
-    UniformValue, barrier, bind_texture, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect,
-    draw_elements, draw_elements_indirect, glow, multi_draw_elements_indirect, patch_vertices,
+    Blend, Buffer, BufferTarget, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo, GpuError, GpuTimer, Scalar,
+    Target, Timing, UniformValue, barrier, bind_texture, capture_feedback, dispatch, dispatch_indirect,
+    draw_arrays_indirect, draw_elements, draw_elements_indirect, multi_draw_elements_indirect, patch_vertices,
 };
 use allsource_live::Report;
 use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Owner, Primitive};
@@ -186,7 +186,7 @@ impl EngineGraphics {
             bind_texture(gl, unit as u32, Some(self.target_of(*id)?.texture));
         }
         for (binding, id) in storage {
-            self.buffer_ref(*id)?.bind_base(gl, glow::SHADER_STORAGE_BUFFER, *binding);
+            self.buffer_ref(*id)?.bind_base(gl, BufferTarget::ShaderStorage, *binding);
         }
         Ok(Some(linked))
     }
@@ -329,7 +329,7 @@ impl Graphics for EngineGraphics {
             patch_vertices(gl, call.patch.clamp(1, 32) as i32);
         }
         for (binding, id) in &call.feedback {
-            self.buffer_ref(*id)?.bind_base(gl, glow::TRANSFORM_FEEDBACK_BUFFER, *binding);
+            self.buffer_ref(*id)?.bind_base(gl, BufferTarget::TransformFeedback, *binding);
         }
         let vao = self.vao.as_ref().ok_or("the graphics are shut down")?;
         let elements = call.elements.map(|id| self.buffer_ref(id)).transpose()?;
@@ -338,40 +338,28 @@ impl Graphics for EngineGraphics {
         let mut issue = || {
             vao.bind(gl);
             if let Some(e) = elements {
-                e.bind(gl, glow::ELEMENT_ARRAY_BUFFER);
+                e.bind(gl, BufferTarget::ElementArray);
             }
             match (indirect, elements) {
                 (Some((b, offset)), Some(_)) => match call.multi {
                     Some(n) => {
                         result =
-                            multi_draw_elements_indirect(gl, mode.gl_mode(), glow::UNSIGNED_INT, b, offset, n as i32, 0)
-                                .map_err(|e| e.to_string())
+                            multi_draw_elements_indirect(gl, mode, b, offset, n as i32, 0).map_err(|e| e.to_string())
                     }
-                    None => draw_elements_indirect(gl, mode.gl_mode(), b, offset),
+                    None => draw_elements_indirect(gl, mode, b, offset),
                 },
-                (Some((b, offset)), None) => draw_arrays_indirect(gl, mode.gl_mode(), b, offset),
-                (None, Some(_)) => {
-                    draw_elements(gl, mode.gl_mode(), call.count as i32, call.first, call.instances as i32)
+                (Some((b, offset)), None) => draw_arrays_indirect(gl, mode, b, offset),
+                (None, Some(_)) => draw_elements(gl, mode, call.count as i32, call.first, call.instances as i32),
+                (None, None) => {
+                    vao.draw_arrays_from(gl, mode, call.first as i32, call.count as i32, call.instances as i32)
                 }
-                (None, None) => vao.draw_arrays_from(
-                    gl,
-                    mode.gl_mode(),
-                    call.first as i32,
-                    call.count as i32,
-                    call.instances as i32,
-                ),
             }
         };
         let timing = self.timed(|| {
             if call.feedback.is_empty() {
                 issue();
             } else {
-                let primitive = match mode {
-                    Primitive::Points => glow::POINTS,
-                    Primitive::Lines | Primitive::LineStrip => glow::LINES,
-                    _ => glow::TRIANGLES,
-                };
-                capture_feedback(gl, primitive, call.discard, issue);
+                capture_feedback(gl, mode, call.discard, issue);
             }
         });
         if let Some(timing) = timing {
@@ -406,7 +394,7 @@ impl Graphics for EngineGraphics {
     }
 
     fn barrier(&mut self) {
-        barrier(&self.gl, glow::ALL_BARRIER_BITS);
+        barrier(&self.gl);
     }
 
     fn size(&self) -> (u32, u32) {

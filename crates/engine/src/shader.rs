@@ -42,7 +42,7 @@ fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
     };
     let mut diagnostics = prepared.diagnostics.clone();
     for log in &logs {
-        diagnostics.extend(prepared.diagnostics_from_driver(log.stage, &log.log));
+        diagnostics.extend(prepared.diagnostics_from_log(log.stage, &log.log));
     }
     match result {
         Ok((program, _)) => {

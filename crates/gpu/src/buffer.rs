@@ -4,6 +4,7 @@
 
 use glow::HasContext;
 
+use crate::kinds::{BufferTarget, Primitive, draw_mode, feedback_mode};
 use crate::{Gl, GpuError, extra};
 
 /// A GL buffer object of a fixed size.
@@ -68,18 +69,17 @@ impl Buffer {
         self.read(gl).chunks_exact(4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect()
     }
 
-    /// Binds to an indexed binding point: `glow::SHADER_STORAGE_BUFFER`, `UNIFORM_BUFFER` or
-    /// `TRANSFORM_FEEDBACK_BUFFER`, at `index` (the `binding` / `xfb_buffer` of the shader).
-    pub fn bind_base(&self, gl: &Gl, target: u32, index: u32) {
+    /// Binds to an indexed binding point (storage, uniform, atomic counter, transform feedback) at `index` (the
+    /// `binding` / `xfb_buffer` of the shader). GL reports an error for a target that has no indexed points.
+    pub fn bind_base(&self, gl: &Gl, target: BufferTarget, index: u32) {
         // SAFETY: plain state change with a live buffer.
-        unsafe { gl.bind_buffer_base(target, index, Some(self.raw)) }
+        unsafe { gl.bind_buffer_base(target.gl(), index, Some(self.raw)) }
     }
 
-    /// Binds to a plain target: `glow::DRAW_INDIRECT_BUFFER`, `DISPATCH_INDIRECT_BUFFER`, `ELEMENT_ARRAY_BUFFER`,
-    /// `ARRAY_BUFFER`.
-    pub fn bind(&self, gl: &Gl, target: u32) {
+    /// Binds to a plain target (the vertex array's element buffer, or vertex attributes).
+    pub fn bind(&self, gl: &Gl, target: BufferTarget) {
         // SAFETY: plain state change with a live buffer.
-        unsafe { gl.bind_buffer(target, Some(self.raw)) }
+        unsafe { gl.bind_buffer(target.gl(), Some(self.raw)) }
     }
 
     pub fn delete(self, gl: &Gl) {
@@ -104,11 +104,13 @@ pub fn dispatch_indirect(gl: &Gl, buffer: &Buffer, offset: usize) {
     }
 }
 
-/// Makes writes by earlier shaders visible to later reads of the kinds in `bits` (`glow::COMMAND_BARRIER_BIT`,
-/// `SHADER_STORAGE_BARRIER_BIT`, ...).
-pub fn barrier(gl: &Gl, bits: u32) {
+/// Makes writes by earlier shaders (storage buffers, images, atomic counters) visible to every later read: draws,
+/// dispatches, indirect commands, buffer reads. Always all the bits: every caller (the Lua API, piglit's `memory
+/// barrier`) wants every kind of read to see the writes, and a live-coded scene cannot be trusted to name the right
+/// ones.
+pub fn barrier(gl: &Gl) {
     // SAFETY: a plain GL call.
-    unsafe { gl.memory_barrier(bits) }
+    unsafe { gl.memory_barrier(glow::ALL_BARRIER_BITS) }
 }
 
 /// Sets how many vertices make a patch for `GL_PATCHES` draws.
@@ -118,21 +120,20 @@ pub fn patch_vertices(gl: &Gl, n: i32) {
 }
 
 /// Draws with the `DrawArraysIndirectCommand` found at `offset` in `buffer`. A vertex array must be bound.
-pub fn draw_arrays_indirect(gl: &Gl, mode: u32, buffer: &Buffer, offset: usize) {
+pub fn draw_arrays_indirect(gl: &Gl, mode: Primitive, buffer: &Buffer, offset: usize) {
     // SAFETY: GL checks that the command lies inside the bound buffer.
     unsafe {
         gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, Some(buffer.raw));
-        gl.draw_arrays_indirect_offset(mode, offset as i32);
+        gl.draw_arrays_indirect_offset(draw_mode(mode), offset as i32);
         gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, None);
     }
 }
 
 /// Draws `count` `DrawElementsIndirectCommand`s from `buffer` (at `offset`, `stride` bytes apart, 0 = packed).
-/// The bound vertex array must have an element buffer.
+/// The bound vertex array must have an element buffer of u32 indices.
 pub fn multi_draw_elements_indirect(
     gl: &Gl,
-    mode: u32,
-    index_type: u32,
+    mode: Primitive,
     buffer: &Buffer,
     offset: usize,
     count: i32,
@@ -145,23 +146,23 @@ pub fn multi_draw_elements_indirect(
     // checks the commands against its size.
     unsafe {
         gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, Some(buffer.raw));
-        f(mode, index_type, offset as *const std::ffi::c_void, count, stride);
+        f(draw_mode(mode), glow::UNSIGNED_INT, offset as *const std::ffi::c_void, count, stride);
         gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, None);
     }
     Ok(())
 }
 
 /// Captures the varyings of the draws made inside `draw` into the buffers bound to `TRANSFORM_FEEDBACK_BUFFER`
-/// (with `Buffer::bind_base`), as primitives of `primitive` (`glow::POINTS`, `LINES` or `TRIANGLES`). With
+/// (with `Buffer::bind_base`), as the points, lines or triangles that draws of `primitive` make. With
 /// `discard`, nothing is rasterised. A complete framebuffer must be bound all the same (a surfaceless context has
 /// no default one: its draws fail with GL_INVALID_FRAMEBUFFER_OPERATION).
-pub fn capture_feedback(gl: &Gl, primitive: u32, discard: bool, draw: impl FnOnce()) {
+pub fn capture_feedback(gl: &Gl, primitive: Primitive, discard: bool, draw: impl FnOnce()) {
     // SAFETY: begin and end are paired around the caller's draws; rasterizer discard is restored.
     unsafe {
         if discard {
             gl.enable(glow::RASTERIZER_DISCARD);
         }
-        gl.begin_transform_feedback(primitive);
+        gl.begin_transform_feedback(feedback_mode(primitive));
     }
     draw();
     // SAFETY: as above.
@@ -174,17 +175,17 @@ pub fn capture_feedback(gl: &Gl, primitive: u32, discard: bool, draw: impl FnOnc
 }
 
 /// Draws `count` indices (u32) from the bound element buffer, starting at index `first`, `instances` times.
-pub fn draw_elements(gl: &Gl, mode: u32, count: i32, first: u32, instances: i32) {
+pub fn draw_elements(gl: &Gl, mode: Primitive, count: i32, first: u32, instances: i32) {
     // SAFETY: GL checks the range against the bound element buffer.
-    unsafe { gl.draw_elements_instanced(mode, count, glow::UNSIGNED_INT, (first as i32) * 4, instances) }
+    unsafe { gl.draw_elements_instanced(draw_mode(mode), count, glow::UNSIGNED_INT, (first as i32) * 4, instances) }
 }
 
 /// Draws with the `DrawElementsIndirectCommand` at `offset` in `buffer` (u32 indices from the bound element buffer).
-pub fn draw_elements_indirect(gl: &Gl, mode: u32, buffer: &Buffer, offset: usize) {
+pub fn draw_elements_indirect(gl: &Gl, mode: Primitive, buffer: &Buffer, offset: usize) {
     // SAFETY: GL checks that the command lies inside the bound buffer.
     unsafe {
         gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, Some(buffer.raw));
-        gl.draw_elements_indirect_offset(mode, glow::UNSIGNED_INT, offset as i32);
+        gl.draw_elements_indirect_offset(draw_mode(mode), glow::UNSIGNED_INT, offset as i32);
         gl.bind_buffer(glow::DRAW_INDIRECT_BUFFER, None);
     }
 }

@@ -11,6 +11,7 @@ mod error;
 mod extra;
 mod fence;
 mod image;
+mod kinds;
 mod program;
 mod reflect;
 mod state;
@@ -29,6 +30,7 @@ pub use error::GpuError;
 pub use extra::context_lost;
 pub use fence::{Fence, finish};
 pub use image::Image;
+pub use kinds::{BufferTarget, Primitive, Stage};
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformShape, UniformValue, VaryingInfo};
 pub use state::{

@@ -4,6 +4,7 @@
 use glow::HasContext;
 
 use crate::Gl;
+use crate::kinds::{Primitive, Stage, draw_mode, shader_type};
 
 use crate::reflect::{Reflection, UniformInfo, UniformValue};
 
@@ -13,11 +14,10 @@ pub struct Program {
     raw: glow::NativeProgram,
 }
 
-/// An info log of one compile (`stage` is the GL stage enum, e.g. `glow::FRAGMENT_SHADER`) or of the link
-/// (`stage` is `None`). Empty logs are not reported.
+/// An info log of one stage's compile or (`stage` is `None`) of the link. Empty logs are not reported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StageLog {
-    pub stage: Option<u32>,
+    pub stage: Option<Stage>,
     pub log: String,
 }
 
@@ -27,14 +27,8 @@ impl StageLog {
         logs.iter()
             .map(|l| {
                 let what = match l.stage {
-                    Some(glow::VERTEX_SHADER) => "vertex stage",
-                    Some(glow::TESS_CONTROL_SHADER) => "tess_control stage",
-                    Some(glow::TESS_EVALUATION_SHADER) => "tess_evaluation stage",
-                    Some(glow::GEOMETRY_SHADER) => "geometry stage",
-                    Some(glow::FRAGMENT_SHADER) => "fragment stage",
-                    Some(glow::COMPUTE_SHADER) => "compute stage",
-                    Some(_) => "shader stage",
-                    None => "link",
+                    Some(stage) => format!("{} stage", stage.name()),
+                    None => "link".to_string(),
                 };
                 format!("{what}:\n{}", l.log.trim_end())
             })
@@ -46,7 +40,7 @@ impl StageLog {
 impl Program {
     /// Compiles every `(stage, source)` (all of them, so that errors in several stages are reported together)
     /// and links them. Returns the program and the logs (warnings), or the logs that explain the failure.
-    pub fn build(gl: &Gl, stages: &[(u32, &str)]) -> Result<(Program, Vec<StageLog>), Vec<StageLog>> {
+    pub fn build(gl: &Gl, stages: &[(Stage, &str)]) -> Result<(Program, Vec<StageLog>), Vec<StageLog>> {
         // SAFETY: plain object creation and queries on the current context; every shader object made here is
         // deleted on every path, and the program on every failing one.
         unsafe {
@@ -55,7 +49,7 @@ impl Program {
             let mut shaders = Vec::with_capacity(stages.len());
             let mut compiled = true;
             for &(stage, source) in stages {
-                let shader = match gl.create_shader(stage) {
+                let shader = match gl.create_shader(shader_type(stage)) {
                     Ok(shader) => shader,
                     Err(e) => {
                         logs.push(StageLog { stage: Some(stage), log: e });
@@ -101,7 +95,7 @@ impl Program {
     }
 
     /// Like [`Program::build`], for callers that only need the program or a readable log.
-    pub fn build_simple(gl: &Gl, stages: &[(u32, &str)]) -> Result<Program, String> {
+    pub fn build_simple(gl: &Gl, stages: &[(Stage, &str)]) -> Result<Program, String> {
         Program::build(gl, stages).map(|(p, _)| p).map_err(|logs| StageLog::describe(&logs))
     }
 
@@ -202,21 +196,21 @@ impl FullscreenTriangle {
 
     /// Draws with the program in use into the bound framebuffer.
     pub fn draw(&self, gl: &Gl) {
-        self.draw_arrays(gl, glow::TRIANGLES, 3, 1);
+        self.draw_arrays(gl, Primitive::Triangles, 3, 1);
     }
 
     /// Draws `count` vertices (`instances` times) of `mode` with no vertex attributes: the program in use makes its
     /// geometry from `gl_VertexID` and `gl_InstanceID`.
-    pub fn draw_arrays(&self, gl: &Gl, mode: u32, count: i32, instances: i32) {
+    pub fn draw_arrays(&self, gl: &Gl, mode: Primitive, count: i32, instances: i32) {
         self.draw_arrays_from(gl, mode, 0, count, instances);
     }
 
     /// As [`FullscreenTriangle::draw_arrays`], starting at vertex `first`.
-    pub fn draw_arrays_from(&self, gl: &Gl, mode: u32, first: i32, count: i32, instances: i32) {
+    pub fn draw_arrays_from(&self, gl: &Gl, mode: Primitive, first: i32, count: i32, instances: i32) {
         // SAFETY: the VAO is alive; attribute-less draws read no buffers, so any count is memory-safe.
         unsafe {
             gl.bind_vertex_array(Some(self.vao));
-            gl.draw_arrays_instanced(mode, first, count, instances);
+            gl.draw_arrays_instanced(draw_mode(mode), first, count, instances);
             gl.bind_vertex_array(None);
         }
     }

@@ -153,11 +153,12 @@ impl VertexInput {
     }
 
     /// Draws `count` vertices from `first`, `instances` times, with the program in use.
-    pub fn draw(&self, gl: &Gl, mode: u32, first: i32, count: i32, instances: i32) {
+    pub fn draw(&self, gl: &Gl, mode: crate::Primitive, first: i32, count: i32, instances: i32) {
         // SAFETY: the vertex array is alive; GL checks the range against the buffer (robust access) and reports
         // errors rather than reading out of bounds on the drivers we use.
         unsafe {
             gl.bind_vertex_array(Some(self.vao));
+            let mode = crate::kinds::draw_mode(mode);
             if instances > 1 {
                 gl.draw_arrays_instanced(mode, first, count, instances);
             } else {
@@ -172,43 +173,6 @@ impl VertexInput {
         unsafe {
             gl.delete_vertex_array(self.vao);
             gl.delete_buffer(self.buffer);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn shader_stage_numbers_match_gl() {
-        use allsource_shader::Stage;
-        let gl = [
-            (Stage::Vertex, glow::VERTEX_SHADER),
-            (Stage::TessControl, glow::TESS_CONTROL_SHADER),
-            (Stage::TessEvaluation, glow::TESS_EVALUATION_SHADER),
-            (Stage::Geometry, glow::GEOMETRY_SHADER),
-            (Stage::Fragment, glow::FRAGMENT_SHADER),
-            (Stage::Compute, glow::COMPUTE_SHADER),
-        ];
-        for (stage, ty) in gl {
-            assert_eq!(stage.gl_type(), ty, "{}", stage.name());
-            assert_eq!(Stage::from_gl_type(ty), Some(stage));
-        }
-    }
-
-    #[test]
-    fn primitive_modes_match_gl() {
-        use allsource_shader::Primitive as P;
-        let gl = [
-            (P::Points, glow::POINTS),
-            (P::Lines, glow::LINES),
-            (P::LineStrip, glow::LINE_STRIP),
-            (P::Triangles, glow::TRIANGLES),
-            (P::TriangleStrip, glow::TRIANGLE_STRIP),
-            (P::Patches, glow::PATCHES),
-        ];
-        assert_eq!(gl.len(), P::ALL.len());
-        for (primitive, mode) in gl {
-            assert_eq!(primitive.gl_mode(), mode, "{primitive:?}");
         }
     }
 }

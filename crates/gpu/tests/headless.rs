@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use allsource_gpu::{Fence, FullscreenTriangle, Image, Program, Target, glow, headless};
+use allsource_gpu::{Fence, FullscreenTriangle, Image, Program, Stage, Target, headless};
 use allsource_shader::FULLSCREEN_VERTEX;
 
 const GRADIENT: &str = "#version 450 core
@@ -26,8 +26,7 @@ fn a_known_shader_renders_known_pixels() {
     let gl = &context.gl;
     let target = Target::new(gl, 16, 8).unwrap();
     let program =
-        Program::build_simple(gl, &[(glow::VERTEX_SHADER, FULLSCREEN_VERTEX), (glow::FRAGMENT_SHADER, GRADIENT)])
-            .unwrap();
+        Program::build_simple(gl, &[(Stage::Vertex, FULLSCREEN_VERTEX), (Stage::Fragment, GRADIENT)]).unwrap();
     let triangle = FullscreenTriangle::new(gl).unwrap();
     target.frame_target().bind(gl);
     program.use_program(gl);
@@ -45,11 +44,10 @@ fn a_known_shader_renders_known_pixels() {
 fn a_build_failure_returns_the_driver_log() {
     let context = headless().expect("a headless OpenGL context");
     let broken = "#version 450 core\nout vec4 c;\nvoid main() { c = vec4(1.0) }\n";
-    let logs =
-        Program::build(&context.gl, &[(glow::VERTEX_SHADER, FULLSCREEN_VERTEX), (glow::FRAGMENT_SHADER, broken)])
-            .expect_err("a missing semicolon must not build");
+    let logs = Program::build(&context.gl, &[(Stage::Vertex, FULLSCREEN_VERTEX), (Stage::Fragment, broken)])
+        .expect_err("a missing semicolon must not build");
     assert_eq!(logs.len(), 1, "only the fragment stage says something: {logs:?}");
-    assert_eq!(logs[0].stage, Some(glow::FRAGMENT_SHADER));
+    assert_eq!(logs[0].stage, Some(Stage::Fragment));
     assert!(logs[0].log.contains("0:3("), "the driver's log names line 3: {logs:?}");
 }
 
@@ -74,8 +72,7 @@ fn a_texture_rendered_on_a_worker_thread_is_sampled_by_the_main_context() {
     let out = Target::new(gl, 4, 4).unwrap();
     let blit =
         "#version 450 core\nin vec2 uv;\nout vec4 c;\nuniform sampler2D t;\nvoid main() { c = texture(t, uv); }\n";
-    let program =
-        Program::build_simple(gl, &[(glow::VERTEX_SHADER, FULLSCREEN_VERTEX), (glow::FRAGMENT_SHADER, blit)]).unwrap();
+    let program = Program::build_simple(gl, &[(Stage::Vertex, FULLSCREEN_VERTEX), (Stage::Fragment, blit)]).unwrap();
     let triangle = FullscreenTriangle::new(gl).unwrap();
     out.frame_target().bind(gl);
     program.use_program(gl);

@@ -3,12 +3,13 @@
 //! feedback captured through `xfb_buffer`/`xfb_offset`, and reflection of all of it.
 
 use allsource_gpu::{
-    Buffer, FullscreenTriangle, GlContext, Image, Program, Target, UniformValue, barrier, capture_feedback, dispatch,
-    dispatch_indirect, draw_arrays_indirect, glow, headless, multi_draw_elements_indirect, patch_vertices,
+    Buffer, BufferTarget, FullscreenTriangle, GlContext, Image, Primitive, Program, Stage, Target, UniformValue,
+    barrier, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, headless,
+    multi_draw_elements_indirect, patch_vertices,
 };
 use allsource_shader::FULLSCREEN_VERTEX;
 
-fn program(context: &GlContext, stages: &[(u32, &str)]) -> Program {
+fn program(context: &GlContext, stages: &[(Stage, &str)]) -> Program {
     match Program::build(&context.gl, stages) {
         Ok((program, _)) => program,
         Err(logs) => panic!("{}", allsource_gpu::StageLog::describe(&logs)),
@@ -58,11 +59,11 @@ fn tessellation_and_geometry_stages_render_their_pixels() {
     let p = program(
         &context,
         &[
-            (glow::VERTEX_SHADER, vertex),
-            (glow::TESS_CONTROL_SHADER, control),
-            (glow::TESS_EVALUATION_SHADER, evaluation),
-            (glow::GEOMETRY_SHADER, geometry),
-            (glow::FRAGMENT_SHADER, RED_FRAGMENT),
+            (Stage::Vertex, vertex),
+            (Stage::TessControl, control),
+            (Stage::TessEvaluation, evaluation),
+            (Stage::Geometry, geometry),
+            (Stage::Fragment, RED_FRAGMENT),
         ],
     );
     let target = Target::new(gl, 32, 32).unwrap();
@@ -71,7 +72,7 @@ fn tessellation_and_geometry_stages_render_their_pixels() {
     frame.bind(gl);
     p.use_program(gl);
     patch_vertices(gl, 3);
-    FullscreenTriangle::new(gl).unwrap().draw_arrays(gl, glow::PATCHES, 3, 1);
+    FullscreenTriangle::new(gl).unwrap().draw_arrays(gl, Primitive::Patches, 3, 1);
     let image = Image::read(gl, &frame);
     assert_eq!(image.pixel(4, 27), [255, 128, 64, 255], "inside the triangle (bottom-left)");
     assert_eq!(image.pixel(28, 4), [0, 0, 0, 255], "outside it (top-right)");
@@ -87,12 +88,12 @@ void main() { uint i = gl_GlobalInvocationID.x; squares[i] = i * i; }
 fn compute_writes_a_storage_buffer_that_reads_back() {
     let context = headless().unwrap();
     let gl = &context.gl;
-    let p = program(&context, &[(glow::COMPUTE_SHADER, WRITE_SQUARES)]);
+    let p = program(&context, &[(Stage::Compute, WRITE_SQUARES)]);
     let buffer = Buffer::zeroed(gl, 16 * 4).unwrap();
-    buffer.bind_base(gl, glow::SHADER_STORAGE_BUFFER, 3);
+    buffer.bind_base(gl, BufferTarget::ShaderStorage, 3);
     p.use_program(gl);
     dispatch(gl, 2, 1, 1);
-    barrier(gl, glow::BUFFER_UPDATE_BARRIER_BIT);
+    barrier(gl);
     assert_eq!(buffer.read_u32(gl), (0..16u32).map(|i| i * i).collect::<Vec<_>>());
     let reflection = p.reflect(gl);
     assert_eq!(reflection.storage_blocks.len(), 1);
@@ -108,7 +109,7 @@ fn an_indirect_draw_and_an_indirect_dispatch_run_commands_a_compute_shader_wrote
     let writer = program(
         &context,
         &[(
-            glow::COMPUTE_SHADER,
+            Stage::Compute,
             "#version 450 core
             layout(local_size_x = 1) in;
             layout(std430, binding = 0) buffer Draw { uint draw[4]; };
@@ -118,11 +119,11 @@ fn an_indirect_draw_and_an_indirect_dispatch_run_commands_a_compute_shader_wrote
     );
     let draw_command = Buffer::zeroed(gl, 16).unwrap();
     let dispatch_command = Buffer::zeroed(gl, 12).unwrap();
-    draw_command.bind_base(gl, glow::SHADER_STORAGE_BUFFER, 0);
-    dispatch_command.bind_base(gl, glow::SHADER_STORAGE_BUFFER, 1);
+    draw_command.bind_base(gl, BufferTarget::ShaderStorage, 0);
+    dispatch_command.bind_base(gl, BufferTarget::ShaderStorage, 1);
     writer.use_program(gl);
     dispatch(gl, 1, 1, 1);
-    barrier(gl, glow::COMMAND_BARRIER_BIT);
+    barrier(gl);
 
     let target = Target::new(gl, 8, 8).unwrap();
     let frame = target.frame_target();
@@ -131,21 +132,21 @@ fn an_indirect_draw_and_an_indirect_dispatch_run_commands_a_compute_shader_wrote
     let draw = program(
         &context,
         &[
-            (glow::VERTEX_SHADER, FULLSCREEN_VERTEX),
-            (glow::FRAGMENT_SHADER, "#version 450 core\nout vec4 o;\nvoid main() { o = vec4(0.0, 1.0, 0.0, 1.0); }\n"),
+            (Stage::Vertex, FULLSCREEN_VERTEX),
+            (Stage::Fragment, "#version 450 core\nout vec4 o;\nvoid main() { o = vec4(0.0, 1.0, 0.0, 1.0); }\n"),
         ],
     );
     draw.use_program(gl);
     let triangle = FullscreenTriangle::new(gl).unwrap();
     triangle.bind(gl);
-    draw_arrays_indirect(gl, glow::TRIANGLES, &draw_command, 0);
+    draw_arrays_indirect(gl, Primitive::Triangles, &draw_command, 0);
     assert_eq!(Image::read(gl, &frame).pixel(3, 3), [0, 255, 0, 255]);
 
     let squares = Buffer::zeroed(gl, 16 * 4).unwrap();
-    squares.bind_base(gl, glow::SHADER_STORAGE_BUFFER, 3);
-    program(&context, &[(glow::COMPUTE_SHADER, WRITE_SQUARES)]).use_program(gl);
+    squares.bind_base(gl, BufferTarget::ShaderStorage, 3);
+    program(&context, &[(Stage::Compute, WRITE_SQUARES)]).use_program(gl);
     dispatch_indirect(gl, &dispatch_command, 0);
-    barrier(gl, glow::BUFFER_UPDATE_BARRIER_BIT);
+    barrier(gl);
     assert_eq!(squares.read_u32(gl), (0..16u32).map(|i| i * i).collect::<Vec<_>>(), "2 groups of 8 ran");
 }
 
@@ -160,7 +161,7 @@ fn a_multi_draw_runs_each_command_with_its_base_vertex() {
             gl_Position = vec4(p[gl_VertexID], 0.0, 1.0);
         }";
     let fragment = "#version 450 core\nout vec4 o;\nvoid main() { o = vec4(1.0, 1.0, 0.0, 1.0); }\n";
-    let p = program(&context, &[(glow::VERTEX_SHADER, vertex), (glow::FRAGMENT_SHADER, fragment)]);
+    let p = program(&context, &[(Stage::Vertex, vertex), (Stage::Fragment, fragment)]);
     let indices = Buffer::new(gl, &[0u32, 1, 2].map(u32::to_ne_bytes).concat()).unwrap();
     // Two DrawElementsIndirectCommand {count, instances, first index, base vertex, base instance}.
     let commands = Buffer::new(gl, &[3u32, 1, 0, 0, 0, 3, 1, 0, 3, 0].map(u32::to_ne_bytes).concat()).unwrap();
@@ -171,8 +172,8 @@ fn a_multi_draw_runs_each_command_with_its_base_vertex() {
     p.use_program(gl);
     let vao = FullscreenTriangle::new(gl).unwrap();
     vao.bind(gl);
-    indices.bind(gl, glow::ELEMENT_ARRAY_BUFFER);
-    multi_draw_elements_indirect(gl, glow::TRIANGLES, glow::UNSIGNED_INT, &commands, 0, 2, 0).unwrap();
+    indices.bind(gl, BufferTarget::ElementArray);
+    multi_draw_elements_indirect(gl, Primitive::Triangles, &commands, 0, 2, 0).unwrap();
     let image = Image::read(gl, &frame);
     assert_eq!(image.pixel(1, 14), [255, 255, 0, 255], "first command: bottom-left");
     assert_eq!(image.pixel(14, 14), [255, 255, 0, 255], "second command: bottom-right");
@@ -187,15 +188,15 @@ fn transform_feedback_declared_with_xfb_qualifiers_captures_and_reflects() {
         layout(xfb_buffer = 0, xfb_offset = 0) out float doubled;
         layout(xfb_buffer = 0, xfb_offset = 4) out float id;
         void main() { doubled = float(gl_VertexID) * 2.0; id = float(gl_VertexID); gl_Position = vec4(0.0); }";
-    let p = program(&context, &[(glow::VERTEX_SHADER, vertex)]);
+    let p = program(&context, &[(Stage::Vertex, vertex)]);
     let captured = Buffer::zeroed(gl, 4 * 8).unwrap();
-    captured.bind_base(gl, glow::TRANSFORM_FEEDBACK_BUFFER, 0);
+    captured.bind_base(gl, BufferTarget::TransformFeedback, 0);
     // Draws need a complete framebuffer even when nothing is rasterised, and a surfaceless context has none.
     let target = Target::new(gl, 1, 1).unwrap();
     target.frame_target().bind(gl);
     p.use_program(gl);
     let vao = FullscreenTriangle::new(gl).unwrap();
-    capture_feedback(gl, glow::POINTS, true, || vao.draw_arrays(gl, glow::POINTS, 4, 1));
+    capture_feedback(gl, Primitive::Points, true, || vao.draw_arrays(gl, Primitive::Points, 4, 1));
     assert_eq!(captured.read_f32(gl), vec![0.0, 0.0, 2.0, 1.0, 4.0, 2.0, 6.0, 3.0]);
     let feedback = p.reflect(gl).feedback;
     let got: Vec<_> = feedback.iter().map(|v| (v.name.as_str(), v.buffer, v.offset, v.stride)).collect();
@@ -220,7 +221,7 @@ fn reflection_lists_uniforms_of_every_kind_and_values_are_set_by_type() {
             o = vec4(tint * gain, 1.0) * view[0][0] + float(steps[2] + int(enabled) + int(cells.y))
               + texture(image, vec2(0.5)) + position + light_colour;
         }";
-    let p = program(&context, &[(glow::VERTEX_SHADER, FULLSCREEN_VERTEX), (glow::FRAGMENT_SHADER, fragment)]);
+    let p = program(&context, &[(Stage::Vertex, FULLSCREEN_VERTEX), (Stage::Fragment, fragment)]);
     let reflection = p.reflect(gl);
     let mut got: Vec<_> =
         reflection.uniforms.iter().map(|u| (u.name.clone(), u.ty.name(), u.array_len, u.block.clone())).collect();

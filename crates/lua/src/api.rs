@@ -356,9 +356,8 @@ fn indirect(t: &Table) -> mlua::Result<Option<(Id, usize)>> {
 fn mode(name: Option<String>) -> mlua::Result<Option<Primitive>> {
     let Some(name) = name else { return Ok(None) };
     Primitive::from_name(&name).map(Some).ok_or_else(|| {
-        mlua::Error::runtime(format!(
-            "unknown mode '{name}': points, lines, line_strip, triangles, triangle_strip or patches"
-        ))
+        let names: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();
+        mlua::Error::runtime(format!("unknown mode '{name}': one of {}", names.join(", ")))
     })
 }
 

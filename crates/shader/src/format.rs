@@ -37,23 +37,6 @@ impl Stage {
     pub fn from_name(name: &str) -> Option<Stage> {
         Stage::ALL.into_iter().find(|s| s.name() == name)
     }
-
-    /// The OpenGL shader type of the stage (`GL_VERTEX_SHADER`, ...): a number from the GL 4.5 specification, so
-    /// that this crate stays free of GL.
-    pub fn gl_type(self) -> u32 {
-        match self {
-            Stage::Vertex => 0x8B31,
-            Stage::TessControl => 0x8E88,
-            Stage::TessEvaluation => 0x8E87,
-            Stage::Geometry => 0x8DD9,
-            Stage::Fragment => 0x8B30,
-            Stage::Compute => 0x91B9,
-        }
-    }
-
-    pub fn from_gl_type(ty: u32) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|s| s.gl_type() == ty)
-    }
 }
 
 /// The vertex stage used when a file has a fragment stage and no vertex stage: one triangle covering the viewport,
@@ -123,67 +106,84 @@ impl Default for Draw {
     }
 }
 
+/// What a draw's vertices make: GL's draw modes, named as scenes write them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Primitive {
     Points,
     Lines,
+    LineLoop,
     LineStrip,
     Triangles,
     TriangleStrip,
+    TriangleFan,
+    LinesAdjacency,
+    LineStripAdjacency,
+    TrianglesAdjacency,
+    TriangleStripAdjacency,
     Patches,
 }
 
 impl Primitive {
-    /// The primitive of a name as scenes write it (`#pragma draw`, `gfx.draw{ mode = ... }`).
-    pub fn from_name(name: &str) -> Option<Primitive> {
-        Primitive::NAMES.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
-    }
-
-    /// Its GL mode enum (GL_POINTS ... GL_PATCHES), the one mapping the engine draws with.
-    pub fn gl_mode(self) -> u32 {
-        match self {
-            Primitive::Points => 0x0000,
-            Primitive::Lines => 0x0001,
-            Primitive::LineStrip => 0x0003,
-            Primitive::Triangles => 0x0004,
-            Primitive::TriangleStrip => 0x0005,
-            Primitive::Patches => 0x000E,
-        }
-    }
-
-    pub const ALL: [Primitive; 6] = [
+    pub const ALL: [Primitive; 12] = [
         Primitive::Points,
         Primitive::Lines,
+        Primitive::LineLoop,
         Primitive::LineStrip,
         Primitive::Triangles,
         Primitive::TriangleStrip,
+        Primitive::TriangleFan,
+        Primitive::LinesAdjacency,
+        Primitive::LineStripAdjacency,
+        Primitive::TrianglesAdjacency,
+        Primitive::TriangleStripAdjacency,
         Primitive::Patches,
     ];
 
-    const NAMES: [(&'static str, Primitive); 6] = [
-        ("points", Primitive::Points),
-        ("lines", Primitive::Lines),
-        ("line_strip", Primitive::LineStrip),
-        ("triangles", Primitive::Triangles),
-        ("triangle_strip", Primitive::TriangleStrip),
-        ("patches", Primitive::Patches),
-    ];
+    /// The name as scenes write it (`#pragma draw`, `gfx.draw{ mode = ... }`): GL's name in lower case without
+    /// `GL_` (`triangle_fan` for `GL_TRIANGLE_FAN`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Primitive::Points => "points",
+            Primitive::Lines => "lines",
+            Primitive::LineLoop => "line_loop",
+            Primitive::LineStrip => "line_strip",
+            Primitive::Triangles => "triangles",
+            Primitive::TriangleStrip => "triangle_strip",
+            Primitive::TriangleFan => "triangle_fan",
+            Primitive::LinesAdjacency => "lines_adjacency",
+            Primitive::LineStripAdjacency => "line_strip_adjacency",
+            Primitive::TrianglesAdjacency => "triangles_adjacency",
+            Primitive::TriangleStripAdjacency => "triangle_strip_adjacency",
+            Primitive::Patches => "patches",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Primitive> {
+        Primitive::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The primitive of a GL enum's name (`GL_TRIANGLE_FAN`), as test files and GL documentation write it.
+    pub fn from_gl_name(name: &str) -> Option<Primitive> {
+        Primitive::from_name(&name.strip_prefix("GL_")?.to_ascii_lowercase())
+    }
 }
 
 /// Parses the words after `#pragma draw`.
 fn parse_draw(words: &str) -> Result<Draw, String> {
-    let usage = "expected `#pragma draw MODE COUNT [instances N] [patch N]` with MODE one of points, lines, \
-                 line_strip, triangles, triangle_strip, patches";
+    let usage = || {
+        let names: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();
+        format!("expected `#pragma draw MODE COUNT [instances N] [patch N]` with MODE one of {}", names.join(", "))
+    };
     let mut parts = words.split_whitespace();
-    let mode = parts.next().and_then(|m| Primitive::NAMES.iter().find(|(n, _)| *n == m)).ok_or(usage)?.1;
-    let count = parts.next().and_then(|c| c.parse::<u32>().ok()).ok_or(usage)?;
+    let mode = parts.next().and_then(Primitive::from_name).ok_or_else(usage)?;
+    let count = parts.next().and_then(|c| c.parse::<u32>().ok()).ok_or_else(usage)?;
     let mut draw = Draw { mode, count, ..Draw::default() };
     while let Some(key) = parts.next() {
-        let value = parts.next().and_then(|v| v.parse::<u32>().ok()).ok_or(usage)?;
+        let value = parts.next().and_then(|v| v.parse::<u32>().ok()).ok_or_else(usage)?;
         match key {
             "instances" => draw.instances = value,
             "patch" if (1..=32).contains(&value) => draw.patch = value,
-            _ => return Err(usage.into()),
+            _ => return Err(usage()),
         }
     }
     Ok(draw)
@@ -503,21 +503,15 @@ impl Prepared {
         &self.files[1..]
     }
 
-    /// The texts to hand the driver, as (GL shader type, source), in stage order: the build pipeline's input, the
+    /// The texts to hand the driver, as (stage, source), in stage order: the build pipeline's input, the
     /// same for the engine and the piglit runner. Without the built-in full-screen vertex stage when
     /// `builtin_vertex` is false (a caller that draws with its own vertex input).
-    pub fn driver_stages(&self, builtin_vertex: bool) -> Vec<(u32, &str)> {
+    pub fn driver_stages(&self, builtin_vertex: bool) -> Vec<(Stage, &str)> {
         self.stages
             .iter()
             .filter(|s| builtin_vertex || !(self.builtin_vertex && s.stage == Stage::Vertex))
-            .map(|s| (s.stage.gl_type(), s.text.as_str()))
+            .map(|s| (s.stage, s.text.as_str()))
             .collect()
-    }
-
-    /// [`Prepared::diagnostics_from_log`] for a log the driver gave for a GL shader type (`None`: the link log):
-    /// the build pipeline's output side.
-    pub fn diagnostics_from_driver(&self, gl_type: Option<u32>, log: &str) -> Vec<Diagnostic> {
-        self.diagnostics_from_log(gl_type.and_then(Stage::from_gl_type), log)
     }
 
     /// Turns a driver's info log into diagnostics on the files' own lines. `stage` is the stage whose compile

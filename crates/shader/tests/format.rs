@@ -118,4 +118,23 @@ fn pragma_draw_says_how_a_program_with_its_own_vertex_stage_is_drawn() {
     let bad = prepare(Path::new("d.glsl"), "#pragma draw hexagons 3\n", &mut loader(&[]));
     assert_eq!(bad.diagnostics[0].line, Some(1));
     assert!(bad.diagnostics[0].message.contains("#pragma draw MODE COUNT"));
+    assert!(bad.diagnostics[0].message.contains("triangle_fan"), "{}", bad.diagnostics[0].message);
+    let fan = prepare(
+        Path::new("f.glsl"),
+        "#pragma draw triangle_fan 4\n#pragma stage vertex\nvoid main(){}\n",
+        &mut loader(&[]),
+    );
+    assert_eq!(fan.draw.mode, Primitive::TriangleFan);
+}
+
+#[test]
+fn every_draw_mode_has_one_name_and_the_gl_name_it_comes_from() {
+    use allsource_shader::Primitive;
+    for p in Primitive::ALL {
+        assert_eq!(Primitive::from_name(p.name()), Some(p));
+        assert_eq!(Primitive::from_gl_name(&format!("GL_{}", p.name().to_uppercase())), Some(p));
+    }
+    assert_eq!(Primitive::from_gl_name("GL_TRIANGLE_STRIP_ADJACENCY"), Some(Primitive::TriangleStripAdjacency));
+    assert_eq!(Primitive::from_gl_name("TRIANGLES"), None);
+    assert_eq!(Primitive::from_gl_name("GL_QUADS"), None);
 }

@@ -14,7 +14,7 @@ use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, UniformValue, glow};
-use allsource_shader::FULLSCREEN_VERTEX;
+use allsource_shader::{FULLSCREEN_VERTEX, Stage};
 
 use allsource_live::Diagnostic;
 
@@ -124,11 +124,8 @@ impl Compositor {
     /// Starts a worker for `scene` in `context`'s share group and a compositor that presents its frames.
     pub fn new(context: &GlContext, scene: Scene, options: EngineOptions) -> Result<Compositor, Error> {
         let gl = context.gl.clone();
-        let blit = Program::build_simple(
-            &gl,
-            &[(glow::VERTEX_SHADER, FULLSCREEN_VERTEX), (glow::FRAGMENT_SHADER, BLIT_FRAGMENT)],
-        )
-        .map_err(|log| Error::Gpu(allsource_gpu::GpuError::Gl(format!("the compositor's own shader: {log}"))))?;
+        let blit = Program::build_simple(&gl, &[(Stage::Vertex, FULLSCREEN_VERTEX), (Stage::Fragment, BLIT_FRAGMENT)])
+            .map_err(|log| Error::Gpu(allsource_gpu::GpuError::Gl(format!("the compositor's own shader: {log}"))))?;
         blit.use_program(&gl);
         blit.set_i32(&gl, "frame", 0);
         let triangle = FullscreenTriangle::new(&gl)?;

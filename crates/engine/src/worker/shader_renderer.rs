@@ -95,8 +95,7 @@ impl ShaderRenderer {
             if d.mode == Primitive::Patches {
                 patch_vertices(gl, d.patch as i32);
             }
-            let mode = d.mode.gl_mode();
-            self.triangle.draw_arrays(gl, mode, d.count as i32, d.instances as i32);
+            self.triangle.draw_arrays(gl, d.mode, d.count as i32, d.instances as i32);
         }
         bind_texture(gl, 0, None);
     }

@@ -1,0 +1,104 @@
+//! One `[test]` line: split into words and handed to the group of commands it belongs to; uniforms, link
+//! expectations and capabilities are here. A command no group knows makes the test a skip.
+
+use allsource_gpu::{AttribKind, UniformShape, UniformValue};
+
+use super::words::{capability, parse_f32, parse_i64, uniform_type};
+use super::{Outcome, Run, Step};
+
+/// A command line and its words.
+pub(super) struct Line<'a> {
+    pub text: &'a str,
+    pub words: Vec<&'a str>,
+}
+
+impl<'a> Line<'a> {
+    fn new(text: &'a str) -> Line<'a> {
+        Line { text, words: text.split_whitespace().collect() }
+    }
+
+    /// The text after the first `n` words, trimmed.
+    pub fn rest_after(&self, n: usize) -> &'a str {
+        let mut rest = self.text.trim_start();
+        for _ in 0..n {
+            rest = rest.trim_start();
+            rest = rest.find(char::is_whitespace).map_or("", |i| &rest[i..]);
+        }
+        rest.trim()
+    }
+}
+
+impl Run<'_> {
+    pub(super) fn command(&mut self, text: &str) -> Result<(), Step> {
+        let line = Line::new(text);
+        match line.words.as_slice() {
+            ["clear", ..] | ["draw", ..] | ["patch", ..] => self.draw_command(&line),
+            ["probe", "ssbo" | "atomic", ..] | ["ssbo" | "atomic" | "compute" | "memory", ..] => {
+                self.buffer_command(&line)
+            }
+            ["texture" | "texparameter" | "image" | "fb", ..] => self.texture_command(&line),
+            ["probe" | "relative" | "tolerance", ..] => self.probe_command(&line),
+            _ => self.state_command(&line),
+        }
+    }
+
+    /// `uniform ...`, `link error` / `link success`, `enable` / `disable`.
+    pub(super) fn state_command(&mut self, command: &Line) -> Result<(), Step> {
+        let gl = self.gl;
+        let (line, words) = (command.text, command.words.as_slice());
+        match words {
+            ["uniform", ty, name, ..] => {
+                let (shape, kind) = uniform_type(ty).ok_or(Step::Unsupported)?;
+                if name.starts_with(|c: char| c.is_ascii_digit()) {
+                    return Err(Step::Unsupported);
+                }
+                let n = match shape {
+                    UniformShape::Vector(n) => n,
+                    UniformShape::Matrix(c, r) => c * r,
+                };
+                let args = &words[3..];
+                if args.len() < n {
+                    return Err(Step::Fail(format!("`{line}`: {} values for {n}", args.len())));
+                }
+                let bad = |w: &str| Step::Fail(format!("not a number: `{w}`"));
+                let value = match kind {
+                    AttribKind::Float => UniformValue::Float(
+                        args[..n].iter().map(|w| parse_f32(w).ok_or_else(|| bad(w))).collect::<Result<_, _>>()?,
+                    ),
+                    AttribKind::Int => UniformValue::Int(
+                        args[..n]
+                            .iter()
+                            .map(|w| parse_i64(w).map(|v| v as i32).ok_or_else(|| bad(w)))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    AttribKind::UInt => UniformValue::UInt(
+                        args[..n]
+                            .iter()
+                            .map(|w| parse_i64(w).map(|v| v as u32).ok_or_else(|| bad(w)))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                };
+                let program = self.program()?;
+                program.set_uniform_named(gl, name, shape, &value).map_err(Step::Fail)?;
+            }
+            ["link", "error"] => {
+                self.link_error_expected = true;
+                if self.program.is_some() {
+                    return Err(Step::Stop(Outcome::Fail("a link error was expected, but the program linked".into())));
+                }
+            }
+            ["link", "success"] => {
+                self.program()?;
+            }
+            [on @ ("enable" | "disable"), name] => {
+                let cap = capability(name).ok_or(Step::Unsupported)?;
+                if !allsource_gpu::set_capability(gl, cap, *on == "enable") {
+                    return Err(Step::Fail(format!("GL refused `{line}`")));
+                }
+                self.enabled.push(cap);
+            }
+            _ => return Err(Step::Unsupported),
+        }
+        Ok(())
+    }
+}

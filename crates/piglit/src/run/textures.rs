@@ -1,0 +1,113 @@
+//! Textures: `texture rgbw` / `checkerboard`, `texparameter`, image units, and drawing into a texture (`fb tex 2d`).
+
+use std::collections::HashMap;
+
+use allsource_gpu::{Texture2D, glow};
+
+use super::commands::Line;
+use super::words::{floats, image_format, numbers, parse_u32};
+use super::{Run, Step};
+
+impl Run<'_> {
+    /// `texture ...`, `texparameter ...`, `image texture ...`, `fb tex 2d ...`.
+    pub(super) fn texture_command(&mut self, command: &Line) -> Result<(), Step> {
+        let gl = self.gl;
+        let (line, words) = (command.text, command.words.as_slice());
+        let rest_after = |n: usize| command.rest_after(n);
+        match words {
+            ["texture", "rgbw", unit, ..] => {
+                let unit = parse_u32(unit, line)?;
+                let words = numbers(rest_after(3));
+                let size: Vec<u32> = words.iter().take(2).filter_map(|w| w.parse().ok()).collect();
+                let [w, h] = size[..] else { return Err(Step::Fail(format!("bad size in `{line}`"))) };
+                let format = match words.get(2) {
+                    Some(name) => image_format(name).ok_or(Step::Unsupported)?,
+                    None => glow::RGBA,
+                };
+                let quadrant = |x: u32, y: u32| match (x < w / 2, y < h / 2) {
+                    (true, true) => [1.0, 0.0, 0.0, 1.0],
+                    (false, true) => [0.0, 1.0, 0.0, 1.0],
+                    (true, false) => [0.0, 0.0, 1.0, 1.0],
+                    (false, false) => [1.0, 1.0, 1.0, 1.0],
+                };
+                let data: Vec<f32> = (0..h).flat_map(|y| (0..w).flat_map(move |x| quadrant(x, y))).collect();
+                self.texture(unit, Texture2D::new(gl, w, h, format, &data, None))?;
+            }
+            ["texture", "checkerboard", unit, level, ..] => {
+                let unit = parse_u32(unit, line)?;
+                if parse_u32(level, line)? != 0 {
+                    return Err(Step::Unsupported);
+                }
+                let v = floats(rest_after(4), 10).map_err(Step::Fail)?;
+                let (w, h) = (v[0] as u32, v[1] as u32);
+                let (black, white) = ([v[2], v[3], v[4], v[5]], [v[6], v[7], v[8], v[9]]);
+                let (sw, sh) = ((w / 2).max(1), (h / 2).max(1));
+                let texel = |x: u32, y: u32| if ((x / sw) ^ (y / sh)) & 1 == 0 { black } else { white };
+                let data: Vec<f32> = (0..h).flat_map(|y| (0..w).flat_map(move |x| texel(x, y))).collect();
+                self.texture(unit, Texture2D::new(gl, w, h, glow::RGBA, &data, Some([1.0, 0.0, 0.0, 1.0])))?;
+            }
+            ["texparameter", "2D", "border_color", ..] => {
+                let v = floats(rest_after(3), 4).map_err(Step::Fail)?;
+                let unit = self.last_texture.ok_or_else(|| Step::Fail("texparameter with no texture".into()))?;
+                let texture = Self::texture_at(&self.textures, unit)?;
+                texture.border_colour(gl, [v[0], v[1], v[2], v[3]]);
+                // Binding it on the active unit (0) above: bind each texture back to its own unit.
+                allsource_gpu::bind_texture(gl, 0, None);
+                for (u, t) in &self.textures {
+                    t.bind_unit(gl, *u);
+                }
+            }
+            ["texparameter", "2D", name, value] => {
+                let pname = match *name {
+                    "min" => glow::TEXTURE_MIN_FILTER,
+                    "mag" => glow::TEXTURE_MAG_FILTER,
+                    "wrap_s" => glow::TEXTURE_WRAP_S,
+                    "wrap_t" => glow::TEXTURE_WRAP_T,
+                    _ => return Err(Step::Unsupported),
+                };
+                let value = match *value {
+                    "nearest" => glow::NEAREST,
+                    "linear" => glow::LINEAR,
+                    "clamp_to_edge" => glow::CLAMP_TO_EDGE,
+                    "clamp_to_border" => glow::CLAMP_TO_BORDER,
+                    "repeat" => glow::REPEAT,
+                    "mirrored_repeat" => glow::MIRRORED_REPEAT,
+                    _ => return Err(Step::Unsupported),
+                };
+                // As shader_runner: the texture bound last (texture commands make their unit the active one).
+                let unit = self.last_texture.ok_or_else(|| Step::Fail("texparameter with no texture".into()))?;
+                if !Self::texture_at(&self.textures, unit)?.parameter(gl, pname, value as i32) {
+                    return Err(Step::Fail(format!("GL refused `{line}`")));
+                }
+            }
+            ["image", "texture", unit, format] => {
+                let unit = parse_u32(unit, line)?;
+                let format = image_format(format).ok_or(Step::Unsupported)?;
+                Self::texture_at(&self.textures, unit)?.bind_image(gl, unit, format);
+            }
+            ["fb", "tex", "2d", unit] => {
+                let unit = parse_u32(unit, line)?;
+                let texture = self.textures.get_mut(&unit).ok_or_else(|| Step::Fail(format!("no texture {unit}")))?;
+                self.frame = texture.frame_target(gl).map_err(|e| Step::Fail(e.to_string()))?;
+                self.frame.bind(gl);
+                self.drew();
+            }
+            _ => return Err(Step::Unsupported),
+        }
+        Ok(())
+    }
+
+    fn texture(&mut self, unit: u32, made: Result<Texture2D, allsource_gpu::GpuError>) -> Result<(), Step> {
+        let texture = made.map_err(|e| Step::Fail(e.to_string()))?;
+        texture.bind_unit(self.gl, unit);
+        self.last_texture = Some(unit);
+        if let Some(old) = self.textures.insert(unit, texture) {
+            old.delete(self.gl);
+        }
+        Ok(())
+    }
+
+    fn texture_at(textures: &HashMap<u32, Texture2D>, unit: u32) -> Result<&Texture2D, Step> {
+        textures.get(&unit).ok_or_else(|| Step::Fail(format!("no texture {unit} was made")))
+    }
+}
