@@ -59,9 +59,13 @@ struct PiglitArgs {
     /// Print one line per file (result, and shader_runner's when comparing).
     #[arg(long)]
     verbose: bool,
-    /// Disagreements known and explained (lines of `path-suffix cause`): --compare fails only on others.
+    /// Disagreements known and explained (lines of `path-suffix cause`): --compare fails on any other, and on a
+    /// listed one that no longer happens (the list only shrinks).
     #[arg(long, value_name = "FILE")]
     known: Option<PathBuf>,
+    /// Fail unless exactly this many files are found (a fixed subset that changed size is a different subset).
+    #[arg(long, value_name = "N")]
+    expect_files: Option<usize>,
 }
 
 #[derive(Args)]
@@ -251,6 +255,14 @@ fn bench(args: BenchArgs) -> Result<(), Error> {
 /// Ok(true) when nothing failed (or, comparing, when allsource and shader_runner agree on every file).
 fn piglit(args: PiglitArgs) -> Result<bool, String> {
     let files = allsource_piglit::collect(&args.paths)?;
+    if let Some(expected) = args.expect_files
+        && files.len() != expected
+    {
+        return Err(format!(
+            "found {} .shader_test files where {expected} were expected (--expect-files): the subset changed",
+            files.len()
+        ));
+    }
     if args.compare && !args.shader_runner.is_file() {
         return Err(format!(
             "{} not found: install piglit (apt-get install piglit) or pass --shader-runner PATH",
@@ -297,7 +309,7 @@ fn piglit(args: PiglitArgs) -> Result<bool, String> {
         print!("{}", allsource_piglit::summary(&results, &known, ours, args.compare.then_some(theirs)));
     }
     Ok(if args.compare {
-        !results.iter().any(|r| r.disagrees() && known.cause(&r.file).is_none())
+        known.problems(&results).is_empty()
     } else {
         !results.iter().any(|r| r.outcome.name() == "fail")
     })

@@ -167,6 +167,29 @@ impl Known {
         Known { entries }
     }
 
+    /// What is wrong with a comparison's results against this list, one line each: disagreements it does not list,
+    /// and entries that no longer describe a disagreement (the files agree now, or no file of the run matches),
+    /// so that the list only shrinks. Empty: the run is as the list says.
+    pub fn problems(&self, results: &[FileResult]) -> Vec<String> {
+        let mut problems: Vec<String> = results
+            .iter()
+            .filter(|r| r.disagrees() && self.cause(&r.file).is_none())
+            .map(|r| format!("{}: a new disagreement", r.file.display()))
+            .collect();
+        for (suffix, _) in &self.entries {
+            let matching: Vec<&FileResult> =
+                results.iter().filter(|r| r.file.to_string_lossy().ends_with(suffix.as_str())).collect();
+            if matching.is_empty() {
+                problems.push(format!("{suffix}: listed as a known disagreement, but no file of this run matches it"));
+            } else if !matching.iter().any(|r| r.disagrees()) {
+                problems.push(format!(
+                    "{suffix}: listed as a known disagreement, but they agree now: take it off the list"
+                ));
+            }
+        }
+        problems
+    }
+
     /// The cause given for `file`, if its disagreement is known.
     pub fn cause(&self, file: &Path) -> Option<&str> {
         let file = file.to_string_lossy();
@@ -235,8 +258,8 @@ pub fn summary(results: &[FileResult], known: &Known, took: Duration, runner_too
                 r.outcome.reason()
             ));
         }
-        for r in results.iter().filter(|r| !r.disagrees() && known.cause(&r.file).is_some()) {
-            text.push_str(&format!("  {}: listed as a known disagreement, but they agree now\n", r.file.display()));
+        for problem in known.problems(results).iter().filter(|p| !p.ends_with("a new disagreement")) {
+            text.push_str(&format!("  {problem}\n"));
         }
     } else {
         text.push_str(&format!(
@@ -276,5 +299,30 @@ mod tests {
         assert!(!result(Outcome::Fail("x".into()), "crash").disagrees());
         assert!(result(Outcome::Skip("x".into()), "pass").disagrees());
         assert!(result(Outcome::Pass, "fail").disagrees());
+    }
+
+    #[test]
+    fn a_known_disagreement_that_agrees_now_or_matches_no_file_is_a_problem() {
+        let result = |file: &str, ours: Outcome, theirs: &str| FileResult {
+            file: PathBuf::from(file),
+            outcome: ours,
+            runner: Some(RunnerResult { result: theirs.into(), output: String::new() }),
+        };
+        let known =
+            Known::parse("spec/a.shader_test runner: x\nspec/b.shader_test runner: y\nspec/gone.shader_test z\n");
+        let results = [
+            result("/p/spec/a.shader_test", Outcome::Skip("x".into()), "pass"),
+            result("/p/spec/b.shader_test", Outcome::Pass, "pass"),
+            result("/p/spec/c.shader_test", Outcome::Pass, "fail"),
+        ];
+        assert_eq!(
+            known.problems(&results),
+            [
+                "/p/spec/c.shader_test: a new disagreement",
+                "spec/b.shader_test: listed as a known disagreement, but they agree now: take it off the list",
+                "spec/gone.shader_test: listed as a known disagreement, but no file of this run matches it",
+            ]
+        );
+        assert!(Known::parse("spec/a.shader_test runner: x\n").problems(&results[..1]).is_empty());
     }
 }
