@@ -24,6 +24,12 @@ fn budget() -> Budget {
     Budget { hard: Duration::from_millis(50), load: Duration::from_millis(150), memory: 64 << 20, ..Budget::default() }
 }
 
+/// For memory bombs: deadlines long enough that the 64 MiB limit always comes first (allocating 64 MiB takes
+/// milliseconds, even on a loaded machine), and short enough that a bomb the limit fails to stop still ends.
+fn memory_budget() -> Budget {
+    Budget { hard: Duration::from_secs(2), load: Duration::from_secs(2), ..budget() }
+}
+
 struct Scene {
     dir: PathBuf,
     host: ModuleHost<Recorder>,
@@ -72,9 +78,32 @@ fn first_message(reports: &[Report]) -> String {
     reports.iter().flat_map(|r| r.diagnostics.iter()).map(|d| d.to_string()).next().unwrap_or_default()
 }
 
+/// Whether diagnostic `message` names `cause`: one of its `|`-separated alternatives is in the message, or, for an
+/// alternative ending in `$`, ends the message.
+fn names(message: &str, cause: &str) -> bool {
+    cause.split('|').any(|c| match c.strip_suffix('$') {
+        Some(end) => message.ends_with(end),
+        None => message.contains(c),
+    })
+}
+
 /// `body` runs in `update`: the call must be stopped (or fail) with a diagnostic containing `cause`.
 fn in_update(name: &str, body: &str, cause: &str) {
     run_update(Scene::new(name), name, body, cause);
+}
+
+/// A memory bomb in `update`, whose deadline is far enough that only the memory limit can stop it.
+fn memory_in_update(name: &str, body: &str, cause: &str) {
+    let mut s = Scene::new(name);
+    s.host.set_budget(memory_budget());
+    run_update(s, name, body, cause);
+}
+
+/// A memory bomb in a guest's `update`, as [`memory_in_update`].
+fn memory_in_guest_update(name: &str, body: &str, cause: &str) {
+    let mut s = Scene::guest(name);
+    s.host.set_budget(memory_budget());
+    run_update(s, name, body, cause);
 }
 
 /// `body` runs in a guest's `update`: the escape must fail with a diagnostic containing `cause`.
@@ -90,10 +119,7 @@ fn run_update(mut s: Scene, name: &str, body: &str, cause: &str) {
     let reports = s.host.call("update", 0.016);
     let took = started.elapsed();
     let message = first_message(&reports);
-    assert!(
-        cause.split('|').any(|c| message.contains(c)),
-        "{name}: the diagnostic names the cause ({cause}): {message}"
-    );
+    assert!(names(&message, cause), "{name}: the diagnostic names the cause ({cause}): {message}");
     assert!(message.contains("main.lua"), "{name}: the diagnostic names the file: {message}");
     assert!(took < Duration::from_secs(3), "{name}: took {took:?}");
     s.still_fine();
@@ -101,24 +127,33 @@ fn run_update(mut s: Scene, name: &str, body: &str, cause: &str) {
 
 /// `body` runs at the top level of a new version of main: the version must not go live.
 fn at_top_level(name: &str, body: &str, cause: &str) {
+    top_level_of(Scene::new(name), name, body, cause);
+}
+
+/// A memory bomb at the top level, whose load deadline is far enough that only the memory limit can stop it.
+fn memory_at_top_level(name: &str, body: &str, cause: &str) {
     let mut s = Scene::new(name);
+    s.host.set_budget(memory_budget());
+    top_level_of(s, name, body, cause);
+}
+
+fn top_level_of(mut s: Scene, name: &str, body: &str, cause: &str) {
     let hostile = GOOD.replace("local M = {}", &format!("local M = {{}}\n{body}"));
     let started = Instant::now();
     let reports = s.host.edit(&s.dir.join("main.lua"), &hostile).unwrap();
     assert!(!reports[0].became_live, "{name}: the version must not go live");
     let message = first_message(&reports);
-    assert!(
-        cause.split('|').any(|c| message.contains(c)),
-        "{name}: the diagnostic names the cause ({cause}): {message}"
-    );
+    assert!(names(&message, cause), "{name}: the diagnostic names the cause ({cause}): {message}");
     assert!(started.elapsed() < Duration::from_secs(3), "{name}: took {:?}", started.elapsed());
     s.still_fine();
 }
 
 const STOPPED: &str = "stopped here after";
 const STOPPED_LOAD: &str = "ran past its";
-/// A memory bomb ends at the memory limit, or at the deadline when it allocates too slowly to reach the limit first.
-const MEMORY: &str = "memory|stopped here after";
+/// What the memory limit reports when a callback passes it.
+const MEMORY: &str = "in update(): out of memory (the scene's Lua memory limit is 64 MiB)";
+/// What the memory limit reports when a module's top level passes it (LuaJIT's own message for a failed allocation).
+const MEMORY_LOAD: &str = "main.lua: error: not enough memory$";
 
 macro_rules! corpus {
     ($($name:ident: $how:ident($body:expr, $cause:expr);)*) => {
@@ -166,19 +201,20 @@ corpus! {
         "stack overflow|stopped here after");
     deep_recursion: in_update("local function f(n) return 1 + f(n + 1) end f(0)", "stack overflow");
     // 2^30, not 2^31: LuaJIT takes the count as an int32, and 2^31 wraps to a negative count (an empty string).
-    string_rep_bomb: in_update("local s = string.rep('x', 2 ^ 30)", MEMORY);
-    concatenation_doubling: in_update("local s = 'x' for i = 1, 40 do s = s .. s end", MEMORY);
-    concatenation_loop: in_update("local s = '' while true do s = s .. string.rep('y', 4194304) end", MEMORY);
-    table_growth: in_update("local t = {} local i = 0 while true do i = i + 1 t[i] = string.rep('t', 8192) .. i end", MEMORY);
-    table_concat_bomb: in_update(
+    string_rep_bomb: memory_in_update("local s = string.rep('x', 2 ^ 30)", MEMORY);
+    concatenation_doubling: memory_in_update("local s = 'x' for i = 1, 40 do s = s .. s end", MEMORY);
+    concatenation_loop: memory_in_update("local s = '' while true do s = s .. string.rep('y', 4194304) end", MEMORY);
+    table_growth: memory_in_update("local t = {} local i = 0 while true do i = i + 1 t[i] = string.rep('t', 8192) .. i end", MEMORY);
+    table_concat_bomb: memory_in_update(
         "local t = {} for i = 1, 2e7 do t[i] = 'abcdefgh' end local s = table.concat(t)", MEMORY);
-    gc_stopped_then_allocating: in_update(
+    gc_stopped_then_allocating: memory_in_update(
         "collectgarbage('stop') local t = {} for i = 1, 1e9 do t[i] = string.rep('g', 8192) .. i end", MEMORY);
-    error_with_a_table_value: in_update("error({ reason = 'table' })", "error");
-    error_with_nil: in_update("error(nil)", "error");
+    // A table raised as the error value is reported as Lua prints it; a nil error value is reported as `nil`.
+    error_with_a_table_value: in_update("error({ reason = 'table' })", "in update(): table: 0x");
+    error_with_nil: in_update("error(nil)", "in update(): nil$");
     top_level_while_true: at_top_level("while true do end", STOPPED_LOAD);
     top_level_recursion: at_top_level("local function f() return 1 + f() end f()", "stack overflow");
-    top_level_memory_bomb: at_top_level("local t = {} for i = 1, 1e9 do t[i] = i end", MEMORY);
+    top_level_memory_bomb: memory_at_top_level("local t = {} for i = 1, 1e9 do t[i] = i end", MEMORY_LOAD);
     on_reload_that_loops: at_top_level("function M.on_reload(old) while true do end end", STOPPED_LOAD);
     require_of_a_looping_module: at_top_level("local x = require('loops')", STOPPED_LOAD);
     guest_io: guest_update("io.open('/etc/passwd')", "global 'io'");
@@ -202,7 +238,7 @@ corpus! {
         "local s = string.rep('a', 200000) string.find(s, '.-.-.-.-b')", "at most 65536 bytes");
     guest_gsub_on_a_huge_subject: guest_update("local s = string.rep('a', 100000) s:gsub('a', 'b')", "at most 65536");
     guest_infinite_loop: guest_update("while true do end", STOPPED);
-    guest_memory_bomb: guest_update("local t = {} for i = 1, 1e9 do t[i] = string.rep('m', 8192) .. i end", MEMORY);
+    guest_memory_bomb: memory_in_guest_update("local t = {} for i = 1, 1e9 do t[i] = string.rep('m', 8192) .. i end", MEMORY);
 }
 
 #[test]
@@ -225,6 +261,32 @@ fn a_guest_can_still_do_ordinary_work_with_what_it_keeps() {
 
 // The corpus holds at least 40 programs (a compile-time check).
 const _: () = assert!(CASES >= 40);
+
+#[test]
+fn allocations_fail_at_the_memory_limit_the_budget_sets() {
+    let mut s = Scene::new("memory-limit");
+    // Fills memory inside a pcall, noting the VM's size as it grows: the allocation that fails is the one that
+    // would pass the limit.
+    let fill = GOOD.replace(
+        "return M",
+        "function M.fill()\n\
+         local t, peak = {}, 0\n\
+         local ok, err = pcall(function()\n\
+           for i = 1, 1e9 do t[i] = string.rep('m', 8192) .. i; peak = math.max(peak, collectgarbage('count')) end\n\
+         end)\n\
+         t = nil collectgarbage()\n\
+         return tostring(ok) .. ' ' .. tostring(err) .. ' ' .. math.floor(peak / 1024)\n\
+         end\nreturn M",
+    );
+    assert!(s.host.edit(&s.dir.join("main.lua"), &fill).unwrap()[0].became_live);
+    for mib in [32, 96] {
+        s.host.set_budget(Budget { memory: mib << 20, ..memory_budget() });
+        let answer = s.host.eval("return require('main').fill()").unwrap();
+        let peak: usize = answer.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(answer.starts_with("false not enough memory "), "{mib} MiB: the allocation failed: {answer}");
+        assert!(peak < mib && peak + 8 >= mib, "{mib} MiB: the VM stopped growing at {peak} MiB");
+    }
+}
 
 #[test]
 fn a_looping_required_module_is_reported_in_its_own_file() {
