@@ -51,6 +51,30 @@ fn shader_tests_pass_fail_and_skip_as_shader_runner_would() {
 fn directories_are_searched_for_shader_tests_in_order() {
     let files = allsource_piglit::collect(&[data("")]).unwrap();
     let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert!(names.len() >= 8 && names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+    let expected = [
+        "compile-error.shader_test",
+        "compute-ssbo.shader_test",
+        "draw-rect-probe.shader_test",
+        "link-error.shader_test",
+        "missing-extension.shader_test",
+        "probe-fails.shader_test",
+        "tessellation-patches.shader_test",
+        "unsupported-command.shader_test",
+    ];
+    assert_eq!(names, expected, "every .shader_test file of the directory, once each, in name order");
+    assert!(files.iter().all(|f| f.parent() == Some(data("").as_path())), "{files:?}");
     assert!(allsource_piglit::collect(&[data("nope.shader_test")]).is_err());
+
+    // Subdirectories are searched too, in the same order; other files are left out; a file named is taken as is.
+    let tree = std::env::temp_dir().join(format!("allsource-piglit-collect-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tree);
+    for file in ["b/z.shader_test", "a.shader_test", "a/y/x.shader_test", "a/notes.txt", "c.shader_test.orig"] {
+        std::fs::create_dir_all(tree.join(file).parent().unwrap()).unwrap();
+        std::fs::write(tree.join(file), "").unwrap();
+    }
+    let named = data("link-error.shader_test");
+    let files = allsource_piglit::collect(&[tree.clone(), named.clone()]).unwrap();
+    let expected = [tree.join("a/y/x.shader_test"), tree.join("a.shader_test"), tree.join("b/z.shader_test"), named];
+    assert_eq!(files, expected);
+    std::fs::remove_dir_all(&tree).unwrap();
 }
