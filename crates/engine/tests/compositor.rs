@@ -43,29 +43,37 @@ fn the_compositor_keeps_its_pace_while_the_worker_takes_200_ms_a_frame() {
     let mut options = options(Clock::Realtime);
     options.worker_cost = Duration::from_millis(200);
     let mut engine = HeadlessEngine::new(scene_with("slow", CLOCK_SHADER), options).unwrap();
+    // For each worker frame shown, how many composes showed it: the worker sends a frame only after 200 ms of
+    // work on it, so every compose that showed frame i before frame i + 1 came was composed while the worker's
+    // next frame was outstanding. A compositor that waited for the worker would show a new frame at every compose.
+    let mut runs: Vec<(u64, u32)> = Vec::new();
     let start = Instant::now();
-    let mut composed = 0u32;
-    let mut slowest = Duration::ZERO;
-    let mut shown = Vec::new();
-    while start.elapsed() < Duration::from_millis(1000) {
-        let t = Instant::now();
+    while runs.len() < 5 {
+        assert!(start.elapsed() < Duration::from_secs(60), "worker frames shown in 60 s: {runs:?}");
+        let composed = engine.compositor().status().composed;
         engine.frame();
-        slowest = slowest.max(t.elapsed());
-        composed += 1;
+        assert_eq!(engine.compositor().status().composed, composed + 1, "every call composes a frame");
         if let Some(index) = engine.compositor().status().shown {
             // The frame on screen is the worker's frame `index`: its green channel says so.
             assert_eq!(engine.image().pixel(1, 1)[1], index as u8);
-            if shown.last() != Some(&index) {
-                shown.push(index);
+            match runs.last_mut() {
+                Some((last, count)) if *last == index => *count += 1,
+                _ => runs.push((index, 1)),
             }
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    eprintln!("composed {composed} frames in 1 s, slowest {slowest:?}, worker frames shown {shown:?}");
-    assert!(composed >= 40, "only {composed} frames composed in 1 s: the compositor waited for the worker");
-    assert!(slowest < Duration::from_millis(100), "one compose took {slowest:?}");
-    assert!(shown.len() >= 3, "worker frames shown as they finished: {shown:?}");
-    assert!(shown.windows(2).all(|w| w[0] < w[1]), "worker frames shown in order: {shown:?}");
+    eprintln!("worker frames shown, with the composes that showed each: {runs:?}");
+    assert!(runs.windows(2).all(|w| w[0].0 < w[1].0), "worker frames shown in order: {runs:?}");
+    // The last run is still going; the first may have begun after the worker's second frame had started.
+    // On average at least 4 composes (one every 50 ms; they take a few ms each here) per worker frame: a compositor
+    // that waits for the worker composes one or two.
+    let held = &runs[1..runs.len() - 1];
+    let composes: u32 = held.iter().map(|&(_, composes)| composes).sum();
+    assert!(
+        composes >= 4 * held.len() as u32,
+        "worker frames stayed on screen for several composes each while the next one was drawn: {runs:?}"
+    );
 }
 
 #[test]
@@ -75,8 +83,11 @@ fn before_the_first_worker_frame_the_screen_is_dark_not_black() {
     let mut engine = HeadlessEngine::new(scene_with("waiting", CLOCK_SHADER), options).unwrap();
     engine.frame();
     assert_eq!(engine.compositor().status().shown, None);
-    let [r, g, b, a] = engine.image().pixel(10, 10);
-    assert!(r > 0 && g > 0 && b > 0 && a == 255, "waiting colour {:?}", [r, g, b, a]);
+    // The compositor's waiting colour, (0.08, 0.08, 0.10) in bytes, over the whole frame.
+    let image = engine.image();
+    for (x, y) in [(0, 0), (10, 10), (31, 15)] {
+        assert_eq!(image.pixel(x, y), [20, 20, 26, 255], "waiting colour at ({x}, {y})");
+    }
 }
 
 #[test]
