@@ -95,6 +95,10 @@ struct BenchArgs {
     /// Print one JSON object of the figures (named with their units) instead of text.
     #[arg(long)]
     json: bool,
+    /// Internal: the memory figure of one kind (module or shader), measured in this process alone; prints bytes per
+    /// reload and the baseline's bytes. `allsource bench` runs itself this way.
+    #[arg(long, value_name = "KIND", hide = true, value_parser = ["module", "shader"])]
+    memory_of: Option<String>,
 }
 
 #[derive(Args, Default)]
@@ -237,6 +241,11 @@ fn check(args: CheckArgs) -> Result<bool, Error> {
 }
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
+    if let Some(kind) = args.memory_of.as_deref().and_then(allsource_engine::MemoryKind::from_name) {
+        let (per_reload, baseline) = allsource_engine::memory_child(kind, args.reloads)?;
+        println!("{per_reload} {baseline}");
+        return Ok(());
+    }
     let options = allsource_engine::BenchOptions {
         edits: args.edits.max(1),
         size: args.size,

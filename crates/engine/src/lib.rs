@@ -23,7 +23,7 @@ mod watch;
 mod window;
 pub mod worker;
 
-pub use bench::{BenchOptions, BenchReport, bench};
+pub use bench::{BenchOptions, BenchReport, MemoryKind, bench, memory_child};
 pub use compositor::{Compositor, Status};
 pub use error::Error;
 pub use headless::{HeadlessEngine, RunOptions, render, run_headless};

@@ -21,6 +21,7 @@ impl Compositor {
         self.status.shown = Some(frame.index);
         self.status.shown_version = frame.version;
         self.status.worker_frames_shown += 1;
+        self.status.shown_submitted = Some(frame.submitted);
         let orphan = std::mem::take(&mut self.orphan);
         if let Some(previous) = self.shown.replace(frame) {
             if orphan {

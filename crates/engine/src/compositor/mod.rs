@@ -73,6 +73,8 @@ pub struct Status {
     pub shown: Option<u64>,
     /// Distinct worker frames shown so far.
     pub worker_frames_shown: u64,
+    /// When the worker had submitted the frame on screen.
+    pub shown_submitted: Option<Instant>,
     /// When the worker last began rebuilding sources from their files (after the watcher woke it).
     pub rebuilt_from_disk_at: Option<Instant>,
 }

@@ -536,6 +536,7 @@ impl Worker {
             width,
             height,
             fence,
+            submitted: Instant::now(),
         };
         let slot = &mut self.slots[slot_index];
         slot.target = Some(target);

@@ -185,6 +185,9 @@ pub struct WorkerFrame {
     pub width: u32,
     pub height: u32,
     pub fence: Fence,
+    /// When the worker had submitted the frame's commands (its fence inserted): where the bench splits an edit's
+    /// latency between the worker and the compositor.
+    pub submitted: Instant,
 }
 
 /// A frame's times, in milliseconds: Lua's own, and GPU time per module.

@@ -1,0 +1,212 @@
+//! Shader edits: a direct edit, an outside editor's atomic save and a keystroke through the editor, each from the
+//! edit to the first composed frame drawn with the new program, against the quantized ideal of the floor (compile +
+//! link + first draw + finish of the same source on a context of its own). And the editor's frame cost.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use allsource_gpu::{FullscreenTriangle, Program, Target};
+
+use super::{
+    BenchOptions, EditSplit, Figures, Ms, edit_timings, io, open_at, quantized_ideal, send_edit, settle, variant, write,
+};
+use crate::worker::Command;
+use crate::{Error, HeadlessEngine, Scene};
+
+pub(super) fn shader_edits(dir: &Path, options: &BenchOptions, figures: &mut Figures) -> Result<String, Error> {
+    let period = options.period();
+    let main = dir.join("main.glsl");
+    write(&main, &variant(0))?;
+    let (direct, written, woken, renderer);
+    {
+        let mut engine = HeadlessEngine::new(Scene::open(dir)?, options.realtime())?;
+        settle(&mut engine, 1, period)?;
+        direct = edit_timings(&mut engine, options.edits, period, |s| s.live_version, &mut |e, i| {
+            send_edit(e, &main, variant(i));
+            Ok(())
+        })?;
+        renderer = engine.renderer();
+        // The same edits from outside: an editor's atomic save (a temporary file renamed over the source), picked
+        // up by the file watcher. Constants differ from every other variant, so no cache serves them. First the
+        // engine writes its own last edit to the file (as the editor's autosave would): a source with edits the
+        // disk does not have would be in conflict with an outside write, which is then not built.
+        engine.send(Command::Save { path: main.clone(), text: variant(options.edits), overwrite: true });
+        engine.compositor_mut().sync(Duration::from_secs(20))?;
+        let temp = dir.join(".main.glsl.bench-tmp");
+        // When the worker began each rebuild, after its write (read when the next write is due, and at the end).
+        let mut last_write: Option<Instant> = None;
+        let mut wake_ups = Vec::with_capacity(options.edits);
+        let mut woke = |e: &HeadlessEngine, written: Option<Instant>| {
+            if let (Some(at), Some(start)) = (e.compositor().status().rebuilt_from_disk_at, written) {
+                wake_ups.push(at.saturating_duration_since(start));
+            }
+        };
+        written = edit_timings(&mut engine, options.edits, period, |s| s.live_version, &mut |e, i| {
+            woke(e, last_write);
+            write(&temp, &variant(i + 2 * options.edits))?;
+            last_write = Some(Instant::now());
+            std::fs::rename(&temp, &main).map_err(io(&main))
+        })?;
+        woke(&engine, last_write);
+        woken = Ms::of(&wake_ups);
+    }
+    let floor = Ms::of(&floor(options)?);
+    let period_ms = period.as_secs_f64() * 1e3;
+    let ideal = quantized_ideal(floor.median(), period_ms);
+    let (d, w) = (EditSplit::of(&direct), EditSplit::of(&written));
+    figures.extend([
+        ("shader_edit_to_pixels_median_ms", d.total.median()),
+        ("shader_edit_to_pixels_p90_ms", d.total.at(0.9)),
+        ("shader_edit_floor_median_ms", floor.median()),
+        ("shader_edit_ideal_ms", ideal),
+        ("shader_edit_over_ideal", d.total.median() / ideal),
+        ("shader_edit_build_median_ms", d.build),
+        ("shader_edit_to_submitted_median_ms", d.submitted),
+        ("shader_edit_submitted_to_shown_median_ms", d.to_shown),
+        ("outside_write_to_pixels_median_ms", w.total.median()),
+        ("outside_write_to_pixels_p90_ms", w.total.at(0.9)),
+        ("outside_write_over_ideal", w.total.median() / ideal),
+        ("outside_write_rebuild_start_median_ms", woken.median()),
+    ]);
+    Ok(format!(
+        "shader edits: {} edits of a {}x{} full-screen plasma, {} fps (period {period_ms:.1} ms), on {renderer}\n\
+         \x20 floor (compile + link + first draw + finish, a context of its own): median {:.1} ms; \
+         ideal (first frame at or after it): {ideal:.1} ms\n\
+         \x20 edit -> first frame with the new program: median {:.1} ms, p90 {:.1} ms: x{:.2} the ideal \
+         (target <= 1.2)\n\
+         \x20   {}\n\
+         \x20 outside editor's atomic save -> first frame: median {:.1} ms, p90 {:.1} ms: x{:.2} the ideal \
+         (the watcher waits for {} ms of quiet; rebuilds started a median {:.1} ms after the write)\n\
+         \x20   {}\n",
+        options.edits,
+        options.size.0,
+        options.size.1,
+        options.fps,
+        floor.median(),
+        d.total.median(),
+        d.total.at(0.9),
+        d.total.median() / ideal,
+        d.describe(),
+        w.total.median(),
+        w.total.at(0.9),
+        w.total.median() / ideal,
+        crate::watch::DEBOUNCE.as_millis(),
+        woken.median(),
+        w.describe(),
+    ))
+}
+
+/// Compile + link + first draw + finish of each variant on a context of its own, on this thread (after the
+/// engine has stopped, so the two never compete for the CPU).
+fn floor(options: &BenchOptions) -> Result<Vec<Duration>, Error> {
+    let context = allsource_gpu::headless()?;
+    let gl = &context.gl;
+    let target = Target::new(gl, options.size.0, options.size.1)?;
+    let triangle = FullscreenTriangle::new(gl)?;
+    let mut samples = Vec::with_capacity(options.edits);
+    for i in 1..=options.edits {
+        // Different constants from the engine run's, so Mesa's in-memory cache cannot serve them either.
+        let text = variant(i + options.edits);
+        let start = Instant::now();
+        let fragment = allsource_shader::prepare(Path::new("bench.glsl"), &text, &mut |_| Err(String::new()));
+        let program = Program::build_simple(gl, &fragment.driver_stages(true))
+            .map_err(|e| Error::Gpu(allsource_gpu::GpuError::Gl(e)))?;
+        target.frame_target().bind(gl);
+        program.use_program(gl);
+        program.set_f32(gl, "u_time", 1.0);
+        program.set_vec(gl, "u_resolution", &[options.size.0 as f32, options.size.1 as f32]);
+        triangle.draw(gl);
+        let fence = allsource_gpu::Fence::insert(gl)?;
+        fence.wait(gl, Duration::from_secs(20));
+        samples.push(start.elapsed());
+        fence.delete(gl);
+        program.delete(gl);
+    }
+    target.delete(gl);
+    Ok(samples)
+}
+
+/// Keystrokes through the editor: from a key typed into the open buffer (the egui pass that takes it, the edit
+/// it sends) to the first composed frame drawn with the program it produced, against the shader group's ideal.
+/// Then the open editor's frame cost: compose + GPU finish per frame with the editor shown, against hidden.
+pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) -> Result<String, Error> {
+    let period = options.period();
+    let main = dir.join("main.glsl");
+    write(&main, &variant(0))?;
+    let mut engine = HeadlessEngine::new(Scene::open(dir)?, options.realtime())?;
+    settle(&mut engine, 1, period)?;
+    // The caret goes right after the constant's first digit ("+ 1.0 * 1e-6"): every digit typed there is a new,
+    // valid constant, so every keystroke is a new program.
+    let text = variant(0);
+    let (line, column) = text
+        .lines()
+        .enumerate()
+        .find_map(|(n, l)| l.find("4.2) + ").map(|c| (n as u32 + 1, c as u32 + 9)))
+        .ok_or_else(|| Error::Io { path: main.clone(), message: "the bench shader has no constant".into() })?;
+    open_at(&mut engine, &main, line, column)?;
+    let mut typing_frames = Vec::with_capacity(options.edits);
+    let keys = edit_timings(&mut engine, options.edits, period, |s| s.live_version, &mut |e, i| {
+        let start = Instant::now();
+        e.compositor_mut().overlay.text(&(((i - 1) % 9) + 1).to_string());
+        // The frame that takes the keystroke: its egui pass sends the edit; it must not wait for the build.
+        e.frame();
+        typing_frames.push(start.elapsed());
+        Ok(())
+    })?;
+    let (hidden, shown) = editor_frame_cost(&mut engine, 300);
+    drop(engine);
+    let k = EditSplit::of(&keys);
+    let typing = Ms::of(&typing_frames);
+    let ideal = figures.get("shader_edit_ideal_ms");
+    let direct = figures.get("shader_edit_to_pixels_median_ms");
+    let (hidden, shown) = (Ms::of(&hidden), Ms::of(&shown));
+    figures.extend([
+        ("keystroke_to_pixels_median_ms", k.total.median()),
+        ("keystroke_to_pixels_p90_ms", k.total.at(0.9)),
+        ("keystroke_over_ideal", k.total.median() / ideal),
+        ("keystroke_over_direct_edit", k.total.median() / direct),
+        ("keystroke_frame_max_ms", typing.max()),
+        ("editor_frame_hidden_median_ms", hidden.median()),
+        ("editor_frame_hidden_p99_ms", hidden.at(0.99)),
+        ("editor_frame_shown_median_ms", shown.median()),
+        ("editor_frame_shown_p99_ms", shown.at(0.99)),
+    ]);
+    Ok(format!(
+        "editor: {} keystrokes into the open shader, {} fps\n\
+         \x20 keystroke -> first frame with the new program: median {:.1} ms, p90 {:.1} ms: x{:.2} the ideal \
+         {ideal:.1} ms, x{:.2} a direct edit\n\
+         \x20   {}\n\
+         \x20 the frame that takes the keystroke (egui pass + edit sent, no build): max {:.2} ms\n\
+         \x20 frame (compose + GPU finish), 300 each: editor hidden median {:.2} ms, p99 {:.2} ms; shown median {:.2} \
+         ms, p99 {:.2} ms\n",
+        options.edits,
+        options.fps,
+        k.total.median(),
+        k.total.at(0.9),
+        k.total.median() / ideal,
+        k.total.median() / direct,
+        k.describe(),
+        typing.max(),
+        hidden.median(),
+        hidden.at(0.99),
+        shown.median(),
+        shown.at(0.99),
+    ))
+}
+
+/// Compose + GPU finish per frame, `frames` each with the editor hidden and shown (alternating in blocks of 10, so
+/// drift in the machine's speed hits both).
+fn editor_frame_cost(engine: &mut HeadlessEngine, frames: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut hidden, mut shown) = (Vec::new(), Vec::new());
+    for block in 0..frames / 5 {
+        let visible = block % 2 == 1;
+        engine.compositor_mut().overlay.editor.visible = visible;
+        engine.frame_finished();
+        for _ in 0..10 {
+            let start = Instant::now();
+            engine.frame_finished();
+            if visible { &mut shown } else { &mut hidden }.push(start.elapsed());
+        }
+    }
+    (hidden, shown)
+}
