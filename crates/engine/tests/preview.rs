@@ -107,10 +107,8 @@ fn a_hostile_guest_is_stopped_with_a_diagnostic_and_the_scene_keeps_its_frames()
     }
 }
 
-/// 30 000 sines a pixel: hundreds of milliseconds a frame on llvmpipe, past a 100 ms GPU timeout.
-const SLOW_SHADER: &str = "out vec4 o;\nvoid main() {\n    float s = 0.0;\n    for (int i = 0; i < 30000; i++) {\n        \
-                           for (int j = 0; j < 1; j++) { s += sin(float(i + j) * 0.001 + gl_FragCoord.x); }\n    }\n    \
-                           o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(step(1e9, s));\n}\n";
+/// Past a 100 ms GPU timeout on any GPU.
+const SLOW_SHADER: &str = common::GPU_TIMEOUT_SHADER;
 const GPU_HOG: &str =
     "local M = {}\nlocal slow = gfx.shader('slow.glsl')\nfunction M.draw() gfx.draw{ shader = slow } end\nreturn M\n";
 

@@ -8,6 +8,30 @@ use allsource_engine::session::run_script_text;
 use allsource_engine::worker::Command;
 use allsource_engine::{Clock, EngineOptions, Error, HeadlessEngine, Scene};
 
+/// A fragment stage whose frames pass a 100 ms GPU timeout on any GPU, and still end (about 1 s on llvmpipe): its
+/// bottom-left pixel runs a chain of 60 000 x 1 000 steps `s = fract(s * s + 0.3)`, each a multiply-add then a
+/// fraction that waits on it. A dependent operation takes at least 4 cycles on GPUs, so even at 3 GHz with a
+/// one-instruction fraction a step takes 2.7 ns, and the frame 160 ms (a multiply-add, a floor and a subtraction:
+/// 360 ms on an H200 at 1.98 GHz). The work is one pixel's, so a wider GPU is no faster; every other pixel skips
+/// the loop. Every pixel is blue (`s` < 1 adds nothing). The loop stays under 65 535 iterations (llvmpipe ends a
+/// shader's loops there); reading `s` twice a step keeps the steps apart in Mesa's compiler (a chain of single
+/// reads is grafted into one expression 1 000 deep, which overflows its stack on the worker thread).
+pub const GPU_TIMEOUT_SHADER: &str = "#define S s = fract(s * s + 0.3);
+#define S10 S S S S S S S S S S
+#define S1000 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 \\
+S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 \\
+S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 \\
+S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 \\
+S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10
+out vec4 o;
+void main() {
+    int steps = gl_FragCoord.x < 1.0 && gl_FragCoord.y < 1.0 ? 60000 : 0;
+    float s = gl_FragCoord.y * 0.001;
+    for (int i = 0; i < steps; i++) { S1000 }
+    o = vec4(0.0, 0.0, 1.0, 1.0) + vec4(s * 1e-6);
+}
+";
+
 /// A fresh scene directory named after the test, holding `files` (paths may have directories).
 pub fn scene_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("allsource-engine-{}-{name}", std::process::id()));
