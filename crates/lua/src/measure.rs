@@ -35,8 +35,8 @@ pub fn stop_latency(runs: usize, deadline: Duration) -> Result<Vec<Duration>, St
     Ok(overshoots)
 }
 
-/// A JIT-heavy benchmark: numeric loops, table reads and writes, function calls.
-const WORK: &str = "
+/// A JIT-heavy benchmark: numeric loops, table reads and writes, function calls (a chunk that returns a number).
+pub const WORK: &str = "
 local function step(a, b) return (a * 31 + b) % 1000003 end
 local t = {}
 for i = 1, 256 do t[i] = i end

@@ -13,7 +13,7 @@
 //! Files: this one (options, report, the shared measuring helpers and the edited texts), `shader.rs` (shader edits,
 //! outside writes, keystrokes through the editor, the editor's frame cost), `lua.rs` (module edits, typed Lua,
 //! transactions), `frames.rs` (frame times while a module misbehaves or a preview runs), `memory.rs` (bytes per
-//! reload, in a process of its own).
+//! reload, in a process of its own), `luajit.rs` (CHECKHOOK against a stock LuaJIT of the same source).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,6 +23,7 @@ use crate::{Error, HeadlessEngine};
 
 mod frames;
 mod lua;
+mod luajit;
 mod memory;
 mod shader;
 
@@ -78,6 +79,7 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport, Error> {
         text.push_str(&lua::lua_transaction(&dir, options, figures)?);
         text.push_str(&memory::memory(options, figures)?);
         text.push_str(&frames::supervision(&dir, options, figures)?);
+        text.push_str(&luajit::checkhook_cost(options, figures)?);
         text.push_str(&frames::preview(&dir, options, figures)?);
         Ok(text)
     };

@@ -11,6 +11,9 @@
 //! Files: protocol.rs (the messages and options, shared with the compositor and the file watcher), handle.rs (the
 //! thread and its handle), this file (the worker's loop: slots, pacing, commands), disk.rs (the disk gate),
 //! render.rs (what draws a scene), lua_renderer.rs and shader_renderer.rs (the two kinds of scene).
+//!
+//! Length: about 630 lines: the loop, the pacing and the command handlers share the slot ring and the renderer;
+//! what could leave without dragging that state along has left (the files above).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
