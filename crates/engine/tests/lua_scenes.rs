@@ -162,22 +162,24 @@ fn a_module_that_loops_forever_is_stopped_and_frames_keep_being_presented() {
     let dir = scene_dir("forever", &[("main.lua", GREEN), ("fill.glsl", FILL)]);
     let mut engine = engine(&dir, Clock::Realtime, 60.0);
     wait_for(&mut engine, [0, 255, 0, 255], 10);
+    // A 50 ms frame budget: a callback is stopped after 400 ms (8 periods), during which the worker draws nothing.
+    engine.send(Command::Budget { ms: 50.0 });
     let forever = GREEN.replace("function M.update(dt) end", "function M.update(dt) while true do end end");
     engine.send(Command::Edit { path: dir.join("main.lua"), text: forever });
-    let start = std::time::Instant::now();
-    let (mut composed, mut slowest) = (0u32, Duration::ZERO);
-    while start.elapsed() < Duration::from_millis(600) {
-        let t = std::time::Instant::now();
-        engine.frame();
-        slowest = slowest.max(t.elapsed());
-        composed += 1;
-        std::thread::sleep(Duration::from_millis(4));
-    }
+    // Until the stop is reported and the worker's frames come again.
+    let mut stopped_at = None;
+    let runs = common::composes_per_frame(&mut engine, 10, |status| {
+        if stopped_at.is_none() && status.diagnostics.iter().any(|d| d.message.contains("stopped here after")) {
+            stopped_at = Some(status.worker_frames_shown);
+        }
+        stopped_at.is_some_and(|n| status.worker_frames_shown >= n + 2)
+    });
+    // While the module looped, one frame stayed on screen through the composes made meanwhile (about 60 here; a
+    // compositor that waited for the worker would make one).
+    eprintln!("composes per worker frame shown: {runs:?}");
+    let longest = runs.iter().copied().max().unwrap_or(0);
+    assert!(longest >= 10, "at most {longest} composes showed one frame while the module looped: {runs:?}");
     let status = engine.compositor().status();
-    // Generous bounds: the tests of this binary run in parallel on two cores. A compositor that waited for the
-    // worker would take the whole 133 ms hard limit on the frame that looped.
-    assert!(composed >= 30, "only {composed} frames presented while the module looped");
-    assert!(slowest < Duration::from_millis(120), "a compose took {slowest:?}");
     let d = status.diagnostics.iter().find(|d| d.message.contains("stopped here after")).expect("the stop is reported");
     assert_eq!(d.line, Some(3), "{d}");
     assert_eq!(engine.image().pixel(8, 8), [0, 255, 0, 255], "the last good version draws again");

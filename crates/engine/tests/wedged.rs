@@ -37,21 +37,15 @@ end
 return L
 ";
     engine.send(Command::Edit { path: dir.join("lib.lua"), text: wedging.to_owned() });
-    let start = Instant::now();
-    let mut composed = 0u32;
-    let mut slowest = Duration::ZERO;
-    while engine.compositor().status().replacements == 0 && start.elapsed() < Duration::from_secs(5) {
-        let t = Instant::now();
-        engine.frame();
-        slowest = slowest.max(t.elapsed());
-        composed += 1;
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // Until the worker is replaced. It wedges for at least 633 ms (the 133 ms hard limit, then 500 ms of ignored
+    // interrupts) and draws nothing meanwhile; the compositor composes on, showing its last frame (a compositor that
+    // waited for the worker would compose once).
+    let runs = common::composes_per_frame(&mut engine, 10, |status| status.replacements > 0);
+    eprintln!("composes per worker frame shown: {runs:?}");
+    let longest = runs.iter().copied().max().unwrap_or(0);
+    assert!(longest >= 10, "at most {longest} composes showed one frame while the worker was wedged: {runs:?}");
     let status = engine.compositor().status();
     assert_eq!(status.replacements, 1, "the wedged worker was replaced");
-    assert!(start.elapsed() < Duration::from_secs(3), "within {:?}", start.elapsed());
-    assert!(composed >= 30, "frames kept being presented while it was wedged: {composed}");
-    assert!(slowest < Duration::from_millis(120), "no compose waited for the wedged worker: {slowest:?}");
     let d = &status.diagnostics[0];
     assert!(d.file.ends_with("lib.lua") && d.message.contains("wedged"), "{d}");
     // The replacement runs main from its last good version; lib is left out, so main cannot load until lib is

@@ -85,6 +85,32 @@ pub fn wait_for(engine: &mut HeadlessEngine, pixel: [u8; 4], seconds: u64) {
     }
 }
 
+/// Composes real-time frames, one about every 5 ms, until `done` is true of the status (failing after `seconds`);
+/// returns how many composes showed each worker frame, in the order they were shown. While the worker is stuck one
+/// frame stays on screen for every compose made meanwhile; a compositor that waited for the worker would show a
+/// new frame at (nearly) every compose.
+pub fn composes_per_frame(
+    engine: &mut HeadlessEngine,
+    seconds: u64,
+    mut done: impl FnMut(&allsource_engine::Status) -> bool,
+) -> Vec<u32> {
+    let start = Instant::now();
+    let mut runs: Vec<(Option<u64>, u32)> = Vec::new();
+    loop {
+        engine.frame();
+        let status = engine.compositor().status();
+        match runs.last_mut() {
+            Some((shown, count)) if *shown == status.shown => *count += 1,
+            _ => runs.push((status.shown, 1)),
+        }
+        if done(status) {
+            return runs.into_iter().map(|(_, count)| count).collect();
+        }
+        assert!(start.elapsed() < Duration::from_secs(seconds), "not done within {seconds} s: {runs:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// A lockstep engine at 10 frames a second that has drawn its first frame.
 pub struct Fixture {
     pub dir: PathBuf,
