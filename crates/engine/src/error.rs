@@ -25,6 +25,8 @@ pub enum Error {
     NoDisplay(String),
     /// A script command failed (line 0: before the first command).
     Script { line: usize, message: String },
+    /// A run ended with sources that never built: each with its newest diagnostics.
+    NeverBuilt(Vec<(PathBuf, Vec<allsource_live::Diagnostic>)>),
 }
 
 impl fmt::Display for Error {
@@ -50,6 +52,14 @@ impl fmt::Display for Error {
                 write!(f, "the scene's worker did not finish frame {frame} within {seconds:.1} s")
             }
             Error::Io { path, message } => write!(f, "{}: {message}", path.display()),
+            Error::NeverBuilt(sources) => {
+                let names: Vec<String> = sources.iter().map(|(p, _)| p.display().to_string()).collect();
+                write!(f, "{} never built, so the frames show none of it:", names.join(", "))?;
+                for d in sources.iter().flat_map(|(_, ds)| ds) {
+                    write!(f, "\n  {d}")?;
+                }
+                Ok(())
+            }
             Error::NoDisplay(detail) => write!(
                 f,
                 "cannot open a window: {detail}. Run under an X server (set DISPLAY; `Xvfb :1 & DISPLAY=:1 \

@@ -101,6 +101,9 @@ pub struct RunOptions {
 pub fn run_headless(scene: Scene, options: RunOptions) -> Result<(), Error> {
     let clock = options.engine.clock;
     let period = Duration::from_secs_f64(1.0 / options.engine.fps);
+    if let Some(path) = &options.screenshot {
+        crate::png_file::check_writable(path)?;
+    }
     let mut engine = HeadlessEngine::new(scene, options.engine)?;
     let mut next = Instant::now();
     let mut index = 0u64;
@@ -124,10 +127,11 @@ pub fn run_headless(scene: Scene, options: RunOptions) -> Result<(), Error> {
         write_png(path, &engine.image())?;
         tracing::info!("wrote {}", path.display());
     }
-    Ok(())
+    engine.compositor().status().ended_well()
 }
 
-/// `allsource render`: `frames` lockstep frames of `scene`; the last one is written to `out` as PNG.
+/// `allsource render`: `frames` lockstep frames of `scene`; the last one is written to `out` as PNG. Fails (after
+/// writing it) when a source never built.
 pub fn render(scene: Scene, mut engine: EngineOptions, frames: u64, out: PathBuf) -> Result<(), Error> {
     engine.clock = Clock::Lockstep;
     run_headless(scene, RunOptions { engine, frames: Some(frames.max(1)), screenshot: Some(out) })

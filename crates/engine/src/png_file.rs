@@ -8,6 +8,24 @@ use allsource_gpu::Image;
 
 use crate::Error;
 
+/// Fails unless a PNG can be written at `path` (its directory exists and the file can be created or written),
+/// before a run spends its frames on a picture it could not keep. Leaves an existing file as it was.
+pub fn check_writable(path: &Path) -> Result<(), Error> {
+    let io = |message: String| Error::Io { path: path.to_path_buf(), message };
+    if path.is_dir() {
+        return Err(io("is a directory: give a file name for the PNG".into()));
+    }
+    if path.exists() {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map(drop)
+            .map_err(|e| io(format!("cannot write: {e}")));
+    }
+    File::create(path).map_err(|e| io(format!("cannot create: {e}")))?;
+    std::fs::remove_file(path).map_err(|e| io(format!("cannot remove the test file: {e}")))
+}
+
 pub fn write_png(path: &Path, image: &Image) -> Result<(), Error> {
     let io = |message: String| Error::Io { path: path.to_path_buf(), message };
     let file = File::create(path).map_err(|e| io(format!("cannot create: {e}")))?;

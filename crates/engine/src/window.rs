@@ -25,6 +25,9 @@ pub fn run_window(
     frames: Option<u64>,
     screenshot: Option<PathBuf>,
 ) -> Result<(), Error> {
+    if let Some(path) = &screenshot {
+        crate::png_file::check_writable(path)?;
+    }
     let event_loop = EventLoop::new().map_err(|e| Error::NoDisplay(platform_reason(&e.to_string())))?;
     let period = Duration::from_secs_f64(1.0 / engine.fps);
     let mut app = App {
@@ -140,6 +143,8 @@ impl App {
                 write_png(path, &state.compositor.screenshot(&target))?;
                 tracing::info!("wrote {}", path.display());
             }
+            // A run of a fixed number of frames is a check: it fails when a source never built.
+            self.result = state.compositor.status().ended_well();
             event_loop.exit();
         }
         state.window.swap_buffers()?;

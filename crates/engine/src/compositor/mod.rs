@@ -75,8 +75,21 @@ pub struct Status {
     pub worker_frames_shown: u64,
     /// When the worker had submitted the frame on screen.
     pub shown_submitted: Option<Instant>,
+    /// Sources whose every build so far failed (no version of them ever went live), with the newest build's
+    /// diagnostics: a run that ends with any is a failed run.
+    pub never_built: std::collections::BTreeMap<std::path::PathBuf, Vec<Diagnostic>>,
     /// When the worker last began rebuilding sources from their files (after the watcher woke it).
     pub rebuilt_from_disk_at: Option<Instant>,
+}
+
+impl Status {
+    /// A run that ends now went well unless a source never built (its frames show none of it).
+    pub fn ended_well(&self) -> Result<(), Error> {
+        if self.never_built.is_empty() {
+            return Ok(());
+        }
+        Err(Error::NeverBuilt(self.never_built.iter().map(|(p, d)| (p.clone(), d.clone())).collect()))
+    }
 }
 
 pub struct Compositor {
@@ -416,6 +429,11 @@ impl Compositor {
                 }
                 self.status.live_version = report.live_version;
                 self.status.failing = report.diagnostics.iter().any(Diagnostic::is_error);
+                if report.live_version.is_some() || report.verdict.is_some() {
+                    self.status.never_built.remove(&report.path);
+                } else if self.status.failing {
+                    self.status.never_built.insert(report.path.clone(), report.diagnostics.clone());
+                }
                 match (report.version, report.became_live) {
                     (Some(v), true) => {
                         let ms = report.took.as_secs_f64() * 1e3;

@@ -1,0 +1,54 @@
+//! Whether a run went well: a source none of whose versions ever built makes the run fail
+//! (`Status::ended_well`); a source that built once, or builds later, does not.
+
+use std::path::PathBuf;
+
+use allsource_engine::worker::Command;
+use allsource_engine::{Clock, EngineOptions, Error, HeadlessEngine, Scene};
+
+fn scene(name: &str, main: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("allsource-outcome-engine-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.glsl"), main).unwrap();
+    dir
+}
+
+fn engine(dir: &PathBuf) -> HeadlessEngine {
+    let options = EngineOptions { size: (8, 8), clock: Clock::Lockstep, store: false, ..EngineOptions::default() };
+    HeadlessEngine::new(Scene::open(dir).unwrap(), options).unwrap()
+}
+
+const GOOD: &str = "out vec4 o;\nvoid main() { o = vec4(0.0, 1.0, 0.0, 1.0); }\n";
+const BROKEN: &str = "out vec4 o;\nvoid main() { o = vec4(nope); }\n";
+
+#[test]
+fn a_source_that_never_built_fails_the_run_until_a_version_of_it_builds() {
+    let dir = scene("never", BROKEN);
+    let mut engine = engine(&dir);
+    engine.frame_lockstep(0).unwrap();
+    match engine.compositor().status().ended_well() {
+        Err(Error::NeverBuilt(sources)) => {
+            assert_eq!(sources.len(), 1);
+            assert_eq!(sources[0].0, dir.join("main.glsl"));
+            assert_eq!(sources[0].1[0].line, Some(2), "{:?}", sources[0].1);
+        }
+        other => panic!("expected a failed run, got {other:?}"),
+    }
+    engine.send(Command::Edit { path: dir.join("main.glsl"), text: GOOD.into() });
+    engine.frame_lockstep(1).unwrap();
+    assert!(engine.compositor().status().ended_well().is_ok());
+    assert_eq!(engine.image().pixel(4, 4), [0, 255, 0, 255]);
+}
+
+#[test]
+fn a_failed_edit_of_a_source_that_built_does_not_fail_the_run() {
+    let dir = scene("built", GOOD);
+    let mut engine = engine(&dir);
+    engine.frame_lockstep(0).unwrap();
+    engine.send(Command::Edit { path: dir.join("main.glsl"), text: BROKEN.into() });
+    engine.frame_lockstep(1).unwrap();
+    let status = engine.compositor().status();
+    assert!(status.failing, "the edit did not build");
+    assert!(status.ended_well().is_ok(), "the version that built is still live: {:?}", status.ended_well());
+}
