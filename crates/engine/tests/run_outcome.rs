@@ -1,7 +1,7 @@
 //! Whether a run went well: a source none of whose versions ever built makes the run fail
 //! (`Status::ended_well`); a source that built once, or builds later, does not.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use allsource_engine::worker::Command;
 use allsource_engine::{Clock, EngineOptions, Error, HeadlessEngine, Scene};
@@ -14,7 +14,7 @@ fn scene(name: &str, main: &str) -> PathBuf {
     dir
 }
 
-fn engine(dir: &PathBuf) -> HeadlessEngine {
+fn engine(dir: &Path) -> HeadlessEngine {
     let options = EngineOptions { size: (8, 8), clock: Clock::Lockstep, store: false, ..EngineOptions::default() };
     HeadlessEngine::new(Scene::open(dir).unwrap(), options).unwrap()
 }
