@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use allsource_live::Diagnostic;
 
+use crate::preprocess::{Conditions, blank_comments};
 use crate::{DEFAULT_VERSION, Dialect, LogEntry, directive, is_version_line, original_column, parse_log};
 
 /// The stages a shader file can hold, in pipeline order.
@@ -270,7 +271,13 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
         }
     }
 
-    let shadertoy = sections.is_empty() && defines_main_image(text);
+    // Code only: `void mainImage(` in a comment (a note, a disabled draft) is not a Shadertoy shader.
+    let shadertoy = sections.is_empty() && defines_main_image(&blank_comments(text));
+    let version = lines
+        .iter()
+        .find(|l| is_version_line(l))
+        .and_then(|l| directive(l)?.1.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(450);
     let written: Vec<(Stage, Vec<(usize, usize)>)> = if sections.is_empty() {
         vec![(Stage::Fragment, vec![(0, lines.len())])]
     } else {
@@ -294,9 +301,11 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
     let mut stages = Vec::new();
     for (stage, ranges) in &written {
         let mut out: Vec<(String, Origin)> = Vec::new();
+        // Each stage is preprocessed on its own, as the driver compiles it.
+        let mut conditions = Conditions::new(version);
         for &(start, end) in ranges {
             for (i, line) in lines.iter().enumerate().take(end).skip(start) {
-                p.line(0, i, line, &mut out, &mut vec![root.to_path_buf()]);
+                p.line(0, i, line, &mut out, &mut vec![root.to_path_buf()], &mut conditions);
             }
         }
         let version_at = out.iter().position(|(l, _)| is_version_line(l));
@@ -398,8 +407,9 @@ impl Preparer<'_> {
         self.diagnostics.push(Diagnostic::error(self.files[file].clone(), message).at(line, None));
     }
 
-    /// Appends line `index` of file `file` to `out`, expanding it if it is an include. `stack` holds the chain of
-    /// files being included, to catch cycles.
+    /// Appends line `index` of file `file` to `out`, expanding it if it is an include the driver would compile
+    /// (`conditions` reads the conditional groups). `stack` holds the chain of files being included, to catch
+    /// cycles.
     fn line(
         &mut self,
         file: usize,
@@ -407,14 +417,19 @@ impl Preparer<'_> {
         line: &str,
         out: &mut Vec<(String, Origin)>,
         stack: &mut Vec<PathBuf>,
+        conditions: &mut Conditions,
     ) {
         let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let compiled = conditions.read(line);
         let Some(target) = include_target(line) else {
             out.push((line.to_owned(), Origin::File { file, line: number }));
             return;
         };
         // The directive itself becomes an empty line, so the driver never sees it.
         out.push((String::new(), Origin::File { file, line: number }));
+        if !compiled {
+            return;
+        }
         if target.is_empty() {
             self.error(file, index, "#include needs a file name in quotes: #include \"file.glsl\"".into());
             return;
@@ -458,7 +473,7 @@ impl Preparer<'_> {
                 self.error(included, i, "#pragma stage belongs in the main shader file, not in an included one".into());
                 continue;
             }
-            self.line(included, i, l, out, stack);
+            self.line(included, i, l, out, stack, conditions);
         }
         stack.pop();
     }

@@ -13,6 +13,7 @@
 
 mod format;
 mod log;
+mod preprocess;
 
 pub use format::{Draw, FULLSCREEN_VERTEX, Origin, Prepared, Primitive, SHADERTOY_PROLOGUE, Stage, StageText, prepare};
 pub use log::{Dialect, LogEntry, original_column, parse_log};
