@@ -125,13 +125,8 @@ impl LiveShader {
     /// Rebuilds when the file or anything it includes was written since the last look, if `gate` admits the file's
     /// text. Returns what happened.
     pub fn poll_files(&mut self, gl: &Gl, gate: allsource_live::Gate) -> Option<Report> {
-        let changed: Vec<usize> = self
-            .watched
-            .iter()
-            .enumerate()
-            .filter(|(_, (path, seen))| stamp(path) != *seen || seen.is_none())
-            .map(|(i, _)| i)
-            .collect();
+        let changed: Vec<usize> =
+            self.watched.iter().enumerate().filter(|(_, (path, seen))| stamp(path) != *seen).map(|(i, _)| i).collect();
         if changed.is_empty() {
             return None;
         }

@@ -1,5 +1,6 @@
 //! Whether a run went well: a source none of whose versions ever built makes the run fail
-//! (`Status::ended_well`); a source that built once, or builds later, does not.
+//! (`Status::ended_well`); a source that built once, or builds later, does not. And a source that cannot build
+//! for want of a file is built again when that file appears, not every frame.
 
 use std::path::{Path, PathBuf};
 
@@ -51,4 +52,23 @@ fn a_failed_edit_of_a_source_that_built_does_not_fail_the_run() {
     let status = engine.compositor().status();
     assert!(status.failing, "the edit did not build");
     assert!(status.ended_well().is_ok(), "the version that built is still live: {:?}", status.ended_well());
+}
+
+#[test]
+fn a_missing_include_is_reported_once_and_built_again_only_when_it_appears() {
+    let dir = scene("missing-include", "#include \"lib.glsl\"\nout vec4 o;\nvoid main() { o = colour(); }\n");
+    let mut engine = engine(&dir);
+    for i in 0..20 {
+        engine.frame_lockstep(i).unwrap();
+    }
+    let status = engine.compositor().status();
+    assert_eq!(status.builds, 1, "one failed build, not one a frame");
+    assert!(status.diagnostics[0].message.contains("cannot include `lib.glsl`"), "{:?}", status.diagnostics);
+    std::fs::write(dir.join("lib.glsl"), "vec4 colour() { return vec4(0.0, 0.0, 1.0, 1.0); }\n").unwrap();
+    engine.frame_lockstep(20).unwrap();
+    engine.frame_lockstep(21).unwrap();
+    let status = engine.compositor().status();
+    assert_eq!(status.builds, 2, "the include appeared: one build");
+    assert_eq!(status.live_version, Some(2));
+    assert_eq!(engine.image().pixel(4, 4), [0, 0, 255, 255]);
 }
