@@ -307,9 +307,6 @@ fn in_real_time_the_worker_reverts_a_shader_past_the_gpu_timeout_without_the_com
 }
 
 #[test]
-#[ignore = "fails until the worker stops timing frames queued behind a timed-out one: after reverting version 2 it \
-            draws version 1's first frame at once (a new version went live), whose fence waits on the GPU behind \
-            the slow frame, and reverts version 1 too (nothing live, a dark frame)"]
 fn in_real_time_after_a_gpu_timeout_the_version_before_draws_again() {
     let (mut engine, _) = realtime_with_a_slow_edit("gpu-timeout-realtime-after");
     let start = std::time::Instant::now();

@@ -64,6 +64,10 @@ struct Worker {
     lose_context: bool,
     /// The worker's own fence after its last frame, and when that frame was submitted (the GPU timeout).
     submitted: Option<(Fence, Instant)>,
+    /// The fence of a frame that ran past the GPU timeout and was reverted, until it has left the GPU: frames
+    /// submitted meanwhile queue behind it, and are timed only from then (or the version before would be judged
+    /// for the slow one's time).
+    behind: Option<Fence>,
     /// What the worker knows of the sources' files on disk (conflicts, its own writes).
     disk: Disk,
     /// The scene's persisted history (`EngineOptions::store`), and the scene directory its paths are relative to.
@@ -167,6 +171,7 @@ impl Worker {
             drawn_version: None,
             lose_context: false,
             submitted: None,
+            behind: None,
             disk: Disk::default(),
             history,
             root: scene.dir.clone(),
@@ -561,6 +566,18 @@ impl Worker {
     /// Without waiting: forgets the last frame's fence once it signalled, or reverts when it has not signalled by
     /// the GPU timeout. Returns false when the compositor has gone away.
     fn poll_gpu_timeout(&mut self) -> bool {
+        if let Some(behind) = self.behind.take() {
+            // Until the timed-out frame has left the GPU, what was submitted since has not started: its clock starts
+            // when it can.
+            if let Some((_, at)) = &mut self.submitted {
+                *at = Instant::now();
+            }
+            if !behind.is_signalled(&self.gl) {
+                self.behind = Some(behind);
+                return true;
+            }
+            behind.delete(&self.gl);
+        }
         let Some((own, at)) = self.submitted.take() else { return true };
         if own.is_signalled(&self.gl) {
             own.delete(&self.gl);
@@ -570,13 +587,16 @@ impl Worker {
             self.submitted = Some((own, at));
             return true;
         }
-        own.delete(&self.gl);
+        self.behind = Some(own);
         let reports = self.renderer.gpu_timeout(&self.gl, at.elapsed(), self.options.gpu_timeout);
         self.send_reports(reports)
     }
 
     fn free(&mut self) {
         if let Some((fence, _)) = self.submitted.take() {
+            fence.delete(&self.gl);
+        }
+        if let Some(fence) = self.behind.take() {
             fence.delete(&self.gl);
         }
         for slot in self.slots.drain(..) {
