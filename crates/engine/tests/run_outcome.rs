@@ -72,3 +72,22 @@ fn a_missing_include_is_reported_once_and_built_again_only_when_it_appears() {
     assert_eq!(status.live_version, Some(2));
     assert_eq!(engine.image().pixel(4, 4), [0, 0, 255, 255]);
 }
+
+#[test]
+fn a_shader_nested_thousands_of_levels_deep_builds_instead_of_overflowing_the_worker_stack() {
+    // Mesa's compiler recurses once per level: 5 000 levels overflowed a default 2 MiB thread stack, which aborts
+    // the process.
+    let mut expression = "x".to_owned();
+    for _ in 0..5000 {
+        expression = format!("({expression} + 0.0001)");
+    }
+    let text =
+        format!("out vec4 o;\nvoid main() {{\n    float x = 0.0;\n    o = vec4(0.0, {expression}, 0.0, 1.0);\n}}\n");
+    let dir = scene("deep", &text);
+    let mut engine = engine(&dir);
+    engine.frame_lockstep(0).unwrap();
+    assert_eq!(engine.compositor().status().live_version, Some(1), "{:?}", engine.compositor().status().diagnostics);
+    let [r, g, b, a] = engine.image().pixel(4, 4);
+    assert_eq!((r, b, a), (0, 0, 255));
+    assert!((127..=128).contains(&g), "0.5 in green: {g}");
+}

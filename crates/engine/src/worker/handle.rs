@@ -12,6 +12,12 @@ use crate::Scene;
 
 use super::{Clock, Command, EngineOptions, Event, StartFrom, Worker};
 
+/// The stack of a worker thread. The driver compiles shaders on it, and Mesa's compiler recurses once per level of
+/// an expression's nesting: a user's expression 5 000 parentheses deep overflowed the default 2 MiB and aborted the
+/// whole engine, where it should be a diagnostic (the parser gives up at 10 000 levels with "memory exhausted").
+/// Only touched pages are committed.
+const WORKER_STACK: usize = 256 << 20;
+
 /// The compositor's end of a worker.
 pub struct WorkerHandle {
     pub commands: Sender<Command>,
@@ -56,6 +62,7 @@ impl WorkerHandle {
         let own_tid = tid.clone();
         let thread = thread::Builder::new()
             .name(name.into())
+            .stack_size(WORKER_STACK)
             .spawn(move || {
                 #[cfg(target_os = "linux")]
                 // SAFETY: gettid has no preconditions.
