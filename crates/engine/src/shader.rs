@@ -11,6 +11,9 @@ pub use allsource_live::read_source;
 use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Stamp, stamp};
 use allsource_shader::{Prepared, Stage, prepare};
 
+/// How long a build waits for a full-screen program's first draw (one pixel): far longer than any compile.
+const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A linked program and what is known about it.
 pub struct Linked {
     pub program: Program,
@@ -46,6 +49,15 @@ fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
     }
     match result {
         Ok((program, _)) => {
+            // A full-screen program is drawn once now, so that a driver compiling at the first draw does it in the
+            // build (its time is the build's) and not in the first frame (where it would count as GPU time).
+            if prepared.builtin_vertex && !matches!(program.warm_up_fullscreen(gl, WARM_UP_LIMIT), Ok(true)) {
+                tracing::warn!(
+                    "{}: the first draw did not finish within {} s",
+                    prepared.files[0].display(),
+                    WARM_UP_LIMIT.as_secs()
+                );
+            }
             let reflection = program.reflect(gl);
             let linked = Linked {
                 program,

@@ -248,7 +248,7 @@ fn realtime_red(name: &str) -> (HeadlessEngine, std::path::PathBuf) {
         ..EngineOptions::default()
     };
     let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
-    common::wait_for(&mut engine, [255, 0, 0, 255], 10);
+    common::wait_for(&mut engine, [255, 0, 0, 255], 60);
     (engine, dir)
 }
 
@@ -267,7 +267,7 @@ fn in_real_time_the_worker_reverts_a_shader_past_the_gpu_timeout_without_the_com
     let slow = SLOW.replacen("? 60000 : 0", "? work : 0", 1);
     assert_ne!(slow, SLOW);
     engine.send(Command::Edit { path: dir.join("main.glsl"), text: format!("uniform int work;\n{slow}") });
-    common::wait_for(&mut engine, [0, 0, 255, 255], 10);
+    common::wait_for(&mut engine, [0, 0, 255, 255], 60);
     let main = dir.join("main.glsl");
     engine.send(Command::SetUniform { path: main, name: "work".into(), value: UniformValue::Int(vec![60000]) });
     // Once the worker has the value, its next frame is slow: at least 160 ms on any GPU, about 1 s on llvmpipe.
@@ -316,9 +316,9 @@ fn in_real_time_after_a_gpu_timeout_the_version_before_draws_again() {
         std::thread::sleep(Duration::from_millis(5));
     }
     // Once the slow frame has left the GPU, version 1 draws again; it is live, and the slow version alone was reverted.
-    common::wait_for(&mut engine, [255, 0, 0, 255], 10);
+    common::wait_for(&mut engine, [255, 0, 0, 255], 60);
     std::thread::sleep(Duration::from_millis(500));
-    common::wait_for(&mut engine, [255, 0, 0, 255], 10);
+    common::wait_for(&mut engine, [255, 0, 0, 255], 60);
     let status = engine.compositor().status();
     let reverted: Vec<&str> = status.diagnostics.iter().map(|d| d.message.as_str()).collect();
     assert!(!reverted.is_empty() && reverted.iter().all(|m| m.ends_with("version 2 reverted")), "{reverted:?}");

@@ -99,6 +99,24 @@ impl Program {
         Program::build(gl, stages).map(|(p, _)| p).map_err(|logs| StageLog::describe(&logs))
     }
 
+    /// Draws the program once over a 1x1 target with a full-screen triangle and waits up to `limit` for it: drivers
+    /// that compile a program's machine code at its first draw (Mesa's llvmpipe does) do it now, in the build,
+    /// rather than in the first frame, where it would count against the GPU timeout. Returns false when the draw
+    /// did not finish within `limit`. Leaves no object behind; the caller binds its own target and program next.
+    pub fn warm_up_fullscreen(&self, gl: &Gl, limit: std::time::Duration) -> Result<bool, crate::GpuError> {
+        let target = crate::Target::new(gl, 1, 1)?;
+        let triangle = FullscreenTriangle::new(gl)?;
+        target.frame_target().bind(gl);
+        self.use_program(gl);
+        triangle.draw(gl);
+        let fence = crate::Fence::insert(gl)?;
+        let finished = fence.wait(gl, limit);
+        fence.delete(gl);
+        triangle.delete(gl);
+        target.delete(gl);
+        Ok(finished)
+    }
+
     pub fn raw(&self) -> glow::NativeProgram {
         self.raw
     }

@@ -75,11 +75,17 @@ pub fn engine(dir: &std::path::Path, clock: Clock, fps: f64) -> HeadlessEngine {
     HeadlessEngine::new(Scene::open(dir).unwrap(), options).unwrap()
 }
 
-/// Composes real-time frames until the centre pixel is `pixel`, failing after `seconds`.
+/// Composes real-time frames until the centre pixel is `pixel`, failing after `seconds` (a guard against a hang, not
+/// a measure: give slow builds room) with the diagnostics of the newest build.
 pub fn wait_for(engine: &mut HeadlessEngine, pixel: [u8; 4], seconds: u64) {
     let start = Instant::now();
     while engine.image().pixel(8, 8) != pixel {
-        assert!(start.elapsed() < Duration::from_secs(seconds), "no {pixel:?} within {seconds} s");
+        assert!(
+            start.elapsed() < Duration::from_secs(seconds),
+            "no {pixel:?} within {seconds} s; live version {:?}; diagnostics {:?}",
+            engine.compositor().status().live_version,
+            engine.compositor().status().diagnostics
+        );
         engine.frame();
         std::thread::sleep(Duration::from_millis(10));
     }
