@@ -140,7 +140,9 @@ fn collect_shaders(dir: &Path, into: &mut BTreeSet<PathBuf>, diagnostics: &mut V
 pub fn render_human(diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diagnostics {
-        out.push_str(&format!("{}: {}\n", d.severity.as_str(), d.message));
+        // The first line is the diagnostic; the others are notes (what followed from it), after the source line.
+        let mut lines = d.message.lines();
+        out.push_str(&format!("{}: {}\n", d.severity.as_str(), lines.next().unwrap_or("")));
         let mut place = d.file.display().to_string();
         if let Some(line) = d.line {
             place.push_str(&format!(":{line}"));
@@ -167,6 +169,9 @@ pub fn render_human(diagnostics: &[Diagnostic]) -> String {
                     .collect();
                 out.push_str(&format!("{pad} | {lead}^\n"));
             }
+        }
+        for note in lines {
+            out.push_str(&format!("  = note: {}\n", note.trim()));
         }
         out.push('\n');
     }

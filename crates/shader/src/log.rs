@@ -101,6 +101,12 @@ pub fn parse_log(log: &str) -> Vec<LogEntry> {
             .or_else(|| parse_glslang(line))
             .or_else(|| parse_bare(line));
         match entry.as_mut() {
+            Some(entry) if entries.last().is_some_and(|previous| continues(previous, entry)) => {
+                if let Some(previous) = entries.last_mut() {
+                    previous.message.push_str("\n  ");
+                    previous.message.push_str(&entry.message);
+                }
+            }
             Some(entry) => {
                 entry.stage = section.or_else(|| stage_named_in(&entry.message));
                 entries.push(entry.clone());
@@ -123,6 +129,23 @@ pub fn parse_log(log: &str) -> Vec<LogEntry> {
         }
     }
     entries
+}
+
+/// Whether Mesa's `entry` only follows from `previous` and belongs in it as a note: the overloads Mesa lists, each
+/// as an error of its own, after "candidates are:"; and an error of an expression around an earlier error on the
+/// same line (Mesa reports the inner one first: an undeclared name, then the call that got an argument of type
+/// `error`). One mistake is then one diagnostic, not one per overload of the function it was passed to.
+fn continues(previous: &LogEntry, entry: &LogEntry) -> bool {
+    let mesa = previous.dialect == Dialect::Mesa && entry.dialect == Dialect::Mesa;
+    if !mesa || (previous.source, previous.line) != (entry.source, entry.line) {
+        return false;
+    }
+    let listing = previous.message.lines().any(|l| l.ends_with("candidates are:"));
+    let candidate = listing && entry.column == previous.column && !entry.message.ends_with("candidates are:");
+    let enclosing = previous.severity == Severity::Error
+        && entry.severity == Severity::Error
+        && entry.column.zip(previous.column).is_some_and(|(outer, inner)| outer < inner);
+    candidate || enclosing
 }
 
 /// NVIDIA's `Vertex info` ... `Link info` headers: Some(stage) for a stage, Some(None) for the link section.
