@@ -107,6 +107,40 @@ fn a_shadertoy_shader_renders_with_its_uniforms() {
 }
 
 #[test]
+fn older_shadertoy_spellings_run_with_a_warning_and_a_main_of_its_own_is_refused_on_its_line() {
+    // texture2D and iGlobalTime, as shaders written before Shadertoy's WebGL 2 move spell them; and iSampleRate.
+    let toy = "void mainImage(out vec4 fragColor, in vec2 fragCoord) {\n    \
+               vec4 previous = texture2D(iChannel0, fragCoord / iResolution.xy);\n    \
+               fragColor = vec4(iSampleRate / 88200.0, fract(iGlobalTime), previous.b, 1.0);\n}\n";
+    let mut f = Fixture::new("toy-legacy", &[("main.glsl", toy)]);
+    for _ in 0..4 {
+        f.step();
+    }
+    let status = f.status();
+    assert_eq!(status.live_version, Some(1));
+    let warnings: Vec<(Option<u32>, &str)> = status.diagnostics.iter().map(|d| (d.line, d.message.as_str())).collect();
+    assert_eq!(
+        warnings,
+        [
+            (Some(2), "`texture2D` is an older spelling: it is read as `texture` (write `texture` instead)"),
+            (Some(3), "`iGlobalTime` is an older spelling: it is read as `iTime` (write `iTime` instead)"),
+        ]
+    );
+    assert!(status.diagnostics.iter().all(|d| !d.is_error()));
+    // Frame 4 at 10 fps: iTime 0.4; iSampleRate 44100; the previous frame's blue is 0.
+    assert_eq!(f.engine.image().pixel(8, 8), [128, 102, 0, 255]);
+
+    let hosted = format!("{toy}\nvoid main() {{\n    mainImage(gl_FragColor, gl_FragCoord.xy);\n}}\n");
+    std::fs::write(f.path("main.glsl"), hosted).unwrap();
+    f.step();
+    let status = f.status();
+    let error = status.diagnostics.iter().find(|d| d.is_error()).expect("the own main is refused");
+    assert_eq!(error.line, Some(6), "{error}");
+    assert!(error.message.contains("remove this main()"), "{error}");
+    assert_eq!(status.live_version, Some(1), "version 1 stays live");
+}
+
+#[test]
 fn every_stage_kind_in_one_file_draws() {
     let shader = "#version 450 core
 #pragma draw patches 3

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use allsource_live::Diagnostic;
 
 use crate::preprocess::{Conditions, blank_comments};
+use crate::shadertoy::{SHADERTOY_EPILOGUE, SHADERTOY_PROLOGUE, adapt, defines_main_image};
 use crate::{DEFAULT_VERSION, Dialect, LogEntry, directive, is_version_line, original_column, parse_log};
 
 /// The stages a shader file can hold, in pipeline order.
@@ -50,28 +51,6 @@ void main() {
     gl_Position = vec4(p - 1.0, 0.0, 1.0);
 }
 ";
-
-/// What Shadertoy provides to `mainImage`, declared before the user's code in Shadertoy mode.
-pub const SHADERTOY_PROLOGUE: &str = "uniform vec3 iResolution;
-uniform float iTime;
-uniform float iTimeDelta;
-uniform float iFrameRate;
-uniform int iFrame;
-uniform vec4 iMouse;
-uniform vec4 iDate;
-uniform float iChannelTime[4];
-uniform vec3 iChannelResolution[4];
-uniform sampler2D iChannel0;
-uniform sampler2D iChannel1;
-uniform sampler2D iChannel2;
-uniform sampler2D iChannel3;
-layout(location = 0) out vec4 allsource_FragColor;";
-
-const SHADERTOY_EPILOGUE: &str = "void main() {
-    vec4 colour = vec4(0.0, 0.0, 0.0, 1.0);
-    mainImage(colour, gl_FragCoord.xy);
-    allsource_FragColor = vec4(colour.rgb, 1.0);
-}";
 
 /// Where a line handed to the driver came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,7 +251,16 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
     }
 
     // Code only: `void mainImage(` in a comment (a note, a disabled draft) is not a Shadertoy shader.
-    let shadertoy = sections.is_empty() && defines_main_image(&blank_comments(text));
+    let code = blank_comments(text);
+    let shadertoy = sections.is_empty() && defines_main_image(&code);
+    let adaptation = shadertoy.then(|| adapt(&code));
+    for (line, error, message) in adaptation.iter().flat_map(|a| &a.problems) {
+        if *error {
+            p.error(0, *line, message.clone());
+        } else {
+            p.warning(0, *line, message.clone());
+        }
+    }
     let version = lines
         .iter()
         .find(|l| is_version_line(l))
@@ -316,9 +304,9 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
                 0
             }
         };
-        if shadertoy {
-            let prologue = SHADERTOY_PROLOGUE.lines().map(|l| (l.to_owned(), Origin::Generated));
-            out.splice(version_at + 1..version_at + 1, prologue);
+        if let Some(adaptation) = &adaptation {
+            let prologue = SHADERTOY_PROLOGUE.lines().map(str::to_owned).chain(adaptation.defines.iter().cloned());
+            out.splice(version_at + 1..version_at + 1, prologue.map(|l| (l, Origin::Generated)));
             out.extend(SHADERTOY_EPILOGUE.lines().map(|l| (l.to_owned(), Origin::Generated)));
         }
         stages.push(finish(*stage, out));
@@ -384,15 +372,6 @@ fn include_target(line: &str) -> Option<&str> {
     Some(inner.find(close).map_or("", |end| &inner[..end]))
 }
 
-/// Whether the text defines Shadertoy's `void mainImage(`.
-fn defines_main_image(text: &str) -> bool {
-    text.match_indices("mainImage").any(|(at, _)| {
-        let before = text[..at].trim_end();
-        let after = text[at + "mainImage".len()..].trim_start();
-        before.ends_with("void") && after.starts_with('(')
-    })
-}
-
 struct Preparer<'a> {
     load: &'a mut dyn FnMut(&Path) -> Result<String, String>,
     files: Vec<PathBuf>,
@@ -405,6 +384,13 @@ impl Preparer<'_> {
     fn error(&mut self, file: usize, index: usize, message: String) {
         let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
         self.diagnostics.push(Diagnostic::error(self.files[file].clone(), message).at(line, None));
+    }
+
+    fn warning(&mut self, file: usize, index: usize, message: String) {
+        let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let mut d = Diagnostic::error(self.files[file].clone(), message).at(line, None);
+        d.severity = allsource_live::Severity::Warning;
+        self.diagnostics.push(d);
     }
 
     /// Appends line `index` of file `file` to `out`, expanding it if it is an include the driver would compile

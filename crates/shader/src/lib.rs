@@ -14,9 +14,11 @@
 mod format;
 mod log;
 mod preprocess;
+mod shadertoy;
 
-pub use format::{Draw, FULLSCREEN_VERTEX, Origin, Prepared, Primitive, SHADERTOY_PROLOGUE, Stage, StageText, prepare};
+pub use format::{Draw, FULLSCREEN_VERTEX, Origin, Prepared, Primitive, Stage, StageText, prepare};
 pub use log::{Dialect, LogEntry, original_column, parse_log};
+pub use shadertoy::SHADERTOY_PROLOGUE;
 
 /// The `#version` given to a stage that does not declare one.
 pub const DEFAULT_VERSION: &str = "#version 450 core";

@@ -37,6 +37,7 @@ pub(super) const ENGINE_UNIFORMS: &[&str] = &[
     "iFrame",
     "iMouse",
     "iDate",
+    "iSampleRate",
     "iChannel0",
     "iChannelResolution",
 ];
@@ -78,6 +79,8 @@ impl ShaderRenderer {
             p.set_i32(gl, "iFrame", clock.index as i32);
             p.set_vec(gl, "iMouse", &[0.0; 4]);
             p.set_vec(gl, "iDate", &shadertoy_date(clock));
+            // Shadertoy's sound output rate (allsource plays no sound: the value shaders compute with).
+            p.set_f32(gl, "iSampleRate", 44100.0);
             p.set_i32(gl, "iChannel0", 0);
             let (pw, ph) = previous.map_or((w, h), |(_, pw, ph)| (pw as f32, ph as f32));
             p.set_f32_array(gl, "iChannelResolution", 3, &[pw, ph, 1.0]);

@@ -1,0 +1,107 @@
+//! Shadertoy mode: a file that defines `void mainImage(` (in code, not in a comment) gets Shadertoy's uniforms
+//! before its code and a `main` that calls `mainImage` after it. Spellings of older Shadertoy code are read with a
+//! warning (`texture2D`, `textureCube`, `texture2DLod`, `iGlobalTime`); a file that brings its own `main` as well is
+//! refused with what to change.
+
+/// What Shadertoy provides to `mainImage`, declared before the user's code in Shadertoy mode.
+pub const SHADERTOY_PROLOGUE: &str = "uniform vec3 iResolution;
+uniform float iTime;
+uniform float iTimeDelta;
+uniform float iFrameRate;
+uniform int iFrame;
+uniform vec4 iMouse;
+uniform vec4 iDate;
+uniform float iSampleRate;
+uniform float iChannelTime[4];
+uniform vec3 iChannelResolution[4];
+uniform sampler2D iChannel0;
+uniform sampler2D iChannel1;
+uniform sampler2D iChannel2;
+uniform sampler2D iChannel3;
+layout(location = 0) out vec4 allsource_FragColor;";
+
+pub(crate) const SHADERTOY_EPILOGUE: &str = "void main() {
+    vec4 colour = vec4(0.0, 0.0, 0.0, 1.0);
+    mainImage(colour, gl_FragCoord.xy);
+    allsource_FragColor = vec4(colour.rgb, 1.0);
+}";
+
+/// Old spellings found in Shadertoy code, and what they are read as.
+const LEGACY: [(&str, &str); 4] =
+    [("texture2D", "texture"), ("texture2DLod", "textureLod"), ("textureCube", "texture"), ("iGlobalTime", "iTime")];
+
+/// Whether `code` (comments blanked) defines Shadertoy's `void mainImage(`.
+pub(crate) fn defines_main_image(code: &str) -> bool {
+    defines_function(code, "mainImage").is_some()
+}
+
+/// The 0-based line of the first `void NAME(` in `code`.
+fn defines_function(code: &str, name: &str) -> Option<usize> {
+    code.match_indices(name).find_map(|(at, _)| {
+        let before = code[..at].trim_end();
+        let after = code[at + name.len()..].trim_start();
+        let starts_word = !code[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        (starts_word && before.ends_with("void") && after.starts_with('(')).then(|| code[..at].matches('\n').count())
+    })
+}
+
+/// The 0-based line of the first use of `word` as a whole identifier in `code`.
+fn first_use(code: &str, word: &str) -> Option<usize> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices(word).find_map(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + word.len()..].chars().next();
+        (!before.is_some_and(is_ident) && !after.is_some_and(is_ident)).then(|| code[..at].matches('\n').count())
+    })
+}
+
+/// What Shadertoy mode makes of a file's code (comments blanked): lines for the prologue beyond Shadertoy's own,
+/// and problems found, as (0-based line, is an error, message).
+pub(crate) struct Adaptation {
+    pub defines: Vec<String>,
+    pub problems: Vec<(usize, bool, String)>,
+}
+
+pub(crate) fn adapt(code: &str) -> Adaptation {
+    let mut adaptation = Adaptation { defines: Vec::new(), problems: Vec::new() };
+    for (old, new) in LEGACY {
+        if let Some(line) = first_use(code, old) {
+            adaptation.defines.push(format!("#define {old} {new}"));
+            let message = format!("`{old}` is an older spelling: it is read as `{new}` (write `{new}` instead)");
+            adaptation.problems.push((line, false, message));
+        }
+    }
+    if let Some(line) = defines_function(code, "main") {
+        let message = "this file defines mainImage, so it runs as a Shadertoy shader, whose main() allsource \
+                       provides: remove this main() (it called mainImage and wrote gl_FragColor; allsource does \
+                       that)";
+        adaptation.problems.push((line, true, message.to_owned()));
+    }
+    adaptation
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_spellings_are_found_as_whole_words_on_their_lines() {
+        let code = "void mainImage(out vec4 c, in vec2 p) {\n  float t = iGlobalTime;\n  c = texture2D(iChannel0, p);\n  vec4 my_texture2D_x = textureLod(iChannel0, p, 0.0);\n}\n";
+        let a = adapt(code);
+        assert_eq!(a.defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
+        let lines: Vec<usize> = a.problems.iter().map(|p| p.0).collect();
+        assert_eq!(lines, [2, 1]);
+        assert!(a.problems.iter().all(|p| !p.1), "warnings");
+    }
+
+    #[test]
+    fn a_main_of_its_own_is_refused_on_its_line() {
+        let code = "void mainImage(out vec4 c, in vec2 p) { c = vec4(1.0); }\n\nvoid main() { mainImage(gl_FragColor, gl_FragCoord.xy); }\n";
+        let a = adapt(code);
+        assert_eq!(a.problems.len(), 1);
+        assert_eq!((a.problems[0].0, a.problems[0].1), (2, true));
+        assert!(defines_main_image(code));
+        assert!(!defines_main_image("void mainImageX(out vec4 c) {}"));
+        assert!(!defines_main_image("void my_mainImage(out vec4 c) {}"));
+    }
+}
