@@ -44,9 +44,7 @@ fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
         Ok((_, logs)) | Err(logs) => logs.clone(),
     };
     let mut diagnostics = prepared.diagnostics.clone();
-    for log in &logs {
-        diagnostics.extend(prepared.diagnostics_from_log(log.stage, &log.log));
-    }
+    diagnostics.extend(prepared.diagnostics_from_logs(logs.iter().map(|l| (l.stage, l.log.as_str()))));
     match result {
         Ok((program, _)) => {
             // A full-screen program is drawn once now, so that a driver compiling at the first draw does it in the

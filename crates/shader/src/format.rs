@@ -521,6 +521,43 @@ impl Prepared {
         parse_log(log).into_iter().map(|entry| self.locate(stage, entry)).collect()
     }
 
+    /// The diagnostics of every log of one build, `(stage, log)` (`None`: the link log). A mistake in text several
+    /// stages share (the common part, an include) is one diagnostic that names them, not one per stage.
+    pub fn diagnostics_from_logs<'a>(
+        &self,
+        logs: impl IntoIterator<Item = (Option<Stage>, &'a str)>,
+    ) -> Vec<Diagnostic> {
+        let mut merged: Vec<(Diagnostic, Vec<&'static str>)> = Vec::new();
+        for (stage, log) in logs {
+            for d in self.diagnostics_from_log(stage, log) {
+                let same = |(m, _): &&mut (Diagnostic, Vec<&'static str>)| {
+                    (&m.file, m.line, m.column, m.severity, &m.message)
+                        == (&d.file, d.line, d.column, d.severity, &d.message)
+                };
+                match merged.iter_mut().find(|m| same(m) && m.0.stage.is_some() && d.stage.is_some()) {
+                    Some((_, stages)) => stages.extend(d.stage),
+                    None => {
+                        let stages = d.stage.into_iter().collect();
+                        merged.push((d, stages));
+                    }
+                }
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(mut d, stages)| {
+                if let [first @ .., last] = stages.as_slice()
+                    && !first.is_empty()
+                {
+                    d.stage = None;
+                    d.message
+                        .push_str(&format!("\n  in the {} and {last} stages, which share this text", first.join(", ")));
+                }
+                d
+            })
+            .collect()
+    }
+
     fn locate(&self, stage: Option<Stage>, entry: LogEntry) -> Diagnostic {
         let stage = entry.stage.or(stage);
         let mut diagnostic = Diagnostic {
