@@ -24,6 +24,11 @@ pub struct LogLine {
     pub seq: u64,
     pub level: Level,
     pub text: String,
+    /// Lines of one kind of news about one thing (a source's newest build) share a key: see
+    /// [`ConsoleLog::retract`].
+    pub key: Option<String>,
+    /// Replaced by newer news of its key: not shown in the console (followers by `seq` still get it).
+    pub hidden: bool,
 }
 
 #[derive(Clone, Default)]
@@ -39,11 +44,33 @@ impl std::fmt::Debug for ConsoleLog {
 
 impl ConsoleLog {
     pub fn push(&self, level: Level, text: impl Into<String>) {
+        self.push_line(level, text.into(), None);
+    }
+
+    /// As `push`, with a key: the line's news is replaced by the next with the same key (see `retract`).
+    pub fn push_keyed(&self, level: Level, key: &str, text: impl Into<String>) {
+        self.push_line(level, text.into(), Some(key.to_owned()));
+    }
+
+    /// Hides the newest lines while they carry `key`: news that newer news of the same thing replaces in place
+    /// (a source's build state while typing is one line that updates, not a line a keystroke). Readers that
+    /// follow the log by `seq` (scripts, `since`) still get every line.
+    pub fn retract(&self, key: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        for line in inner.1.iter_mut().rev() {
+            if line.key.as_deref() != Some(key) {
+                break;
+            }
+            line.hidden = true;
+        }
+    }
+
+    fn push_line(&self, level: Level, text: String, key: Option<String>) {
         // A poisoned lock means a panic elsewhere while pushing a line: the log is still usable.
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let seq = inner.0;
         inner.0 += 1;
-        inner.1.push_back(LogLine { seq, level, text: text.into() });
+        inner.1.push_back(LogLine { seq, level, text, key, hidden: false });
         while inner.1.len() > CAPACITY {
             inner.1.pop_front();
         }
@@ -69,6 +96,23 @@ impl ConsoleLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyed_news_replaces_the_newest_lines_of_its_key_only() {
+        let log = ConsoleLog::default();
+        log.push(Level::Info, "started");
+        log.push_keyed(Level::Error, "a.glsl", "a.glsl: version 2 did not build");
+        log.push_keyed(Level::Error, "a.glsl", "a.glsl:3:1: error: x");
+        log.retract("a.glsl");
+        log.push_keyed(Level::Info, "a.glsl", "a.glsl: version 3 built");
+        log.push(Level::Result, "between");
+        log.retract("a.glsl");
+        log.push_keyed(Level::Info, "a.glsl", "a.glsl: version 4 built");
+        let shown: Vec<String> = log.with_lines(|l| l.iter().filter(|l| !l.hidden).map(|l| l.text.clone()).collect());
+        assert_eq!(shown, ["started", "a.glsl: version 3 built", "between", "a.glsl: version 4 built"]);
+        assert_eq!(log.since(0).len(), 6, "followers get every line");
+        assert_eq!(log.next_seq(), 6, "every line pushed was counted: followers saw each");
+    }
 
     #[test]
     fn keeps_the_newest_lines_and_counts_all() {

@@ -356,3 +356,36 @@ fn clicks_place_the_caret_and_jump_to_a_diagnostic() {
     // The file, five keystrokes of `oops `, and the `x` typed after the jump.
     assert_eq!(versions.len(), 7, "{out:#?}");
 }
+
+/// Typing a word into a shader, one keystroke a frame, where every keystroke but the last does not build: the
+/// console shows the source's newest build news (one line and its error), not a pair of lines a keystroke; a
+/// follower of the log (a script's transcript) still gets every line.
+#[test]
+fn the_console_shows_one_build_state_per_source_while_typing() {
+    use allsource_engine::{Clock, HeadlessEngine, Scene};
+    let dir = common::scene_dir("console-typing", &[("main.glsl", SHADER)]);
+    let options = EngineOptions { clock: Clock::Lockstep, store: false, ..options() };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    engine.frame_lockstep(0).unwrap();
+    let log = engine.compositor().overlay.editor.log.clone();
+    let from = log.next_seq();
+    let c = engine.compositor_mut();
+    c.overlay.editor.open(&dir.join("main.glsl")).unwrap();
+    c.overlay.editor.visible = true;
+    c.ui_pass();
+    // `const vec3 C = RED;` becomes `const vec3 C = REDGRN;`: three keystrokes, three versions that do not build.
+    c.overlay.editor.goto(3, 19).unwrap();
+    c.ui_pass();
+    for (frame, key) in (1..).zip(["G", "R", "N", ""]) {
+        engine.compositor_mut().overlay.text(key);
+        engine.frame_lockstep(frame).unwrap();
+    }
+    let shown: Vec<String> =
+        log.with_lines(|lines| lines.iter().filter(|l| l.seq >= from && !l.hidden).map(|l| l.text.clone()).collect());
+    let news: Vec<&String> = shown.iter().filter(|l| l.contains("main.glsl")).collect();
+    assert!(news[0].ends_with("main.glsl: version 4 did not build; version 1 stays live"), "{shown:#?}");
+    assert!(news[1].contains("main.glsl:3:16: error: [fragment] `REDGRN' undeclared"), "{shown:#?}");
+    assert!(news[2..].iter().all(|l| l.contains(": warning: ")), "then its warnings only: {shown:#?}");
+    let all = log.since(from);
+    assert_eq!(all.iter().filter(|l| l.text.contains("did not build")).count(), 3, "followers got each build");
+}

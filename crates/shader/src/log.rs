@@ -133,8 +133,8 @@ pub fn parse_log(log: &str) -> Vec<LogEntry> {
 
 /// Whether Mesa's `entry` only follows from `previous` and belongs in it as a note: the overloads Mesa lists, each
 /// as an error of its own, after "candidates are:"; and an error of an expression around an earlier error on the
-/// same line (Mesa reports the inner one first: an undeclared name, then the call that got an argument of type
-/// `error`). One mistake is then one diagnostic, not one per overload of the function it was passed to.
+/// same line, starting where it starts or before (Mesa reports the inner one first: an undeclared name, then the
+/// call that got an argument of type `error`, or the initializer that is not constant). One mistake is then one diagnostic, not one per overload of the function it was passed to.
 fn continues(previous: &LogEntry, entry: &LogEntry) -> bool {
     let mesa = previous.dialect == Dialect::Mesa && entry.dialect == Dialect::Mesa;
     if !mesa || (previous.source, previous.line) != (entry.source, entry.line) {
@@ -144,7 +144,7 @@ fn continues(previous: &LogEntry, entry: &LogEntry) -> bool {
     let candidate = listing && entry.column == previous.column && !entry.message.ends_with("candidates are:");
     let enclosing = previous.severity == Severity::Error
         && entry.severity == Severity::Error
-        && entry.column.zip(previous.column).is_some_and(|(outer, inner)| outer < inner);
+        && entry.column.zip(previous.column).is_some_and(|(outer, inner)| outer <= inner);
     candidate || enclosing
 }
 

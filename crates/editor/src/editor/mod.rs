@@ -10,7 +10,7 @@ use allsource_live::{Diagnostic, Report};
 use egui::text::{CCursor, CCursorRange, LayoutJob, TextFormat};
 use egui::{Color32, FontId, Id, Key, Modifiers, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 
-use crate::console::{ConsoleLog, Level};
+use crate::console::{ConsoleLog, Level, LogLine};
 use crate::highlight::{Lang, Token, tokens};
 use crate::tweak::{Kind, Tweak, annotations};
 

@@ -391,8 +391,9 @@ impl Editor {
             .max_height((ui.available_height() - input_height).max(20.0))
             .show(ui, |ui| {
                 self.log.with_lines(|lines| {
-                    let first = lines.len().saturating_sub(400);
-                    for line in lines.iter().skip(first) {
+                    // The newest 400 lines shown; news that newer news replaced (a build while typing) is not.
+                    let shown: Vec<&LogLine> = lines.iter().filter(|l| !l.hidden).collect();
+                    for line in &shown[shown.len().saturating_sub(400)..] {
                         let colour = match line.level {
                             Level::Info => Color32::LIGHT_GRAY,
                             Level::Warn => WARNING_COLOUR,

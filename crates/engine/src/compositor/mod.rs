@@ -434,10 +434,19 @@ impl Compositor {
                 } else if self.status.failing {
                     self.status.never_built.insert(report.path.clone(), report.diagnostics.clone());
                 }
+                // A build's news replaces the news of the build before it in the console, when nothing came
+                // between: typing shows one line per source that updates (the versions list keeps the history). A
+                // run-time verdict stays.
+                let key = report.path.display().to_string();
+                let key = report.verdict.is_none().then_some(key.as_str());
+                if let Some(key) = key {
+                    log.retract(key);
+                }
                 match (report.version, report.became_live) {
                     (Some(v), true) => {
                         let ms = report.took.as_secs_f64() * 1e3;
-                        say(log, Level::Info, format!("{}: version {v} built in {ms:.2} ms", report.path.display()));
+                        let text = format!("{}: version {v} built in {ms:.2} ms", report.path.display());
+                        say_as(log, Level::Info, key, text);
                         self.status.last_build = Some(report.took);
                     }
                     (Some(v), false) if self.status.failing => {
@@ -445,16 +454,13 @@ impl Compositor {
                         // "did not build" only for builds: a run-time verdict says what happened.
                         let what = report.verdict.as_deref().unwrap_or("did not build");
                         let text = format!("{}: version {v} {what}; {live} stays live", report.path.display());
-                        say(log, Level::Error, text);
+                        say_as(log, Level::Error, key, text);
                     }
                     _ => {}
                 }
                 for d in &report.diagnostics {
-                    if d.is_error() {
-                        say(log, Level::Error, d.to_string());
-                    } else {
-                        say(log, Level::Warn, d.to_string());
-                    }
+                    let level = if d.is_error() { Level::Error } else { Level::Warn };
+                    say_as(log, level, key, d.to_string());
                 }
                 self.status.diagnostics = report.diagnostics;
             }
@@ -511,12 +517,20 @@ impl Compositor {
 /// A line for the console and for the log (the CLI's console layer skips this module's events, so the console
 /// gets each line once, also in engines without that layer, such as tests).
 fn say(log: &ConsoleLog, level: Level, text: String) {
+    say_as(log, level, None, text);
+}
+
+/// As `say`, the line keyed (replaced by the next news of its key: `ConsoleLog::retract`) when `key` is given.
+fn say_as(log: &ConsoleLog, level: Level, key: Option<&str>, text: String) {
     match level {
         Level::Error => tracing::error!("{text}"),
         Level::Warn => tracing::warn!("{text}"),
         _ => tracing::info!("{text}"),
     }
-    log.push(level, text);
+    match key {
+        Some(key) => log.push_keyed(level, key, text),
+        None => log.push(level, text),
+    }
 }
 
 impl Drop for Compositor {
