@@ -229,6 +229,7 @@ fn a_deleted_or_non_utf8_file_keeps_the_last_good_version_with_a_diagnostic() {
 
 #[test]
 fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted() {
+    let _gpu = one_gpu_timeout_test_at_a_time();
     let dir = scene_dir("gpu-timeout", &[("main.glsl", &solid(1.0))]);
     let options = EngineOptions {
         size: (64, 64),
@@ -271,6 +272,13 @@ fn a_lost_context_gets_a_new_worker_and_context_running_the_last_good_version() 
     assert_eq!(f.step(), [153, 0, 0, 255]);
 }
 
+/// The GPU-timeout tests take the GPU in turn: llvmpipe renders on the CPU, and one test's slow frame (a second of
+/// both cores) would starve another test's quick frames past their 100 ms.
+fn one_gpu_timeout_test_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static GPU: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    GPU.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A real-time engine at 64x64 with a 100 ms GPU timeout showing version 1 (red) of main.glsl.
 fn realtime_red(name: &str) -> (HeadlessEngine, std::path::PathBuf) {
     let dir = scene_dir(name, &[("main.glsl", &solid(1.0))]);
@@ -295,6 +303,7 @@ fn realtime_with_a_slow_edit(name: &str) -> (HeadlessEngine, std::path::PathBuf)
 
 #[test]
 fn in_real_time_the_worker_reverts_a_shader_past_the_gpu_timeout_without_the_compositor_waiting() {
+    let _gpu = one_gpu_timeout_test_at_a_time();
     let (mut engine, dir) = realtime_red("gpu-timeout-realtime");
     // The slow shader with its loop count a uniform, 0 at first: version 2 goes live and draws quickly (blue), so
     // the driver has compiled what it needs before the slow frames begin.
@@ -360,6 +369,7 @@ fn in_real_time_the_worker_reverts_a_shader_past_the_gpu_timeout_without_the_com
 
 #[test]
 fn in_real_time_after_a_gpu_timeout_the_version_before_draws_again() {
+    let _gpu = one_gpu_timeout_test_at_a_time();
     let (mut engine, _) = realtime_with_a_slow_edit("gpu-timeout-realtime-after");
     let start = std::time::Instant::now();
     while !engine.compositor().status().diagnostics.iter().any(|d| d.message.contains("GPU timeout")) {

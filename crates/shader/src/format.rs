@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use allsource_live::Diagnostic;
 
-use crate::preprocess::{Conditions, blank_comments};
+use crate::preprocess::{Conditions, compiled_code};
 use crate::shadertoy::{SHADERTOY_EPILOGUE, SHADERTOY_PROLOGUE, adapt, defines_main_image};
 use crate::{DEFAULT_VERSION, Dialect, LogEntry, directive, is_version_line, original_column, parse_log};
 
@@ -250,8 +250,16 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
         }
     }
 
-    // Code only: `void mainImage(` in a comment (a note, a disabled draft) is not a Shadertoy shader.
-    let code = blank_comments(text);
+    let version_words: Vec<&str> = lines
+        .iter()
+        .find(|l| is_version_line(l))
+        .and_then(|l| directive(l))
+        .map_or(vec![], |d| d.1.split_whitespace().collect());
+    let version = version_words.first().and_then(|v| v.parse::<u32>().ok()).unwrap_or(450);
+    let es = version_words.get(1) == Some(&"es");
+    // Code the driver compiles only: `void mainImage(` in a comment or an `#if 0` (a note, a disabled draft) is not a
+    // Shadertoy shader, and a `main` for another host under `#ifdef` is not in the way.
+    let code = compiled_code(text, version, es);
     let shadertoy = sections.is_empty() && defines_main_image(&code);
     let adaptation = shadertoy.then(|| adapt(&code));
     for (line, error, message) in adaptation.iter().flat_map(|a| &a.problems) {
@@ -261,11 +269,6 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
             p.warning(0, *line, message.clone());
         }
     }
-    let version = lines
-        .iter()
-        .find(|l| is_version_line(l))
-        .and_then(|l| directive(l)?.1.split_whitespace().next()?.parse::<u32>().ok())
-        .unwrap_or(450);
     let written: Vec<(Stage, Vec<(usize, usize)>)> = if sections.is_empty() {
         vec![(Stage::Fragment, vec![(0, lines.len())])]
     } else {
@@ -290,7 +293,7 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
     for (stage, ranges) in &written {
         let mut out: Vec<(String, Origin)> = Vec::new();
         // Each stage is preprocessed on its own, as the driver compiles it.
-        let mut conditions = Conditions::new(version);
+        let mut conditions = Conditions::new(version, es);
         for &(start, end) in ranges {
             for (i, line) in lines.iter().enumerate().take(end).skip(start) {
                 p.line(0, i, line, &mut out, &mut vec![root.to_path_buf()], &mut conditions);
@@ -305,7 +308,13 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
             }
         };
         if let Some(adaptation) = &adaptation {
-            let prologue = SHADERTOY_PROLOGUE.lines().map(str::to_owned).chain(adaptation.defines.iter().cloned());
+            // An OpenGL ES file's uniforms need a precision before the file's own precision statement.
+            let precision = es.then_some(["precision highp float;".to_owned(), "precision highp int;".to_owned()]);
+            let prologue = precision
+                .into_iter()
+                .flatten()
+                .chain(SHADERTOY_PROLOGUE.lines().map(str::to_owned))
+                .chain(adaptation.defines.iter().cloned());
             out.splice(version_at + 1..version_at + 1, prologue.map(|l| (l, Origin::Generated)));
             out.extend(SHADERTOY_EPILOGUE.lines().map(|l| (l.to_owned(), Origin::Generated)));
         }
@@ -315,8 +324,12 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
     let has = |s: Stage| stages.iter().any(|t: &StageText| t.stage == s);
     let builtin_vertex = !has(Stage::Vertex) && !has(Stage::Compute) && has(Stage::Fragment);
     if builtin_vertex {
-        let out = FULLSCREEN_VERTEX.lines().map(|l| (l.to_owned(), Origin::Generated)).collect();
-        stages.insert(0, finish(Stage::Vertex, out));
+        // In the fragment stage's shading language: a driver links stages of one version only (an ES 3.00 file
+        // gets an ES 3.00 vertex stage).
+        let version_line = if es { "#version 300 es".to_owned() } else { DEFAULT_VERSION.to_owned() };
+        let body = FULLSCREEN_VERTEX.lines().skip_while(|l| is_version_line(l));
+        let out = std::iter::once(version_line).chain(body.map(str::to_owned));
+        stages.insert(0, finish(Stage::Vertex, out.map(|l| (l, Origin::Generated)).collect()));
     }
 
     // A problem in the common part or a shared include is found once per stage: report it once.
@@ -535,7 +548,12 @@ impl Prepared {
                         == (&d.file, d.line, d.column, d.severity, &d.message)
                 };
                 match merged.iter_mut().find(|m| same(m) && m.0.stage.is_some() && d.stage.is_some()) {
-                    Some((_, stages)) => stages.extend(d.stage),
+                    // Once per stage: the same message at several generated places of one stage is one too.
+                    Some((_, stages)) => {
+                        if let Some(stage) = d.stage.filter(|s| !stages.contains(s)) {
+                            stages.push(stage);
+                        }
+                    }
                     None => {
                         let stages = d.stage.into_iter().collect();
                         merged.push((d, stages));

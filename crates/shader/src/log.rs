@@ -140,12 +140,34 @@ fn continues(previous: &LogEntry, entry: &LogEntry) -> bool {
     if !mesa || (previous.source, previous.line) != (entry.source, entry.line) {
         return false;
     }
-    let listing = previous.message.lines().any(|l| l.ends_with("candidates are:"));
-    let candidate = listing && entry.column == previous.column && !entry.message.ends_with("candidates are:");
+    // At the column of the error it follows, or before it (the call around an argument that was wrong).
+    let around = entry.column.zip(previous.column).is_some_and(|(outer, inner)| outer <= inner);
+    // An overload Mesa lists, `vec3 mix(vec3, vec3, float)`, after a "candidates are:" it follows.
+    let listing = previous.message.contains("candidates are:");
+    let signature = entry.message.split_once('(').is_some_and(|(head, _)| head.split_whitespace().count() == 2)
+        && entry.message.ends_with(')');
+    let candidate = listing && around && signature;
     let enclosing = previous.severity == Severity::Error
         && entry.severity == Severity::Error
-        && entry.column.zip(previous.column).is_some_and(|(outer, inner)| outer <= inner);
+        && around
+        && is_cascade(&entry.message);
     candidate || enclosing
+}
+
+/// Mesa's messages about an expression one of whose operands was already wrong (its type is `error`): said of
+/// the expression around a mistake, never a mistake of their own. (An unknown function name, a second undeclared
+/// name, a type mismatch of its own are mistakes of their own and stay apart.)
+fn is_cascade(message: &str) -> bool {
+    let error_operand = ["(error", "error,", "error)"].iter().any(|t| message.contains(t));
+    let about_operands = [
+        "operands to arithmetic operators must be numeric",
+        "from a non-numeric data type",
+        "must be a constant expression",
+        "could not implicitly convert",
+    ]
+    .iter()
+    .any(|t| message.contains(t));
+    error_operand || about_operands
 }
 
 /// NVIDIA's `Vertex info` ... `Link info` headers: Some(stage) for a stage, Some(None) for the link section.

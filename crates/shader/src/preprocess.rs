@@ -43,6 +43,21 @@ pub fn blank_comments(text: &str) -> String {
     out
 }
 
+/// The code of `text` the driver compiles: comments blanked, and the lines of conditional groups it skips blanked too
+/// (newlines kept, so lines stay where they were). Includes are not followed.
+pub fn compiled_code(text: &str, version: u32, es: bool) -> String {
+    let mut conditions = Conditions::new(version, es);
+    let code = blank_comments(text);
+    let mut out = String::with_capacity(code.len());
+    for (line, code_line) in text.lines().zip(code.lines()) {
+        if conditions.read(line) {
+            out.push_str(code_line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// One conditional group being read.
 #[derive(Clone, Copy)]
 struct Group {
@@ -60,6 +75,8 @@ struct Group {
 #[derive(Default)]
 pub struct Conditions {
     defines: HashMap<String, Macro>,
+    /// Names the driver is known not to define for this stage (`GL_ES` on desktop GL).
+    undefined: Vec<&'static str>,
     groups: Vec<Group>,
     in_comment: bool,
 }
@@ -73,12 +90,34 @@ enum Macro {
 }
 
 impl Conditions {
-    /// For a stage of GLSL `version` in a core profile.
-    pub fn new(version: u32) -> Conditions {
+    /// For a stage of GLSL `version` (`es`: an OpenGL ES shading language version, `#version 300 es`). The driver
+    /// defines macros of its own: `__VERSION__`, `GL_ES` or `GL_core_profile`, `GL_FRAGMENT_PRECISION_HIGH`, and one
+    /// `GL_<extension>` per extension it has, which this reading does not know: a condition on a `GL_` name it does
+    /// not know is one it cannot tell (both branches count as compiled).
+    pub fn new(version: u32, es: bool) -> Conditions {
         let mut c = Conditions::default();
+        let one = || Macro::Object("1".into());
         c.defines.insert("__VERSION__".into(), Macro::Object(version.to_string()));
-        c.defines.insert("GL_core_profile".into(), Macro::Object("1".into()));
+        c.defines.insert("GL_FRAGMENT_PRECISION_HIGH".into(), one());
+        if es {
+            c.defines.insert("GL_ES".into(), one());
+            c.undefined.push("GL_core_profile");
+        } else {
+            c.defines.insert("GL_core_profile".into(), one());
+            c.undefined.push("GL_ES");
+        }
         c
+    }
+
+    /// Whether `name` is defined: `None` for a driver's name this reading does not know.
+    fn is_defined(&self, name: &str) -> Option<bool> {
+        if self.defines.contains_key(name) {
+            Some(true)
+        } else if name.starts_with("GL_") && !self.undefined.contains(&name) {
+            None
+        } else {
+            Some(false)
+        }
     }
 
     /// Whether the lines read now are compiled.
@@ -102,7 +141,7 @@ impl Conditions {
                 let outer = self.active();
                 let value = match name {
                     "if" => self.evaluate(rest).map(|v| v != 0),
-                    _ => Some(self.defines.contains_key(first_word(rest)) == (name == "ifdef")),
+                    _ => self.is_defined(first_word(rest)).map(|d| d == (name == "ifdef")),
                 };
                 let (taken, unsure) = (value == Some(true), value.is_none());
                 self.groups.push(Group { outer, taken, unsure, active: outer && (taken || unsure) });
@@ -156,13 +195,14 @@ impl Conditions {
                         (Some(Token::Ident(n)), _, _) => (n, 2),
                         _ => return None,
                     };
-                    out.push(Token::Number(i64::from(self.defines.contains_key(name))));
+                    out.push(Token::Number(i64::from(self.is_defined(name)?)));
                     i += used;
                     continue;
                 }
                 Token::Ident(word) => match self.defines.get(word) {
                     Some(Macro::Object(value)) => out.extend(self.expand(&tokens(value)?, depth + 1)?),
                     Some(Macro::Function) => return None,
+                    None if word.starts_with("GL_") && self.is_defined(word).is_none() => return None,
                     None => out.push(Token::Number(0)),
                 },
                 other => out.push(other.clone()),
@@ -335,8 +375,14 @@ mod tests {
     use super::*;
 
     fn compiled(text: &str) -> Vec<usize> {
-        let mut c = Conditions::new(450);
+        let mut c = Conditions::new(450, false);
         text.lines().enumerate().filter(|(_, l)| c.read(l)).map(|(i, _)| i + 1).collect()
+    }
+
+    #[test]
+    fn compiled_code_drops_what_the_driver_skips() {
+        let text = "a();\n#if 0\nb();\n#else\nc(); // d\n#endif\n";
+        assert_eq!(compiled_code(text, 450, false), "a();\n#if 0\n\n#else\nc();     \n#endif\n");
     }
 
     #[test]
@@ -355,6 +401,10 @@ mod tests {
         assert_eq!(compiled(guard), [1, 2, 3, 4, 5, 8]);
         assert_eq!(compiled("#if __VERSION__ >= 450\nyes\n#endif\n"), [1, 2, 3]);
         assert_eq!(compiled("#ifdef GL_ES\nno\n#endif\n"), [1, 3]);
+        assert_eq!(compiled("#ifdef GL_FRAGMENT_PRECISION_HIGH\nyes\n#else\nno\n#endif\n"), [1, 2, 3, 5]);
+        // An extension's macro: the driver's to define; this reading cannot tell, so both branches count.
+        assert_eq!(compiled("#ifdef GL_ARB_gpu_shader_fp64\nmaybe\n#else\nmaybe\n#endif\n"), [1, 2, 3, 4, 5]);
+        assert_eq!(compiled("#if defined(GL_ARB_x) && 1\nmaybe\n#endif\n"), [1, 2, 3]);
     }
 
     #[test]

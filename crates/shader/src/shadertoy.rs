@@ -1,7 +1,7 @@
 //! Shadertoy mode: a file that defines `void mainImage(` (in code, not in a comment) gets Shadertoy's uniforms
 //! before its code and a `main` that calls `mainImage` after it. Spellings of older Shadertoy code are read with a
-//! warning (`texture2D`, `textureCube`, `texture2DLod`, `iGlobalTime`); a file that brings its own `main` as well is
-//! refused with what to change.
+//! warning (`texture2D`, `texture2DLod`, `iGlobalTime`) unless the file defines them itself; a file that compiles a
+//! `main` of its own as well is refused with what to change.
 
 /// What Shadertoy provides to `mainImage`, declared before the user's code in Shadertoy mode.
 pub const SHADERTOY_PROLOGUE: &str = "uniform vec3 iResolution;
@@ -26,9 +26,9 @@ pub(crate) const SHADERTOY_EPILOGUE: &str = "void main() {
     allsource_FragColor = vec4(colour.rgb, 1.0);
 }";
 
-/// Old spellings found in Shadertoy code, and what they are read as.
-const LEGACY: [(&str, &str); 4] =
-    [("texture2D", "texture"), ("texture2DLod", "textureLod"), ("textureCube", "texture"), ("iGlobalTime", "iTime")];
+/// Old spellings found in Shadertoy code, and what they are read as. (`textureCube` is not among them: every
+/// channel here is a 2D texture, so no spelling of it can work.)
+const LEGACY: [(&str, &str); 3] = [("texture2D", "texture"), ("texture2DLod", "textureLod"), ("iGlobalTime", "iTime")];
 
 /// Whether `code` (comments blanked) defines Shadertoy's `void mainImage(`.
 pub(crate) fn defines_main_image(code: &str) -> bool {
@@ -45,14 +45,28 @@ fn defines_function(code: &str, name: &str) -> Option<usize> {
     })
 }
 
-/// The 0-based line of the first use of `word` as a whole identifier in `code`.
+/// The 0-based line of the first use of `word` as a whole identifier in `code`, unless the file defines or declares
+/// it itself (`#define texture2D(s, p) texture(s, p)`, `uniform float iGlobalTime;`): then it is the file's own.
 fn first_use(code: &str, word: &str) -> Option<usize> {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    code.match_indices(word).find_map(|(at, _)| {
-        let before = code[..at].chars().next_back();
-        let after = code[at + word.len()..].chars().next();
-        (!before.is_some_and(is_ident) && !after.is_some_and(is_ident)).then(|| code[..at].matches('\n').count())
-    })
+    let uses: Vec<usize> = code
+        .match_indices(word)
+        .filter(|(at, _)| {
+            let before = code[..*at].chars().next_back();
+            let after = code[at + word.len()..].chars().next();
+            !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+        })
+        .map(|(at, _)| at)
+        .collect();
+    let declared = uses.iter().any(|&at| {
+        // The word before it: `define`, a type or a qualifier declares it; `return` and operators use it.
+        let before = code[..at].trim_end();
+        let start = before.rfind(|c: char| !is_ident(c)).map_or(0, |i| i + 1);
+        let previous = &before[start..];
+        !previous.is_empty() && previous != "return" && !previous.starts_with(|c: char| c.is_ascii_digit())
+    });
+    let first = uses.first().copied()?;
+    (!declared).then(|| code[..first].matches('\n').count())
 }
 
 /// What Shadertoy mode makes of a file's code (comments blanked): lines for the prologue beyond Shadertoy's own,
@@ -72,11 +86,12 @@ pub(crate) fn adapt(code: &str) -> Adaptation {
         }
     }
     if let Some(line) = defines_function(code, "main") {
-        let message = "this file defines mainImage, so it runs as a Shadertoy shader, whose main() allsource \
-                       provides: remove this main() (it called mainImage and wrote gl_FragColor; allsource does \
-                       that)";
+        let message = "this file defines mainImage, so it runs as a Shadertoy shader, and allsource provides its \
+                       main() (which calls mainImage): remove this main(), or put it under an #ifdef that is not \
+                       defined here";
         adaptation.problems.push((line, true, message.to_owned()));
     }
+    adaptation.problems.sort_by_key(|p| p.0);
     adaptation
 }
 
@@ -90,8 +105,18 @@ mod tests {
         let a = adapt(code);
         assert_eq!(a.defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
         let lines: Vec<usize> = a.problems.iter().map(|p| p.0).collect();
-        assert_eq!(lines, [2, 1]);
+        assert_eq!(lines, [1, 2], "in the order of the lines");
         assert!(a.problems.iter().all(|p| !p.1), "warnings");
+    }
+
+    #[test]
+    fn a_spelling_the_file_defines_or_declares_itself_is_left_alone() {
+        let own = "#define texture2D(s, p) texture(s, p)\nuniform float iGlobalTime;\n\
+                   void mainImage(out vec4 c, in vec2 p) { c = texture2D(iChannel0, p) * iGlobalTime; }\n";
+        let a = adapt(own);
+        assert!(a.defines.is_empty() && a.problems.is_empty(), "{:?}", a.problems);
+        let returned = "vec4 f(vec2 p) { return texture2D(iChannel0, p); }\n";
+        assert_eq!(adapt(returned).defines, ["#define texture2D texture"]);
     }
 
     #[test]

@@ -57,5 +57,8 @@ fn a_call_with_no_matching_overload_keeps_its_candidates_and_other_errors_stay_a
         ],
         "two names undeclared on one line, left to right, are two mistakes"
     );
+    // A misspelled function around a misspelled name: Mesa reports the name first, the call at an earlier column.
+    let two = "0:22(16): error: `uvv' undeclared\n0:22(9): error: no function with name 'lenght'\n";
+    assert_eq!(parse_log(two).len(), 2, "two mistakes of their own: {:#?}", parse_log(two));
     assert_eq!(entries[0].message.lines().count(), 3);
 }

@@ -106,3 +106,43 @@ fn shadertoy_mode_comes_from_code_not_from_comments() {
     let real = "void mainImage(out vec4 c, in vec2 p) { c = vec4(1.0); } // void main() is the engine's\n";
     assert!(prepare(Path::new("s/main.glsl"), real, &mut loader(&[], &mut asked)).shadertoy);
 }
+
+#[test]
+fn a_main_for_another_host_under_an_ifdef_is_left_to_the_driver() {
+    // As shaders written for several hosts end (a real one, from a public Shadertoy collection, does).
+    let text = "void mainImage(out vec4 fragColor, in vec2 fragCoord) { fragColor = vec4(1.0); }\n\
+                #ifdef GRIMOIRE\nout vec4 fragColor; void main() { mainImage(fragColor, gl_FragCoord.xy); }\n#endif\n";
+    let mut asked = Vec::new();
+    let p = prepare(Path::new("s/main.glsl"), text, &mut loader(&[], &mut asked));
+    assert!(p.shadertoy);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    // And the other way round: a Shadertoy original kept under #if 0 beside the file's own main.
+    let kept = "#if 0\nvoid mainImage(out vec4 c, in vec2 p) { c = vec4(1.0); }\n#endif\nout vec4 o;\nvoid main() { o = vec4(1.0); }\n";
+    let p = prepare(Path::new("s/main.glsl"), kept, &mut loader(&[], &mut asked));
+    assert!(!p.shadertoy && p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+}
+
+#[test]
+fn an_include_under_a_driver_macro_this_reading_cannot_know_is_read() {
+    // Mesa defines GL_ARB_gpu_shader_fp64 in a 4.5 core context; the engine cannot know every extension's macro.
+    let text = "out vec4 colour;\n#ifdef GL_ARB_gpu_shader_fp64\n#include \"lib/a.glsl\"\n#else\nvec3 c() { return vec3(1.0); }\n#endif\nvoid main() { colour = vec4(c(), 1.0); }\n";
+    let mut asked = Vec::new();
+    let p = prepare(
+        Path::new("s/main.glsl"),
+        text,
+        &mut loader(&[("s/lib/a.glsl", "vec3 c() { return vec3(0.5); }\n")], &mut asked),
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    assert_eq!(asked, [PathBuf::from("s/lib/a.glsl")]);
+}
+
+#[test]
+fn an_es_shadertoy_file_gets_a_precision_before_shadertoys_uniforms() {
+    let text = "#version 300 es\nprecision highp float;\nvoid mainImage(out vec4 c, in vec2 p) { c = vec4(iTime); }\n";
+    let mut asked = Vec::new();
+    let p = prepare(Path::new("s/main.glsl"), text, &mut loader(&[], &mut asked));
+    let fragment = &p.stage(Stage::Fragment).unwrap().text;
+    let precision = fragment.find("precision highp float;").unwrap();
+    assert!(precision < fragment.find("uniform float iTime;").unwrap(), "{fragment}");
+    assert!(p.stage(Stage::Vertex).unwrap().text.starts_with("#version 300 es\n"), "one language for both stages");
+}
