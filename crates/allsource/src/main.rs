@@ -219,7 +219,8 @@ fn run(args: RunArgs, console: ConsoleLog) -> Result<(), Error> {
 
 fn render(args: RenderArgs) -> Result<(), Error> {
     let scene = Scene::open(&args.dir)?;
-    let engine = EngineOptions { size: args.size, fps: args.fps, ..EngineOptions::default() };
+    // Rendering reads a scene: it keeps nothing beside it (no journal, no persisted history).
+    let engine = EngineOptions { size: args.size, fps: args.fps, store: false, ..EngineOptions::default() };
     allsource_engine::render(scene, engine, args.frames, args.out)
 }
 

@@ -37,6 +37,7 @@ fn render_of_a_shader_that_never_builds_fails_with_its_diagnostic_and_still_writ
     assert!(stderr.contains("main.glsl:3:"), "the diagnostic with its line: {stderr}");
     assert!(stderr.contains("nope"), "{stderr}");
     assert!(out.is_file(), "the frame (grey, with the error strip) is written all the same");
+    assert!(!dir.join(".allsource").exists(), "render keeps nothing beside the scene it reads");
 }
 
 #[test]
