@@ -12,7 +12,7 @@
 //! thread and its handle), this file (the worker's loop: slots, pacing, commands), disk.rs (the disk gate),
 //! render.rs (what draws a scene), lua_renderer.rs and shader_renderer.rs (the two kinds of scene).
 //!
-//! Length: about 630 lines: the loop, the pacing and the command handlers share the slot ring and the renderer;
+//! Length: about 660 lines: the loop, the pacing and the command handlers share the slot ring and the renderer;
 //! what could leave without dragging that state along has left (the files above).
 
 use std::path::{Path, PathBuf};
