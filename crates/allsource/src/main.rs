@@ -96,7 +96,7 @@ struct BenchArgs {
     #[arg(long)]
     json: bool,
     /// Internal: the memory figure of one kind (module or shader), measured in this process alone; prints bytes per
-    /// reload and the baseline's bytes. `allsource bench` runs itself this way.
+    /// reload over the first and the second half, and the baseline's bytes. `allsource bench` runs itself this way.
     #[arg(long, value_name = "KIND", hide = true, value_parser = ["module", "shader"])]
     memory_of: Option<String>,
 }
@@ -243,8 +243,8 @@ fn check(args: CheckArgs) -> Result<bool, Error> {
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
     if let Some(kind) = args.memory_of.as_deref().and_then(allsource_engine::MemoryKind::from_name) {
-        let (per_reload, baseline) = allsource_engine::memory_child(kind, args.reloads)?;
-        println!("{per_reload} {baseline}");
+        let m = allsource_engine::memory_child(kind, args.reloads)?;
+        println!("{} {} {}", m.first_half_per_reload, m.second_half_per_reload, m.baseline);
         return Ok(());
     }
     let options = allsource_engine::BenchOptions {

@@ -1,6 +1,6 @@
 //! Memory: bytes of resident memory per reload of a module and of a shader, each in a process of its own (no other
 //! group's allocations in its baseline): `allsource bench --memory-of KIND` runs [`memory_child`], which warms up
-//! with 50 reloads and then counts the growth over N more, lockstep, one frame after each.
+//! until the history ring is full and then counts the growth over N more, lockstep, one frame after each.
 
 use std::path::Path;
 use std::time::Duration;
@@ -29,8 +29,9 @@ impl MemoryKind {
     }
 }
 
-/// Reloads before the baseline: caches, the allocator's arenas and the history ring fill up first.
-const WARM_UP: usize = 50;
+/// Reloads before the baseline: the history ring (each version keeps its text) fills up first, then caches and the
+/// allocator's arenas settle. With fewer, the ring's filling reads as growth.
+const WARM_UP: usize = allsource_live::DEFAULT_HISTORY + 50;
 
 /// Resident memory of this process, in bytes (Linux; 0 elsewhere).
 fn resident_bytes() -> u64 {
@@ -41,17 +42,27 @@ fn resident_bytes() -> u64 {
     pages * 4096
 }
 
-/// In this process (meant to be a fresh one): the growth of resident memory over `reloads` reloads of `kind`
-/// after the warm-up, per reload, and the resident memory at the baseline. Prints nothing; the caller does.
-pub fn memory_child(kind: MemoryKind, reloads: usize) -> Result<(f64, u64), Error> {
+/// What a process of its own measured: resident growth per reload over the first and the second half of the
+/// reloads after the warm-up, and the resident memory at the baseline. A leak grows in both halves alike; memory
+/// that settles (the Lua heap's pace, the allocator's arenas) grows in the first and not the second.
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryGrowth {
+    pub first_half_per_reload: f64,
+    pub second_half_per_reload: f64,
+    pub baseline: u64,
+}
+
+/// In this process (meant to be a fresh one): the growth of resident memory over `reloads` reloads of `kind` after
+/// the warm-up. Prints nothing; the caller does.
+pub fn memory_child(kind: MemoryKind, reloads: usize) -> Result<MemoryGrowth, Error> {
     let dir = std::env::temp_dir().join(format!("allsource-bench-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(super::io(&dir))?;
-    let result = reload_growth(&dir, kind, reloads.max(1));
+    let result = reload_growth(&dir, kind, reloads.max(2));
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn reload_growth(dir: &Path, kind: MemoryKind, reloads: usize) -> Result<(f64, u64), Error> {
+fn reload_growth(dir: &Path, kind: MemoryKind, reloads: usize) -> Result<MemoryGrowth, Error> {
     let (path, text): (_, fn(usize) -> String) = match kind {
         MemoryKind::Module => {
             write(&dir.join("fill.glsl"), super::FILL)?;
@@ -68,16 +79,24 @@ fn reload_growth(dir: &Path, kind: MemoryKind, reloads: usize) -> Result<(f64, u
         ..EngineOptions::default()
     };
     let mut engine = HeadlessEngine::new(Scene::open(dir)?, options)?;
-    let mut baseline = 0;
-    for i in 0..WARM_UP + reloads {
+    let half = reloads / 2;
+    let (mut baseline, mut middle) = (0, 0);
+    for i in 0..WARM_UP + 2 * half {
         if i == WARM_UP {
             baseline = resident_bytes();
+        }
+        if i == WARM_UP + half {
+            middle = resident_bytes();
         }
         engine.send(Command::Edit { path: path.clone(), text: text(i + 1) });
         engine.frame_lockstep(i as u64)?;
     }
-    let growth = resident_bytes() as f64 - baseline as f64;
-    Ok((growth / reloads as f64, baseline))
+    let per_reload = |from: u64, to: u64| (to as f64 - from as f64) / half as f64;
+    Ok(MemoryGrowth {
+        first_half_per_reload: per_reload(baseline, middle),
+        second_half_per_reload: per_reload(middle, resident_bytes()),
+        baseline,
+    })
 }
 
 /// Runs [`memory_child`] for each kind in a process of its own (this executable, `bench --memory-of KIND`).
@@ -86,17 +105,17 @@ pub(super) fn memory(options: &BenchOptions, figures: &mut Figures) -> Result<St
     let mut text = format!(
         "memory: resident bytes per reload, {} reloads after {WARM_UP} of warm-up, lockstep, each kind in a \
          process of its own\n",
-        options.reloads.max(1)
+        options.reloads.max(2)
     );
     for kind in [MemoryKind::Module, MemoryKind::Shader] {
         let output = std::process::Command::new(&exe)
-            .args(["bench", "--memory-of", kind.name(), "--reloads", &options.reloads.max(1).to_string()])
+            .args(["bench", "--memory-of", kind.name(), "--reloads", &options.reloads.max(2).to_string()])
             .output()
             .map_err(|e| Error::Io { path: exe.clone(), message: e.to_string() })?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let parsed = stdout.split_whitespace().map(str::parse::<f64>).collect::<Result<Vec<f64>, _>>();
-        let (per_reload, baseline) = match parsed.as_deref() {
-            Ok([per_reload, baseline]) if output.status.success() => (*per_reload, *baseline),
+        let (first, second, baseline) = match parsed.as_deref() {
+            Ok([first, second, baseline]) if output.status.success() => (*first, *second, *baseline),
             _ => {
                 return Err(Error::Io {
                     path: exe.clone(),
@@ -109,14 +128,23 @@ pub(super) fn memory(options: &BenchOptions, figures: &mut Figures) -> Result<St
                 });
             }
         };
-        let (name_per, name_base) = match kind {
-            MemoryKind::Module => ("module_reload_resident_bytes_per_reload", "module_reload_resident_baseline_mib"),
-            MemoryKind::Shader => ("shader_reload_resident_bytes_per_reload", "shader_reload_resident_baseline_mib"),
+        let names = match kind {
+            MemoryKind::Module => [
+                "module_reload_resident_bytes_per_reload_second_half",
+                "module_reload_resident_bytes_per_reload_first_half",
+                "module_reload_resident_baseline_mib",
+            ],
+            MemoryKind::Shader => [
+                "shader_reload_resident_bytes_per_reload_second_half",
+                "shader_reload_resident_bytes_per_reload_first_half",
+                "shader_reload_resident_baseline_mib",
+            ],
         };
         let mib = baseline / f64::from(1 << 20);
-        figures.extend([(name_per, per_reload), (name_base, mib)]);
+        figures.extend(names.into_iter().zip([second, first, mib]));
         text.push_str(&format!(
-            "\x20 {}: {per_reload:+.0} bytes a reload, from a baseline of {mib:.1} MiB\n",
+            "\x20 {}: {second:+.0} bytes a reload over the second half ({first:+.0} over the first), from a baseline of \
+             {mib:.1} MiB (a leak grows alike in both halves)\n",
             kind.name()
         ));
     }
