@@ -222,7 +222,10 @@ impl ApplicationHandler for App {
                         _ => return,
                     };
                     let down = pressed == winit::event::ElementState::Pressed;
-                    state.compositor.overlay.pointer_button(button, down);
+                    let taken = state.compositor.overlay.pointer_button(button, down);
+                    if !taken && button == egui::PointerButton::Primary {
+                        state.compositor.send(Command::MouseButton { down });
+                    }
                 }
             }
             WindowEvent::MouseWheel { delta, .. } => {

@@ -386,3 +386,32 @@ fn in_real_time_after_a_gpu_timeout_the_version_before_draws_again() {
     assert!(!reverted.is_empty() && reverted.iter().all(|m| m.ends_with("version 2 reverted")), "{reverted:?}");
     assert_eq!(status.live_version, Some(1));
 }
+
+#[test]
+fn imouse_follows_the_pointer_with_shadertoys_signs() {
+    // The left half shows iMouse.xy / 16 in red and green, the right half 0.5 + iMouse.zw / 32.
+    let toy = "void mainImage(out vec4 fragColor, in vec2 fragCoord) {\n    \
+               fragColor = fragCoord.x < 8.0 ? vec4(iMouse.xy / 16.0, 0.0, 1.0) : vec4(0.5 + iMouse.zw / 32.0, 0.0, 1.0);\n}\n";
+    let dir = scene_dir("toy-mouse", &[("main.glsl", toy)]);
+    let options = EngineOptions { size: (16, 16), clock: Clock::Lockstep, store: false, ..EngineOptions::default() };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    let mut frame = 0;
+    // (iMouse.xy, iMouse.zw) as the frame shows them, in bytes.
+    let mut step = |engine: &mut HeadlessEngine, commands: Vec<Command>| {
+        for c in commands {
+            engine.send(c);
+        }
+        engine.frame_lockstep(frame).unwrap();
+        frame += 1;
+        let (xy, zw) = (engine.image().pixel(2, 8), engine.image().pixel(12, 8));
+        ([xy[0], xy[1]], [zw[0], zw[1]])
+    };
+    assert_eq!(step(&mut engine, vec![Command::Mouse { x: 4.0, y: 4.0 }]), ([0, 0], [128, 128]), "no click yet: zero");
+    // Down at (4, 4) from the top-left, (4, 12) from the bottom-left: z and w positive on the click's frame.
+    assert_eq!(step(&mut engine, vec![Command::MouseButton { down: true }]), ([64, 191], [159, 223]));
+    // Dragged to (8, 2) while down: xy follow, z stays positive, w is negative after the click's frame.
+    assert_eq!(step(&mut engine, vec![Command::Mouse { x: 8.0, y: 2.0 }]), ([128, 223], [159, 32]));
+    // Up, then moved: xy stay where the drag ended, z turns negative.
+    let up = vec![Command::MouseButton { down: false }, Command::Mouse { x: 1.0, y: 1.0 }];
+    assert_eq!(step(&mut engine, up), ([128, 223], [96, 32]));
+}

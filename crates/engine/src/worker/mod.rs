@@ -382,8 +382,17 @@ impl Worker {
                 Flow::Continue
             }
             Command::Mouse { x, y } => {
-                if let Renderer::Lua(r) = &mut self.renderer {
-                    r.graphics(|g| g.mouse = (x, y));
+                match &mut self.renderer {
+                    Renderer::Lua(r) => {
+                        r.graphics(|g| g.mouse = (x, y));
+                    }
+                    Renderer::Shader(r) => r.pointer.moved(x, y),
+                }
+                Flow::Continue
+            }
+            Command::MouseButton { down } => {
+                if let Renderer::Shader(r) = &mut self.renderer {
+                    r.pointer.button(down);
                 }
                 Flow::Continue
             }

@@ -152,6 +152,10 @@ pub enum Command {
         x: f32,
         y: f32,
     },
+    /// The primary (left) button went down or up over the scene.
+    MouseButton {
+        down: bool,
+    },
     /// Set the Lua frame budget's period (the console's `budget MS`); the other limits scale with it.
     Budget {
         ms: f64,

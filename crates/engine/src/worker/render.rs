@@ -55,7 +55,10 @@ impl Renderer {
     /// A frame was drawn: the shaders' live versions ran (Lua modules are told by their host at the frame's end).
     pub(super) fn frame_ran(&mut self) {
         match self {
-            Renderer::Shader(r) => r.shader.mark_ran(),
+            Renderer::Shader(r) => {
+                r.shader.mark_ran();
+                r.pointer.frame_drawn();
+            }
             Renderer::Lua(r) => {
                 r.graphics(|g| g.frame_ran());
             }

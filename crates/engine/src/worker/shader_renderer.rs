@@ -16,11 +16,13 @@ use super::FrameClock;
 ///
 /// Uniforms it provides when the shader declares them: `float u_time` (seconds), `vec2 u_resolution` (pixels),
 /// `int u_frame`, `float u_fps`, and `sampler2D u_previous`, the scene's previous frame (black at first). In
-/// Shadertoy mode: `iTime`, `iTimeDelta`, `iFrame`, `iFrameRate`, `iResolution`, `iMouse` (zero until input
-/// arrives), `iDate`, and `iChannel0` = the previous frame (feedback, like a buffer reading itself).
+/// Shadertoy mode: `iTime`, `iTimeDelta`, `iFrame`, `iFrameRate`, `iResolution`, `iMouse` (from the pointer over the
+/// scene, with Shadertoy's signs), `iDate`, `iSampleRate`, and `iChannel0` = the previous frame (feedback, like a
+/// buffer reading itself).
 pub(super) struct ShaderRenderer {
     pub(super) shader: LiveShader,
     pub(super) triangle: FullscreenTriangle,
+    pub(super) pointer: Pointer,
 }
 
 /// Uniforms a shader scene's renderer sets every frame: not for the tweak bar.
@@ -45,9 +47,64 @@ pub(super) const ENGINE_UNIFORMS: &[&str] = &[
 /// What a frame shows while a scene has no program that ever built.
 pub(super) const NO_PROGRAM_COLOUR: [f32; 4] = [0.12, 0.12, 0.14, 1.0];
 
+/// The pointer as Shadertoy's `iMouse` reports it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Pointer {
+    /// Where it is (pixels from the frame's top-left).
+    at: (f32, f32),
+    /// Where it was while the button was last down: `iMouse.xy`.
+    dragged: (f32, f32),
+    /// Where the button last went down: `iMouse.zw`.
+    click: (f32, f32),
+    down: bool,
+    /// The button went down since the last frame drawn.
+    clicked: bool,
+    /// The button has gone down at all: until then `iMouse` is zero, as on Shadertoy.
+    ever: bool,
+}
+
+impl Pointer {
+    pub(super) fn moved(&mut self, x: f32, y: f32) {
+        self.at = (x, y);
+        if self.down {
+            self.dragged = self.at;
+        }
+    }
+
+    /// The click's frame has been drawn: `iMouse.w` turns negative.
+    pub(super) fn frame_drawn(&mut self) {
+        self.clicked = false;
+    }
+
+    pub(super) fn button(&mut self, down: bool) {
+        if down && !self.down {
+            (self.click, self.dragged, self.clicked, self.ever) = (self.at, self.at, true, true);
+        }
+        self.down = down;
+    }
+
+    /// Shadertoy's `iMouse` in a frame `height` pixels high (origin at the bottom-left): xy where the pointer was while
+    /// the button was last down; zw where it went down, z negative once it is up, w negative after the click's
+    /// frame.
+    fn shadertoy(&self, height: f32) -> [f32; 4] {
+        if !self.ever {
+            return [0.0; 4];
+        }
+        let flip = |(x, y): (f32, f32)| (x, height - y);
+        let ((x, y), (cx, cy)) = (flip(self.dragged), flip(self.click));
+        let z = if self.down { cx } else { -cx };
+        let w = if self.clicked { cy } else { -cy };
+        [x, y, z, w]
+    }
+}
+
 impl ShaderRenderer {
     pub(super) fn new(gl: &Gl, path: PathBuf) -> Result<ShaderRenderer, GpuError> {
-        Ok(ShaderRenderer { shader: LiveShader::new(path), triangle: FullscreenTriangle::new(gl)? })
+        Ok(ShaderRenderer {
+            shader: LiveShader::new(path),
+            triangle: FullscreenTriangle::new(gl)?,
+            pointer: Pointer::default(),
+        })
     }
 
     /// The live shader for `path`, if this scene has one.
@@ -77,7 +134,7 @@ impl ShaderRenderer {
             p.set_f32(gl, "iTimeDelta", clock.delta as f32);
             p.set_f32(gl, "iFrameRate", clock.fps as f32);
             p.set_i32(gl, "iFrame", clock.index as i32);
-            p.set_vec(gl, "iMouse", &[0.0; 4]);
+            p.set_vec(gl, "iMouse", &self.pointer.shadertoy(h));
             p.set_vec(gl, "iDate", &shadertoy_date(clock));
             // Shadertoy's sound output rate (allsource plays no sound: the value shaders compute with).
             p.set_f32(gl, "iSampleRate", 44100.0);
