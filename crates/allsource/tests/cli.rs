@@ -2,22 +2,15 @@
 //! and clear errors for user mistakes and missing system pieces.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_allsource");
+mod common;
+
+use common::{allsource, run};
+
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo");
 const PLASMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/plasma");
-
-fn allsource(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args).env("MESA_SHADER_CACHE_DISABLE", "true").env_remove("RUST_LOG");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("the allsource binary runs")
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("allsource-cli-{}-{name}", std::process::id()));

@@ -1,20 +1,11 @@
 //! What a run of a fixed number of frames says when it ends: `render` and `run --headless --frames` fail (exit 1,
 //! with the diagnostics) when a source never built, and check the output path before rendering anything.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_allsource");
-
-fn allsource(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args).env("MESA_SHADER_CACHE_DISABLE", "true").env_remove("RUST_LOG");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("the allsource binary runs")
-}
+use common::{allsource, run};
 
 fn scene(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("allsource-outcome-{}-{name}", std::process::id()));
