@@ -586,19 +586,23 @@ impl Prepared {
             severity: entry.severity,
             message: entry.message,
         };
-        let origin = match (stage.and_then(|s| self.stage(s)), entry.line) {
-            (Some(text), Some(line)) if line >= 1 => text.origins.get(line as usize - 1).copied(),
+        // The driver's line, as an index into the stage's text (a `#line` of the user's renumbers what follows it).
+        let index = match (stage.and_then(|s| self.stage(s)), entry.line) {
+            // Mesa 22 prints source string 0 whatever a `#line` said; NVIDIA prints the string.
+            (Some(text), Some(line)) if line >= 1 => {
+                let source = entry.source.filter(|_| entry.dialect != Dialect::Mesa);
+                driver_line_index(&text.text, line, source)
+            }
             _ => None,
         };
+        let origin = index.and_then(|i| stage.and_then(|s| self.stage(s)).and_then(|t| t.origins.get(i).copied()));
         match origin {
             Some(Origin::File { file, line }) => {
                 diagnostic.file = self.files[file].clone();
                 diagnostic.line = Some(line);
-                diagnostic.column = match (entry.dialect, entry.column, entry.line) {
-                    (Dialect::Mesa, Some(column), Some(driver_line)) => {
-                        let text = stage
-                            .and_then(|s| self.stage(s))
-                            .and_then(|t| t.text.lines().nth(driver_line as usize - 1));
+                diagnostic.column = match (entry.dialect, entry.column, index) {
+                    (Dialect::Mesa, Some(column), Some(index)) => {
+                        let text = stage.and_then(|s| self.stage(s)).and_then(|t| t.text.lines().nth(index));
                         Some(text.map_or(column, |t| original_column(t, column)))
                     }
                     (_, column, _) => column,
@@ -609,4 +613,33 @@ impl Prepared {
         }
         diagnostic
     }
+}
+
+/// The 0-based index, in a stage's text, of the line a driver numbered `line` (in source string `source`, where the
+/// driver says). Lines count from 1 unless a `#line N [S]` of the user's renumbered them: the line after it is N
+/// (in string S). Of several lines with that number, the one in the string the driver named, else the newest
+/// numbering's.
+fn driver_line_index(text: &str, line: u32, source: Option<u32>) -> Option<usize> {
+    if !text.contains("#line") && !text.contains("# line") {
+        return Some(line as usize - 1);
+    }
+    let mut numbering: (u32, u32) = (1, 0); // (number of the next line, source string)
+    let mut found: Option<(usize, bool)> = None;
+    for (index, l) in text.lines().enumerate() {
+        let (number, string) = numbering;
+        if number == line {
+            let named = source.is_some_and(|s| s == string);
+            if found.is_none_or(|(_, was_named)| named || !was_named) {
+                found = Some((index, named));
+            }
+        }
+        numbering = (number.saturating_add(1), string);
+        if let Some(("line", rest)) = directive(l) {
+            let mut words = rest.split_whitespace().map(str::parse::<u32>);
+            if let Some(Ok(n)) = words.next() {
+                numbering = (n, words.next().and_then(Result::ok).unwrap_or(string));
+            }
+        }
+    }
+    found.map(|(index, _)| index)
 }

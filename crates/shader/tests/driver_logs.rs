@@ -88,3 +88,21 @@ fn mesa_columns_map_back_through_collapsed_whitespace_and_comments() {
     assert_eq!(original_column("void main() { o = foo;", 19), 19, "single spaces change nothing");
     assert_eq!(original_column("", 7), 7, "a column past the line is kept as given");
 }
+
+#[test]
+fn after_a_line_directive_of_the_users_errors_land_on_the_files_own_line() {
+    let source = std::fs::read_to_string(dir().join("line-directive.frag")).unwrap();
+    let prepared = allsource_shader::prepare(std::path::Path::new("line-directive.frag"), &source, &mut |_| {
+        Err("no includes".into())
+    });
+    for (log, column) in [
+        ("line-directive.frag.mesa-22.3.6-llvmpipe.log", Some(19)),
+        ("line-directive.frag.nvidia-580.159.04.log", None),
+    ] {
+        let log = std::fs::read_to_string(dir().join(log)).unwrap();
+        let found = prepared.diagnostics_from_log(Some(Stage::Fragment), &log);
+        assert_eq!(found.len(), 1, "{found:?}");
+        // `#line 100 2` is line 3; the error is on line 4, `void main() { o = nope; }`, at `nope`.
+        assert_eq!((found[0].line, found[0].column), (Some(4), column), "{log}: {:?}", found[0]);
+    }
+}
