@@ -155,10 +155,12 @@ impl Overlay {
         self.editor.visible && at.is_some() && self.wants_pointer()
     }
 
+    /// A button over the frame: egui gets it while the editor is shown; returns whether the editor takes it (the
+    /// pointer is over its windows), or the scene may have it.
     pub fn pointer_button(&mut self, button: egui::PointerButton, pressed: bool) -> bool {
         let Some(pos) = self.pointer.filter(|_| self.editor.visible) else { return false };
         self.events.push(Event::PointerButton { pos, button, pressed, modifiers: self.modifiers });
-        true
+        self.wants_pointer()
     }
 
     pub fn scroll(&mut self, dx: f32, dy: f32) -> bool {

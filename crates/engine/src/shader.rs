@@ -47,16 +47,23 @@ fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
     diagnostics.extend(prepared.diagnostics_from_logs(logs.iter().map(|l| (l.stage, l.log.as_str()))));
     match result {
         Ok((program, _)) => {
-            // A full-screen program is drawn once now, so that a driver compiling at the first draw does it in the
-            // build (its time is the build's) and not in the first frame (where it would count as GPU time).
-            if prepared.builtin_vertex && !matches!(program.warm_up_fullscreen(gl, WARM_UP_LIMIT), Ok(true)) {
+            let reflection = program.reflect(gl);
+            // A full-screen program without side effects is drawn once now, so that a driver compiling at the first
+            // draw does it in the build (its time is the build's) and not in the first frame (where it would count
+            // as GPU time). One that writes storage, images or counters is not: the draw would write.
+            let writes = !reflection.storage_blocks.is_empty()
+                || reflection.uniforms.iter().any(|u| {
+                    let ty = u.ty.name();
+                    ty.contains("image") || ty.contains("atomic")
+                });
+            if prepared.builtin_vertex && !writes && !matches!(program.warm_up_fullscreen(gl, WARM_UP_LIMIT), Ok(true))
+            {
                 tracing::warn!(
                     "{}: the first draw did not finish within {} s",
                     prepared.files[0].display(),
                     WARM_UP_LIMIT.as_secs()
                 );
             }
-            let reflection = program.reflect(gl);
             let linked = Linked {
                 program,
                 reflection,

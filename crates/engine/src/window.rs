@@ -31,6 +31,7 @@ pub fn run_window(
     let event_loop = EventLoop::new().map_err(|e| Error::NoDisplay(platform_reason(&e.to_string())))?;
     let period = Duration::from_secs_f64(1.0 / engine.fps);
     let mut app = App {
+        scene_button: false,
         scene,
         engine,
         frames,
@@ -46,6 +47,8 @@ pub fn run_window(
 }
 
 struct App {
+    /// The scene has the primary button down (it got the press).
+    scene_button: bool,
     scene: Scene,
     engine: EngineOptions,
     frames: Option<u64>,
@@ -223,7 +226,9 @@ impl ApplicationHandler for App {
                     };
                     let down = pressed == winit::event::ElementState::Pressed;
                     let taken = state.compositor.overlay.pointer_button(button, down);
-                    if !taken && button == egui::PointerButton::Primary {
+                    // A press the scene got gets its release wherever the pointer is then (or iMouse stays down).
+                    if button == egui::PointerButton::Primary && (down && !taken || !down && self.scene_button) {
+                        self.scene_button = down;
                         state.compositor.send(Command::MouseButton { down });
                     }
                 }

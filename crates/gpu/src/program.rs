@@ -99,11 +99,19 @@ impl Program {
         Program::build(gl, stages).map(|(p, _)| p).map_err(|logs| StageLog::describe(&logs))
     }
 
-    /// Draws the program once over a 1x1 target with a full-screen triangle and waits up to `limit` for it: drivers
-    /// that compile a program's machine code at its first draw (Mesa's llvmpipe does) do it now, in the build,
-    /// rather than in the first frame, where it would count against the GPU timeout. Returns false when the draw
-    /// did not finish within `limit`. Leaves no object behind; the caller binds its own target and program next.
+    /// On Mesa's software rasterizers, which compile a program's machine code at its first draw: draws the program
+    /// once over a 1x1 target with a full-screen triangle and waits up to `limit` for it, so that the compile
+    /// happens now, in the build, rather than in the first frame, where it would count against the GPU timeout.
+    /// Elsewhere it does nothing (a hardware driver compiles at link, and a shader that loops on its uniforms' zero
+    /// values must not hang a build there; Mesa bounds every loop). Returns false when the draw did not finish
+    /// within `limit`. Leaves no object behind; the caller binds its own target and program next. The caller skips
+    /// programs with side effects (storage, images, atomic counters).
     pub fn warm_up_fullscreen(&self, gl: &Gl, limit: std::time::Duration) -> Result<bool, crate::GpuError> {
+        // SAFETY: a plain query of the current context.
+        let renderer = unsafe { gl.get_parameter_string(glow::RENDERER) };
+        if !(renderer.contains("llvmpipe") || renderer.contains("softpipe")) {
+            return Ok(true);
+        }
         let target = crate::Target::new(gl, 1, 1)?;
         let triangle = FullscreenTriangle::new(gl)?;
         target.frame_target().bind(gl);

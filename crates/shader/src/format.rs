@@ -258,10 +258,11 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
     let version = version_words.first().and_then(|v| v.parse::<u32>().ok()).unwrap_or(450);
     let es = version_words.get(1) == Some(&"es");
     // Code the driver compiles only: `void mainImage(` in a comment or an `#if 0` (a note, a disabled draft) is not a
-    // Shadertoy shader, and a `main` for another host under `#ifdef` is not in the way.
-    let code = compiled_code(text, version, es);
+    // Shadertoy shader, and a `main` for another host under `#ifdef` is not in the way. Shadertoy mode when it may be
+    // compiled; a `main` of the file's own refused only when it surely is.
+    let code = compiled_code(text, version, es, false);
     let shadertoy = sections.is_empty() && defines_main_image(&code);
-    let adaptation = shadertoy.then(|| adapt(&code));
+    let adaptation = shadertoy.then(|| adapt(&code, &compiled_code(text, version, es, true)));
     for (line, error, message) in adaptation.iter().flat_map(|a| &a.problems) {
         if *error {
             p.error(0, *line, message.clone());

@@ -44,14 +44,19 @@ pub fn blank_comments(text: &str) -> String {
 }
 
 /// The code of `text` the driver compiles: comments blanked, and the lines of conditional groups it skips blanked too
-/// (newlines kept, so lines stay where they were). Includes are not followed.
-pub fn compiled_code(text: &str, version: u32, es: bool) -> String {
+/// (newlines kept, so lines stay where they were). Includes are not followed: after one, a name this file does not
+/// define may be defined there. With `surely`, only lines compiled for certain; otherwise also those that may be.
+pub fn compiled_code(text: &str, version: u32, es: bool, surely: bool) -> String {
     let mut conditions = Conditions::new(version, es);
     let code = blank_comments(text);
     let mut out = String::with_capacity(code.len());
     for (line, code_line) in text.lines().zip(code.lines()) {
-        if conditions.read(line) {
+        let compiled = conditions.read(line);
+        if compiled && (!surely || conditions.surely_active()) {
             out.push_str(code_line);
+        }
+        if compiled && directive(code_line).is_some_and(|(name, _)| name == "include") {
+            conditions.include_not_read();
         }
         out.push('\n');
     }
@@ -69,6 +74,8 @@ struct Group {
     unsure: bool,
     /// The lines of the current branch are compiled.
     active: bool,
+    /// Whether they are is certain (no condition this reading could not tell decided it).
+    sure: bool,
 }
 
 /// The preprocessor state while the lines of one stage are read in order (its own file and what it includes).
@@ -77,6 +84,8 @@ pub struct Conditions {
     defines: HashMap<String, Macro>,
     /// Names the driver is known not to define for this stage (`GL_ES` on desktop GL).
     undefined: Vec<&'static str>,
+    /// An `#include` was passed by without being read: a name not defined here may be defined there.
+    includes_unread: bool,
     groups: Vec<Group>,
     in_comment: bool,
 }
@@ -87,6 +96,8 @@ enum Macro {
     Object(String),
     /// A function-like macro: defined, but its value is not worked out here.
     Function,
+    /// Defined or undefined where this reading is not sure the line is compiled: it cannot tell.
+    Unknown,
 }
 
 impl Conditions {
@@ -109,15 +120,31 @@ impl Conditions {
         c
     }
 
-    /// Whether `name` is defined: `None` for a driver's name this reading does not know.
+    /// Whether `name` is defined: `None` for a driver's name this reading does not know, a macro defined or
+    /// undefined where it was not sure of the line, or any name after an include it did not read.
     fn is_defined(&self, name: &str) -> Option<bool> {
-        if self.defines.contains_key(name) {
-            Some(true)
-        } else if name.starts_with("GL_") && !self.undefined.contains(&name) {
-            None
-        } else {
-            Some(false)
+        match self.defines.get(name) {
+            Some(Macro::Unknown) => None,
+            Some(_) => Some(true),
+            None if name.starts_with("GL_") && !self.undefined.contains(&name) => None,
+            None if self.includes_unread => None,
+            None => Some(false),
         }
+    }
+
+    /// The lines read now are compiled for certain.
+    fn certain(&self) -> bool {
+        self.groups.iter().all(|g| g.active && g.sure)
+    }
+
+    /// Whether the lines read now are compiled for certain (not only maybe).
+    pub fn surely_active(&self) -> bool {
+        self.certain()
+    }
+
+    /// An `#include` was not followed (a reading of one file alone): names it may define are not known after it.
+    pub fn include_not_read(&mut self) {
+        self.includes_unread = true;
     }
 
     /// Whether the lines read now are compiled.
@@ -144,15 +171,19 @@ impl Conditions {
                     _ => self.is_defined(first_word(rest)).map(|d| d == (name == "ifdef")),
                 };
                 let (taken, unsure) = (value == Some(true), value.is_none());
-                self.groups.push(Group { outer, taken, unsure, active: outer && (taken || unsure) });
+                let active = outer && (taken || unsure);
+                self.groups.push(Group { outer, taken, unsure, active, sure: !unsure });
                 outer
             }
             "elif" | "else" => {
                 let value = if name == "else" { Some(true) } else { self.evaluate(rest).map(|v| v != 0) };
                 let Some(g) = self.groups.last_mut() else { return true };
                 let yes = !g.taken && value == Some(true);
+                // A branch this reading cannot decide may be the one taken; one it knows false never is.
+                let maybe = g.unsure && !g.taken && value != Some(false);
                 g.unsure |= value.is_none();
-                g.active = g.outer && (yes || (g.unsure && !g.taken));
+                g.active = g.outer && (yes || maybe);
+                g.sure = !g.unsure;
                 g.taken |= yes;
                 g.outer
             }
@@ -160,12 +191,17 @@ impl Conditions {
             "define" if self.active() => {
                 let (macro_name, value) = split_define(rest);
                 if !macro_name.is_empty() {
+                    let value = if self.certain() { value } else { Macro::Unknown };
                     self.defines.insert(macro_name.to_owned(), value);
                 }
                 true
             }
             "undef" if self.active() => {
-                self.defines.remove(first_word(rest));
+                if self.certain() {
+                    self.defines.remove(first_word(rest));
+                } else {
+                    self.defines.insert(first_word(rest).to_owned(), Macro::Unknown);
+                }
                 true
             }
             _ => self.active(),
@@ -181,8 +217,9 @@ impl Conditions {
     }
 
     /// Replaces `defined X` by 1 or 0 and object-like macros by their values; other identifiers are 0, as in C.
+    /// Bounded in depth and in size (a macro of four copies of the one before, sixteen deep, is 4^16 tokens).
     fn expand(&self, input: &[Token], depth: usize) -> Option<Vec<Token>> {
-        if depth > 16 {
+        if depth > 16 || input.len() > 4096 {
             return None;
         }
         let mut out = Vec::with_capacity(input.len());
@@ -200,9 +237,14 @@ impl Conditions {
                     continue;
                 }
                 Token::Ident(word) => match self.defines.get(word) {
-                    Some(Macro::Object(value)) => out.extend(self.expand(&tokens(value)?, depth + 1)?),
-                    Some(Macro::Function) => return None,
-                    None if word.starts_with("GL_") && self.is_defined(word).is_none() => return None,
+                    Some(Macro::Object(value)) => {
+                        out.extend(self.expand(&tokens(value)?, depth + 1)?);
+                        if out.len() > 4096 {
+                            return None;
+                        }
+                    }
+                    Some(Macro::Function | Macro::Unknown) => return None,
+                    None if self.is_defined(word).is_none() => return None,
                     None => out.push(Token::Number(0)),
                 },
                 other => out.push(other.clone()),
@@ -382,7 +424,7 @@ mod tests {
     #[test]
     fn compiled_code_drops_what_the_driver_skips() {
         let text = "a();\n#if 0\nb();\n#else\nc(); // d\n#endif\n";
-        assert_eq!(compiled_code(text, 450, false), "a();\n#if 0\n\n#else\nc();     \n#endif\n");
+        assert_eq!(compiled_code(text, 450, false, false), "a();\n#if 0\n\n#else\nc();     \n#endif\n");
     }
 
     #[test]
@@ -405,6 +447,26 @@ mod tests {
         // An extension's macro: the driver's to define; this reading cannot tell, so both branches count.
         assert_eq!(compiled("#ifdef GL_ARB_gpu_shader_fp64\nmaybe\n#else\nmaybe\n#endif\n"), [1, 2, 3, 4, 5]);
         assert_eq!(compiled("#if defined(GL_ARB_x) && 1\nmaybe\n#endif\n"), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_define_where_the_reading_is_unsure_is_unknown_and_a_known_false_elif_is_not_compiled() {
+        let text = "#ifdef GL_ARB_bindless_texture\n#define HAVE\n#endif\n#ifndef HAVE\nmaybe\n#endif\n";
+        assert_eq!(compiled(text), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(compiled("#if GL_ARB_x\nmaybe\n#elif 0\nno\n#else\nmaybe\n#endif\n"), [1, 2, 3, 5, 6, 7]);
+        let mut many = String::from("#define A0 1\n");
+        for i in 1..=16 {
+            many.push_str(&format!("#define A{i} A{p}+A{p}+A{p}+A{p}\n", p = i - 1));
+        }
+        many.push_str("#if A16\nmaybe\n#endif\n");
+        assert_eq!(compiled(&many).len(), many.lines().count(), "too big to read: unsure, not a hang");
+    }
+
+    #[test]
+    fn after_an_include_it_did_not_read_a_name_it_does_not_know_is_unsure() {
+        let text = "#include \"cfg.glsl\"\n#ifndef NO_MAIN\nvoid main() {}\n#endif\n";
+        assert!(!compiled_code(text, 450, false, true).contains("void main"), "not surely compiled");
+        assert!(compiled_code(text, 450, false, false).contains("void main"), "but maybe");
     }
 
     #[test]

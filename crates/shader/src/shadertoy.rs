@@ -30,6 +30,37 @@ pub(crate) const SHADERTOY_EPILOGUE: &str = "void main() {
 /// channel here is a 2D texture, so no spelling of it can work.)
 const LEGACY: [(&str, &str); 3] = [("texture2D", "texture"), ("texture2DLod", "textureLod"), ("iGlobalTime", "iTime")];
 
+/// The words after which a name is being declared or defined, not used.
+const DECLARING: [&str; 27] = [
+    "define",
+    "float",
+    "int",
+    "uint",
+    "bool",
+    "vec2",
+    "vec3",
+    "vec4",
+    "ivec2",
+    "ivec3",
+    "ivec4",
+    "uvec2",
+    "uvec3",
+    "uvec4",
+    "mat2",
+    "mat3",
+    "mat4",
+    "sampler2D",
+    "samplerCube",
+    "void",
+    "uniform",
+    "const",
+    "in",
+    "out",
+    "highp",
+    "mediump",
+    "lowp",
+];
+
 /// Whether `code` (comments blanked) defines Shadertoy's `void mainImage(`.
 pub(crate) fn defines_main_image(code: &str) -> bool {
     defines_function(code, "mainImage").is_some()
@@ -59,24 +90,25 @@ fn first_use(code: &str, word: &str) -> Option<usize> {
         .map(|(at, _)| at)
         .collect();
     let declared = uses.iter().any(|&at| {
-        // The word before it: `define`, a type or a qualifier declares it; `return` and operators use it.
+        // The word before it: `#define` or a type or qualifier declares it; anything else uses it.
         let before = code[..at].trim_end();
-        let start = before.rfind(|c: char| !is_ident(c)).map_or(0, |i| i + 1);
-        let previous = &before[start..];
-        !previous.is_empty() && previous != "return" && !previous.starts_with(|c: char| c.is_ascii_digit())
+        let start =
+            before.char_indices().rev().take_while(|(_, c)| is_ident(*c)).last().map_or(before.len(), |(i, _)| i);
+        DECLARING.contains(&&before[start..])
     });
     let first = uses.first().copied()?;
     (!declared).then(|| code[..first].matches('\n').count())
 }
 
-/// What Shadertoy mode makes of a file's code (comments blanked): lines for the prologue beyond Shadertoy's own,
-/// and problems found, as (0-based line, is an error, message).
+/// What Shadertoy mode makes of a file's code (comments blanked; `code` what may be compiled, `surely` what is for
+/// certain): lines for the prologue beyond Shadertoy's own, and problems found, as (0-based line, is an error,
+/// message).
 pub(crate) struct Adaptation {
     pub defines: Vec<String>,
     pub problems: Vec<(usize, bool, String)>,
 }
 
-pub(crate) fn adapt(code: &str) -> Adaptation {
+pub(crate) fn adapt(code: &str, surely: &str) -> Adaptation {
     let mut adaptation = Adaptation { defines: Vec::new(), problems: Vec::new() };
     for (old, new) in LEGACY {
         if let Some(line) = first_use(code, old) {
@@ -85,7 +117,7 @@ pub(crate) fn adapt(code: &str) -> Adaptation {
             adaptation.problems.push((line, false, message));
         }
     }
-    if let Some(line) = defines_function(code, "main") {
+    if let Some(line) = defines_function(surely, "main") {
         let message = "this file defines mainImage, so it runs as a Shadertoy shader, and allsource provides its \
                        main() (which calls mainImage): remove this main(), or put it under an #ifdef that is not \
                        defined here";
@@ -102,7 +134,7 @@ mod tests {
     #[test]
     fn old_spellings_are_found_as_whole_words_on_their_lines() {
         let code = "void mainImage(out vec4 c, in vec2 p) {\n  float t = iGlobalTime;\n  c = texture2D(iChannel0, p);\n  vec4 my_texture2D_x = textureLod(iChannel0, p, 0.0);\n}\n";
-        let a = adapt(code);
+        let a = adapt(code, code);
         assert_eq!(a.defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
         let lines: Vec<usize> = a.problems.iter().map(|p| p.0).collect();
         assert_eq!(lines, [1, 2], "in the order of the lines");
@@ -113,16 +145,20 @@ mod tests {
     fn a_spelling_the_file_defines_or_declares_itself_is_left_alone() {
         let own = "#define texture2D(s, p) texture(s, p)\nuniform float iGlobalTime;\n\
                    void mainImage(out vec4 c, in vec2 p) { c = texture2D(iChannel0, p) * iGlobalTime; }\n";
-        let a = adapt(own);
+        let a = adapt(own, own);
         assert!(a.defines.is_empty() && a.problems.is_empty(), "{:?}", a.problems);
         let returned = "vec4 f(vec2 p) { return texture2D(iChannel0, p); }\n";
-        assert_eq!(adapt(returned).defines, ["#define texture2D texture"]);
+        assert_eq!(adapt(returned, returned).defines, ["#define texture2D texture"]);
+        // Used in a macro of the file's, after `else`, after a non-ASCII character pasted from a page: uses.
+        let used = "#define TIME iGlobalTime\nfloat f() { if (true) return 1.0; else return TIME; }\n\
+                    vec4 g(vec2 p) { return 2.0 \u{d7} texture2D(iChannel0, p); }\n";
+        assert_eq!(adapt(used, used).defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
     }
 
     #[test]
     fn a_main_of_its_own_is_refused_on_its_line() {
         let code = "void mainImage(out vec4 c, in vec2 p) { c = vec4(1.0); }\n\nvoid main() { mainImage(gl_FragColor, gl_FragCoord.xy); }\n";
-        let a = adapt(code);
+        let a = adapt(code, code);
         assert_eq!(a.problems.len(), 1);
         assert_eq!((a.problems[0].0, a.problems[0].1), (2, true));
         assert!(defines_main_image(code));

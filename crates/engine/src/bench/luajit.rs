@@ -85,9 +85,9 @@ fn measure(processes: usize) -> Result<(f64, f64), String> {
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        v.get(v.len() / 2).copied().ok_or_else(|| "a luajit run printed no times".to_owned())
     };
-    Ok((median(&mut s), median(&mut c)))
+    Ok((median(&mut s)?, median(&mut c)?))
 }
 
 pub(super) fn checkhook_cost(options: &BenchOptions, figures: &mut Figures) -> Result<String, Error> {
