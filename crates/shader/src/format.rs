@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use allsource_live::Diagnostic;
+use allsource_live::{Diagnostic, Severity};
 
 use crate::preprocess::{Conditions, compiled_code};
 use crate::shadertoy::{SHADERTOY_EPILOGUE, SHADERTOY_PROLOGUE, adapt, defines_main_image};
@@ -264,11 +264,8 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
     let shadertoy = sections.is_empty() && defines_main_image(&code);
     let adaptation = shadertoy.then(|| adapt(&code, &compiled_code(text, version, es, true)));
     for (line, error, message) in adaptation.iter().flat_map(|a| &a.problems) {
-        if *error {
-            p.error(0, *line, message.clone());
-        } else {
-            p.warning(0, *line, message.clone());
-        }
+        let severity = if *error { Severity::Error } else { Severity::Warning };
+        p.report(0, *line, severity, message.clone());
     }
     let written: Vec<(Stage, Vec<(usize, usize)>)> = if sections.is_empty() {
         vec![(Stage::Fragment, vec![(0, lines.len())])]
@@ -396,14 +393,14 @@ struct Preparer<'a> {
 
 impl Preparer<'_> {
     fn error(&mut self, file: usize, index: usize, message: String) {
-        let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        self.diagnostics.push(Diagnostic::error(self.files[file].clone(), message).at(line, None));
+        self.report(file, index, Severity::Error, message);
     }
 
-    fn warning(&mut self, file: usize, index: usize, message: String) {
+    /// A diagnostic on 0-based line `index` of file `file`.
+    fn report(&mut self, file: usize, index: usize, severity: Severity, message: String) {
         let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let mut d = Diagnostic::error(self.files[file].clone(), message).at(line, None);
-        d.severity = allsource_live::Severity::Warning;
+        d.severity = severity;
         self.diagnostics.push(d);
     }
 

@@ -11,9 +11,24 @@ use crate::directive;
 
 /// The text with every comment replaced by spaces (newlines kept, so lines and columns stay where they were).
 pub fn blank_comments(text: &str) -> String {
+    blank(text, false).0
+}
+
+/// As [`blank_comments`], for text that starts inside a block comment when `inside`; also says whether it ends
+/// inside one (a line read after another carries the comment over).
+fn blank(text: &str, mut inside: bool) -> (String, bool) {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
+        if inside {
+            out.push(if c == '\n' { '\n' } else { ' ' });
+            if c == '*' && chars.peek() == Some(&'/') {
+                chars.next();
+                out.push(' ');
+                inside = false;
+            }
+            continue;
+        }
         match (c, chars.peek()) {
             ('/', Some('/')) => {
                 while let Some(&n) = chars.peek() {
@@ -28,19 +43,12 @@ pub fn blank_comments(text: &str) -> String {
             ('/', Some('*')) => {
                 chars.next();
                 out.push_str("  ");
-                let mut last = ' ';
-                for n in chars.by_ref() {
-                    out.push(if n == '\n' { '\n' } else { ' ' });
-                    if last == '*' && n == '/' {
-                        break;
-                    }
-                    last = n;
-                }
+                inside = true;
             }
             _ => out.push(c),
         }
     }
-    out
+    (out, inside)
 }
 
 /// The code of `text` the driver compiles: comments blanked, and the lines of conditional groups it skips blanked too
@@ -132,14 +140,9 @@ impl Conditions {
         }
     }
 
-    /// The lines read now are compiled for certain.
-    fn certain(&self) -> bool {
-        self.groups.iter().all(|g| g.active && g.sure)
-    }
-
     /// Whether the lines read now are compiled for certain (not only maybe).
     pub fn surely_active(&self) -> bool {
-        self.certain()
+        self.groups.iter().all(|g| g.active && g.sure)
     }
 
     /// An `#include` was not followed (a reading of one file alone): names it may define are not known after it.
@@ -156,11 +159,9 @@ impl Conditions {
     /// compiled as written (a conditional directive counts as compiled when the lines around its group are; a
     /// directive inside a comment does not).
     pub fn read(&mut self, line: &str) -> bool {
-        let prefix = if self.in_comment { "/*" } else { "" };
-        let text = format!("{prefix}{line}");
-        self.in_comment = still_in_comment(&text);
-        let code = blank_comments(&text);
-        let Some((name, rest)) = directive(&code[prefix.len()..]) else {
+        let (code, inside) = blank(line, self.in_comment);
+        self.in_comment = inside;
+        let Some((name, rest)) = directive(&code) else {
             return self.active() && directive(line).is_none();
         };
         match name {
@@ -191,13 +192,13 @@ impl Conditions {
             "define" if self.active() => {
                 let (macro_name, value) = split_define(rest);
                 if !macro_name.is_empty() {
-                    let value = if self.certain() { value } else { Macro::Unknown };
+                    let value = if self.surely_active() { value } else { Macro::Unknown };
                     self.defines.insert(macro_name.to_owned(), value);
                 }
                 true
             }
             "undef" if self.active() => {
-                if self.certain() {
+                if self.surely_active() {
                     self.defines.remove(first_word(rest));
                 } else {
                     self.defines.insert(first_word(rest).to_owned(), Macro::Unknown);
@@ -253,24 +254,6 @@ impl Conditions {
         }
         Some(out)
     }
-}
-
-fn still_in_comment(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let (mut i, mut inside) = (0, false);
-    while i + 1 < bytes.len() {
-        match (inside, bytes[i], bytes[i + 1]) {
-            (false, b'/', b'/') => return false,
-            (false, b'/', b'*') | (true, b'*', b'/') => {
-                inside = !inside;
-                i += 2;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    inside
 }
 
 fn first_word(text: &str) -> &str {
