@@ -54,13 +54,11 @@ pub(super) struct Pointer {
     at: (f32, f32),
     /// Where it was while the button was last down: `iMouse.xy`.
     dragged: (f32, f32),
-    /// Where the button last went down: `iMouse.zw`.
-    click: (f32, f32),
+    /// Where the button last went down: `iMouse.zw`. None before the first click: `iMouse` is zero, as on Shadertoy.
+    click: Option<(f32, f32)>,
     down: bool,
     /// The button went down since the last frame drawn.
     clicked: bool,
-    /// The button has gone down at all: until then `iMouse` is zero, as on Shadertoy.
-    ever: bool,
 }
 
 impl Pointer {
@@ -78,7 +76,7 @@ impl Pointer {
 
     pub(super) fn button(&mut self, down: bool) {
         if down && !self.down {
-            (self.click, self.dragged, self.clicked, self.ever) = (self.at, self.at, true, true);
+            (self.click, self.dragged, self.clicked) = (Some(self.at), self.at, true);
         }
         self.down = down;
     }
@@ -87,11 +85,9 @@ impl Pointer {
     /// the button was last down; zw where it went down, z negative once it is up, w negative after the click's
     /// frame.
     fn shadertoy(&self, height: f32) -> [f32; 4] {
-        if !self.ever {
-            return [0.0; 4];
-        }
+        let Some(click) = self.click else { return [0.0; 4] };
         let flip = |(x, y): (f32, f32)| (x, height - y);
-        let ((x, y), (cx, cy)) = (flip(self.dragged), flip(self.click));
+        let ((x, y), (cx, cy)) = (flip(self.dragged), flip(click));
         let z = if self.down { cx } else { -cx };
         let w = if self.clicked { cy } else { -cy };
         [x, y, z, w]
