@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::{BenchOptions, FILL, Figures, Ms, io, lua_scene, module_variant, send_edit, write};
+use super::{BenchOptions, Figures, Ms, io, lua_scene, send_edit, with_update, write};
 use crate::worker::EngineOptions;
 use crate::{Error, HeadlessEngine, Scene};
 
@@ -95,20 +95,18 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
     // Five seconds a scene: p99 of 300 frames is the third slowest, not the one slowest.
     let frames = (options.fps * 5.0) as usize;
     let quiet = "function M.update(dt) end";
-    let good = scene_frames(&lua_scene(dir, "good", quiet)?, options, frames, None, &mut |_, _| {})?;
-    let looping_scene = lua_scene(dir, "looping", quiet)?;
+    let good = scene_frames(&lua_scene(dir, "good", &with_update(quiet))?, options, frames, None, &mut |_, _| {})?;
+    let looping_scene = lua_scene(dir, "looping", &with_update(quiet))?;
     let main = looping_scene.join("main.lua");
     let looping = scene_frames(&looping_scene, options, frames, None, &mut |engine, n| {
         // A new looping version before every frame (the worker builds the newest waiting one): each worker frame
         // runs a loop until the watchdog stops it and the module goes back to its last version that ran.
-        let text = module_variant(0).replace(
-            "function M.update(dt) state.frames = state.frames + 1 end",
-            &format!("function M.update(dt) while true do end end -- {n}"),
-        );
+        let text = with_update(&format!("function M.update(dt) while true do end end -- {n}"));
         send_edit(engine, &main, text);
     })?;
     let slow_update = "function M.update(dt) local t = gfx.clock() while gfx.clock() - t < 0.03 do end end";
-    let slow = scene_frames(&lua_scene(dir, "slow", slow_update)?, options, frames, None, &mut |_, _| {})?;
+    let slow =
+        scene_frames(&lua_scene(dir, "slow", &with_update(slow_update))?, options, frames, None, &mut |_, _| {})?;
     let (g, l, s) = (&good.compositor, &looping.compositor, &slow.compositor);
     figures.extend([
         ("stop_latency_p50_us", stops.median() * 1e3),
@@ -159,12 +157,7 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
 /// The scene's frame intervals while a preview guest takes 30 ms of Lua a frame, against no preview; with the
 /// guest's thread at a lower OS priority (the default) and at the scene's priority.
 pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures) -> Result<String, Error> {
-    let scene = dir.join("preview");
-    std::fs::create_dir_all(&scene).map_err(io(&scene))?;
-    write(&scene.join("fill.glsl"), FILL)?;
-    let main = module_variant(0)
-        .replace("function M.update(dt) state.frames = state.frames + 1 end", "function M.update(dt) end");
-    write(&scene.join("main.lua"), &main)?;
+    let scene = lua_scene(dir, "preview", &with_update("function M.update(dt) end"))?;
     let guest = scene.join("guest.lua");
     write(
         &guest,

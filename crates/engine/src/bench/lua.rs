@@ -6,19 +6,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{
-    BenchOptions, EditSplit, FILL, Figures, Ms, edit_timings, io, module_variant, open_at, quantized_ideal, send_edit,
-    settle, write,
+    BenchOptions, EditSplit, Figures, Ms, edit_timings, lua_scene, module_variant, open_at, quantized_ideal, send_edit,
+    settle,
 };
 use crate::worker::{Clock, Command, EngineOptions};
 use crate::{Error, HeadlessEngine, Scene};
 
-/// A scene in `dir/name` of one module (`module_variant(0)` with `prefix` after its first line) and the fill shader.
+/// A scene in `dir/name` of one module (`module_variant(0)` with `prefix` after its first line) and the fill shader,
+/// and its main.lua.
 fn module_scene(dir: &Path, name: &str, prefix: &str) -> Result<(std::path::PathBuf, std::path::PathBuf), Error> {
-    let scene = dir.join(name);
-    std::fs::create_dir_all(&scene).map_err(io(&scene))?;
-    write(&scene.join("fill.glsl"), FILL)?;
+    let scene = lua_scene(dir, name, &with_prefix(0, prefix))?;
     let main = scene.join("main.lua");
-    write(&main, &with_prefix(0, prefix))?;
     Ok((scene, main))
 }
 

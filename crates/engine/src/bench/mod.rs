@@ -289,14 +289,18 @@ fn module_variant(i: usize) -> String {
 
 const FILL: &str = "uniform vec4 colour;\nout vec4 o;\nvoid main() { o = colour; }\n";
 
-/// A Lua scene in `dir/name` whose main module is `module_variant(0)` with its update replaced by `update`.
-fn lua_scene(dir: &Path, name: &str, update: &str) -> Result<std::path::PathBuf, Error> {
+/// A Lua scene in `dir/name`: `main` as its main.lua, beside the fill shader it draws with.
+fn lua_scene(dir: &Path, name: &str, main: &str) -> Result<std::path::PathBuf, Error> {
     let d = dir.join(name);
     std::fs::create_dir_all(&d).map_err(io(&d))?;
     write(&d.join("fill.glsl"), FILL)?;
-    let text = module_variant(0).replace("function M.update(dt) state.frames = state.frames + 1 end", update);
-    write(&d.join("main.lua"), &text)?;
+    write(&d.join("main.lua"), main)?;
     Ok(d)
+}
+
+/// `module_variant(0)` with its update replaced by `update`.
+fn with_update(update: &str) -> String {
+    module_variant(0).replace("function M.update(dt) state.frames = state.frames + 1 end", update)
 }
 
 #[cfg(test)]
