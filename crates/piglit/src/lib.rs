@@ -1,4 +1,4 @@
-//! `allsource piglit`: piglit's `.shader_test` files run through allsource's own shader pipeline (see `run.rs`),
+//! `allsource piglit`: piglit's `.shader_test` files run through allsource's own shader pipeline (see `run/`),
 //! and, in comparison mode, through piglit's `shader_runner` too, file by file, with a summary of where the two
 //! disagree. The files share one GL context; each test deletes what it made and resets the state it changed.
 
