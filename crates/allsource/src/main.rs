@@ -40,6 +40,23 @@ enum CliCommand {
     /// Run piglit .shader_test files through allsource's shader pipeline (and, with --compare, through piglit's
     /// shader_runner too); exits 1 on a failure (or, comparing, on a disagreement).
     Piglit(PiglitArgs),
+    /// Make a scene directory from another tool's export.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportFrom {
+    /// A Shadertoy shader's JSON export (its passes, Common and channels) as a shader scene: main.glsl for Image,
+    /// buffer_a.glsl ... buffer_d.glsl, common.glsl. Sound passes and media inputs are left out, and said so.
+    Shadertoy {
+        /// The JSON file (Shadertoy's API answer or an export of it).
+        file: PathBuf,
+        /// The scene directory to make (it must not hold a scene).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -347,6 +364,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Some(CliCommand::Bench(args)) => bench(args),
+        Some(CliCommand::Import { from: ImportFrom::Shadertoy { file, dir } }) => import_shadertoy(&file, &dir),
         Some(CliCommand::Piglit(args)) => match piglit(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
@@ -363,6 +381,29 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn import_shadertoy(file: &Path, dir: &Path) -> Result<(), Error> {
+    let fail = |message: String| Error::Io { path: file.to_path_buf(), message };
+    let json = std::fs::read_to_string(file).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let imported = allsource_engine::import_shadertoy(&json, dir).map_err(fail)?;
+    for path in &imported.files {
+        println!("wrote {}", path.display());
+    }
+    for note in &imported.notes {
+        println!("note: {note}");
+    }
+    if !imported.media.is_empty() {
+        println!(
+            "the channels read these files, which Shadertoy serves and the export does not hold; put them in {}:",
+            dir.display()
+        );
+        for name in &imported.media {
+            println!("  {name}");
+        }
+    }
+    println!("run it: allsource run {}", dir.display());
+    Ok(())
 }
 
 /// Whether Lua's `print` is written to standard output (every mode but scripts, which print the console).

@@ -77,7 +77,7 @@ pub fn check(paths: &[PathBuf]) -> Result<CheckReport, Error> {
     for path in &candidates {
         match read_source(path) {
             Ok(text) => {
-                let (output, files) = build(gl, path, &text);
+                let (output, files) = build(gl, path, &text, &crate::scene::pass_options(path));
                 built.push((path.clone(), output, files));
             }
             Err(message) => diagnostics.push(Diagnostic::error(path.clone(), message)),

@@ -1,4 +1,6 @@
-//! A directory is a scene: `main.lua` drives it when present; without one, `main.glsl` is drawn full screen.
+//! A directory is a scene: `main.lua` drives it when present; without one, `main.glsl` is drawn full screen, after
+//! the Shadertoy buffers `buffer_a.glsl` ... `buffer_d.glsl` when there are any, with `common.glsl` before each
+//! pass's code.
 
 use std::path::{Path, PathBuf};
 
@@ -37,4 +39,23 @@ impl Scene {
         }
         Err(Error::NoEntry(dir.to_path_buf()))
     }
+}
+
+/// The buffer passes' files of a shader scene, A to D.
+pub const BUFFER_FILES: [&str; 4] = ["buffer_a.glsl", "buffer_b.glsl", "buffer_c.glsl", "buffer_d.glsl"];
+/// The Common pass's file of a shader scene.
+pub const COMMON_FILE: &str = "common.glsl";
+
+/// How the shader file `path` is prepared as a pass of its scene: the image pass (`main.glsl`) and the buffers of a
+/// shader scene (one without `main.lua`) get the scene's Common file; buffers keep alpha. Any other file is alone.
+pub fn pass_options(path: &Path) -> allsource_shader::PassOptions {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Default::default();
+    };
+    let buffer = BUFFER_FILES.contains(&name);
+    if !(buffer || name == "main.glsl") || dir.join("main.lua").is_file() {
+        return Default::default();
+    }
+    let common = Some(dir.join(COMMON_FILE)).filter(|c| c.is_file());
+    allsource_shader::PassOptions { common, keeps_alpha: buffer }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use allsource_gpu::{Gl, GlslType, Program, Reflection, Scalar, UniformValue};
 pub use allsource_live::read_source;
 use allsource_live::{BuildOutput, Change, Diagnostic, Live, Report, Stamp, stamp};
-use allsource_shader::{Prepared, Stage, prepare};
+use allsource_shader::{Channel, PassOptions, Prepared, Stage, prepare_pass};
 
 /// How long a build waits for a full-screen program's first draw (one pixel): far longer than any compile.
 const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -22,14 +22,16 @@ pub struct Linked {
     pub builtin_vertex: bool,
     pub compute: bool,
     pub draw: allsource_shader::Draw,
+    /// What Shadertoy's channels read (`#pragma channel`).
+    pub channels: [Channel; 4],
     /// Every file the program was built from: the shader file first, then its includes.
     pub files: Vec<PathBuf>,
 }
 
-/// Prepares and builds `text` as the shader file `path`, reading includes from disk.
-pub fn build(gl: &Gl, path: &Path, text: &str) -> (BuildOutput<Linked>, Vec<PathBuf>) {
+/// Prepares and builds `text` as the shader file `path` (a pass with `pass`'s options), reading includes from disk.
+pub fn build(gl: &Gl, path: &Path, text: &str, pass: &PassOptions) -> (BuildOutput<Linked>, Vec<PathBuf>) {
     let started = Instant::now();
-    let prepared = prepare(path, text, &mut |p: &Path| read_source(p));
+    let prepared = prepare_pass(path, text, pass, &mut |p: &Path| read_source(p));
     let files = prepared.files.clone();
     if prepared.has_errors() {
         let output = BuildOutput { artifact: None, diagnostics: prepared.diagnostics, took: started.elapsed() };
@@ -71,6 +73,7 @@ fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
                 builtin_vertex: prepared.builtin_vertex,
                 compute: prepared.stage(Stage::Compute).is_some(),
                 draw: prepared.draw,
+                channels: prepared.channels.clone(),
                 files: prepared.files.clone(),
             };
             BuildOutput { artifact: Some(linked), diagnostics, took: started.elapsed() }
@@ -100,11 +103,19 @@ pub struct LiveShader {
     /// with its values.
     values_at: Vec<(u64, UserValues)>,
     read_error: Option<String>,
+    /// What it shares with the other passes of a Shadertoy scene.
+    pass: PassOptions,
 }
 
 impl LiveShader {
     pub fn new(path: PathBuf) -> LiveShader {
+        LiveShader::pass(path, PassOptions::default())
+    }
+
+    /// A pass of a Shadertoy scene.
+    pub fn pass(path: PathBuf, pass: PassOptions) -> LiveShader {
         LiveShader {
+            pass,
             watched: vec![(path.clone(), None)],
             live: Live::new(path, allsource_live::DEFAULT_HISTORY),
             user_values: Vec::new(),
@@ -137,6 +148,12 @@ impl LiveShader {
     /// Versions from an earlier session, oldest first: undo reaches them (see [`Live::seed`]).
     pub fn seed(&mut self, texts: &[String]) {
         self.live.seed(texts.iter().map(String::as_str));
+    }
+
+    /// The scene's Common file changed: it appeared (`Some`) or went away. Builds the newest text again with it.
+    pub fn set_common(&mut self, gl: &Gl, common: Option<PathBuf>) -> Report {
+        self.pass.common = common;
+        self.apply(gl, |live, build| live.rebuild(build))
     }
 
     /// Rebuilds when the file or anything it includes was written since the last look, if `gate` admits the file's
@@ -215,9 +232,10 @@ impl LiveShader {
         change: impl FnOnce(&mut Live<Linked>, &mut dyn FnMut(&str) -> BuildOutput<Linked>) -> Change<Linked>,
     ) -> Report {
         let path = self.path().to_path_buf();
+        let pass = self.pass.clone();
         let mut files = None;
         let mut builder = |text: &str| {
-            let (output, f) = build(gl, &path, text);
+            let (output, f) = build(gl, &path, text, &pass);
             files = Some(f);
             output
         };

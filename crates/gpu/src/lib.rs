@@ -14,6 +14,7 @@ mod image;
 mod kinds;
 mod program;
 mod reflect;
+mod sampled;
 mod state;
 mod target;
 mod texture;
@@ -33,10 +34,11 @@ pub use image::Image;
 pub use kinds::{BufferTarget, Primitive, Stage};
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformShape, UniformValue, VaryingInfo};
+pub use sampled::{Filter, PixelKind, PixelTexture, Sampler, Wrap, bind_cube_texture, unbind_units};
 pub use state::{
     Attrib, AttribKind, VertexInput, extensions, get_integer, patch_default_levels, reset, set_capability,
 };
-pub use target::{Blend, DrawState, FrameTarget, Target};
+pub use target::{Blend, ColourFormat, DrawState, FrameTarget, Target};
 pub use texture::Texture2D;
 pub use timing::{GpuTimer, Timing};
 pub use ui::UiPainter;

@@ -13,7 +13,17 @@ pub struct FrameTarget {
     pub height: u32,
 }
 
-/// An RGBA8 colour texture, a 24-bit depth buffer, and the framebuffer object that draws into them.
+/// The colour format of a [`Target`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColourFormat {
+    /// 8 bits per channel: what frames are shown in.
+    Rgba8,
+    /// 32-bit float per channel, with a full mipmap chain: Shadertoy's buffers (values below 0 and above 1, and
+    /// small increments that accumulate).
+    Rgba32F,
+}
+
+/// A colour texture, a 24-bit depth buffer, and the framebuffer object that draws into them.
 #[derive(Debug)]
 pub struct Target {
     pub texture: glow::NativeTexture,
@@ -21,6 +31,7 @@ pub struct Target {
     pub framebuffer: glow::NativeFramebuffer,
     pub width: u32,
     pub height: u32,
+    pub format: ColourFormat,
 }
 
 impl Target {
@@ -50,12 +61,21 @@ impl Target {
         };
     }
 
+    /// An RGBA8 target.
     pub fn new(gl: &Gl, width: u32, height: u32) -> Result<Target, GpuError> {
+        Target::with_format(gl, width, height, ColourFormat::Rgba8)
+    }
+
+    pub fn with_format(gl: &Gl, width: u32, height: u32, format: ColourFormat) -> Result<Target, GpuError> {
+        let (internal, levels) = match format {
+            ColourFormat::Rgba8 => (glow::RGBA8, 1),
+            ColourFormat::Rgba32F => (glow::RGBA32F, 32 - width.max(height).max(1).leading_zeros()),
+        };
         // SAFETY: plain object creation on the current context; sizes are checked by GL (errors, not UB).
         unsafe {
             let texture = gl.create_texture().map_err(GpuError::Gl)?;
             gl.bind_texture(glow::TEXTURE_2D, Some(texture));
-            gl.tex_storage_2d(glow::TEXTURE_2D, 1, glow::RGBA8, width as i32, height as i32);
+            gl.tex_storage_2d(glow::TEXTURE_2D, levels as i32, internal, width as i32, height as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, glow::LINEAR as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAG_FILTER, glow::LINEAR as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE as i32);
@@ -89,11 +109,17 @@ impl Target {
                 gl.delete_renderbuffer(depth);
                 gl.delete_texture(texture);
                 return Err(GpuError::Gl(format!(
-                    "a {width}x{height} RGBA8 render target is incomplete (status {status:#x})"
+                    "a {width}x{height} {format:?} render target is incomplete (status {status:#x})"
                 )));
             }
-            Ok(Target { texture, depth, framebuffer, width, height })
+            Ok(Target { texture, depth, framebuffer, width, height, format })
         }
+    }
+
+    /// Fills the mipmap levels below the first from it (a target with levels: [`ColourFormat::Rgba32F`]).
+    pub fn generate_mipmaps(&self, gl: &Gl) {
+        // SAFETY: direct state access on a live texture.
+        unsafe { gl.generate_texture_mipmap(self.texture) }
     }
 
     pub fn frame_target(&self) -> FrameTarget {

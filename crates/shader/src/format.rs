@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use allsource_live::{Diagnostic, Severity};
 
+use crate::channels::{Channel, channel_pragma, read_channels};
 use crate::preprocess::{Conditions, compiled_code};
-use crate::shadertoy::{SHADERTOY_EPILOGUE, SHADERTOY_PROLOGUE, adapt, defines_main_image};
+use crate::shadertoy::{adapt, defines_main_image, epilogue, prologue};
 use crate::{DEFAULT_VERSION, Dialect, LogEntry, directive, is_version_line, original_column, parse_log};
 
 /// The stages a shader file can hold, in pipeline order.
@@ -183,6 +184,8 @@ pub struct Prepared {
     pub builtin_vertex: bool,
     /// What to draw with it (`#pragma draw`, or one triangle).
     pub draw: Draw,
+    /// What each of Shadertoy's `iChannel0..3` reads (`#pragma channel`); used in Shadertoy mode only.
+    pub channels: [Channel; 4],
     /// Problems found before the driver saw anything (an include that cannot be read, an unknown stage). When any
     /// is an error, the file must not be built.
     pub diagnostics: Vec<Diagnostic>,
@@ -191,9 +194,28 @@ pub struct Prepared {
 /// How deep includes may nest before the chain is taken for a mistake.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
+/// What a Shadertoy pass shares with the other passes of its scene.
+#[derive(Clone, Debug, Default)]
+pub struct PassOptions {
+    /// The scene's Common file: in Shadertoy mode its code comes before the pass's (after Shadertoy's uniforms).
+    pub common: Option<PathBuf>,
+    /// A buffer pass: it writes all four components of its colour (an image pass shows opaque colour).
+    pub keeps_alpha: bool,
+}
+
 /// Prepares the shader file `root` whose text is `text`. Included files are read through `load`, which returns
 /// their text or a reason it could not.
 pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<String, String>) -> Prepared {
+    prepare_pass(root, text, &PassOptions::default(), load)
+}
+
+/// [`prepare`] for a pass of a Shadertoy scene with several (buffers, a Common file).
+pub fn prepare_pass(
+    root: &Path,
+    text: &str,
+    pass: &PassOptions,
+    load: &mut dyn FnMut(&Path) -> Result<String, String>,
+) -> Prepared {
     let mut p = Preparer {
         load,
         files: vec![root.to_path_buf()],
@@ -262,10 +284,46 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
     // compiled; a `main` of the file's own refused only when it surely is.
     let code = compiled_code(text, version, es, false);
     let shadertoy = sections.is_empty() && defines_main_image(&code);
-    let adaptation = shadertoy.then(|| adapt(&code, &compiled_code(text, version, es, true)));
+    let (channels, channel_problems) = read_channels(code.lines());
+    for (line, message) in channel_problems {
+        p.error(0, line, message);
+    }
+    if !shadertoy && let Some(line) = code.lines().position(|l| channel_pragma(l).is_some()) {
+        let message = "`#pragma channel` is read in Shadertoy mode only (a file that defines mainImage)";
+        p.report(0, line, Severity::Warning, message.into());
+    }
+    // The Common file, in Shadertoy mode: its lines and what its code needs adapted.
+    let common = match (&pass.common, shadertoy) {
+        (Some(path), true) => {
+            let file = p.file_index(path);
+            match p.load_file(file) {
+                Ok(()) => Some(file),
+                Err(reason) => {
+                    p.error(file, 0, format!("cannot read the Common file: {reason}"));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut adaptation = shadertoy.then(|| adapt(&code, &compiled_code(text, version, es, true)));
     for (line, error, message) in adaptation.iter().flat_map(|a| &a.problems) {
         let severity = if *error { Severity::Error } else { Severity::Warning };
         p.report(0, *line, severity, message.clone());
+    }
+    if let (Some(file), Some(adaptation)) = (common, &mut adaptation) {
+        let common_text = p.texts[file].clone();
+        let own =
+            adapt(&compiled_code(&common_text, version, es, false), &compiled_code(&common_text, version, es, true));
+        for (line, error, message) in own.problems {
+            let severity = if error { Severity::Error } else { Severity::Warning };
+            p.report(file, line, severity, message);
+        }
+        for define in own.defines {
+            if !adaptation.defines.contains(&define) {
+                adaptation.defines.push(define);
+            }
+        }
     }
     let written: Vec<(Stage, Vec<(usize, usize)>)> = if sections.is_empty() {
         vec![(Stage::Fragment, vec![(0, lines.len())])]
@@ -292,6 +350,14 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
         let mut out: Vec<(String, Origin)> = Vec::new();
         // Each stage is preprocessed on its own, as the driver compiles it.
         let mut conditions = Conditions::new(version, es);
+        let mut common_lines = Vec::new();
+        if let Some(file) = common {
+            let common_text = p.texts[file].clone();
+            let mut stack = vec![p.files[file].clone()];
+            for (i, line) in common_text.lines().enumerate() {
+                p.line(file, i, line, &mut common_lines, &mut stack, &mut conditions);
+            }
+        }
         for &(start, end) in ranges {
             for (i, line) in lines.iter().enumerate().take(end).skip(start) {
                 p.line(0, i, line, &mut out, &mut vec![root.to_path_buf()], &mut conditions);
@@ -308,13 +374,14 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
         if let Some(adaptation) = &adaptation {
             // An OpenGL ES file's uniforms need a precision before the file's own precision statement.
             let precision = es.then_some(["precision highp float;".to_owned(), "precision highp int;".to_owned()]);
-            let prologue = precision
+            let generated = precision
                 .into_iter()
                 .flatten()
-                .chain(SHADERTOY_PROLOGUE.lines().map(str::to_owned))
-                .chain(adaptation.defines.iter().cloned());
-            out.splice(version_at + 1..version_at + 1, prologue.map(|l| (l, Origin::Generated)));
-            out.extend(SHADERTOY_EPILOGUE.lines().map(|l| (l.to_owned(), Origin::Generated)));
+                .chain(prologue(&channels))
+                .chain(adaptation.defines.iter().cloned())
+                .map(|l| (l, Origin::Generated));
+            out.splice(version_at + 1..version_at + 1, generated.chain(common_lines));
+            out.extend(epilogue(pass.keeps_alpha).lines().map(|l| (l.to_owned(), Origin::Generated)));
         }
         stages.push(finish(*stage, out));
     }
@@ -337,7 +404,16 @@ pub fn prepare(root: &Path, text: &str, load: &mut dyn FnMut(&Path) -> Result<St
             diagnostics.push(d);
         }
     }
-    Prepared { files: p.files, line_counts: p.line_counts, stages, shadertoy, builtin_vertex, draw, diagnostics }
+    Prepared {
+        files: p.files,
+        line_counts: p.line_counts,
+        stages,
+        shadertoy,
+        builtin_vertex,
+        draw,
+        channels,
+        diagnostics,
+    }
 }
 
 fn finish(stage: Stage, lines: Vec<(String, Origin)>) -> StageText {
@@ -392,6 +468,27 @@ struct Preparer<'a> {
 }
 
 impl Preparer<'_> {
+    /// The index of `path` in `files`, added when new.
+    fn file_index(&mut self, path: &Path) -> usize {
+        self.files.iter().position(|f| f == path).unwrap_or_else(|| {
+            self.files.push(path.to_path_buf());
+            self.line_counts.push(0);
+            self.texts.push(String::new());
+            self.files.len() - 1
+        })
+    }
+
+    /// Reads file `file` unless it was read: each file once per preparation; a file that failed to load stays empty
+    /// and fails again each time it is asked for.
+    fn load_file(&mut self, file: usize) -> Result<(), String> {
+        if self.texts[file].is_empty() && self.line_counts[file] == 0 {
+            let text = (self.load)(&self.files[file])?;
+            self.line_counts[file] = count_lines(&text);
+            self.texts[file] = text;
+        }
+        Ok(())
+    }
+
     fn error(&mut self, file: usize, index: usize, message: String) {
         self.report(file, index, Severity::Error, message);
     }
@@ -441,27 +538,10 @@ impl Preparer<'_> {
             self.error(file, index, format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"));
             return;
         }
-        let included = match self.files.iter().position(|f| *f == path) {
-            Some(i) => i,
-            None => {
-                self.files.push(path.clone());
-                self.line_counts.push(0);
-                self.texts.push(String::new());
-                self.files.len() - 1
-            }
-        };
-        // Read each file once per preparation; a file that failed to load stays empty and reports each time.
-        if self.texts[included].is_empty() && self.line_counts[included] == 0 {
-            match (self.load)(&path) {
-                Ok(text) => {
-                    self.line_counts[included] = count_lines(&text);
-                    self.texts[included] = text;
-                }
-                Err(reason) => {
-                    self.error(file, index, format!("cannot include `{target}`: {reason}"));
-                    return;
-                }
-            }
+        let included = self.file_index(&path);
+        if let Err(reason) = self.load_file(included) {
+            self.error(file, index, format!("cannot include `{target}`: {reason}"));
+            return;
         }
         let text = self.texts[included].clone();
         stack.push(path);

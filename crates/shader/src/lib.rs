@@ -11,14 +11,18 @@
 
 #![forbid(unsafe_code)]
 
+mod channels;
 mod format;
 mod log;
 mod preprocess;
 mod shadertoy;
 
-pub use format::{Draw, FULLSCREEN_VERTEX, Origin, Prepared, Primitive, Stage, StageText, prepare};
+pub use channels::{Channel, Filter, Source, Wrap};
+pub use format::{
+    Draw, FULLSCREEN_VERTEX, Origin, PassOptions, Prepared, Primitive, Stage, StageText, prepare, prepare_pass,
+};
 pub use log::{Dialect, LogEntry, original_column, parse_log};
-pub use shadertoy::SHADERTOY_PROLOGUE;
+pub use shadertoy::{CHANNEL_NAMES, SHADERTOY_UNIFORMS};
 
 /// The `#version` given to a stage that does not declare one.
 pub const DEFAULT_VERSION: &str = "#version 450 core";

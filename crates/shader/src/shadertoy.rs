@@ -3,32 +3,47 @@
 //! warning (`texture2D`, `texture2DLod`, `iGlobalTime`) unless the file defines them itself; a file that compiles a
 //! `main` of its own as well is refused with what to change.
 
-/// What Shadertoy provides to `mainImage`, declared before the user's code in Shadertoy mode.
-pub const SHADERTOY_PROLOGUE: &str = "uniform vec3 iResolution;
-uniform float iTime;
-uniform float iTimeDelta;
-uniform float iFrameRate;
-uniform int iFrame;
-uniform vec4 iMouse;
-uniform vec4 iDate;
-uniform float iSampleRate;
-uniform float iChannelTime[4];
-uniform vec3 iChannelResolution[4];
-uniform sampler2D iChannel0;
-uniform sampler2D iChannel1;
-uniform sampler2D iChannel2;
-uniform sampler2D iChannel3;
-layout(location = 0) out vec4 allsource_FragColor;";
+use crate::channels::Channel;
 
-pub(crate) const SHADERTOY_EPILOGUE: &str = "void main() {
-    vec4 colour = vec4(0.0, 0.0, 0.0, 1.0);
-    mainImage(colour, gl_FragCoord.xy);
-    allsource_FragColor = vec4(colour.rgb, 1.0);
-}";
+/// The uniforms Shadertoy provides to every pass, as (GLSL type, name): declared before the user's code in Shadertoy
+/// mode, set by the engine each frame. The channels follow, typed by what they read.
+pub const SHADERTOY_UNIFORMS: [(&str, &str); 10] = [
+    ("vec3", "iResolution"),
+    ("float", "iTime"),
+    ("float", "iTimeDelta"),
+    ("float", "iFrameRate"),
+    ("int", "iFrame"),
+    ("vec4", "iMouse"),
+    ("vec4", "iDate"),
+    ("float", "iSampleRate"),
+    ("float", "iChannelTime[4]"),
+    ("vec3", "iChannelResolution[4]"),
+];
 
-/// Old spellings found in Shadertoy code, and what they are read as. (`textureCube` is not among them: every
-/// channel here is a 2D texture, so no spelling of it can work.)
-const LEGACY: [(&str, &str); 3] = [("texture2D", "texture"), ("texture2DLod", "textureLod"), ("iGlobalTime", "iTime")];
+/// The names of the channel samplers.
+pub const CHANNEL_NAMES: [&str; 4] = ["iChannel0", "iChannel1", "iChannel2", "iChannel3"];
+
+/// What Shadertoy provides to `mainImage`, declared before the user's code: its uniforms, the channels typed by what
+/// they read, and the output.
+pub(crate) fn prologue(channels: &[Channel; 4]) -> impl Iterator<Item = String> + '_ {
+    let uniforms = SHADERTOY_UNIFORMS.iter().map(|(ty, name)| format!("uniform {ty} {name};"));
+    let samplers = channels.iter().zip(CHANNEL_NAMES).map(|(c, name)| format!("uniform {} {name};", c.sampler_type()));
+    uniforms.chain(samplers).chain(std::iter::once("layout(location = 0) out vec4 allsource_FragColor;".to_owned()))
+}
+
+/// The `main` that calls `mainImage`. An image pass shows opaque colour (Shadertoy ignores its alpha); a buffer
+/// keeps all four components.
+pub(crate) fn epilogue(keeps_alpha: bool) -> String {
+    let out = if keeps_alpha { "colour" } else { "vec4(colour.rgb, 1.0)" };
+    format!(
+        "void main() {{\n    vec4 colour = vec4(0.0, 0.0, 0.0, 1.0);\n    mainImage(colour, gl_FragCoord.xy);\n    \
+         allsource_FragColor = {out};\n}}"
+    )
+}
+
+/// Old spellings found in Shadertoy code, and what they are read as.
+const LEGACY: [(&str, &str); 4] =
+    [("texture2D", "texture"), ("texture2DLod", "textureLod"), ("textureCube", "texture"), ("iGlobalTime", "iTime")];
 
 /// The words after which a name is being declared or defined, not used.
 const DECLARING: [&str; 27] = [

@@ -78,6 +78,8 @@ pub struct Status {
     /// Sources whose every build so far failed (no version of them ever went live), with the newest build's
     /// diagnostics: a run that ends with any is a failed run.
     pub never_built: std::collections::BTreeMap<std::path::PathBuf, Vec<Diagnostic>>,
+    /// Images channels read that could not be loaded, and why (the channel keeps its last good pixels, or black).
+    pub texture_problems: std::collections::BTreeMap<std::path::PathBuf, String>,
     /// When the worker last began rebuilding sources from their files (after the watcher woke it).
     pub rebuilt_from_disk_at: Option<Instant>,
 }
@@ -494,6 +496,20 @@ impl Compositor {
                 self.say_conflict(&path);
             }
             Event::RebuiltFromDisk { at } => self.status.rebuilt_from_disk_at = Some(at),
+            Event::Texture { path, problem } => {
+                let log = &self.overlay.editor.log;
+                let key = path.display().to_string();
+                log.retract(&key);
+                match problem {
+                    Some(problem) => {
+                        say_as(log, Level::Warn, Some(key.as_str()), problem.clone());
+                        self.status.texture_problems.insert(path, problem);
+                    }
+                    None => {
+                        self.status.texture_problems.remove(&path);
+                    }
+                }
+            }
             Event::FromDisk { path, text } => {
                 if self.overlay.editor.from_disk(&path, &text) {
                     self.journal_disk(&path, &text);

@@ -26,12 +26,14 @@ use allsource_live::Report;
 
 use crate::{Entry, Scene};
 
+mod channels;
 mod disk;
 mod handle;
 mod lua_renderer;
 pub(crate) mod protocol;
 mod render;
 mod shader_renderer;
+mod shadertoy_input;
 
 pub use handle::WorkerHandle;
 pub use protocol::*;
@@ -117,14 +119,10 @@ impl Worker {
         let entry = if start.guest { Entry::Lua(scene.dir.join("main.lua")) } else { scene.entry.clone() };
         let renderer = match entry {
             Entry::FullscreenShader(path) => {
-                let mut shader = ShaderRenderer::new(&gl, path.clone())?;
-                // A replacement worker (or a new session) starts from the last good version; the file (maybe newer
-                // and broken) is read at the first frame and builds as the next version.
-                if let Some((_, older)) = start.history.iter().find(|(p, _)| *p == path) {
-                    shader.shader.seed(older);
-                }
-                if let Some((_, text)) = start.texts.iter().find(|(p, _)| *p == path) {
-                    let report = shader.shader.edit(&gl, text);
+                // A replacement worker (or a new session) starts from the last good versions; the files (maybe
+                // newer and broken) are read at the first frame and build as the next versions.
+                let (shader, reports) = ShaderRenderer::new(&gl, path, &start)?;
+                for report in reports {
                     let _ = events.send(Event::Built(report));
                 }
                 Renderer::Shader(Box::new(shader))
@@ -300,6 +298,11 @@ impl Worker {
     }
 
     fn send_reports(&mut self, reports: Vec<Report>) -> bool {
+        if let Renderer::Shader(r) = &mut self.renderer {
+            for (path, problem) in r.textures.news.drain(..) {
+                let _ = self.events.send(Event::Texture { path, problem });
+            }
+        }
         self.persist(&reports);
         reports.into_iter().all(|r| {
             let tweaks = r.became_live.then(|| self.renderer.tweaks(&self.gl, &r.path)).flatten();
@@ -373,6 +376,9 @@ impl Worker {
                 Flow::Continue
             }
             Command::Key { code, down } => {
+                if let Renderer::Shader(r) = &mut self.renderer {
+                    r.keyboard.key(&code, down);
+                }
                 if let Renderer::Lua(r) = &mut self.renderer {
                     r.graphics(|g| if down { g.keys.insert(code.clone()) } else { g.keys.remove(&code) });
                     let reports = r.host.call(if down { "keypressed" } else { "keyreleased" }, code);

@@ -262,6 +262,11 @@ pub enum Event {
     RebuiltFromDisk {
         at: Instant,
     },
+    /// An image a channel reads could not be loaded (`problem`), or loads again (`None`).
+    Texture {
+        path: PathBuf,
+        problem: Option<String>,
+    },
 }
 
 /// What a worker starts from besides the scene's files: the last good texts of a worker given up, and the modules

@@ -4,12 +4,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use allsource_gpu::FrameTarget;
-use allsource_gpu::{Gl, UniformValue, glow};
+use allsource_gpu::{Gl, UniformValue};
 use allsource_live::Report;
 
 use crate::shader::LiveShader;
 
-use super::shader_renderer::ENGINE_UNIFORMS;
+use super::shader_renderer::{PreviousFrame, engine_uniforms};
 use super::{LuaRenderer, ShaderRenderer};
 
 /// A change asked of a source.
@@ -31,7 +31,7 @@ impl Renderer {
     /// Rebuilds sources whose files changed (those `gate` admits).
     pub(super) fn poll(&mut self, gl: &Gl, gate: allsource_live::Gate) -> Vec<Report> {
         match self {
-            Renderer::Shader(r) => r.shader.poll_files(gl, gate).into_iter().collect(),
+            Renderer::Shader(r) => r.poll(gl, gate),
             Renderer::Lua(r) => r.poll(gate),
         }
     }
@@ -41,7 +41,7 @@ impl Renderer {
         gl: &Gl,
         target: &FrameTarget,
         clock: &FrameClock,
-        previous: Option<(glow::NativeTexture, u32, u32)>,
+        previous: Option<PreviousFrame>,
     ) -> Vec<Report> {
         match self {
             Renderer::Shader(r) => {
@@ -55,10 +55,7 @@ impl Renderer {
     /// A frame was drawn: the shaders' live versions ran (Lua modules are told by their host at the frame's end).
     pub(super) fn frame_ran(&mut self) {
         match self {
-            Renderer::Shader(r) => {
-                r.shader.mark_ran();
-                r.pointer.frame_drawn();
-            }
+            Renderer::Shader(r) => r.frame_ran(),
             Renderer::Lua(r) => {
                 r.graphics(|g| g.frame_ran());
             }
@@ -69,7 +66,7 @@ impl Renderer {
     /// scene the number of versions (of any of its modules or shaders) that went live.
     pub(super) fn generation(&self) -> Option<u64> {
         match self {
-            Renderer::Shader(r) => r.shader.live_version(),
+            Renderer::Shader(r) => r.generation(),
             Renderer::Lua(r) => Some(r.generation),
         }
     }
@@ -77,7 +74,10 @@ impl Renderer {
     pub(super) fn edit(&mut self, gl: &Gl, path: &Path, change: Change) -> Vec<Report> {
         match self {
             Renderer::Shader(r) => match r.shader_for(path) {
-                Some(shader) => vec![change.apply(shader, gl)],
+                Some(shader) => {
+                    let report = change.apply(shader, gl);
+                    r.count(vec![report])
+                }
                 None => Vec::new(),
             },
             Renderer::Lua(r) => r.edit(path, change),
@@ -108,9 +108,9 @@ impl Renderer {
         };
         match self {
             Renderer::Shader(r) => {
-                let v = r.shader.live_version();
-                let d = allsource_live::Diagnostic::error(r.shader.path().to_path_buf(), message(v));
-                vec![r.shader.revert(gl, d)]
+                let shader = r.last_live();
+                let d = allsource_live::Diagnostic::error(shader.path().to_path_buf(), message(shader.live_version()));
+                vec![shader.revert(gl, d)]
             }
             // Guest code gets no second chance: the error stops its preview (and its worker).
             Renderer::Lua(r) if r.guest => {
@@ -149,9 +149,7 @@ impl Renderer {
     /// samplers, block members, or the uniforms the engine sets itself), with their values now.
     pub(super) fn tweaks(&self, gl: &Gl, path: &Path) -> Option<Vec<allsource_editor::Tweak>> {
         match self {
-            Renderer::Shader(r) => {
-                allsource_live::same_file(r.shader.path(), path).then(|| r.shader.tweaks(gl, ENGINE_UNIFORMS))
-            }
+            Renderer::Shader(r) => r.shader(path).map(|s| s.tweaks(gl, &engine_uniforms())),
             Renderer::Lua(r) => r.graphics(|g| g.shader_mut(path).map(|s| s.tweaks(gl, &[]))).flatten(),
         }
     }

@@ -1,0 +1,226 @@
+//! The textures Shadertoy channels read besides buffers: image files and cube maps (loaded on first use, loaded
+//! again when a file changes, the last good pixels kept when the new ones cannot be read), the keyboard's texture,
+//! and one sampler per filter and wrap.
+
+use std::path::{Path, PathBuf};
+
+use allsource_gpu::{Filter, Gl, PixelTexture, Sampler, Wrap};
+use allsource_live::{Stamp, stamp};
+
+use super::shadertoy_input::Keyboard;
+
+/// What a channel names that is read from files: an image, or a cube map's six faces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct FileTexture {
+    /// The image, or the cube map's first face.
+    pub(super) path: PathBuf,
+    pub(super) cube: bool,
+    /// Upright (Shadertoy's `vflip`): images only.
+    pub(super) flip: bool,
+}
+
+impl FileTexture {
+    /// The files it is made from: the image; or a cube map's `NAME.ext`, `NAME_1.ext` ... `NAME_5.ext` (Shadertoy's
+    /// naming), in GL's face order +X, -X, +Y, -Y, +Z, -Z.
+    fn files(&self) -> Vec<PathBuf> {
+        if !self.cube {
+            return vec![self.path.clone()];
+        }
+        let stem = self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let ext = self.path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        let face = |i: usize| match i {
+            0 => self.path.clone(),
+            i => self.path.with_file_name(format!("{stem}_{i}{ext}")),
+        };
+        (0..6).map(face).collect()
+    }
+}
+
+struct Loaded {
+    what: FileTexture,
+    stamps: Vec<Option<Stamp>>,
+    texture: Option<PixelTexture>,
+    /// Why the files as they are now could not be used, if they could not.
+    problem: Option<String>,
+}
+
+/// News for the console about a texture's files: a problem, or `None` once they load again.
+pub(super) type TextureNews = (PathBuf, Option<String>);
+
+/// The textures and samplers of a scene's channels.
+#[derive(Default)]
+pub(super) struct ChannelTextures {
+    loaded: Vec<Loaded>,
+    samplers: Vec<((Filter, Wrap), Sampler)>,
+    keyboard: Option<PixelTexture>,
+    pub(super) news: Vec<TextureNews>,
+}
+
+impl ChannelTextures {
+    /// The texture for `what`, loading it on first use. None while it has never loaded (the channel reads black).
+    pub(super) fn file(&mut self, gl: &Gl, what: &FileTexture) -> Option<&PixelTexture> {
+        let i = match self.loaded.iter().position(|l| l.what == *what) {
+            Some(i) => i,
+            None => {
+                let mut entry = Loaded { what: what.clone(), stamps: Vec::new(), texture: None, problem: None };
+                self.news.extend(entry.load(gl));
+                self.loaded.push(entry);
+                self.loaded.len() - 1
+            }
+        };
+        self.loaded[i].texture.as_ref()
+    }
+
+    /// Loads again the textures whose files changed, and forgets those no channel names any more (`used`).
+    pub(super) fn poll(&mut self, gl: &Gl, used: &[FileTexture]) {
+        let (keep, gone): (Vec<Loaded>, Vec<Loaded>) =
+            std::mem::take(&mut self.loaded).into_iter().partition(|l| used.contains(&l.what));
+        for l in gone {
+            if l.problem.is_some() {
+                self.news.push((l.what.path.clone(), None));
+            }
+            if let Some(t) = l.texture {
+                t.delete(gl);
+            }
+        }
+        self.loaded = keep;
+        for l in &mut self.loaded {
+            let now: Vec<Option<Stamp>> = l.what.files().iter().map(|f| stamp(f)).collect();
+            if now != l.stamps {
+                self.news.extend(l.load(gl));
+            }
+        }
+    }
+
+    /// The sampler for a filter and wrap.
+    pub(super) fn sampler(&mut self, gl: &Gl, filter: Filter, wrap: Wrap) -> Option<&Sampler> {
+        let i = match self.samplers.iter().position(|(k, _)| *k == (filter, wrap)) {
+            Some(i) => i,
+            None => {
+                let sampler = Sampler::new(gl, filter, wrap).ok()?;
+                self.samplers.push(((filter, wrap), sampler));
+                self.samplers.len() - 1
+            }
+        };
+        Some(&self.samplers[i].1)
+    }
+
+    /// The keyboard's texture, written from `keys` when they changed.
+    pub(super) fn keyboard(&mut self, gl: &Gl, keys: &mut Keyboard) -> Option<&PixelTexture> {
+        if self.keyboard.is_none() {
+            self.keyboard = PixelTexture::bytes(gl, 256, 3).ok();
+            keys.changed = true;
+        }
+        let texture = self.keyboard.as_ref()?;
+        if keys.changed && texture.write_bytes(gl, keys.bytes()).is_ok() {
+            keys.changed = false;
+        }
+        Some(texture)
+    }
+
+    pub(super) fn free(&mut self, gl: &Gl) {
+        for l in self.loaded.drain(..) {
+            if let Some(t) = l.texture {
+                t.delete(gl);
+            }
+        }
+        for (_, s) in self.samplers.drain(..) {
+            s.delete(gl);
+        }
+        if let Some(k) = self.keyboard.take() {
+            k.delete(gl);
+        }
+    }
+}
+
+impl Loaded {
+    /// (Re)loads the files; on failure the last good texture stays. Returns news for the console when the state
+    /// changed.
+    fn load(&mut self, gl: &Gl) -> Option<TextureNews> {
+        let files = self.what.files();
+        self.stamps = files.iter().map(|f| stamp(f)).collect();
+        let result = decode_all(&files).and_then(|images| self.upload(gl, images));
+        let problem = match result {
+            Ok(texture) => {
+                if let Some(old) = self.texture.replace(texture) {
+                    old.delete(gl);
+                }
+                None
+            }
+            Err(reason) => {
+                let keeps =
+                    if self.texture.is_some() { "the last good pixels stay" } else { "the channel reads black" };
+                Some(format!("{reason}; {keeps}"))
+            }
+        };
+        let changed = problem != self.problem;
+        self.problem = problem;
+        changed.then(|| (self.what.path.clone(), self.problem.clone()))
+    }
+
+    fn upload(&self, gl: &Gl, images: Vec<(PathBuf, image::RgbaImage)>) -> Result<PixelTexture, String> {
+        let gl_error = |e: allsource_gpu::GpuError| e.to_string();
+        if !self.what.cube {
+            let (_, image) = &images[0];
+            return PixelTexture::image(gl, image.width(), image.height(), image.as_raw(), self.what.flip)
+                .map_err(gl_error);
+        }
+        let size = images[0].1.width();
+        if let Some((path, bad)) = images.iter().find(|(_, i)| i.width() != size || i.height() != size) {
+            return Err(format!(
+                "{}: a cube map's faces must be square and of one size ({size}x{size}); this one is {}x{}",
+                path.display(),
+                bad.width(),
+                bad.height()
+            ));
+        }
+        let faces: Vec<&[u8]> = images.iter().map(|(_, i)| i.as_raw().as_slice()).collect();
+        let faces: [&[u8]; 6] = faces.try_into().map_err(|_| "a cube map needs six faces".to_owned())?;
+        PixelTexture::cube(gl, size, faces).map_err(gl_error)
+    }
+}
+
+/// Decodes each file (PNG or JPEG, told by its content) as RGBA8, or says which one could not be.
+fn decode_all(files: &[PathBuf]) -> Result<Vec<(PathBuf, image::RgbaImage)>, String> {
+    files.iter().map(|f| decode(f).map(|i| (f.clone(), i)).map_err(|e| format!("{}: {e}", f.display()))).collect()
+}
+
+fn decode(path: &Path) -> Result<image::RgbaImage, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it ({e})"))?;
+    let image = image::load_from_memory(&bytes).map_err(|e| format!("not an image allsource can read ({e})"))?;
+    Ok(image.to_rgba8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cube_map_is_six_files_named_as_shadertoy_names_them() {
+        let what = FileTexture { path: PathBuf::from("scene/sky.png"), cube: true, flip: false };
+        let names: Vec<String> = what.files().iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "scene/sky.png",
+                "scene/sky_1.png",
+                "scene/sky_2.png",
+                "scene/sky_3.png",
+                "scene/sky_4.png",
+                "scene/sky_5.png"
+            ]
+        );
+    }
+
+    #[test]
+    fn garbage_is_not_an_image() {
+        let dir = std::env::temp_dir().join(format!("allsource-garbage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("noise.png");
+        std::fs::write(&file, [0x89, b'P', b'N', b'G', 0, 1, 2, 3, 255, 254]).unwrap();
+        let e = decode(&file).unwrap_err();
+        assert!(e.starts_with("not an image"), "{e}");
+        assert!(decode(&dir.join("absent.png")).unwrap_err().starts_with("cannot read it"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
