@@ -33,11 +33,11 @@ fn a_broken_edit_keeps_the_old_program_on_screen_and_points_at_the_error() {
     assert_eq!(f.step(), [255, 0, 0, 255]);
     let d = &f.status().diagnostics[0];
     assert_eq!((d.line, d.column), (Some(3), Some(5)), "{d}");
-    // A link error: the fragment stage reads an input no vertex stage writes. No line; the file and stage named.
-    f.edit("main.glsl", "in vec4 missing;\nout vec4 o;\nvoid main() { o = missing; }\n");
+    // A link error: the fragment stage reads an input no vertex stage writes. It points at the declaration.
+    f.edit("main.glsl", "out vec4 o;\nin vec4 missing;\nvoid main() { o = missing; }\n");
     assert_eq!(f.step(), [255, 0, 0, 255]);
     let d = &f.status().diagnostics[0];
-    assert_eq!((d.file.clone(), d.line, d.stage), (f.path("main.glsl"), None, Some("fragment")), "{d}");
+    assert_eq!((d.file.clone(), d.line, d.stage), (f.path("main.glsl"), Some(2), Some("fragment")), "{d}");
     assert!(d.message.contains("missing"), "{d}");
     // A good edit replaces the program.
     assert_eq!(f.edit("main.glsl", &solid(0.5)), [128, 0, 0, 255]);

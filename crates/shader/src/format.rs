@@ -687,10 +687,69 @@ impl Prepared {
                 };
             }
             Some(Origin::Generated) => diagnostic.message.push_str(" (in code allsource generated for this stage)"),
-            None => {}
+            None => {
+                // A link error names what it is about, not where: point at the declaration it names.
+                if let Some((stage, file, line)) = self.declaration_named(stage, &diagnostic.message) {
+                    diagnostic.file = self.files[file].clone();
+                    diagnostic.line = Some(line);
+                    diagnostic.stage = Some(stage.name());
+                }
+            }
         }
         diagnostic
     }
+
+    /// Where the variable a message names (`name'` as Mesa quotes it, "name" as NVIDIA does) is declared as an
+    /// interface variable (`in`, `out`, `uniform`, `buffer`) in text of the file's: in `stage` when given, else in
+    /// the stages in pipeline order. As (stage, file index, line).
+    fn declaration_named(&self, stage: Option<Stage>, message: &str) -> Option<(Stage, usize, u32)> {
+        let name = quoted_identifier(message)?;
+        let stages = stage.into_iter().chain(Stage::ALL.into_iter().filter(|s| Some(*s) != stage));
+        stages.filter_map(|s| self.stage(s)).find_map(|text| {
+            text.text.lines().zip(&text.origins).find_map(|(line, origin)| match origin {
+                Origin::File { file, line: number } if declares(line, name) => Some((text.stage, *file, *number)),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// The first identifier quoted in `message`: between ` and ' (Mesa), or between double quotes (NVIDIA).
+fn quoted_identifier(message: &str) -> Option<&str> {
+    let is_ident = |w: &str| {
+        !w.is_empty()
+            && !w.starts_with(|c: char| c.is_ascii_digit())
+            && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let mesa = message.split('`').skip(1).filter_map(|rest| rest.split('\'').next());
+    let nvidia = message.split('"').skip(1).step_by(2);
+    mesa.chain(nvidia).find(|w| is_ident(w))
+}
+
+/// Whether `line` declares the interface variable `name`: a qualifier (`in`, `out`, `uniform`, `buffer`, `varying`,
+/// `attribute`) outside parentheses (not a function's parameter; a `layout(...)` before it is fine) and the name
+/// after it, as whole words.
+fn declares(line: &str, name: &str) -> bool {
+    let mut depth = 0i32;
+    let mut words: Vec<(&str, i32)> = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices().chain(std::iter::once((line.len(), ' '))) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            words.push((&line[s..i], depth));
+        }
+        depth += match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        };
+    }
+    let qualifiers = ["in", "out", "uniform", "buffer", "varying", "attribute"];
+    let qualifier = words.iter().position(|(w, d)| *d == 0 && qualifiers.contains(w));
+    qualifier.is_some_and(|q| words[q + 1..].iter().any(|(w, d)| *d == 0 && *w == name))
 }
 
 /// The 0-based index, in a stage's text, of the line a driver numbered `line` (in source string `source`, where the

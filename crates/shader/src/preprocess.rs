@@ -96,6 +96,8 @@ pub struct Conditions {
     includes_unread: bool,
     groups: Vec<Group>,
     in_comment: bool,
+    /// A directive whose line ended in `\\`: its text so far, acted on once its last line is read.
+    continued: Option<String>,
 }
 
 #[derive(Clone)]
@@ -161,6 +163,25 @@ impl Conditions {
     pub fn read(&mut self, line: &str) -> bool {
         let (code, inside) = blank(line, self.in_comment);
         self.in_comment = inside;
+        // A directive continued over lines with `\\` is read whole at its last line; until then its lines are
+        // compiled as the lines around it are.
+        let ends_continued = |code: &str| code.trim_end().ends_with('\\');
+        let code = match self.continued.take() {
+            Some(mut joined) => {
+                joined.push(' ');
+                joined.push_str(code.trim_end().trim_end_matches('\\'));
+                if ends_continued(&code) {
+                    self.continued = Some(joined);
+                    return self.active();
+                }
+                joined
+            }
+            None if directive(&code).is_some() && ends_continued(&code) => {
+                self.continued = Some(code.trim_end().trim_end_matches('\\').to_owned());
+                return self.active();
+            }
+            None => code,
+        };
         let Some((name, rest)) = directive(&code) else {
             return self.active() && directive(line).is_none();
         };

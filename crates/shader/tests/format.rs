@@ -138,3 +138,70 @@ fn every_draw_mode_has_one_name_and_the_gl_name_it_comes_from() {
     assert_eq!(Primitive::from_gl_name("TRIANGLES"), None);
     assert_eq!(Primitive::from_gl_name("GL_QUADS"), None);
 }
+
+/// A captured driver log (tests/driver-logs, copied from real drivers).
+fn driver_log(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/driver-logs").join(name)).unwrap()
+}
+
+#[test]
+fn link_errors_point_at_the_declaration_they_name() {
+    let mut load = loader(&[]);
+    // The fragment stage reads an input nothing writes: Mesa and NVIDIA name it; both point at its declaration.
+    let missing = driver_log("link-missing-output.frag").replace("#version 450 core\n", "// a comment\n");
+    let p = prepare(Path::new("scene/main.glsl"), &missing, &mut load);
+    for log in ["link-missing-output.mesa-22.3.6-llvmpipe.log", "link-missing-output.nvidia-580.159.04.log"] {
+        let d = p.diagnostics_from_log(None, &driver_log(log));
+        assert_eq!((d.len(), d[0].line, d[0].stage), (1, Some(2), Some("fragment")), "{log}: {d:?}");
+    }
+    // Types that do not match between the stages: Mesa names the vertex output, declared on line 3 of the file.
+    let pair = format!(
+        "#pragma stage vertex\n{}#pragma stage fragment\n{}",
+        driver_log("link-type-mismatch.vert"),
+        driver_log("link-type-mismatch.frag")
+    );
+    let p = prepare(Path::new("scene/pair.glsl"), &pair, &mut load);
+    let d = p.diagnostics_from_log(None, &driver_log("link-type-mismatch.mesa-22.3.6-llvmpipe.log"));
+    assert_eq!((d[0].line, d[0].stage), (Some(3), Some("vertex")), "{d:?}");
+    // A name that only a function's parameter or a local has is not a declaration to point at.
+    let local = "out vec4 o;\nvec4 f(in vec4 missing) { return missing; }\nvoid main() { vec4 missing = vec4(1.0); o = f(missing); }\n";
+    let p = prepare(Path::new("scene/local.glsl"), local, &mut load);
+    let d = p.diagnostics_from_log(None, &driver_log("link-missing-output.mesa-22.3.6-llvmpipe.log"));
+    assert_eq!(d[0].line, None, "{d:?}");
+    // layout(...) before the qualifier is still a declaration.
+    let layout = "layout(location = 1) in vec4 missing;\nout vec4 o;\nvoid main() { o = missing; }\n";
+    let p = prepare(Path::new("scene/layout.glsl"), layout, &mut load);
+    let d = p.diagnostics_from_log(None, &driver_log("link-missing-output.mesa-22.3.6-llvmpipe.log"));
+    assert_eq!(d[0].line, Some(1), "{d:?}");
+}
+
+#[test]
+fn a_shadertoy_pass_gets_the_common_file_after_the_uniforms_and_channels_typed_by_what_they_read() {
+    let mut load = loader(&[(
+        "scene/common.glsl",
+        "#define GAIN 2.0\nvec3 tint() { return vec3(texture2D(iChannel3, vec3(1.0)).r); }\n",
+    )]);
+    let pass = "#pragma channel 3 cubemap sky.png\n#pragma channel 0 buffer_a\n\
+                void mainImage(out vec4 c, in vec2 p) { c = vec4(tint() * GAIN, 0.5); }\n";
+    let options = allsource_shader::PassOptions { common: Some(PathBuf::from("scene/common.glsl")), keeps_alpha: true };
+    let p = allsource_shader::prepare_pass(Path::new("scene/buffer_a.glsl"), pass, &options, &mut load);
+    assert_eq!(p.files, [PathBuf::from("scene/buffer_a.glsl"), PathBuf::from("scene/common.glsl")]);
+    // The old spelling in the Common file is a warning on its line there.
+    let warnings: Vec<_> = p.diagnostics.iter().map(|d| (d.file.clone(), d.line)).collect();
+    assert_eq!(warnings, [(PathBuf::from("scene/common.glsl"), Some(2))], "{:?}", p.diagnostics);
+    let fragment = p.stage(Stage::Fragment).unwrap();
+    let lines: Vec<&str> = fragment.text.lines().collect();
+    let at = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap();
+    assert!(at("uniform samplerCube iChannel3;") < at("#define GAIN"), "uniforms first");
+    assert!(lines.contains(&"uniform sampler2D iChannel0;"));
+    assert!(at("#define GAIN") < at("void mainImage"), "the Common code before the pass's");
+    assert_eq!(fragment.origins[at("vec3 tint()")], Origin::File { file: 1, line: 2 });
+    assert!(fragment.text.contains("allsource_FragColor = colour;"), "a buffer keeps its alpha");
+    assert_eq!(p.channels[3].source, allsource_shader::Source::Cubemap("sky.png".into()));
+    // Without Shadertoy mode the Common file is not read, and a channel pragma is a warning.
+    let plain = "#pragma channel 0 buffer_a\nout vec4 o;\nvoid main() { o = vec4(1.0); }\n";
+    let p = allsource_shader::prepare_pass(Path::new("scene/main.glsl"), plain, &options, &mut load);
+    assert_eq!(p.files.len(), 1);
+    assert_eq!((p.diagnostics.len(), p.diagnostics[0].line), (1, Some(1)), "{:?}", p.diagnostics);
+    assert!(!p.has_errors());
+}

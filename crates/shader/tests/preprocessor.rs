@@ -146,3 +146,19 @@ fn an_es_shadertoy_file_gets_a_precision_before_shadertoys_uniforms() {
     assert!(precision < fragment.find("uniform float iTime;").unwrap(), "{fragment}");
     assert!(p.stage(Stage::Vertex).unwrap().text.starts_with("#version 300 es\n"), "one language for both stages");
 }
+
+#[test]
+fn a_directive_continued_over_lines_is_read_whole() {
+    // `QUALITY` is 2 only once its continued definition is read whole; `#if` continued over two lines too.
+    let text = "#define QUALITY \\\n    2\n#if QUALITY > 1 && \\\n    defined(QUALITY)\n#include \"high.glsl\"\n#else\n#include \"low.glsl\"\n#endif\nout vec4 o;\nvoid main() { o = colour(); }\n";
+    let mut asked = Vec::new();
+    let p = prepare(
+        Path::new("s/main.glsl"),
+        text,
+        &mut loader(&[("s/high.glsl", "vec4 colour() { return vec4(1.0); }\n")], &mut asked),
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    assert_eq!(asked, [PathBuf::from("s/high.glsl")]);
+    // The continued lines still reach the driver as written, on their own lines.
+    assert_eq!(&lines_from(&p, 0)[..4], [1, 2, 3, 4]);
+}
