@@ -20,6 +20,9 @@ const EXPORT: &str = r##"{"Shader": {"ver": "0.1",
       "published": 1},
      {"id": "4dXGRr", "filepath": "/presets/tex00.jpg", "type": "keyboard", "channel": 1,
       "sampler": {"filter": "nearest", "wrap": "clamp", "vflip": "true", "srgb": "false", "internal": "byte"},
+      "published": 1},
+     {"id": "4dX3Rr", "filepath": "/media/previz/cubemap00.png", "type": "cubemap", "channel": 2,
+      "sampler": {"filter": "linear", "wrap": "clamp", "vflip": "false", "srgb": "false", "internal": "byte"},
       "published": 1}],
    "outputs": [{"id": "4dfGRr", "channel": 0}],
    "code": "void mainImage(out vec4 fragColor, in vec2 fragCoord)\n{\n    vec4 a = texelFetch(iChannel0, ivec2(fragCoord), 0);\n    float held = texelFetch(iChannel1, ivec2(65, 0), 0).x;\n    fragColor = vec4(a.r * 10.24, a.g, held, 1.0);\n}",
@@ -71,6 +74,9 @@ fn an_export_with_buffers_common_and_channels_imports_into_a_scene_that_renders(
     // The sound pass is left out and said so; the texture to provide is named.
     assert!(stdout.contains("pass `Sound` (sound): allsource has no sound passes; left out"), "{stdout}");
     assert!(stdout.contains(&format!("  {texture}")), "{stdout}");
+    // The output of a Cube A pass is not a file to provide.
+    assert!(stdout.contains("Image: channel 2 reads the Cube A pass, which allsource does not have"), "{stdout}");
+    assert!(!stdout.contains("cubemap00"), "{stdout}");
 
     // It renders with one command: 100 frames add 100/1024 in Buffer A's float red, shown as 1.0; the missing texture
     // reads black.
@@ -94,4 +100,11 @@ fn an_export_with_buffers_common_and_channels_imports_into_a_scene_that_renders(
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no `renderpass` list"));
     assert!(!work.join("bad").exists());
+    // A directory holding a pass file of another scene: it would join this one (a Common file before every pass).
+    std::fs::create_dir_all(work.join("stale")).unwrap();
+    std::fs::write(work.join("stale/common.glsl"), "#define OLD 1\n").unwrap();
+    let stale = run(allsource(&["import", "shadertoy"]).arg(&json).arg(work.join("stale")));
+    assert!(!stale.status.success());
+    assert!(String::from_utf8_lossy(&stale.stderr).contains("common.glsl exists"));
+    assert!(!work.join("stale/main.glsl").exists());
 }

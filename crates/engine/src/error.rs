@@ -49,7 +49,7 @@ impl fmt::Display for Error {
             ),
             Error::WorkerDied(reason) => write!(f, "the scene's worker stopped: {reason}"),
             Error::WorkerTimeout { frame, seconds } => {
-                write!(f, "the scene's worker did not finish frame {frame} within {seconds:.1} s")
+                write!(f, "the scene's worker did not finish frame {frame}, nor report anything, for {seconds:.1} s")
             }
             Error::Io { path, message } => write!(f, "{}: {message}", path.display()),
             Error::NeverBuilt(sources) => {

@@ -24,6 +24,7 @@ const BUFFER_IDS: [(&str, u64); 4] = [("4dXGR8", 257), ("XsXGR8", 258), ("4sXGR8
 /// Reads Shadertoy's JSON export `json` and writes the scene into `dir` (made if missing). Refuses to write over
 /// a scene that is there.
 pub fn import_shadertoy(json: &str, dir: &Path) -> Result<Imported, String> {
+    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
     let root: Value = serde_json::from_str(json).map_err(|e| format!("not Shadertoy's JSON export: {e}"))?;
     let mut imported = Imported::default();
     let shader = match &root {
@@ -51,6 +52,10 @@ pub fn import_shadertoy(json: &str, dir: &Path) -> Result<Imported, String> {
                     continue;
                 }
             },
+            "" => {
+                imported.notes.push(format!("pass `{name}` has no type; left out"));
+                continue;
+            }
             other => {
                 imported.notes.push(format!("pass `{name}` ({other}): allsource has no {other} passes; left out"));
                 continue;
@@ -60,14 +65,21 @@ pub fn import_shadertoy(json: &str, dir: &Path) -> Result<Imported, String> {
             imported.notes.push(format!("pass `{name}`: a second {file}; left out"));
             continue;
         }
-        let code = text(pass, "code").unwrap_or_default();
+        let Some(code) = text(pass, "code") else {
+            // Shadertron's files name their code in a file of their own: not Shadertoy's export.
+            let why = if pass.get("filename").is_some() { "its code is in a file the export names" } else { "no code" };
+            imported.notes.push(format!("pass `{name}`: {why}; left out"));
+            continue;
+        };
         let pragmas = if file == "common.glsl" { String::new() } else { channel_pragmas(pass, &name, &mut imported) };
         files.push((file, format!("{pragmas}{code}")));
     }
     if !files.iter().any(|(f, _)| *f == "main.glsl") {
         return Err("the shader has no Image pass".into());
     }
-    for (file, _) in &files {
+    // Any pass file already there would join the new scene (a Common file before every pass): none may be.
+    let pass_files = crate::scene::BUFFER_FILES.iter().chain(&["main.glsl", "common.glsl"]);
+    for file in pass_files {
         let path = dir.join(file);
         if path.exists() {
             return Err(format!("{} exists: import into a new directory", path.display()));
@@ -117,7 +129,10 @@ fn buffer_of_id(id: &Value) -> Option<usize> {
 fn channel_pragmas(pass: &Value, pass_name: &str, imported: &mut Imported) -> String {
     let mut lines = Vec::new();
     for input in pass.get("inputs").and_then(Value::as_array).into_iter().flatten() {
-        let Some(channel) = input.get("channel").and_then(Value::as_u64).filter(|c| *c < 4) else { continue };
+        let Some(channel) = input.get("channel").and_then(Value::as_u64).filter(|c| *c < 4) else {
+            imported.notes.push(format!("{pass_name}: an input on no channel from 0 to 3; left out"));
+            continue;
+        };
         let kind = text(input, "ctype").or_else(|| text(input, "type")).unwrap_or_default();
         let src = text(input, "src").or_else(|| text(input, "filepath")).unwrap_or_default();
         let file_name = || src.rsplit('/').next().unwrap_or_default().to_owned();
@@ -135,6 +150,13 @@ fn channel_pragmas(pass: &Value, pass_name: &str, imported: &mut Imported) -> St
                 }
             }
             "keyboard" => "keyboard".to_owned(),
+            "cubemap" if src.contains("/previz/cubemap") => {
+                let note = format!(
+                    "{pass_name}: channel {channel} reads the Cube A pass, which allsource does not have; left unbound (it reads black)"
+                );
+                imported.notes.push(note);
+                continue;
+            }
             "texture" | "cubemap" => {
                 let name = file_name();
                 if name.is_empty() {
@@ -154,7 +176,11 @@ fn channel_pragmas(pass: &Value, pass_name: &str, imported: &mut Imported) -> St
                 if kind == "cubemap" { format!("cubemap {quoted}") } else { quoted }
             }
             other => {
-                imported.notes.push(format!("{pass_name}: channel {channel} ({other}) is not supported; left unbound"));
+                let kind = if other.is_empty() { "no type" } else { other };
+                imported.notes.push(format!(
+                    "{pass_name}: channel {channel} ({kind}) is not supported; left unbound: it reads black, and code \
+                     that samples it as a 3D or cube texture does not compile"
+                ));
                 continue;
             }
         };

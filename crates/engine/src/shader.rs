@@ -58,6 +58,14 @@ fn link(gl: &Gl, prepared: Prepared, started: Instant) -> BuildOutput<Linked> {
                     let ty = u.ty.name();
                     ty.contains("image") || ty.contains("atomic")
                 });
+            if prepared.shadertoy {
+                // Each channel on its own unit, as every frame sets them: a 2D and a cube sampler both left on unit 0
+                // make the warm-up draw an error.
+                program.use_program(gl);
+                for (unit, name) in allsource_shader::CHANNEL_NAMES.iter().enumerate() {
+                    program.set_i32(gl, name, unit as i32);
+                }
+            }
             if prepared.builtin_vertex && !writes && !matches!(program.warm_up_fullscreen(gl, WARM_UP_LIMIT), Ok(true))
             {
                 tracing::warn!(

@@ -70,9 +70,12 @@ fn buffers_draw_in_order_with_the_common_file_before_each_pass() {
     // A buffer removed while running: its channel reads black. Added again: it draws again.
     std::fs::remove_file(f.path("buffer_b.glsl")).unwrap();
     assert_eq!(f.step(), [8, 0, 0, 255]);
+    let missing = f.status().texture_problems.get(&f.path("buffer_b.glsl")).cloned().unwrap_or_default();
+    assert!(missing.starts_with("no such file"), "the console says why the channel is black: {missing:?}");
     std::fs::write(f.path("buffer_b.glsl"), b).unwrap();
     f.step();
     assert_eq!(f.step(), [10, 9, 10, 255]);
+    assert!(f.status().texture_problems.is_empty());
 }
 
 #[test]
@@ -155,4 +158,16 @@ fn the_keyboard_channel_holds_held_pressed_and_toggled_rows_by_javascript_key_co
     assert_eq!(f.step(), [0, 0, 255, 255]);
     key(&mut f, true);
     assert_eq!(f.step(), [255, 255, 0, 255], "toggled off by the second press");
+}
+
+#[test]
+fn real_shadertoy_habits_run_a_main_image_macro_of_the_common_file_and_names_that_are_desktop_keywords() {
+    // As some authors write: mainImage through a macro of the Common file, and `buffer` / `sample` as names (free in
+    // Shadertoy's GLSL ES, keywords in desktop GLSL).
+    let common = "#define Main void mainImage(out vec4 Q, in vec2 U)\nfloat sample(float x) { return x; }\n";
+    let image = "Main {\n    float buffer = sample(0.5);\n    Q = vec4(buffer, 0.0, 1.0, 1.0);\n}\n";
+    let mut f = Fixture::new("toy-habits", &[("common.glsl", common), ("main.glsl", image)]);
+    let errors: Vec<_> = f.status().diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(f.step(), [128, 0, 255, 255]);
 }

@@ -50,10 +50,28 @@ pub struct SharedContext {
     robust: bool,
 }
 
-fn attributes(share_with: Option<&PossiblyCurrentContext>, robust: bool, low: bool) -> ContextAttributes {
+/// The OpenGL profile of a context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// 4.5 core: every context of the engine.
+    Core,
+    /// 4.5 compatibility: fixed function and GLSL 1.10-1.30 shaders too (what piglit's older tests run in).
+    Compatibility,
+}
+
+fn attributes(
+    share_with: Option<&PossiblyCurrentContext>,
+    robust: bool,
+    low: bool,
+    profile: Profile,
+) -> ContextAttributes {
+    let profile = match profile {
+        Profile::Core => GlProfile::Core,
+        Profile::Compatibility => GlProfile::Compatibility,
+    };
     let mut builder = ContextAttributesBuilder::new()
         .with_context_api(ContextApi::OpenGl(Some(Version::new(4, 5))))
-        .with_profile(GlProfile::Core)
+        .with_profile(profile)
         .with_debug(true);
     if robust {
         builder = builder.with_robustness(Robustness::RobustLoseContextOnReset);
@@ -76,9 +94,10 @@ pub(crate) fn create_context(
     share_with: Option<&PossiblyCurrentContext>,
     robust: Option<bool>,
     low_priority: bool,
+    profile: Profile,
 ) -> Result<(NotCurrentContext, bool), String> {
     let build = |robust: bool| {
-        let attrs = attributes(share_with, robust, low_priority);
+        let attrs = attributes(share_with, robust, low_priority, profile);
         // SAFETY: the config and (if any) the shared context belong to `display`, which outlives the call.
         unsafe { display.create_context(config, &attrs) }
     };
@@ -126,6 +145,15 @@ impl GlContext {
     }
 
     /// Makes a context in this context's share group, to be made current on another thread.
+    /// Makes this context current on the calling thread again (after another was made current there).
+    pub fn make_current_again(&self) -> Result<(), GpuError> {
+        let made = match &self.context {
+            PossiblyCurrentContext::Egl(context) => context.make_current_surfaceless(),
+            PossiblyCurrentContext::Glx(context) => context.make_current_surfaceless(),
+        };
+        made.map_err(|e| GpuError::Gl(format!("cannot make the context current: {e}")))
+    }
+
     pub fn share(&self) -> Result<SharedContext, GpuError> {
         self.share_with_priority(false)
     }
@@ -133,9 +161,15 @@ impl GlContext {
     /// A context in this one's share group for a worker, created with low priority where the display offers
     /// EGL_IMG_context_priority (the preview worker: guest code should get the GPU time the scene leaves).
     pub fn share_with_priority(&self, low: bool) -> Result<SharedContext, GpuError> {
-        let (context, robust) =
-            create_context(&self.display, &self.config, Some(&self.context), Some(self.info.robust), low)
-                .map_err(|e| GpuError::Gl(format!("could not create a shared context: {e}")))?;
+        let (context, robust) = create_context(
+            &self.display,
+            &self.config,
+            Some(&self.context),
+            Some(self.info.robust),
+            low,
+            Profile::Core,
+        )
+        .map_err(|e| GpuError::Gl(format!("could not create a shared context: {e}")))?;
         Ok(SharedContext { context, display: self.display.clone(), config: self.config.clone(), robust })
     }
 
@@ -205,6 +239,11 @@ fn route_debug_messages(gl: &mut glow::Context) {
 /// Hardware devices are tried before software ones (Mesa's llvmpipe device advertises
 /// `EGL_MESA_device_software`), so a machine with a GPU uses it and one without still renders.
 pub fn headless() -> Result<GlContext, GpuError> {
+    headless_profile(Profile::Core)
+}
+
+/// [`headless`] with the given profile.
+pub fn headless_profile(profile: Profile) -> Result<GlContext, GpuError> {
     let devices = match egl::device::Device::query_devices() {
         Ok(devices) => devices.collect::<Vec<_>>(),
         Err(e) if e.error_kind() == ErrorKind::NotFound => {
@@ -220,7 +259,7 @@ pub fn headless() -> Result<GlContext, GpuError> {
     let mut failures = Vec::new();
     for device in &ordered {
         let name = device.name().or(device.vendor()).unwrap_or("unnamed device");
-        match headless_on(device) {
+        match headless_on(device, profile) {
             Ok(context) => {
                 tracing::info!(
                     "OpenGL {} on {} (EGL device platform, {})",
@@ -236,7 +275,7 @@ pub fn headless() -> Result<GlContext, GpuError> {
     Err(GpuError::NoGl45(failures.join("; ")))
 }
 
-fn headless_on(device: &egl::device::Device) -> Result<GlContext, String> {
+fn headless_on(device: &egl::device::Device, profile: Profile) -> Result<GlContext, String> {
     // SAFETY: no native display handle is passed, which `with_device` allows.
     let display = unsafe { egl::display::Display::with_device(device, None) }.map_err(|e| e.to_string())?;
     let template =
@@ -248,7 +287,7 @@ fn headless_on(device: &egl::device::Device) -> Result<GlContext, String> {
         .ok_or("no EGL config with desktop OpenGL")?;
     let display = Display::Egl(display);
     let config = Config::Egl(config);
-    let (context, robust) = create_context(&display, &config, None, None, false)?;
+    let (context, robust) = create_context(&display, &config, None, None, false, profile)?;
     let current = match context {
         NotCurrentContext::Egl(context) => context.make_current_surfaceless().map_err(|e| e.to_string())?,
         NotCurrentContext::Glx(_) => return Err("EGL display made a GLX context".into()),

@@ -14,6 +14,11 @@ type GetProgramResourceiv = unsafe extern "system" fn(u32, u32, u32, i32, *const
 type MultiDrawElementsIndirect = unsafe extern "system" fn(u32, u32, *const c_void, i32, i32);
 type GetGraphicsResetStatus = unsafe extern "system" fn() -> u32;
 type PatchParameterfv = unsafe extern "system" fn(u32, *const f32);
+type MatrixMode = unsafe extern "system" fn(u32);
+type LoadIdentity = unsafe extern "system" fn();
+type OrthoOrFrustum = unsafe extern "system" fn(f64, f64, f64, f64, f64, f64);
+type ClipPlane = unsafe extern "system" fn(u32, *const f64);
+type ProvokingVertex = unsafe extern "system" fn(u32);
 
 pub(crate) struct Extra {
     pub get_program_interfaceiv: Option<GetProgramInterfaceiv>,
@@ -22,6 +27,14 @@ pub(crate) struct Extra {
     pub multi_draw_elements_indirect: Option<MultiDrawElementsIndirect>,
     pub get_graphics_reset_status: Option<GetGraphicsResetStatus>,
     pub patch_parameterfv: Option<PatchParameterfv>,
+    pub provoking_vertex: Option<ProvokingVertex>,
+    /// Compatibility profile only (fixed-function matrices and clip planes): present in the table on every
+    /// driver, an error to call in a core context.
+    pub matrix_mode: Option<MatrixMode>,
+    pub load_identity: Option<LoadIdentity>,
+    pub ortho: Option<OrthoOrFrustum>,
+    pub frustum: Option<OrthoOrFrustum>,
+    pub clip_plane: Option<ClipPlane>,
 }
 
 static EXTRA: OnceLock<Extra> = OnceLock::new();
@@ -34,7 +47,7 @@ pub(crate) fn load(loader: &dyn Fn(&CStr) -> *const c_void) {
             (!ptr.is_null()).then_some(ptr)
         };
         // SAFETY: each pointer comes from the GL loader for exactly the named function, whose C signature the
-        // type alias it is transmuted to matches (OpenGL 4.5 core specification).
+        // type alias it is transmuted to matches (OpenGL 4.5 core and compatibility specifications).
         unsafe {
             Extra {
                 get_program_interfaceiv: get(c"glGetProgramInterfaceiv").map(|p| std::mem::transmute(p)),
@@ -46,6 +59,12 @@ pub(crate) fn load(loader: &dyn Fn(&CStr) -> *const c_void) {
                     .or_else(|| get(c"glGetGraphicsResetStatusARB"))
                     .map(|p| std::mem::transmute(p)),
                 patch_parameterfv: get(c"glPatchParameterfv").map(|p| std::mem::transmute(p)),
+                provoking_vertex: get(c"glProvokingVertex").map(|p| std::mem::transmute(p)),
+                matrix_mode: get(c"glMatrixMode").map(|p| std::mem::transmute(p)),
+                load_identity: get(c"glLoadIdentity").map(|p| std::mem::transmute(p)),
+                ortho: get(c"glOrtho").map(|p| std::mem::transmute(p)),
+                frustum: get(c"glFrustum").map(|p| std::mem::transmute(p)),
+                clip_plane: get(c"glClipPlane").map(|p| std::mem::transmute(p)),
             }
         }
     });
@@ -53,6 +72,14 @@ pub(crate) fn load(loader: &dyn Fn(&CStr) -> *const c_void) {
 
 pub(crate) fn get() -> Option<&'static Extra> {
     EXTRA.get()
+}
+
+/// `glProvokingVertex` (glow 0.17 lacks it); false when the entry point is missing.
+pub(crate) fn provoking_vertex(convention: u32) -> bool {
+    let Some(f) = get().and_then(|e| e.provoking_vertex) else { return false };
+    // SAFETY: a plain state change with an enum; a bad one is a GL error.
+    unsafe { f(convention) };
+    true
 }
 
 /// `glPatchParameterfv` (glow 0.17 has only the integer form); false when the entry point is missing.

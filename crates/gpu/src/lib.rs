@@ -6,6 +6,7 @@
 //! these types and never names a GL function; the `unsafe` that GL needs lives here and says why it is sound.
 
 mod buffer;
+mod compat;
 mod context;
 mod error;
 mod extra;
@@ -26,7 +27,8 @@ pub use buffer::{
     Buffer, barrier, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements,
     draw_elements_indirect, multi_draw_elements_indirect, patch_vertices,
 };
-pub use context::{GlContext, GlInfo, SharedContext, headless};
+pub use compat::{CompatPrimitive, Projection, clip_plane, reset_fixed_function, set_projection};
+pub use context::{GlContext, GlInfo, Profile, SharedContext, headless, headless_profile};
 pub use error::GpuError;
 pub use extra::context_lost;
 pub use fence::{Fence, finish};
@@ -36,7 +38,8 @@ pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformShape, UniformValue, VaryingInfo};
 pub use sampled::{Filter, PixelKind, PixelTexture, Sampler, Wrap, bind_cube_texture, unbind_units};
 pub use state::{
-    Attrib, AttribKind, VertexInput, extensions, get_integer, patch_default_levels, reset, set_capability,
+    Attrib, AttribKind, BlockMember, PolygonMode, VertexInput, extensions, get_integer, patch_default_levels,
+    polygon_mode, provoking_vertex_first, reset, set_capability,
 };
 pub use target::{Blend, ColourFormat, DrawState, FrameTarget, Target};
 pub use texture::Texture2D;

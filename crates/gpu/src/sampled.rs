@@ -80,6 +80,7 @@ impl PixelTexture {
         // SAFETY: `rows` holds width * height RGBA bytes (checked above); rows are tightly packed (alignment 1).
         unsafe {
             let raw = gl.create_texture().map_err(GpuError::Gl)?;
+            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
             gl.bind_texture(glow::TEXTURE_2D, Some(raw));
             gl.pixel_store_i32(glow::UNPACK_ALIGNMENT, 1);
             gl.tex_image_2d(
@@ -95,7 +96,8 @@ impl PixelTexture {
             );
             gl.pixel_store_i32(glow::UNPACK_ALIGNMENT, 4);
             gl.generate_mipmap(glow::TEXTURE_2D);
-            gl.bind_texture(glow::TEXTURE_2D, None);
+            // What was bound on the active unit stays bound (a unit of a caller).
+            gl.bind_texture(glow::TEXTURE_2D, previous);
             Ok(PixelTexture { raw, kind: PixelKind::Image, width, height })
         }
     }
@@ -108,6 +110,7 @@ impl PixelTexture {
         // SAFETY: each face holds size * size RGBA bytes (checked above), tightly packed.
         unsafe {
             let raw = gl.create_texture().map_err(GpuError::Gl)?;
+            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_CUBE_MAP);
             gl.bind_texture(glow::TEXTURE_CUBE_MAP, Some(raw));
             gl.pixel_store_i32(glow::UNPACK_ALIGNMENT, 1);
             for (i, face) in faces.iter().enumerate() {
@@ -125,7 +128,8 @@ impl PixelTexture {
             }
             gl.pixel_store_i32(glow::UNPACK_ALIGNMENT, 4);
             gl.generate_mipmap(glow::TEXTURE_CUBE_MAP);
-            gl.bind_texture(glow::TEXTURE_CUBE_MAP, None);
+            // What was bound on the active unit stays bound (a unit of a caller).
+            gl.bind_texture(glow::TEXTURE_CUBE_MAP, previous);
             Ok(PixelTexture { raw, kind: PixelKind::Cube, width: size, height: size })
         }
     }
@@ -135,9 +139,11 @@ impl PixelTexture {
         // SAFETY: storage allocation, then a write of exactly its size.
         let texture = unsafe {
             let raw = gl.create_texture().map_err(GpuError::Gl)?;
+            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
             gl.bind_texture(glow::TEXTURE_2D, Some(raw));
             gl.tex_storage_2d(glow::TEXTURE_2D, 1, glow::R8, width as i32, height as i32);
-            gl.bind_texture(glow::TEXTURE_2D, None);
+            // What was bound on the active unit stays bound (a unit of a caller).
+            gl.bind_texture(glow::TEXTURE_2D, previous);
             PixelTexture { raw, kind: PixelKind::Bytes, width, height }
         };
         texture.write_bytes(gl, &vec![0; (width * height) as usize])?;

@@ -35,12 +35,37 @@ pub fn set_capability(gl: &Gl, cap: u32, on: bool) -> bool {
     }
 }
 
+/// Which vertex of a primitive gives flat-shaded outputs: the first, or (GL's default) the last.
+pub fn provoking_vertex_first(first: bool) {
+    let convention = if first { glow::FIRST_VERTEX_CONVENTION } else { glow::LAST_VERTEX_CONVENTION };
+    crate::extra::provoking_vertex(convention);
+}
+
+/// How polygons are rasterised, front and back: filled (GL's default), as lines, or as points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolygonMode {
+    Fill,
+    Line,
+    Point,
+}
+
+pub fn polygon_mode(gl: &Gl, mode: PolygonMode) {
+    let mode = match mode {
+        PolygonMode::Fill => glow::FILL,
+        PolygonMode::Line => glow::LINE,
+        PolygonMode::Point => glow::POINT,
+    };
+    // SAFETY: plain state change.
+    unsafe { gl.polygon_mode(glow::FRONT_AND_BACK, mode) }
+}
+
 /// Back to a clean slate between scripted tests on one context: no program, no errors pending, the capabilities
-/// given off, patches of 3 vertices with default levels of 1.
+/// given off, patches of 3 vertices with default levels of 1, filled polygons, the last vertex provoking.
 pub fn reset(gl: &Gl, capabilities: &[u32]) {
     // SAFETY: plain state changes on the current context.
     unsafe {
         gl.use_program(None);
+        gl.polygon_mode(glow::FRONT_AND_BACK, glow::FILL);
         for &cap in capabilities {
             gl.disable(cap);
         }
@@ -48,6 +73,7 @@ pub fn reset(gl: &Gl, capabilities: &[u32]) {
         while gl.get_error() != glow::NO_ERROR {}
     }
     patch_default_levels(Some([1.0; 4]), Some([1.0; 2]));
+    provoking_vertex_first(false);
 }
 
 /// The tessellation levels used when a program has no tessellation control stage.
@@ -86,11 +112,62 @@ impl Program {
         Ok(())
     }
 
+    /// Where the uniform `name` lies in its uniform block's buffer, if it is an active uniform of a block (as
+    /// `glGetUniformIndices` names it: `Block.member`, an array by its first element).
+    pub fn block_member(&self, gl: &Gl, name: &str) -> Option<BlockMember> {
+        let program = self.raw();
+        // SAFETY: queries on a live program about an index it returned.
+        unsafe {
+            let index = gl.get_uniform_indices(program, &[name]).first().copied().flatten()?;
+            let get = |pname| gl.get_active_uniforms_parameter(program, &[index], pname).first().copied().unwrap_or(-1);
+            let block = u32::try_from(get(glow::UNIFORM_BLOCK_INDEX)).ok()?;
+            Some(BlockMember {
+                block,
+                offset: get(glow::UNIFORM_OFFSET).max(0) as u32,
+                array_stride: get(glow::UNIFORM_ARRAY_STRIDE).max(0) as u32,
+                matrix_stride: get(glow::UNIFORM_MATRIX_STRIDE).max(0) as u32,
+                row_major: get(glow::UNIFORM_IS_ROW_MAJOR) == 1,
+            })
+        }
+    }
+
+    /// The data size of each active uniform block, by block index.
+    pub fn uniform_block_sizes(&self, gl: &Gl) -> Vec<u32> {
+        let program = self.raw();
+        // SAFETY: queries on a live program for indices below its block count.
+        unsafe {
+            let blocks = gl.get_program_parameter_i32(program, glow::ACTIVE_UNIFORM_BLOCKS).max(0) as u32;
+            (0..blocks)
+                .map(|i| {
+                    gl.get_active_uniform_block_parameter_i32(program, i, glow::UNIFORM_BLOCK_DATA_SIZE).max(0) as u32
+                })
+                .collect()
+        }
+    }
+
+    /// Binds uniform block `block` of the program to uniform buffer binding point `binding`.
+    pub fn bind_uniform_block(&self, gl: &Gl, block: u32, binding: u32) {
+        // SAFETY: plain program state; a bad index is a GL error, not undefined behaviour.
+        unsafe { gl.uniform_block_binding(self.raw(), block, binding) }
+    }
+
     /// The location of an active vertex input, if the program has one of that name.
     pub fn attrib_location(&self, gl: &Gl, name: &str) -> Option<u32> {
         // SAFETY: a query on a live program.
         unsafe { gl.get_attrib_location(self.raw(), name) }
     }
+}
+
+/// Where a uniform of a uniform block lies in the block's buffer (`glGetActiveUniformsiv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockMember {
+    /// The active uniform block's index (of an array of blocks, the first element's).
+    pub block: u32,
+    /// Bytes from the block's start; between array elements; between a matrix's columns (rows when row-major).
+    pub offset: u32,
+    pub array_stride: u32,
+    pub matrix_stride: u32,
+    pub row_major: bool,
 }
 
 /// How a vertex attribute's values reach the shader.
@@ -154,11 +231,19 @@ impl VertexInput {
 
     /// Draws `count` vertices from `first`, `instances` times, with the program in use.
     pub fn draw(&self, gl: &Gl, mode: crate::Primitive, first: i32, count: i32, instances: i32) {
+        self.draw_gl_mode(gl, crate::kinds::draw_mode(mode), first, count, instances);
+    }
+
+    /// [`VertexInput::draw`] with a draw mode of the compatibility profile (quads, quad strips, polygons).
+    pub fn draw_compat(&self, gl: &Gl, mode: crate::CompatPrimitive, first: i32, count: i32, instances: i32) {
+        self.draw_gl_mode(gl, mode.gl(), first, count, instances);
+    }
+
+    fn draw_gl_mode(&self, gl: &Gl, mode: u32, first: i32, count: i32, instances: i32) {
         // SAFETY: the vertex array is alive; GL checks the range against the buffer (robust access) and reports
-        // errors rather than reading out of bounds on the drivers we use.
+        // errors rather than reading out of bounds on the drivers we use. A mode the context lacks is a GL error.
         unsafe {
             gl.bind_vertex_array(Some(self.vao));
-            let mode = crate::kinds::draw_mode(mode);
             if instances > 1 {
                 gl.draw_arrays_instanced(mode, first, count, instances);
             } else {

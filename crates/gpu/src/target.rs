@@ -74,13 +74,15 @@ impl Target {
         // SAFETY: plain object creation on the current context; sizes are checked by GL (errors, not UB).
         unsafe {
             let texture = gl.create_texture().map_err(GpuError::Gl)?;
+            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
             gl.bind_texture(glow::TEXTURE_2D, Some(texture));
             gl.tex_storage_2d(glow::TEXTURE_2D, levels as i32, internal, width as i32, height as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, glow::LINEAR as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAG_FILTER, glow::LINEAR as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE as i32);
-            gl.bind_texture(glow::TEXTURE_2D, None);
+            // What was bound on the active unit stays bound (a unit of a caller).
+            gl.bind_texture(glow::TEXTURE_2D, previous);
             let depth = match gl.create_renderbuffer() {
                 Ok(rb) => rb,
                 Err(e) => {
@@ -158,6 +160,11 @@ impl FrameTarget {
     /// Clears the target (or, with `rect`, only that rectangle in pixels from the bottom-left) to a colour, and its
     /// depth to the far plane.
     pub fn clear(&self, gl: &Gl, rgba: [f32; 4], rect: Option<[i32; 4]>) {
+        self.clear_to_depth(gl, rgba, 1.0, rect);
+    }
+
+    /// [`FrameTarget::clear`] with the depth cleared to `depth`.
+    pub fn clear_to_depth(&self, gl: &Gl, rgba: [f32; 4], depth: f32, rect: Option<[i32; 4]>) {
         // SAFETY: plain state changes and a clear on the current context.
         unsafe {
             gl.bind_framebuffer(glow::FRAMEBUFFER, self.framebuffer);
@@ -166,7 +173,7 @@ impl FrameTarget {
                 gl.scissor(x, y, w, h);
             }
             gl.clear_color(rgba[0], rgba[1], rgba[2], rgba[3]);
-            gl.clear_depth(1.0);
+            gl.clear_depth(f64::from(depth));
             gl.clear(glow::COLOR_BUFFER_BIT | glow::DEPTH_BUFFER_BIT);
             gl.disable(glow::SCISSOR_TEST);
         }

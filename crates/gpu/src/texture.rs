@@ -31,6 +31,7 @@ impl Texture2D {
         unsafe {
             while gl.get_error() != glow::NO_ERROR {}
             let raw = gl.create_texture().map_err(GpuError::Gl)?;
+            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
             gl.bind_texture(glow::TEXTURE_2D, Some(raw));
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, glow::NEAREST as i32);
             gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAG_FILTER, glow::NEAREST as i32);
@@ -51,7 +52,60 @@ impl Texture2D {
                 glow::FLOAT,
                 glow::PixelUnpackData::Slice(Some(&bytes)),
             );
-            gl.bind_texture(glow::TEXTURE_2D, None);
+            // What was bound on the active unit stays bound (a unit of a caller).
+            gl.bind_texture(glow::TEXTURE_2D, previous);
+            let error = gl.get_error();
+            if error != glow::NO_ERROR {
+                gl.delete_texture(raw);
+                return Err(GpuError::Gl(format!("texture format {internal_format:#x} refused (error {error:#x})")));
+            }
+            Ok(Texture2D { raw, framebuffer: None, width, height })
+        }
+    }
+
+    /// A texture of `internal_format` from levels of float data in `format` (`GL_RGBA`: four per texel;
+    /// `GL_DEPTH_COMPONENT`: one), level 0 first, each (width, height, values) with row 0 at the bottom. Nearest
+    /// filtering (mipmapped between levels when there are several), clamped to the edge.
+    pub fn from_levels(
+        gl: &Gl,
+        internal_format: u32,
+        format: u32,
+        levels: &[(u32, u32, Vec<f32>)],
+    ) -> Result<Texture2D, GpuError> {
+        let per_texel = if format == glow::RGBA { 4 } else { 1 };
+        let Some(&(width, height, _)) = levels.first() else {
+            return Err(GpuError::Gl("a texture with no level".into()));
+        };
+        if let Some((w, h, _)) = levels.iter().find(|(w, h, v)| v.len() != (w * h * per_texel) as usize) {
+            return Err(GpuError::Gl(format!("wrong number of values for a {w}x{h} level")));
+        }
+        let min = if levels.len() > 1 { glow::NEAREST_MIPMAP_NEAREST } else { glow::NEAREST };
+        // SAFETY: each level's data holds exactly its texels (checked above); errors are GL errors, checked below.
+        unsafe {
+            while gl.get_error() != glow::NO_ERROR {}
+            let raw = gl.create_texture().map_err(GpuError::Gl)?;
+            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
+            gl.bind_texture(glow::TEXTURE_2D, Some(raw));
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, min as i32);
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAG_FILTER, glow::NEAREST as i32);
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE as i32);
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE as i32);
+            for (level, (w, h, values)) in levels.iter().enumerate() {
+                let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_ne_bytes()).collect();
+                gl.tex_image_2d(
+                    glow::TEXTURE_2D,
+                    level as i32,
+                    internal_format as i32,
+                    *w as i32,
+                    *h as i32,
+                    0,
+                    format,
+                    glow::FLOAT,
+                    glow::PixelUnpackData::Slice(Some(&bytes)),
+                );
+            }
+            // What was bound on the active unit stays bound (a unit of a caller).
+            gl.bind_texture(glow::TEXTURE_2D, previous);
             let error = gl.get_error();
             if error != glow::NO_ERROR {
                 gl.delete_texture(raw);
@@ -68,6 +122,20 @@ impl Texture2D {
         unsafe {
             while gl.get_error() != glow::NO_ERROR {}
             gl.texture_parameter_i32(self.raw, pname, value);
+            gl.get_error() == glow::NO_ERROR
+        }
+    }
+
+    /// Sets a float parameter (`glTexParameterf`): the level-of-detail bias. False when GL refused it.
+    pub fn parameter_f32(&self, gl: &Gl, pname: u32, value: f32) -> bool {
+        // SAFETY: plain state on a live texture, bound on the active unit for the call and the binding there put
+        // back; a bad enum is a GL error, checked.
+        unsafe {
+            while gl.get_error() != glow::NO_ERROR {}
+            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
+            gl.bind_texture(glow::TEXTURE_2D, Some(self.raw));
+            gl.tex_parameter_f32(glow::TEXTURE_2D, pname, value);
+            gl.bind_texture(glow::TEXTURE_2D, previous);
             gl.get_error() == glow::NO_ERROR
         }
     }

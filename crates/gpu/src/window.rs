@@ -41,7 +41,8 @@ impl WindowGl {
             .min_by_key(|c| (c.num_samples(), !c.hardware_accelerated()))
             .ok_or_else(|| GpuError::Window("the display offers no OpenGL framebuffer configuration".into()))?;
         let window = glutin_winit::finalize_window(event_loop, attributes, &config).map_err(|e| window_error(&e))?;
-        let (context, robust) = create_context(&display, &config, None, None, false).map_err(GpuError::Window)?;
+        let (context, robust) = create_context(&display, &config, None, None, false, crate::context::Profile::Core)
+            .map_err(GpuError::Window)?;
         // Not GlWindow::build_surface_attributes: it panics on a zero-sized window.
         let size = window.inner_size();
         let (Some(w), Some(h)) = (NonZeroU32::new(size.width), NonZeroU32::new(size.height)) else {

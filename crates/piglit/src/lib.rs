@@ -47,20 +47,38 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// Runs files through allsource on one headless GL context, which each test leaves as it found it.
+/// Runs files through allsource on a headless 4.5 core context, and on a compatibility-profile one (made when a test
+/// first asks for it) for the tests shader_runner runs in one. Each test leaves its context as it found it.
 pub struct Runner {
-    context: allsource_gpu::GlContext,
+    core: allsource_gpu::GlContext,
+    compatibility: Option<Result<allsource_gpu::GlContext, String>>,
 }
 
 impl Runner {
     pub fn new() -> Result<Runner, String> {
-        Ok(Runner { context: allsource_gpu::headless().map_err(|e| format!("no GL context: {e}"))? })
+        Ok(Runner { core: allsource_gpu::headless().map_err(|e| format!("no GL context: {e}"))?, compatibility: None })
     }
 
     pub fn run_file(&mut self, path: &Path) -> Outcome {
-        match ShaderTest::read(path) {
-            Ok(test) => run::run(&self.context.gl, &test),
-            Err(e) => Outcome::Fail(e),
+        let test = match ShaderTest::read(path) {
+            Ok(test) => test,
+            Err(e) => return Outcome::Fail(e),
+        };
+        if !run::needs_compatibility(&test) {
+            return match self.core.make_current_again() {
+                Ok(()) => run::run(&self.core.gl, &test, false),
+                Err(e) => Outcome::Fail(e.to_string()),
+            };
+        }
+        let compatibility = self.compatibility.get_or_insert_with(|| {
+            allsource_gpu::headless_profile(allsource_gpu::Profile::Compatibility).map_err(|e| e.to_string())
+        });
+        match compatibility {
+            Ok(context) => match context.make_current_again() {
+                Ok(()) => run::run(&context.gl, &test, true),
+                Err(e) => Outcome::Fail(e.to_string()),
+            },
+            Err(e) => Outcome::Skip(format!("needs a compatibility-profile context, which the driver refused: {e}")),
         }
     }
 }

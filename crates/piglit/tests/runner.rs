@@ -48,10 +48,30 @@ fn shader_tests_pass_fail_and_skip_as_shader_runner_would() {
 }
 
 #[test]
+fn older_glsl_runs_in_a_compatibility_context_and_block_uniforms_textures_and_draw_state_work() {
+    // Core and compatibility tests interleaved on one runner: each context is made current for its tests and left
+    // clean (projection, clip planes, provoking vertex, polygon mode) for the next.
+    let mut runner = Runner::new().expect("a headless GL context (Mesa's EGL drivers)");
+    for name in [
+        "compat-ortho-clip",
+        "ubo-array-index",
+        "compat-quads-provoking",
+        "textures-units-shadow-miptree",
+        "compat-ortho-clip",
+        "draw-rect-probe",
+        "compat-quads-provoking",
+    ] {
+        assert_eq!(outcome(&mut runner, &format!("{name}.shader_test")), Outcome::Pass, "{name}");
+    }
+}
+
+#[test]
 fn directories_are_searched_for_shader_tests_in_order() {
     let files = allsource_piglit::collect(&[data("")]).unwrap();
     let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
     let expected = [
+        "compat-ortho-clip.shader_test",
+        "compat-quads-provoking.shader_test",
         "compile-error.shader_test",
         "compute-ssbo.shader_test",
         "draw-rect-probe.shader_test",
@@ -59,6 +79,8 @@ fn directories_are_searched_for_shader_tests_in_order() {
         "missing-extension.shader_test",
         "probe-fails.shader_test",
         "tessellation-patches.shader_test",
+        "textures-units-shadow-miptree.shader_test",
+        "ubo-array-index.shader_test",
         "unsupported-command.shader_test",
     ];
     assert_eq!(names, expected, "every .shader_test file of the directory, once each, in name order");

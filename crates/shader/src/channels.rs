@@ -10,6 +10,8 @@
 //! A file with no `#pragma channel` line reads its own previous frame on `iChannel0` (a feedback loop with no
 //! set-up); once a file names any channel, only the channels it names are bound, and the others read black.
 
+use allsource_live::Severity;
+
 use crate::directive;
 
 /// How a texture is filtered when sampled.
@@ -74,8 +76,10 @@ impl Channel {
 }
 
 /// The four channels of a file, from its `#pragma channel` lines (`lines`: the file's lines, comments blanked), and
-/// the problems found as (0-based line, message).
-pub(crate) fn read_channels<'a>(lines: impl Iterator<Item = &'a str>) -> ([Channel; 4], Vec<(usize, String)>) {
+/// the problems found as (0-based line, severity, message).
+pub(crate) fn read_channels<'a>(
+    lines: impl Iterator<Item = &'a str>,
+) -> ([Channel; 4], Vec<(usize, Severity, String)>) {
     let mut channels: [Option<Channel>; 4] = Default::default();
     let mut problems = Vec::new();
     let mut any = false;
@@ -85,11 +89,11 @@ pub(crate) fn read_channels<'a>(lines: impl Iterator<Item = &'a str>) -> ([Chann
         match parse(words) {
             Ok((n, channel)) => {
                 if channels[n].is_some() {
-                    problems.push((i, format!("channel {n} is set twice: the later line counts")));
+                    problems.push((i, Severity::Warning, format!("channel {n} is set twice: this later line counts")));
                 }
                 channels[n] = Some(channel);
             }
-            Err(message) => problems.push((i, message)),
+            Err(message) => problems.push((i, Severity::Error, message)),
         }
     }
     let mut out = channels.map(|c| c.unwrap_or_else(|| Channel::new(Source::Nothing)));
@@ -176,7 +180,7 @@ impl<'a> Iterator for Words<'a> {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> ([Channel; 4], Vec<(usize, String)>) {
+    fn read(text: &str) -> ([Channel; 4], Vec<(usize, Severity, String)>) {
         read_channels(text.lines())
     }
 
@@ -224,9 +228,10 @@ mod tests {
         let text = "#pragma channel 4 keyboard\n#pragma channel 0 buffer_e\n#pragma channel 1 a.png filter=cubic\n\
                     #pragma channel 2 cubemap\n#pragma channels\n#pragma channel 0 none\n#pragma channel 0 previous\n";
         let (channels, problems) = read(text);
-        let lines: Vec<usize> = problems.iter().map(|p| p.0).collect();
-        assert_eq!(lines, [0, 1, 2, 3, 6], "{problems:?}");
-        assert!(problems[1].1.contains("`buffer_e`"), "{}", problems[1].1);
+        let lines: Vec<(usize, Severity)> = problems.iter().map(|p| (p.0, p.1)).collect();
+        let e = Severity::Error;
+        assert_eq!(lines, [(0, e), (1, e), (2, e), (3, e), (6, Severity::Warning)], "{problems:?}");
+        assert!(problems[1].2.contains("`buffer_e`"), "{}", problems[1].2);
         assert_eq!(channels[0].source, Source::Previous, "the later line counts");
     }
 }

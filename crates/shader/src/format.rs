@@ -7,7 +7,7 @@ use allsource_live::{Diagnostic, Severity};
 
 use crate::channels::{Channel, channel_pragma, read_channels};
 use crate::preprocess::{Conditions, compiled_code};
-use crate::shadertoy::{adapt, defines_main_image, epilogue, prologue};
+use crate::shadertoy::{adapt, epilogue, is_shadertoy, prologue};
 use crate::{DEFAULT_VERSION, Dialect, LogEntry, directive, is_version_line, original_column, parse_log};
 
 /// The stages a shader file can hold, in pipeline order.
@@ -283,21 +283,31 @@ pub fn prepare_pass(
     // Shadertoy shader, and a `main` for another host under `#ifdef` is not in the way. Shadertoy mode when it may be
     // compiled; a `main` of the file's own refused only when it surely is.
     let code = compiled_code(text, version, es, false);
-    let shadertoy = sections.is_empty() && defines_main_image(&code);
+    // The Common file is read first: a pass may define `mainImage` through a macro of the Common file's.
+    let common_read = pass.common.as_ref().map(|path| (path, (p.load)(path)));
+    let common_code = match &common_read {
+        Some((_, Ok(common))) => Some(compiled_code(common, version, es, false)),
+        _ => None,
+    };
+    let shadertoy = sections.is_empty() && is_shadertoy(&code, common_code.as_deref());
     let (channels, channel_problems) = read_channels(code.lines());
-    for (line, message) in channel_problems {
-        p.error(0, line, message);
+    for (line, severity, message) in channel_problems {
+        p.report(0, line, severity, message);
     }
     if !shadertoy && let Some(line) = code.lines().position(|l| channel_pragma(l).is_some()) {
         let message = "`#pragma channel` is read in Shadertoy mode only (a file that defines mainImage)";
         p.report(0, line, Severity::Warning, message.into());
     }
     // The Common file, in Shadertoy mode: its lines and what its code needs adapted.
-    let common = match (&pass.common, shadertoy) {
-        (Some(path), true) => {
+    let common = match (common_read, shadertoy) {
+        (Some((path, read)), true) => {
             let file = p.file_index(path);
-            match p.load_file(file) {
-                Ok(()) => Some(file),
+            match read {
+                Ok(text) => {
+                    p.line_counts[file] = count_lines(&text);
+                    p.texts[file] = text;
+                    Some(file)
+                }
                 Err(reason) => {
                     p.error(file, 0, format!("cannot read the Common file: {reason}"));
                     None
@@ -306,23 +316,28 @@ pub fn prepare_pass(
         }
         _ => None,
     };
-    let mut adaptation = shadertoy.then(|| adapt(&code, &compiled_code(text, version, es, true)));
-    for (line, error, message) in adaptation.iter().flat_map(|a| &a.problems) {
-        let severity = if *error { Severity::Error } else { Severity::Warning };
-        p.report(0, *line, severity, message.clone());
+    // Names that are keywords of desktop GLSL only are adapted in Shadertoy's own dialect: a file without a
+    // `#version` of its own, or an OpenGL ES one.
+    let keywords = version_words.is_empty() || es;
+    let mut adaptation = shadertoy.then(|| adapt(&code, &compiled_code(text, version, es, true), keywords));
+    for (line, severity, message) in adaptation.iter().flat_map(|a| &a.problems) {
+        p.report(0, *line, *severity, message.clone());
     }
     if let (Some(file), Some(adaptation)) = (common, &mut adaptation) {
         let common_text = p.texts[file].clone();
-        let own =
-            adapt(&compiled_code(&common_text, version, es, false), &compiled_code(&common_text, version, es, true));
-        for (line, error, message) in own.problems {
-            let severity = if error { Severity::Error } else { Severity::Warning };
+        let surely = compiled_code(&common_text, version, es, true);
+        let own = adapt(&compiled_code(&common_text, version, es, false), &surely, keywords);
+        for (line, severity, message) in own.problems {
             p.report(file, line, severity, message);
         }
         for define in own.defines {
             if !adaptation.defines.contains(&define) {
                 adaptation.defines.push(define);
             }
+        }
+        if let Some(line) = common_text.lines().position(|l| channel_pragma(l).is_some()) {
+            let message = "channels are set in each pass's file: a `#pragma channel` in the Common file does nothing";
+            p.report(file, line, Severity::Warning, message.into());
         }
     }
     let written: Vec<(Stage, Vec<(usize, usize)>)> = if sections.is_empty() {

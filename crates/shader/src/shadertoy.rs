@@ -3,6 +3,8 @@
 //! warning (`texture2D`, `texture2DLod`, `iGlobalTime`) unless the file defines them itself; a file that compiles a
 //! `main` of its own as well is refused with what to change.
 
+use allsource_live::Severity;
+
 use crate::channels::Channel;
 
 /// The uniforms Shadertoy provides to every pass, as (GLSL type, name): declared before the user's code in Shadertoy
@@ -76,10 +78,43 @@ const DECLARING: [&str; 27] = [
     "lowp",
 ];
 
-/// Whether `code` (comments blanked) defines Shadertoy's `void mainImage(`.
-pub(crate) fn defines_main_image(code: &str) -> bool {
+/// Whether a file whose code (comments blanked) is `code` runs in Shadertoy mode: it defines `void mainImage(`; or,
+/// defining no `main` of its own, it names `mainImage` where a macro may define it (of its own, or of the scene's
+/// Common file, `common`: `#define Main void mainImage(out vec4 O, in vec2 U)`).
+pub(crate) fn is_shadertoy(code: &str, common: Option<&str>) -> bool {
+    let named = |text: &str| uses(text, "mainImage").next().is_some();
     defines_function(code, "mainImage").is_some()
+        || (defines_function(code, "main").is_none() && (named(code) || common.is_some_and(named)))
 }
+
+/// Where `word` is used as a whole identifier in `code`: the byte offsets.
+fn uses<'a>(code: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices(word)
+        .filter(move |(at, _)| {
+            let before = code[..*at].chars().next_back();
+            let after = code[at + word.len()..].chars().next();
+            !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+        })
+        .map(|(at, _)| at)
+}
+
+/// Keywords of desktop GLSL 4.50 that OpenGL ES 3.00 (Shadertoy's WebGL 2) leaves free for names: a Shadertoy
+/// shader may call a variable `buffer` or `sample`.
+const DESKTOP_KEYWORDS: [&str; 12] = [
+    "buffer",
+    "shared",
+    "coherent",
+    "volatile",
+    "restrict",
+    "readonly",
+    "writeonly",
+    "patch",
+    "sample",
+    "subroutine",
+    "precise",
+    "atomic_uint",
+];
 
 /// The 0-based line of the first `void NAME(` in `code`.
 fn defines_function(code: &str, name: &str) -> Option<usize> {
@@ -95,15 +130,7 @@ fn defines_function(code: &str, name: &str) -> Option<usize> {
 /// it itself (`#define texture2D(s, p) texture(s, p)`, `uniform float iGlobalTime;`): then it is the file's own.
 fn first_use(code: &str, word: &str) -> Option<usize> {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let uses: Vec<usize> = code
-        .match_indices(word)
-        .filter(|(at, _)| {
-            let before = code[..*at].chars().next_back();
-            let after = code[at + word.len()..].chars().next();
-            !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
-        })
-        .map(|(at, _)| at)
-        .collect();
+    let uses: Vec<usize> = uses(code, word).collect();
     let declared = uses.iter().any(|&at| {
         // The word before it: `#define` or a type or qualifier declares it; anything else uses it.
         let before = code[..at].trim_end();
@@ -116,27 +143,36 @@ fn first_use(code: &str, word: &str) -> Option<usize> {
 }
 
 /// What Shadertoy mode makes of a file's code (comments blanked; `code` what may be compiled, `surely` what is for
-/// certain): lines for the prologue beyond Shadertoy's own, and problems found, as (0-based line, is an error,
-/// message).
+/// certain): lines for the prologue beyond Shadertoy's own, and problems found, as (0-based line, severity,
+/// message). With `keywords`, names that are keywords of desktop GLSL only are renamed.
 pub(crate) struct Adaptation {
     pub defines: Vec<String>,
-    pub problems: Vec<(usize, bool, String)>,
+    pub problems: Vec<(usize, Severity, String)>,
 }
 
-pub(crate) fn adapt(code: &str, surely: &str) -> Adaptation {
+pub(crate) fn adapt(code: &str, surely: &str, keywords: bool) -> Adaptation {
     let mut adaptation = Adaptation { defines: Vec::new(), problems: Vec::new() };
     for (old, new) in LEGACY {
         if let Some(line) = first_use(code, old) {
             adaptation.defines.push(format!("#define {old} {new}"));
             let message = format!("`{old}` is an older spelling: it is read as `{new}` (write `{new}` instead)");
-            adaptation.problems.push((line, false, message));
+            adaptation.problems.push((line, Severity::Warning, message));
+        }
+    }
+    for word in DESKTOP_KEYWORDS.iter().filter(|_| keywords) {
+        if let Some(at) = uses(code, word).next() {
+            adaptation.defines.push(format!("#define {word} allsource_{word}"));
+            let message = format!(
+                "`{word}` is a keyword of desktop GLSL, free for names in Shadertoy's: it is read as `allsource_{word}`"
+            );
+            adaptation.problems.push((code[..at].matches('\n').count(), Severity::Note, message));
         }
     }
     if let Some(line) = defines_function(surely, "main") {
         let message = "this file defines mainImage, so it runs as a Shadertoy shader, and allsource provides its \
                        main() (which calls mainImage): remove this main(), or put it under an #ifdef that is not \
                        defined here";
-        adaptation.problems.push((line, true, message.to_owned()));
+        adaptation.problems.push((line, Severity::Error, message.to_owned()));
     }
     adaptation.problems.sort_by_key(|p| p.0);
     adaptation
@@ -149,35 +185,62 @@ mod tests {
     #[test]
     fn old_spellings_are_found_as_whole_words_on_their_lines() {
         let code = "void mainImage(out vec4 c, in vec2 p) {\n  float t = iGlobalTime;\n  c = texture2D(iChannel0, p);\n  vec4 my_texture2D_x = textureLod(iChannel0, p, 0.0);\n}\n";
-        let a = adapt(code, code);
+        let a = adapt(code, code, true);
         assert_eq!(a.defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
         let lines: Vec<usize> = a.problems.iter().map(|p| p.0).collect();
         assert_eq!(lines, [1, 2], "in the order of the lines");
-        assert!(a.problems.iter().all(|p| !p.1), "warnings");
+        assert!(a.problems.iter().all(|p| p.1 == Severity::Warning), "warnings");
     }
 
     #[test]
     fn a_spelling_the_file_defines_or_declares_itself_is_left_alone() {
         let own = "#define texture2D(s, p) texture(s, p)\nuniform float iGlobalTime;\n\
                    void mainImage(out vec4 c, in vec2 p) { c = texture2D(iChannel0, p) * iGlobalTime; }\n";
-        let a = adapt(own, own);
+        let a = adapt(own, own, true);
         assert!(a.defines.is_empty() && a.problems.is_empty(), "{:?}", a.problems);
         let returned = "vec4 f(vec2 p) { return texture2D(iChannel0, p); }\n";
-        assert_eq!(adapt(returned, returned).defines, ["#define texture2D texture"]);
+        assert_eq!(adapt(returned, returned, true).defines, ["#define texture2D texture"]);
         // Used in a macro of the file's, after `else`, after a non-ASCII character pasted from a page: uses.
         let used = "#define TIME iGlobalTime\nfloat f() { if (true) return 1.0; else return TIME; }\n\
                     vec4 g(vec2 p) { return 2.0 \u{d7} texture2D(iChannel0, p); }\n";
-        assert_eq!(adapt(used, used).defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
+        assert_eq!(adapt(used, used, true).defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
+    }
+
+    #[test]
+    fn names_that_are_keywords_of_desktop_glsl_only_are_renamed_in_shadertoys_dialect() {
+        let code =
+            "void mainImage(out vec4 c, in vec2 p) {\n  float buffer = 0.5;\n  c = vec4(buffer * sample(p));\n}\n";
+        let a = adapt(code, code, true);
+        assert_eq!(a.defines, ["#define buffer allsource_buffer", "#define sample allsource_sample"]);
+        assert_eq!(
+            a.problems.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+            [(1, Severity::Note), (2, Severity::Note)]
+        );
+        assert!(adapt(code, code, false).defines.is_empty(), "a desktop #version keeps its keywords");
+    }
+
+    #[test]
+    fn main_image_defined_through_a_macro_is_shadertoy_mode() {
+        // The Common file's macro, used by the pass.
+        let common = "#define Main void mainImage(out vec4 Q, in vec2 U)\n";
+        assert!(is_shadertoy("Main { Q = vec4(1.0); }\n", Some(common)));
+        assert!(!is_shadertoy("Main { Q = vec4(1.0); }\n", None));
+        // A macro of the file's own, named mainImage.
+        assert!(is_shadertoy(
+            "#define mainImage(O, u) void mainImage(out vec4 O, in vec2 u)\nmainImage(o, u) { o = vec4(1.0); }\n",
+            None
+        ));
+        // A file with a main of its own that mentions mainImage is not.
+        assert!(!is_shadertoy("// mainImage is Shadertoy's\nvoid main() {}\n", Some(common)));
     }
 
     #[test]
     fn a_main_of_its_own_is_refused_on_its_line() {
         let code = "void mainImage(out vec4 c, in vec2 p) { c = vec4(1.0); }\n\nvoid main() { mainImage(gl_FragColor, gl_FragCoord.xy); }\n";
-        let a = adapt(code, code);
+        let a = adapt(code, code, true);
         assert_eq!(a.problems.len(), 1);
-        assert_eq!((a.problems[0].0, a.problems[0].1), (2, true));
-        assert!(defines_main_image(code));
-        assert!(!defines_main_image("void mainImageX(out vec4 c) {}"));
-        assert!(!defines_main_image("void my_mainImage(out vec4 c) {}"));
+        assert_eq!((a.problems[0].0, a.problems[0].1), (2, Severity::Error));
+        assert!(!is_shadertoy("void mainImageX(out vec4 c) {}\nvoid main() {}", None));
+        assert!(!is_shadertoy("void my_mainImage(out vec4 c) {}\nvoid main() {}", None));
     }
 }

@@ -357,7 +357,9 @@ impl Compositor {
         timeout: Duration,
     ) -> Result<(), Error> {
         self.worker.send(Command::Render { index, time });
-        let deadline = Instant::now() + timeout;
+        // The wait is for a worker that has gone quiet: each report it sends (a source built, say: a scene of
+        // several heavy passes builds for longer than the timeout on a software rasterizer) starts it again.
+        let mut deadline = Instant::now() + timeout;
         let frame = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.worker.events.recv_timeout(left) {
@@ -371,7 +373,10 @@ impl Compositor {
                     self.replace_after_reset();
                     self.worker.send(Command::Render { index, time });
                 }
-                Ok(event) => self.note(event),
+                Ok(event) => {
+                    deadline = Instant::now() + timeout;
+                    self.note(event);
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(Error::WorkerTimeout { frame: index, seconds: timeout.as_secs_f64() });
                 }

@@ -88,6 +88,8 @@ pub(super) struct ShaderRenderer {
     buffer_generations: u64,
     /// The source whose version went live last: what a frame past the GPU timeout reverts.
     last_live: PathBuf,
+    /// Buffer files a channel names that do not exist, told to the console once (until they appear).
+    missing_buffers: Vec<PathBuf>,
 }
 
 impl ShaderRenderer {
@@ -107,6 +109,7 @@ impl ShaderRenderer {
             triangle: FullscreenTriangle::new(gl)?,
             buffer_generations: 0,
             last_live: path,
+            missing_buffers: Vec::new(),
         };
         r.find_buffers(gl);
         let mut reports = Vec::new();
@@ -173,6 +176,10 @@ impl ShaderRenderer {
             let at = self.buffers.iter().position(|b| usize::from(b.index) == index);
             match (path.is_file(), at) {
                 (true, None) => {
+                    if let Some(at) = self.missing_buffers.iter().position(|m| *m == path) {
+                        self.missing_buffers.remove(at);
+                        self.textures.news.push((path.clone(), None));
+                    }
                     let pass = PassOptions { common: self.common.clone(), keeps_alpha: true };
                     let shader = LiveShader::pass(path, pass);
                     let buffer = BufferPass { index: index as u8, shader, frames: Vec::new(), latest: 0, fresh: true };
@@ -308,7 +315,18 @@ impl ShaderRenderer {
             let texture = match &channel.source {
                 Source::Nothing => None,
                 Source::Previous => own,
-                Source::Buffer(k) => self.buffers.iter().find(|b| b.index == *k).and_then(BufferPass::last_frame),
+                Source::Buffer(k) => match self.buffers.iter().find(|b| b.index == *k) {
+                    Some(buffer) => buffer.last_frame(),
+                    None => {
+                        let path = self.dir.join(BUFFER_FILES[usize::from(*k)]);
+                        if !self.missing_buffers.contains(&path) {
+                            let problem = "no such file: the channels that name this buffer read black";
+                            self.textures.news.push((path.clone(), Some(problem.into())));
+                            self.missing_buffers.push(path);
+                        }
+                        None
+                    }
+                },
                 Source::Image(_) | Source::Cubemap(_) => {
                     let what = self.file_texture(channel);
                     what.and_then(|w| self.textures.file(gl, &w)).map(|t| Bound {

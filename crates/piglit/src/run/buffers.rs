@@ -2,18 +2,77 @@
 
 use std::collections::HashMap;
 
-use allsource_gpu::{Buffer, BufferTarget};
+use allsource_gpu::{Buffer, BufferTarget, UniformShape, UniformValue};
 
 use super::commands::Line;
 use super::words::{check_scalar, parse_u32, scalar_bytes};
-use super::{Run, Step};
+use super::{Outcome, Run, Step};
 
 impl Run<'_> {
+    /// A zeroed buffer for each uniform block of the program, the block bound at its own index: shader_runner's
+    /// set-up, which `uniform` commands naming block members then fill.
+    pub(super) fn make_uniform_buffers(&mut self) -> Result<(), Outcome> {
+        let gl = self.gl;
+        let Some(program) = &self.program else { return Ok(()) };
+        for (index, size) in program.uniform_block_sizes(gl).into_iter().enumerate() {
+            let buffer = Buffer::zeroed(gl, size.max(16) as usize).map_err(|e| Outcome::Fail(e.to_string()))?;
+            program.bind_uniform_block(gl, index as u32, index as u32);
+            buffer.bind_base(gl, BufferTarget::Uniform, index as u32);
+            self.ubos.push(buffer);
+        }
+        Ok(())
+    }
+
+    /// Writes `value` into the uniform buffer of the block `name` belongs to (of the element `ubo array index`
+    /// chose), as shader_runner does. False when `name` is not a block member.
+    pub(super) fn set_block_uniform(
+        &self,
+        name: &str,
+        shape: UniformShape,
+        value: &UniformValue,
+    ) -> Result<bool, Step> {
+        let gl = self.gl;
+        let Some(program) = &self.program else { return Ok(false) };
+        // An element of an array member: GL finds the array by its bare name; the element is found by its stride.
+        let (base, element) = match name.strip_suffix(']').and_then(|n| n.rsplit_once('[')) {
+            Some((base, index)) => (base, index.parse::<u32>().map_err(|_| Step::Unsupported)?),
+            None => (name, 0),
+        };
+        let Some(member) = program.block_member(gl, base) else { return Ok(false) };
+        let block = (member.block + self.ubo_array_index) as usize;
+        let buffer =
+            self.ubos.get(block).ok_or_else(|| Step::Fail(format!("no uniform block {block} for `{name}`")))?;
+        let at = member.offset + element * member.array_stride;
+        let words: Vec<[u8; 4]> = match value {
+            UniformValue::Float(v) => v.iter().map(|x| x.to_ne_bytes()).collect(),
+            UniformValue::Int(v) => v.iter().map(|x| x.to_ne_bytes()).collect(),
+            UniformValue::UInt(v) => v.iter().map(|x| x.to_ne_bytes()).collect(),
+        };
+        match shape {
+            UniformShape::Vector(_) => buffer.write(gl, at as usize, &words.concat()),
+            // Column-major values; each column (or, row-major, each row) starts a matrix stride after the last.
+            UniformShape::Matrix(columns, rows) => {
+                let (lines, per_line) = if member.row_major { (rows, columns) } else { (columns, rows) };
+                for l in 0..lines {
+                    let bytes: Vec<u8> = (0..per_line)
+                        .flat_map(|k| {
+                            let (c, r) = if member.row_major { (k, l) } else { (l, k) };
+                            words[c * rows + r]
+                        })
+                        .collect();
+                    buffer.write(gl, (at + l as u32 * member.matrix_stride) as usize, &bytes);
+                }
+            }
+        }
+        Ok(true)
+    }
+
     /// `ssbo ...`, `atomic counter ...`, their probes, `compute`, `memory barrier`.
     pub(super) fn buffer_command(&mut self, command: &Line) -> Result<(), Step> {
         let gl = self.gl;
         let (line, words) = (command.text, command.words.as_slice());
         match words {
+            ["ubo", "array", "index", index] => self.ubo_array_index = parse_u32(index, line)?,
             ["ssbo", index, size] => {
                 let (index, size) = (parse_u32(index, line)?, parse_u32(size, line)?);
                 let buffer = Buffer::zeroed(gl, size as usize).map_err(|e| Step::Fail(e.to_string()))?;

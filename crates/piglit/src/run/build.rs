@@ -9,7 +9,9 @@ use super::Outcome;
 use super::words::{parse_f32, parse_i64};
 use crate::parse::ShaderTest;
 
+/// shader_runner's `[vertex shader passthrough]`: `in` from GLSL 1.30 on, `attribute` before.
 const PASSTHROUGH: &str = "in vec4 piglit_vertex;\nvoid main() { gl_Position = piglit_vertex; }\n";
+const PASSTHROUGH_BEFORE_130: &str = "attribute vec4 piglit_vertex;\nvoid main() { gl_Position = piglit_vertex; }\n";
 
 /// A built program: the allsource file it was made from, and where each of its lines came from in the test.
 pub(super) fn build(gl: &Gl, test: &ShaderTest, glsl: u32) -> Result<Result<Program, String>, Outcome> {
@@ -22,7 +24,8 @@ pub(super) fn build(gl: &Gl, test: &ShaderTest, glsl: u32) -> Result<Result<Prog
     };
     let version = format!("#version {glsl}");
     let mut seen = Vec::new();
-    let passthrough = crate::parse::Section { stage: Stage::Vertex, text: PASSTHROUGH.into(), first_line: 0 };
+    let text = if glsl < 130 { PASSTHROUGH_BEFORE_130 } else { PASSTHROUGH };
+    let passthrough = crate::parse::Section { stage: Stage::Vertex, text: text.into(), first_line: 0 };
     let sections = test.sections.iter().chain(test.passthrough.then_some(&passthrough));
     for section in sections {
         if seen.contains(&section.stage) {

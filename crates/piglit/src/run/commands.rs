@@ -1,7 +1,7 @@
 //! One `[test]` line: split into words and handed to the group of commands it belongs to; uniforms, link
 //! expectations and capabilities are here. A command no group knows makes the test a skip.
 
-use allsource_gpu::{AttribKind, UniformShape, UniformValue};
+use allsource_gpu::{AttribKind, Projection, UniformShape, UniformValue};
 
 use super::words::{capability, parse_f32, parse_i64, uniform_type};
 use super::{Outcome, Run, Step};
@@ -32,8 +32,10 @@ impl Run<'_> {
     pub(super) fn command(&mut self, text: &str) -> Result<(), Step> {
         let line = Line::new(text);
         match line.words.as_slice() {
-            ["clear", ..] | ["draw", ..] | ["patch", ..] => self.draw_command(&line),
-            ["probe", "ssbo" | "atomic", ..] | ["ssbo" | "atomic" | "compute" | "memory", ..] => {
+            ["clear", ..] | ["draw", ..] | ["patch", ..] | ["provoking", ..] | ["polygon", ..] => {
+                self.draw_command(&line)
+            }
+            ["probe", "ssbo" | "atomic", ..] | ["ssbo" | "atomic" | "compute" | "memory" | "ubo", ..] => {
                 self.buffer_command(&line)
             }
             ["texture" | "texparameter" | "image" | "fb", ..] => self.texture_command(&line),
@@ -56,7 +58,9 @@ impl Run<'_> {
                     UniformShape::Vector(n) => n,
                     UniformShape::Matrix(c, r) => c * r,
                 };
-                let args = &words[3..];
+                // shader_runner reads numbers with strtod, which stops at a `;` after one.
+                let args: Vec<&str> = words[3..].iter().map(|w| w.trim_end_matches(';')).collect();
+                let args = args.as_slice();
                 if args.len() < n {
                     return Err(Step::Fail(format!("`{line}`: {} values for {n}", args.len())));
                 }
@@ -78,8 +82,43 @@ impl Run<'_> {
                             .collect::<Result<_, _>>()?,
                     ),
                 };
-                let program = self.program()?;
-                program.set_uniform_named(gl, name, shape, &value).map_err(Step::Fail)?;
+                // A member of a uniform block goes into the block's buffer; any other uniform is set by location.
+                if !self.set_block_uniform(name, shape, &value)? {
+                    self.program()?.set_uniform_named(gl, name, shape, &value).map_err(Step::Fail)?;
+                }
+            }
+            // The fixed-function projection of a compatibility context (`ftransform()` reads it): pixels by default.
+            ["ortho"] | ["ortho", _, _, _, _] | ["frustum", _, _, _, _, _, _] if self.compatibility => {
+                let v: Vec<f64> = words[1..].iter().filter_map(|w| w.parse::<f64>().ok()).collect();
+                if v.len() + 1 != words.len() {
+                    return Err(Step::Fail(format!("`{line}`: not all numbers")));
+                }
+                let projection = match (words[0], v.as_slice()) {
+                    ("ortho", []) => Projection::Ortho([
+                        0.0,
+                        f64::from(self.target.width),
+                        0.0,
+                        f64::from(self.target.height),
+                        -1.0,
+                        1.0,
+                    ]),
+                    ("ortho", [l, r, b, t]) => Projection::Ortho([*l, *r, *b, *t, -1.0, 1.0]),
+                    (_, [l, r, b, t, n, f]) => Projection::Frustum([*l, *r, *b, *t, *n, *f]),
+                    _ => return Err(Step::Unsupported),
+                };
+                if !allsource_gpu::set_projection(gl, projection) {
+                    return Err(Step::Fail(format!("GL refused `{line}`")));
+                }
+            }
+            ["clip", "plane", index, a, b, c, d] if self.compatibility => {
+                let index = index.parse::<u32>().ok().filter(|i| *i < 8).ok_or(Step::Unsupported)?;
+                let plane = [a, b, c, d].map(|w| w.parse::<f64>().ok());
+                let [Some(a), Some(b), Some(c), Some(d)] = plane else {
+                    return Err(Step::Fail(format!("`{line}`: a plane is four numbers")));
+                };
+                if !allsource_gpu::clip_plane(gl, index, [a, b, c, d]) {
+                    return Err(Step::Fail(format!("GL refused `{line}`")));
+                }
             }
             ["link", "error"] => {
                 self.link_error_expected = true;

@@ -1,6 +1,6 @@
 //! Drawing commands: `clear`, `draw rect` (plain, ortho, patch, instanced), `draw arrays`, patch parameters.
 
-use allsource_gpu::{Attrib, AttribKind, Primitive, VertexInput};
+use allsource_gpu::{Attrib, AttribKind, CompatPrimitive, PolygonMode, Primitive, VertexInput};
 
 use super::commands::Line;
 use super::words::{floats, parse_i64};
@@ -17,8 +17,11 @@ impl Run<'_> {
                 let c = floats(rest_after(2), 4).map_err(Step::Fail)?;
                 self.clear_colour = [c[0], c[1], c[2], c[3]];
             }
+            ["clear", "depth", value] => {
+                self.clear_depth = value.parse::<f32>().map_err(|_| Step::Fail(format!("bad `{line}`")))?;
+            }
             ["clear"] => {
-                self.frame.clear(gl, self.clear_colour, None);
+                self.frame.clear_to_depth(gl, self.clear_colour, self.clear_depth, None);
                 self.drew();
             }
             ["draw", "rect", "ortho", "patch", ..] => {
@@ -49,10 +52,12 @@ impl Run<'_> {
                 self.draw_rect(r, patch, count as i32)?;
             }
             ["draw", "arrays", "instanced", m, first, count, _] | ["draw", "arrays", m, first, count]
-                if Primitive::from_gl_name(m).is_some() =>
+                if Primitive::from_gl_name(m).is_some()
+                    || (self.compatibility && CompatPrimitive::from_gl_name(m).is_some()) =>
             {
                 let instances = if words[2] == "instanced" { parse_i64(words[6]).unwrap_or(1) } else { 1 };
-                let m = Primitive::from_gl_name(m).ok_or(Step::Unsupported)?;
+                let mode = Primitive::from_gl_name(m);
+                let compat = CompatPrimitive::from_gl_name(m);
                 let (first, count) = (
                     parse_i64(first).ok_or_else(|| Step::Fail(format!("bad first in `{line}`")))?,
                     parse_i64(count).ok_or_else(|| Step::Fail(format!("bad count in `{line}`")))?,
@@ -65,8 +70,24 @@ impl Run<'_> {
                 }
                 self.frame.bind(gl);
                 let input = self.vertices.as_ref().map_or(&self.empty, |(v, _)| v);
-                input.draw(gl, m, first as i32, count as i32, instances as i32);
+                match (mode, compat) {
+                    (Some(m), _) => input.draw(gl, m, first as i32, count as i32, instances as i32),
+                    (None, Some(m)) => input.draw_compat(gl, m, first as i32, count as i32, instances as i32),
+                    (None, None) => return Err(Step::Unsupported),
+                }
                 self.drew();
+            }
+            ["provoking", "vertex", which @ ("first" | "last")] => {
+                allsource_gpu::provoking_vertex_first(*which == "first")
+            }
+            ["polygon", "mode", "GL_FRONT_AND_BACK", mode] => {
+                let mode = match *mode {
+                    "GL_FILL" => PolygonMode::Fill,
+                    "GL_LINE" => PolygonMode::Line,
+                    "GL_POINT" => PolygonMode::Point,
+                    _ => return Err(Step::Unsupported),
+                };
+                allsource_gpu::polygon_mode(gl, mode);
             }
             ["patch", "parameter", "vertices", n] => {
                 let n = parse_i64(n).ok_or_else(|| Step::Fail(format!("bad `{line}`")))?;
@@ -96,8 +117,9 @@ impl Run<'_> {
         let [x, y, w, h] = rect;
         let verts: Vec<f32> = vec![x, y, 0.0, 1.0, x + w, y, 0.0, 1.0, x, y + h, 0.0, 1.0, x + w, y + h, 0.0, 1.0];
         let bytes: Vec<u8> = verts.iter().flat_map(|v| v.to_ne_bytes()).collect();
-        let attribs: Vec<Attrib> = program
-            .attrib_location(gl, "piglit_vertex")
+        // A compatibility-profile context reads `gl_Vertex` from generic attribute 0, as piglit's vertex array there.
+        let location = program.attrib_location(gl, "piglit_vertex").or(self.compatibility.then_some(0));
+        let attribs: Vec<Attrib> = location
             .map(|location| Attrib { location, components: 4, kind: AttribKind::Float, offset: 0 })
             .into_iter()
             .collect();

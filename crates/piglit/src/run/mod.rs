@@ -68,25 +68,38 @@ struct Run<'a> {
     /// A vertex array with no attributes, for draws whose program reads none.
     empty: VertexInput,
     clear_colour: [f32; 4],
+    /// `clear depth`: what `clear` sets the depth to (1.0, the far plane, until a test says otherwise).
+    clear_depth: f32,
     tolerance: [f32; 4],
     patch_vertices: i32,
     ssbos: HashMap<u32, Buffer>,
+    /// A buffer for each uniform block of the program, bound at the block's index, as shader_runner makes them.
+    ubos: Vec<Buffer>,
+    /// `ubo array index N`: which element of an array of blocks the next block uniforms go to.
+    ubo_array_index: u32,
     atomics: HashMap<u32, Buffer>,
     image: Option<Image>,
     failures: Vec<String>,
     /// Capabilities turned on, turned off again at the end (the context serves the next test).
     enabled: Vec<u32>,
+    /// A compatibility-profile context: generic attribute 0 is also `gl_Vertex`.
+    compatibility: bool,
 }
 
-/// Runs `test` on the GL context current on this thread, and leaves the context as it found it (tests run one
-/// after another on one context).
-pub fn run(gl: &Gl, test: &ShaderTest) -> Outcome {
+pub(crate) use require::needs_compatibility;
+
+/// Runs `test` on the GL context current on this thread (`compatibility`: a compatibility-profile one), and leaves
+/// the context as it found it (tests run one after another on one context).
+pub fn run(gl: &Gl, test: &ShaderTest, compatibility: bool) -> Outcome {
     allsource_gpu::reset(gl, &[]);
+    if compatibility {
+        allsource_gpu::reset_fixed_function(gl);
+    }
     if let Some(section) = test.unsupported.first() {
         return Outcome::Skip(format!("section {section} is not supported by the allsource runner"));
     }
     let extensions = allsource_gpu::extensions(gl);
-    let required = match requirements(test, gl, extensions) {
+    let required = match requirements(test, gl, extensions, compatibility) {
         Ok(r) => r,
         Err(outcome) => return outcome,
     };
@@ -119,14 +132,22 @@ pub fn run(gl: &Gl, test: &ShaderTest) -> Outcome {
         vertices: None,
         empty,
         clear_colour: [0.0; 4],
+        clear_depth: 1.0,
         tolerance: DEFAULT_TOLERANCE,
         patch_vertices: 3,
         ssbos: HashMap::new(),
+        ubos: Vec::new(),
+        ubo_array_index: 0,
         atomics: HashMap::new(),
         image: None,
         failures: Vec::new(),
         enabled: Vec::new(),
+        compatibility,
     };
+    if let Err(outcome) = run.make_uniform_buffers() {
+        run.free();
+        return outcome;
+    }
     let outcome = run.execute(test);
     run.free();
     outcome
@@ -178,7 +199,7 @@ impl Run<'_> {
             v.delete(gl);
         }
         self.empty.delete(gl);
-        for b in self.ssbos.into_values().chain(self.atomics.into_values()) {
+        for b in self.ssbos.into_values().chain(self.atomics.into_values()).chain(self.ubos) {
             b.delete(gl);
         }
         for (unit, t) in self.textures {

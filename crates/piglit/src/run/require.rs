@@ -28,6 +28,21 @@ pub(super) fn gl_for_glsl(glsl: u32) -> u32 {
     }
 }
 
+/// Whether `test` runs in a compatibility-profile context, as shader_runner makes one: `GL COMPAT` asked, or
+/// versions below GL 3.1 (shader_runner asks for a core context only from there up).
+pub(crate) fn needs_compatibility(test: &ShaderTest) -> bool {
+    let (mut glsl, mut gl) = (0, 10);
+    for (_, text) in &test.require {
+        match text.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["GL", "COMPAT", ..] => return true,
+            ["GLSL", ">=", v, ..] => glsl = version(v, 100).unwrap_or(0),
+            ["GL", ">=", v, ..] => gl = version(v, 10).unwrap_or(10),
+            _ => {}
+        }
+    }
+    glsl != 0 && gl.max(gl_for_glsl(glsl)) < 31
+}
+
 /// What `[require]` asks, checked against the context.
 pub(super) struct Required {
     pub glsl: u32,
@@ -39,15 +54,29 @@ pub(super) fn version(text: &str, scale: u32) -> Option<u32> {
     Some(major.trim().parse::<u32>().ok()? * scale + minor.trim().parse::<u32>().ok()?)
 }
 
-pub(super) fn requirements(test: &ShaderTest, gl: &Gl, extensions: &HashSet<String>) -> Result<Required, Outcome> {
+/// Checks `[require]` against the context (`compatibility`: a compatibility-profile one; tests that need one are
+/// skipped in a core context).
+pub(super) fn requirements(
+    test: &ShaderTest,
+    gl: &Gl,
+    extensions: &HashSet<String>,
+    compatibility: bool,
+) -> Result<Required, Outcome> {
+    if needs_compatibility(test) && !compatibility {
+        return Err(Outcome::Skip("needs a compatibility-profile context".into()));
+    }
     let skip = |why: String| Err(Outcome::Skip(why));
     let mut required = Required { glsl: 0, size: DEFAULT_SIZE };
-    let mut gl_version = 10;
     for (line, text) in &test.require {
         let words: Vec<&str> = text.split_whitespace().collect();
         match words.as_slice() {
             ["GLSL", "ES", ..] | ["GL", "ES", ..] => return skip(format!("line {line}: OpenGL ES ({text})")),
-            ["GL", "COMPAT", ..] => return skip(format!("line {line}: needs a compatibility profile ({text})")),
+            ["GL", "COMPAT", ">=", v, ..] => {
+                let gl_version = version(v, 10).ok_or_else(|| Outcome::Fail(format!("line {line}: bad `{text}`")))?;
+                if gl_version > CONTEXT_GL {
+                    return skip(format!("line {line}: needs GL {v}; the context has 4.5"));
+                }
+            }
             ["GLSL", ">=", v, ..] => {
                 required.glsl = version(v, 100).ok_or_else(|| Outcome::Fail(format!("line {line}: bad `{text}`")))?;
                 if required.glsl > CONTEXT_GLSL {
@@ -55,7 +84,7 @@ pub(super) fn requirements(test: &ShaderTest, gl: &Gl, extensions: &HashSet<Stri
                 }
             }
             ["GL", ">=", v, ..] | ["GL", "CORE", ">=", v, ..] => {
-                gl_version = version(v, 10).ok_or_else(|| Outcome::Fail(format!("line {line}: bad `{text}`")))?;
+                let gl_version = version(v, 10).ok_or_else(|| Outcome::Fail(format!("line {line}: bad `{text}`")))?;
                 if gl_version > CONTEXT_GL {
                     return skip(format!("line {line}: needs GL {v}; the context has 4.5"));
                 }
@@ -83,8 +112,9 @@ pub(super) fn requirements(test: &ShaderTest, gl: &Gl, extensions: &HashSet<Stri
                     "line {line}: separate shader objects: allsource links a file's stages into one program"
                 ));
             }
-            ["INT", name, op, value, ..]
-            | [name @ ("GL_MAX_FRAGMENT_UNIFORM_COMPONENTS" | "GL_MAX_VERTEX_UNIFORM_COMPONENTS"), op, value, ..] => {
+            ["INT", name, op, value, ..] | [name, op @ (">=" | "<=" | ">" | "<" | "==" | "!="), value, ..]
+                if name.starts_with("GL_MAX_") || words[0] == "INT" =>
+            {
                 let Some(pname) = limit_enum(name) else {
                     return skip(format!("line {line}: cannot check {name}"));
                 };
@@ -100,15 +130,6 @@ pub(super) fn requirements(test: &ShaderTest, gl: &Gl, extensions: &HashSet<Stri
     }
     if required.glsl == 0 {
         return Err(Outcome::Fail("GLSL version requirement missing".into()));
-    }
-    // shader_runner asks for a core context only from GL 3.1 up; below that the test runs in a compatibility
-    // context, which allsource does not make.
-    if gl_version.max(gl_for_glsl(required.glsl)) < 31 {
-        return skip(format!(
-            "needs a compatibility-profile context (GLSL {}.{:02}); allsource's contexts are 4.5 core",
-            required.glsl / 100,
-            required.glsl % 100
-        ));
     }
     Ok(required)
 }

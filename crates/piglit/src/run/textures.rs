@@ -8,6 +8,11 @@ use super::commands::Line;
 use super::words::{floats, image_format, numbers, parse_u32};
 use super::{Run, Step};
 
+/// Compatibility-profile enums glow does not name: how a depth texture reads as a colour.
+const DEPTH_TEXTURE_MODE: u32 = 0x884B;
+const LUMINANCE: u32 = 0x1909;
+const INTENSITY: u32 = 0x8049;
+
 impl Run<'_> {
     /// `texture ...`, `texparameter ...`, `image texture ...`, `fb tex 2d ...`.
     pub(super) fn texture_command(&mut self, command: &Line) -> Result<(), Step> {
@@ -46,6 +51,34 @@ impl Run<'_> {
                 let data: Vec<f32> = (0..h).flat_map(|y| (0..w).flat_map(move |x| texel(x, y))).collect();
                 self.texture(unit, Texture2D::new(gl, w, h, glow::RGBA, &data, Some([1.0, 0.0, 0.0, 1.0])))?;
             }
+            // A depth ramp from 0 at the left to 1 at the right, compared with GL_GREATER (piglit_depth_texture).
+            ["texture", "shadow2D", unit, ..] => {
+                let unit = parse_u32(unit, line)?;
+                let v = floats(rest_after(3), 2).map_err(Step::Fail)?;
+                let (w, h) = (v[0] as u32, v[1] as u32);
+                let ramp: Vec<f32> =
+                    (0..h).flat_map(|_| (0..w).map(move |x| x as f32 / (w.max(2) - 1) as f32)).collect();
+                let made = Texture2D::from_levels(gl, glow::DEPTH_COMPONENT, glow::DEPTH_COMPONENT, &[(w, h, ramp)]);
+                self.texture(unit, made)?;
+                let texture = Self::texture_at(&self.textures, unit)?;
+                texture.parameter(gl, glow::TEXTURE_COMPARE_MODE, glow::COMPARE_REF_TO_TEXTURE as i32);
+                texture.parameter(gl, glow::TEXTURE_COMPARE_FUNC, glow::GREATER as i32);
+                if self.compatibility {
+                    texture.parameter(gl, DEPTH_TEXTURE_MODE, INTENSITY as i32);
+                }
+            }
+            // 8x8 with four levels: red, green, blue, white (piglit_miptree_texture).
+            ["texture", "miptree", unit] => {
+                let unit = parse_u32(unit, line)?;
+                let wheel = [[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0], [0.0, 0.0, 1.0, 1.0], [1.0; 4]];
+                let levels: Vec<(u32, u32, Vec<f32>)> = (0..4)
+                    .map(|level| {
+                        let size = 8u32 >> level;
+                        (size, size, (0..size * size).flat_map(|_| wheel[level]).collect())
+                    })
+                    .collect();
+                self.texture(unit, Texture2D::from_levels(gl, glow::RGBA, glow::RGBA, &levels))?;
+            }
             ["texparameter", "2D", "border_color", ..] => {
                 let v = floats(rest_after(3), 4).map_err(Step::Fail)?;
                 let unit = self.last_texture.ok_or_else(|| Step::Fail("texparameter with no texture".into()))?;
@@ -63,11 +96,41 @@ impl Run<'_> {
                     "mag" => glow::TEXTURE_MAG_FILTER,
                     "wrap_s" => glow::TEXTURE_WRAP_S,
                     "wrap_t" => glow::TEXTURE_WRAP_T,
+                    "compare_func" => glow::TEXTURE_COMPARE_FUNC,
+                    "depth_mode" if self.compatibility => DEPTH_TEXTURE_MODE,
+                    "base_level" => glow::TEXTURE_BASE_LEVEL,
+                    "max_level" => glow::TEXTURE_MAX_LEVEL,
+                    "lod_bias" => {
+                        let bias = value.parse::<f32>().map_err(|_| Step::Fail(format!("bad `{line}`")))?;
+                        let unit =
+                            self.last_texture.ok_or_else(|| Step::Fail("texparameter with no texture".into()))?;
+                        if !Self::texture_at(&self.textures, unit)?.parameter_f32(gl, glow::TEXTURE_LOD_BIAS, bias) {
+                            return Err(Step::Fail(format!("GL refused `{line}`")));
+                        }
+                        return Ok(());
+                    }
                     _ => return Err(Step::Unsupported),
                 };
                 let value = match *value {
+                    number if number.parse::<i32>().is_ok() => number.parse::<i32>().unwrap_or(0) as u32,
                     "nearest" => glow::NEAREST,
                     "linear" => glow::LINEAR,
+                    "nearest_mipmap_nearest" => glow::NEAREST_MIPMAP_NEAREST,
+                    "nearest_mipmap_linear" => glow::NEAREST_MIPMAP_LINEAR,
+                    "linear_mipmap_nearest" => glow::LINEAR_MIPMAP_NEAREST,
+                    "linear_mipmap_linear" => glow::LINEAR_MIPMAP_LINEAR,
+                    "never" => glow::NEVER,
+                    "always" => glow::ALWAYS,
+                    "less" => glow::LESS,
+                    "lequal" => glow::LEQUAL,
+                    "greater" => glow::GREATER,
+                    "gequal" => glow::GEQUAL,
+                    "equal" => glow::EQUAL,
+                    "notequal" => glow::NOTEQUAL,
+                    "red" => glow::RED,
+                    "luminance" => LUMINANCE,
+                    "intensity" => INTENSITY,
+                    "alpha" => glow::ALPHA,
                     "clamp_to_edge" => glow::CLAMP_TO_EDGE,
                     "clamp_to_border" => glow::CLAMP_TO_BORDER,
                     "repeat" => glow::REPEAT,
