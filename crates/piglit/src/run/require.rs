@@ -106,7 +106,14 @@ pub(super) fn requirements(
                     return skip(format!("line {line}: the test wants {} not to be there", &ext[1..]));
                 }
             }
-            ["rlimit", ..] | ["depthbuffer", ..] => {}
+            // shader_runner limits its address space so that a compiler that runs out of memory fails the test
+            // rather than the machine (glsl-fs-inline-explosion); every test here shares one process.
+            ["rlimit", ..] => {
+                return skip(format!(
+                    "line {line}: limits the process's memory, and this runner runs every test in one"
+                ));
+            }
+            ["depthbuffer", ..] => {}
             ["SSO", "ENABLED", ..] => {
                 return skip(format!(
                     "line {line}: separate shader objects: allsource links a file's stages into one program"
