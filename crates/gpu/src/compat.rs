@@ -61,6 +61,56 @@ pub fn reset_fixed_function(gl: &Gl) -> bool {
     ok
 }
 
+/// A display list being recorded or recorded (compatibility profile).
+#[derive(Debug)]
+pub struct DisplayList(u32);
+
+impl DisplayList {
+    /// Starts recording GL calls into a new list (with `execute`, they also run now). None when the context has no
+    /// display lists.
+    pub fn begin(gl: &Gl, execute: bool) -> Option<DisplayList> {
+        let e = crate::extra::get()?;
+        let (gen_lists, new_list) = (e.gen_lists?, e.new_list?);
+        // SAFETY: compatibility-profile entry points called with plain values; errors are checked.
+        unsafe {
+            while gl.get_error() != glow::NO_ERROR {}
+            let id = gen_lists(1);
+            if id == 0 {
+                return None;
+            }
+            new_list(id, if execute { 0x1301 } else { 0x1300 }); // GL_COMPILE_AND_EXECUTE, GL_COMPILE
+            (gl.get_error() == glow::NO_ERROR).then_some(DisplayList(id))
+        }
+    }
+
+    /// Ends the recording started last.
+    pub fn end(&self, gl: &Gl) -> bool {
+        let Some(end) = crate::extra::get().and_then(|e| e.end_list) else { return false };
+        // SAFETY: as `begin`.
+        unsafe {
+            end();
+            gl.get_error() == glow::NO_ERROR
+        }
+    }
+
+    /// Runs the recorded calls.
+    pub fn call(&self, gl: &Gl) -> bool {
+        let Some(call) = crate::extra::get().and_then(|e| e.call_list) else { return false };
+        // SAFETY: as `begin`; the list's name came from glGenLists.
+        unsafe {
+            call(self.0);
+            gl.get_error() == glow::NO_ERROR
+        }
+    }
+
+    pub fn delete(self) {
+        if let Some(delete) = crate::extra::get().and_then(|e| e.delete_lists) {
+            // SAFETY: consuming `self` deletes its list once.
+            unsafe { delete(self.0, 1) }
+        }
+    }
+}
+
 /// Draw modes of the compatibility profile only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompatPrimitive {

@@ -19,6 +19,11 @@ type LoadIdentity = unsafe extern "system" fn();
 type OrthoOrFrustum = unsafe extern "system" fn(f64, f64, f64, f64, f64, f64);
 type ClipPlane = unsafe extern "system" fn(u32, *const f64);
 type ProvokingVertex = unsafe extern "system" fn(u32);
+type GenLists = unsafe extern "system" fn(i32) -> u32;
+type NewList = unsafe extern "system" fn(u32, u32);
+type EndList = unsafe extern "system" fn();
+type CallList = unsafe extern "system" fn(u32);
+type DeleteLists = unsafe extern "system" fn(u32, i32);
 
 pub(crate) struct Extra {
     pub get_program_interfaceiv: Option<GetProgramInterfaceiv>,
@@ -35,6 +40,11 @@ pub(crate) struct Extra {
     pub ortho: Option<OrthoOrFrustum>,
     pub frustum: Option<OrthoOrFrustum>,
     pub clip_plane: Option<ClipPlane>,
+    pub gen_lists: Option<GenLists>,
+    pub new_list: Option<NewList>,
+    pub end_list: Option<EndList>,
+    pub call_list: Option<CallList>,
+    pub delete_lists: Option<DeleteLists>,
 }
 
 static EXTRA: OnceLock<Extra> = OnceLock::new();
@@ -65,6 +75,11 @@ pub(crate) fn load(loader: &dyn Fn(&CStr) -> *const c_void) {
                 ortho: get(c"glOrtho").map(|p| std::mem::transmute(p)),
                 frustum: get(c"glFrustum").map(|p| std::mem::transmute(p)),
                 clip_plane: get(c"glClipPlane").map(|p| std::mem::transmute(p)),
+                gen_lists: get(c"glGenLists").map(|p| std::mem::transmute(p)),
+                new_list: get(c"glNewList").map(|p| std::mem::transmute(p)),
+                end_list: get(c"glEndList").map(|p| std::mem::transmute(p)),
+                call_list: get(c"glCallList").map(|p| std::mem::transmute(p)),
+                delete_lists: get(c"glDeleteLists").map(|p| std::mem::transmute(p)),
             }
         }
     });

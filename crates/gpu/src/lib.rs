@@ -27,7 +27,7 @@ pub use buffer::{
     Buffer, barrier, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements,
     draw_elements_indirect, multi_draw_elements_indirect, patch_vertices,
 };
-pub use compat::{CompatPrimitive, Projection, clip_plane, reset_fixed_function, set_projection};
+pub use compat::{CompatPrimitive, DisplayList, Projection, clip_plane, reset_fixed_function, set_projection};
 pub use context::{GlContext, GlInfo, Profile, SharedContext, headless, headless_profile};
 pub use error::GpuError;
 pub use extra::context_lost;

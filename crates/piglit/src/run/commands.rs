@@ -1,7 +1,7 @@
 //! One `[test]` line: split into words and handed to the group of commands it belongs to; uniforms, link
 //! expectations and capabilities are here. A command no group knows makes the test a skip.
 
-use allsource_gpu::{AttribKind, Projection, UniformShape, UniformValue};
+use allsource_gpu::{AttribKind, DisplayList, Projection, UniformShape, UniformValue};
 
 use super::words::{capability, parse_f32, parse_i64, uniform_type};
 use super::{Outcome, Run, Step};
@@ -108,6 +108,32 @@ impl Run<'_> {
                 };
                 if !allsource_gpu::set_projection(gl, projection) {
                     return Err(Step::Fail(format!("GL refused `{line}`")));
+                }
+            }
+            // Display lists: one at a time, as the tests use them.
+            ["newlist", mode @ ("GL_COMPILE" | "GL_COMPILE_AND_EXECUTE")] if self.compatibility => {
+                let list = DisplayList::begin(gl, *mode == "GL_COMPILE_AND_EXECUTE")
+                    .ok_or_else(|| Step::Fail(format!("GL refused `{line}`")))?;
+                if let Some(old) = self.display_list.replace(list) {
+                    old.delete();
+                }
+            }
+            ["endlist"] if self.compatibility => {
+                let ended = self.display_list.as_ref().is_some_and(|l| l.end(gl));
+                if !ended {
+                    return Err(Step::Fail(format!("`{line}` without a list being recorded")));
+                }
+            }
+            ["calllist"] if self.compatibility => {
+                let called = self.display_list.as_ref().is_some_and(|l| l.call(gl));
+                if !called {
+                    return Err(Step::Fail(format!("`{line}` without a list")));
+                }
+                self.drew();
+            }
+            ["deletelist"] if self.compatibility => {
+                if let Some(list) = self.display_list.take() {
+                    list.delete();
                 }
             }
             ["clip", "plane", index, a, b, c, d] if self.compatibility => {

@@ -84,6 +84,8 @@ struct Run<'a> {
     enabled: Vec<u32>,
     /// A compatibility-profile context: generic attribute 0 is also `gl_Vertex`.
     compatibility: bool,
+    /// `newlist` ... `endlist`: the display list recorded (compatibility profile).
+    display_list: Option<allsource_gpu::DisplayList>,
 }
 
 pub(crate) use require::needs_compatibility;
@@ -143,6 +145,7 @@ pub fn run(gl: &Gl, test: &ShaderTest, compatibility: bool) -> Outcome {
         failures: Vec::new(),
         enabled: Vec::new(),
         compatibility,
+        display_list: None,
     };
     if let Err(outcome) = run.make_uniform_buffers() {
         run.free();
@@ -191,6 +194,9 @@ impl Run<'_> {
 
     fn free(self) {
         let gl = self.gl;
+        if let Some(list) = self.display_list {
+            list.delete();
+        }
         allsource_gpu::reset(gl, &self.enabled);
         if let Some(p) = self.program {
             p.delete(gl);

@@ -38,16 +38,30 @@ impl Run<'_> {
                 let data: Vec<f32> = (0..h).flat_map(|y| (0..w).flat_map(move |x| quadrant(x, y))).collect();
                 self.texture(unit, Texture2D::new(gl, w, h, format, &data, None))?;
             }
-            ["texture", "checkerboard", unit, level, ..] => {
+            // Tiles of `sw` x `sh` texels in four colours by the parity of their column and row, bottom row first
+            // (piglit_quads_texture); a checkerboard is two of them in halves of the texture.
+            ["texture", kind @ ("checkerboard" | "quads"), unit, level, ..] => {
                 let unit = parse_u32(unit, line)?;
                 if parse_u32(level, line)? != 0 {
                     return Err(Step::Unsupported);
                 }
-                let v = floats(rest_after(4), 10).map_err(Step::Fail)?;
-                let (w, h) = (v[0] as u32, v[1] as u32);
-                let (black, white) = ([v[2], v[3], v[4], v[5]], [v[6], v[7], v[8], v[9]]);
-                let (sw, sh) = ((w / 2).max(1), (h / 2).max(1));
-                let texel = |x: u32, y: u32| if ((x / sw) ^ (y / sh)) & 1 == 0 { black } else { white };
+                let (w, h, sw, sh, [bl, br, tl, tr]) = if *kind == "checkerboard" {
+                    let v = floats(rest_after(4), 10).map_err(Step::Fail)?;
+                    let (black, white) = ([v[2], v[3], v[4], v[5]], [v[6], v[7], v[8], v[9]]);
+                    let (w, h) = (v[0] as u32, v[1] as u32);
+                    (w, h, w / 2, h / 2, [black, white, white, black])
+                } else {
+                    let v = floats(rest_after(4), 20).map_err(Step::Fail)?;
+                    let colour = |i: usize| [v[i], v[i + 1], v[i + 2], v[i + 3]];
+                    (v[0] as u32, v[1] as u32, v[2] as u32, v[3] as u32, [colour(4), colour(8), colour(12), colour(16)])
+                };
+                let (sw, sh) = (sw.max(1), sh.max(1));
+                let texel = |x: u32, y: u32| match ((y / sh) & 1 == 1, (x / sw) & 1 == 1) {
+                    (true, true) => tr,
+                    (true, false) => tl,
+                    (false, true) => br,
+                    (false, false) => bl,
+                };
                 let data: Vec<f32> = (0..h).flat_map(|y| (0..w).flat_map(move |x| texel(x, y))).collect();
                 self.texture(unit, Texture2D::new(gl, w, h, glow::RGBA, &data, Some([1.0, 0.0, 0.0, 1.0])))?;
             }

@@ -87,6 +87,10 @@ pub(super) fn image_format(name: &str) -> Option<u32> {
         "GL_R32F" => glow::R32F,
         "GL_RG32F" => glow::RG32F,
         "GL_R8" => glow::R8,
+        "GL_R11F_G11F_B10F" => glow::R11F_G11F_B10F,
+        "GL_RGB9_E5" => glow::RGB9_E5,
+        "GL_RGBA8_SNORM" => glow::RGBA8_SNORM,
+        "GL_SRGB8_ALPHA8" => glow::SRGB8_ALPHA8,
         _ => return None,
     })
 }
