@@ -76,9 +76,11 @@ impl PixelTexture {
     /// there); without, the top row is at t = 0.
     pub fn image(gl: &Gl, width: u32, height: u32, rgba: &[u8], flip: bool) -> Result<PixelTexture, GpuError> {
         check_size(width, height, rgba.len())?;
+        check_limit(gl, width.max(height), glow::MAX_TEXTURE_SIZE)?;
         let rows = if flip { flipped(rgba, width) } else { rgba.to_vec() };
         // SAFETY: `rows` holds width * height RGBA bytes (checked above); rows are tightly packed (alignment 1).
         unsafe {
+            while gl.get_error() != glow::NO_ERROR {}
             let raw = gl.create_texture().map_err(GpuError::Gl)?;
             let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
             gl.bind_texture(glow::TEXTURE_2D, Some(raw));
@@ -98,7 +100,8 @@ impl PixelTexture {
             gl.generate_mipmap(glow::TEXTURE_2D);
             // What was bound on the active unit stays bound (a unit of a caller).
             gl.bind_texture(glow::TEXTURE_2D, previous);
-            Ok(PixelTexture { raw, kind: PixelKind::Image, width, height })
+            let texture = PixelTexture { raw, kind: PixelKind::Image, width, height };
+            texture.checked(gl)
         }
     }
 
@@ -107,8 +110,10 @@ impl PixelTexture {
         for face in faces {
             check_size(size, size, face.len())?;
         }
+        check_limit(gl, size, glow::MAX_CUBE_MAP_TEXTURE_SIZE)?;
         // SAFETY: each face holds size * size RGBA bytes (checked above), tightly packed.
         unsafe {
+            while gl.get_error() != glow::NO_ERROR {}
             let raw = gl.create_texture().map_err(GpuError::Gl)?;
             let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_CUBE_MAP);
             gl.bind_texture(glow::TEXTURE_CUBE_MAP, Some(raw));
@@ -130,7 +135,8 @@ impl PixelTexture {
             gl.generate_mipmap(glow::TEXTURE_CUBE_MAP);
             // What was bound on the active unit stays bound (a unit of a caller).
             gl.bind_texture(glow::TEXTURE_CUBE_MAP, previous);
-            Ok(PixelTexture { raw, kind: PixelKind::Cube, width: size, height: size })
+            let texture = PixelTexture { raw, kind: PixelKind::Cube, width: size, height: size };
+            texture.checked(gl)
         }
     }
 
@@ -179,6 +185,18 @@ impl PixelTexture {
         Ok(())
     }
 
+    /// The texture, or the GL error its making raised (it is deleted then).
+    fn checked(self, gl: &Gl) -> Result<PixelTexture, GpuError> {
+        // SAFETY: a query of the error flag.
+        let error = unsafe { gl.get_error() };
+        if error == glow::NO_ERROR {
+            return Ok(self);
+        }
+        let (w, h) = (self.width, self.height);
+        self.delete(gl);
+        Err(GpuError::Gl(format!("the driver refused a {w}x{h} texture (error {error:#x})")))
+    }
+
     /// The GL texture, to bind (a cube map's with [`bind_cube_texture`]).
     pub fn raw(&self) -> glow::NativeTexture {
         self.raw
@@ -212,6 +230,16 @@ pub fn unbind_units(gl: &Gl, units: u32) {
         }
         gl.active_texture(glow::TEXTURE0);
     }
+}
+
+/// Whether `side` is within the context's limit `pname` (`GL_MAX_TEXTURE_SIZE`, ...).
+fn check_limit(gl: &Gl, side: u32, pname: u32) -> Result<(), GpuError> {
+    // SAFETY: a plain query of a limit every 4.5 context has.
+    let most = unsafe { gl.get_parameter_i32(pname) }.max(0) as u32;
+    if side > most {
+        return Err(GpuError::Gl(format!("{side} pixels a side is more than this driver's textures take ({most})")));
+    }
+    Ok(())
 }
 
 fn check_size(width: u32, height: u32, len: usize) -> Result<(), GpuError> {

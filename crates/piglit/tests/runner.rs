@@ -52,13 +52,16 @@ fn older_glsl_runs_in_a_compatibility_context_and_block_uniforms_textures_and_dr
     // Core and compatibility tests interleaved on one runner: each context is made current for its tests and left
     // clean (projection, clip planes, provoking vertex, polygon mode) for the next.
     let mut runner = Runner::new().expect("a headless GL context (Mesa's EGL drivers)");
+    // compat-defaults after compat-ortho-clip: its projection and clip plane must not be left behind.
     for name in [
         "compat-ortho-clip",
+        "compat-defaults",
         "ubo-array-index",
         "compat-quads-provoking",
         "textures-units-shadow-miptree",
         "compat-ortho-clip",
         "draw-rect-probe",
+        "compat-defaults",
         "compat-quads-provoking",
     ] {
         assert_eq!(outcome(&mut runner, &format!("{name}.shader_test")), Outcome::Pass, "{name}");
@@ -70,6 +73,7 @@ fn directories_are_searched_for_shader_tests_in_order() {
     let files = allsource_piglit::collect(&[data("")]).unwrap();
     let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
     let expected = [
+        "compat-defaults.shader_test",
         "compat-ortho-clip.shader_test",
         "compat-quads-provoking.shader_test",
         "compile-error.shader_test",

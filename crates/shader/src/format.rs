@@ -294,39 +294,46 @@ pub fn prepare_pass(
     for (line, severity, message) in channel_problems {
         p.report(0, line, severity, message);
     }
+    // Outside Shadertoy mode the channels are not read: a `u_previous` is the previous frame whatever the pragmas say.
+    let channels = if shadertoy { channels } else { read_channels(std::iter::empty()).0 };
     if !shadertoy && let Some(line) = code.lines().position(|l| channel_pragma(l).is_some()) {
         let message = "`#pragma channel` is read in Shadertoy mode only (a file that defines mainImage)";
         p.report(0, line, Severity::Warning, message.into());
     }
-    // The Common file, in Shadertoy mode: its lines and what its code needs adapted.
-    let common = match (common_read, shadertoy) {
-        (Some((path, read)), true) => {
+    // The Common file: watched whenever it could be read (a change to it may turn Shadertoy mode on), compiled in
+    // Shadertoy mode, with what its code needs adapted.
+    let common = match common_read {
+        Some((path, read)) => {
             let file = p.file_index(path);
             match read {
                 Ok(text) => {
                     p.line_counts[file] = count_lines(&text);
                     p.texts[file] = text;
-                    Some(file)
+                    shadertoy.then_some(file)
                 }
                 Err(reason) => {
-                    p.error(file, 0, format!("cannot read the Common file: {reason}"));
+                    if shadertoy {
+                        p.error(file, 0, format!("cannot read the Common file: {reason}"));
+                    }
                     None
                 }
             }
         }
-        _ => None,
+        None => None,
     };
     // Names that are keywords of desktop GLSL only are adapted in Shadertoy's own dialect: a file without a
     // `#version` of its own, or an OpenGL ES one.
     let keywords = version_words.is_empty() || es;
-    let mut adaptation = shadertoy.then(|| adapt(&code, &compiled_code(text, version, es, true), keywords));
+    let common_code = common_code.unwrap_or_default();
+    let mut adaptation =
+        shadertoy.then(|| adapt(&code, &compiled_code(text, version, es, true), keywords, &common_code));
     for (line, severity, message) in adaptation.iter().flat_map(|a| &a.problems) {
         p.report(0, *line, *severity, message.clone());
     }
     if let (Some(file), Some(adaptation)) = (common, &mut adaptation) {
         let common_text = p.texts[file].clone();
         let surely = compiled_code(&common_text, version, es, true);
-        let own = adapt(&compiled_code(&common_text, version, es, false), &surely, keywords);
+        let own = adapt(&common_code, &surely, keywords, &code);
         for (line, severity, message) in own.problems {
             p.report(file, line, severity, message);
         }
@@ -721,7 +728,8 @@ impl Prepared {
         let name = quoted_identifier(message)?;
         let stages = stage.into_iter().chain(Stage::ALL.into_iter().filter(|s| Some(*s) != stage));
         stages.filter_map(|s| self.stage(s)).find_map(|text| {
-            text.text.lines().zip(&text.origins).find_map(|(line, origin)| match origin {
+            let code = crate::preprocess::blank_comments(&text.text);
+            code.lines().zip(&text.origins).find_map(|(line, origin)| match origin {
                 Origin::File { file, line: number } if declares(line, name) => Some((text.stage, *file, *number)),
                 _ => None,
             })

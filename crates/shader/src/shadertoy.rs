@@ -6,6 +6,7 @@
 use allsource_live::Severity;
 
 use crate::channels::Channel;
+use crate::directive;
 
 /// The uniforms Shadertoy provides to every pass, as (GLSL type, name): declared before the user's code in Shadertoy
 /// mode, set by the engine each frame. The channels follow, typed by what they read.
@@ -82,9 +83,13 @@ const DECLARING: [&str; 27] = [
 /// defining no `main` of its own, it names `mainImage` where a macro may define it (of its own, or of the scene's
 /// Common file, `common`: `#define Main void mainImage(out vec4 O, in vec2 U)`).
 pub(crate) fn is_shadertoy(code: &str, common: Option<&str>) -> bool {
-    let named = |text: &str| uses(text, "mainImage").next().is_some();
+    // A `#define` line naming mainImage: `#define Main void mainImage(...)`, or a macro called mainImage that
+    // Shadertoy's own `main` expands.
+    let macro_names = |text: &str| {
+        text.lines().any(|l| matches!(directive(l), Some(("define", rest)) if uses(rest, "mainImage").next().is_some()))
+    };
     defines_function(code, "mainImage").is_some()
-        || (defines_function(code, "main").is_none() && (named(code) || common.is_some_and(named)))
+        || (defines_function(code, "main").is_none() && (macro_names(code) || common.is_some_and(macro_names)))
 }
 
 /// Where `word` is used as a whole identifier in `code`: the byte offsets.
@@ -129,17 +134,20 @@ fn defines_function(code: &str, name: &str) -> Option<usize> {
 /// The 0-based line of the first use of `word` as a whole identifier in `code`, unless the file defines or declares
 /// it itself (`#define texture2D(s, p) texture(s, p)`, `uniform float iGlobalTime;`): then it is the file's own.
 fn first_use(code: &str, word: &str) -> Option<usize> {
+    let first = uses(code, word).next()?;
+    (!declares(code, word, &DECLARING)).then(|| code[..first].matches('\n').count())
+}
+
+/// Whether `code` declares or defines `word`: one of its uses follows one of `declaring` (`#define`, a type, a
+/// qualifier).
+fn declares(code: &str, word: &str, declaring: &[&str]) -> bool {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let uses: Vec<usize> = uses(code, word).collect();
-    let declared = uses.iter().any(|&at| {
-        // The word before it: `#define` or a type or qualifier declares it; anything else uses it.
+    uses(code, word).any(|at| {
         let before = code[..at].trim_end();
         let start =
             before.char_indices().rev().take_while(|(_, c)| is_ident(*c)).last().map_or(before.len(), |(i, _)| i);
-        DECLARING.contains(&&before[start..])
-    });
-    let first = uses.first().copied()?;
-    (!declared).then(|| code[..first].matches('\n').count())
+        declaring.contains(&&before[start..])
+    })
 }
 
 /// What Shadertoy mode makes of a file's code (comments blanked; `code` what may be compiled, `surely` what is for
@@ -150,16 +158,24 @@ pub(crate) struct Adaptation {
     pub problems: Vec<(usize, Severity, String)>,
 }
 
-pub(crate) fn adapt(code: &str, surely: &str, keywords: bool) -> Adaptation {
+/// `other` is the code the file is compiled with (the Common file's for a pass, the pass's for the Common file): a
+/// name it defines or declares is its own, not to be adapted.
+pub(crate) fn adapt(code: &str, surely: &str, keywords: bool, other: &str) -> Adaptation {
     let mut adaptation = Adaptation { defines: Vec::new(), problems: Vec::new() };
     for (old, new) in LEGACY {
-        if let Some(line) = first_use(code, old) {
+        if let Some(line) = first_use(code, old).filter(|_| !declares(other, old, &DECLARING)) {
             adaptation.defines.push(format!("#define {old} {new}"));
             let message = format!("`{old}` is an older spelling: it is read as `{new}` (write `{new}` instead)");
             adaptation.problems.push((line, Severity::Warning, message));
         }
     }
+    // A keyword is renamed even where it is declared (`float buffer;`), but not when a macro of that name is the
+    // file's own.
+    let macro_of = |text: &str, word: &str| declares(text, word, &["define", "undef"]);
     for word in DESKTOP_KEYWORDS.iter().filter(|_| keywords) {
+        if macro_of(code, word) || macro_of(other, word) {
+            continue;
+        }
         if let Some(at) = uses(code, word).next() {
             adaptation.defines.push(format!("#define {word} allsource_{word}"));
             let message = format!(
@@ -185,7 +201,7 @@ mod tests {
     #[test]
     fn old_spellings_are_found_as_whole_words_on_their_lines() {
         let code = "void mainImage(out vec4 c, in vec2 p) {\n  float t = iGlobalTime;\n  c = texture2D(iChannel0, p);\n  vec4 my_texture2D_x = textureLod(iChannel0, p, 0.0);\n}\n";
-        let a = adapt(code, code, true);
+        let a = adapt(code, code, true, "");
         assert_eq!(a.defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
         let lines: Vec<usize> = a.problems.iter().map(|p| p.0).collect();
         assert_eq!(lines, [1, 2], "in the order of the lines");
@@ -196,27 +212,34 @@ mod tests {
     fn a_spelling_the_file_defines_or_declares_itself_is_left_alone() {
         let own = "#define texture2D(s, p) texture(s, p)\nuniform float iGlobalTime;\n\
                    void mainImage(out vec4 c, in vec2 p) { c = texture2D(iChannel0, p) * iGlobalTime; }\n";
-        let a = adapt(own, own, true);
+        let a = adapt(own, own, true, "");
         assert!(a.defines.is_empty() && a.problems.is_empty(), "{:?}", a.problems);
         let returned = "vec4 f(vec2 p) { return texture2D(iChannel0, p); }\n";
-        assert_eq!(adapt(returned, returned, true).defines, ["#define texture2D texture"]);
+        assert_eq!(adapt(returned, returned, true, "").defines, ["#define texture2D texture"]);
         // Used in a macro of the file's, after `else`, after a non-ASCII character pasted from a page: uses.
         let used = "#define TIME iGlobalTime\nfloat f() { if (true) return 1.0; else return TIME; }\n\
                     vec4 g(vec2 p) { return 2.0 \u{d7} texture2D(iChannel0, p); }\n";
-        assert_eq!(adapt(used, used, true).defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
+        assert_eq!(adapt(used, used, true, "").defines, ["#define texture2D texture", "#define iGlobalTime iTime"]);
     }
 
     #[test]
     fn names_that_are_keywords_of_desktop_glsl_only_are_renamed_in_shadertoys_dialect() {
         let code =
             "void mainImage(out vec4 c, in vec2 p) {\n  float buffer = 0.5;\n  c = vec4(buffer * sample(p));\n}\n";
-        let a = adapt(code, code, true);
+        let a = adapt(code, code, true, "");
         assert_eq!(a.defines, ["#define buffer allsource_buffer", "#define sample allsource_sample"]);
         assert_eq!(
             a.problems.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
             [(1, Severity::Note), (2, Severity::Note)]
         );
-        assert!(adapt(code, code, false).defines.is_empty(), "a desktop #version keeps its keywords");
+        assert!(adapt(code, code, false, "").defines.is_empty(), "a desktop #version keeps its keywords");
+        // A macro of that name, the file's own or the Common file's: left alone.
+        let own = "#define buffer iChannel0\nvoid mainImage(out vec4 c, in vec2 p) { c = texture(buffer, p); }\n";
+        assert!(adapt(own, own, true, "").defines.is_empty());
+        assert!(adapt(code, code, true, "#define sample(x) (x)\n").defines == ["#define buffer allsource_buffer"]);
+        // An old spelling the Common file defines is its own too.
+        let uses = "void mainImage(out vec4 c, in vec2 p) { c = texture2D(iChannel0, p); }\n";
+        assert!(adapt(uses, uses, true, "#define texture2D(s, p) texture(s, p)\n").defines.is_empty());
     }
 
     #[test]
@@ -230,17 +253,19 @@ mod tests {
             "#define mainImage(O, u) void mainImage(out vec4 O, in vec2 u)\nmainImage(o, u) { o = vec4(1.0); }\n",
             None
         ));
-        // A file with a main of its own that mentions mainImage is not.
-        assert!(!is_shadertoy("// mainImage is Shadertoy's\nvoid main() {}\n", Some(common)));
+        // A file with a main of its own is not, nor one that names mainImage outside a macro (an include's name).
+        assert!(!is_shadertoy("void main() {}\n", Some(common)));
+        assert!(!is_shadertoy("#include \"mainImage.glsl\"\nfloat mainImage = 1.0;\n", None));
     }
 
     #[test]
     fn a_main_of_its_own_is_refused_on_its_line() {
         let code = "void mainImage(out vec4 c, in vec2 p) { c = vec4(1.0); }\n\nvoid main() { mainImage(gl_FragColor, gl_FragCoord.xy); }\n";
-        let a = adapt(code, code, true);
+        let a = adapt(code, code, true, "");
         assert_eq!(a.problems.len(), 1);
         assert_eq!((a.problems[0].0, a.problems[0].1), (2, Severity::Error));
-        assert!(!is_shadertoy("void mainImageX(out vec4 c) {}\nvoid main() {}", None));
-        assert!(!is_shadertoy("void my_mainImage(out vec4 c) {}\nvoid main() {}", None));
+        assert!(is_shadertoy(code, None));
+        assert!(!is_shadertoy("void mainImageX(out vec4 c) {}\n", None));
+        assert!(!is_shadertoy("void my_mainImage(out vec4 c) {}\n", None));
     }
 }

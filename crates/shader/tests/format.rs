@@ -148,7 +148,8 @@ fn driver_log(name: &str) -> String {
 fn link_errors_point_at_the_declaration_they_name() {
     let mut load = loader(&[]);
     // The fragment stage reads an input nothing writes: Mesa and NVIDIA name it; both point at its declaration.
-    let missing = driver_log("link-missing-output.frag").replace("#version 450 core\n", "// a comment\n");
+    // (A comment that reads like a declaration is not one.)
+    let missing = driver_log("link-missing-output.frag").replace("#version 450 core\n", "// comes in: missing\n");
     let p = prepare(Path::new("scene/main.glsl"), &missing, &mut load);
     for log in ["link-missing-output.mesa-22.3.6-llvmpipe.log", "link-missing-output.nvidia-580.159.04.log"] {
         let d = p.diagnostics_from_log(None, &driver_log(log));
@@ -198,10 +199,13 @@ fn a_shadertoy_pass_gets_the_common_file_after_the_uniforms_and_channels_typed_b
     assert_eq!(fragment.origins[at("vec3 tint()")], Origin::File { file: 1, line: 2 });
     assert!(fragment.text.contains("allsource_FragColor = colour;"), "a buffer keeps its alpha");
     assert_eq!(p.channels[3].source, allsource_shader::Source::Cubemap("sky.png".into()));
-    // Without Shadertoy mode the Common file is not read, and a channel pragma is a warning.
+    // Without Shadertoy mode the Common file is watched (a change to it may turn the mode on) but not compiled in, the
+    // channels are the default ones, and a channel pragma is a warning.
     let plain = "#pragma channel 0 buffer_a\nout vec4 o;\nvoid main() { o = vec4(1.0); }\n";
     let p = allsource_shader::prepare_pass(Path::new("scene/main.glsl"), plain, &options, &mut load);
-    assert_eq!(p.files.len(), 1);
+    assert_eq!(p.files.len(), 2);
+    assert!(!p.stage(Stage::Fragment).unwrap().text.contains("GAIN"));
+    assert_eq!(p.channels[0].source, allsource_shader::Source::Previous);
     assert_eq!((p.diagnostics.len(), p.diagnostics[0].line), (1, Some(1)), "{:?}", p.diagnostics);
     assert!(!p.has_errors());
 }

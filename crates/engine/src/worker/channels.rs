@@ -185,10 +185,25 @@ fn decode_all(files: &[PathBuf]) -> Result<Vec<(PathBuf, image::RgbaImage)>, Str
     files.iter().map(|f| decode(f).map(|i| (f.clone(), i)).map_err(|e| format!("{}: {e}", f.display()))).collect()
 }
 
+/// The largest image side a channel loads: GL 4.5 guarantees textures of 16384 on every driver.
+const MAX_SIDE: u32 = 16384;
+
 fn decode(path: &Path) -> Result<image::RgbaImage, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it ({e})"))?;
-    let image = image::load_from_memory(&bytes).map_err(|e| format!("not an image allsource can read ({e})"))?;
-    Ok(image.to_rgba8())
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            format!("too large to load: a channel's image is at most {MAX_SIDE} pixels a side")
+        }
+        e => format!("not an image allsource can read ({e})"),
+    })?;
+    Ok(image.into_rgba8())
 }
 
 #[cfg(test)]
@@ -213,7 +228,7 @@ mod tests {
     }
 
     #[test]
-    fn garbage_is_not_an_image() {
+    fn garbage_and_huge_images_are_refused_with_what_is_wrong() {
         let dir = std::env::temp_dir().join(format!("allsource-garbage-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("noise.png");
@@ -221,6 +236,11 @@ mod tests {
         let e = decode(&file).unwrap_err();
         assert!(e.starts_with("not an image"), "{e}");
         assert!(decode(&dir.join("absent.png")).unwrap_err().starts_with("cannot read it"));
+        // Wider than any driver must take: refused before it is decoded.
+        let wide = dir.join("wide.png");
+        image::RgbaImage::new(MAX_SIDE + 1, 1).save(&wide).unwrap();
+        let e = decode(&wide).unwrap_err();
+        assert!(e.starts_with("too large to load"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

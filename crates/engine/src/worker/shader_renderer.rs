@@ -225,6 +225,20 @@ impl ShaderRenderer {
             .flat_map(|l| l.channels.iter().filter_map(|c| self.file_texture(c)))
             .collect();
         self.textures.poll(gl, &used);
+        // A missing buffer no channel names any more is no longer news.
+        let named: Vec<PathBuf> = self
+            .shaders()
+            .filter_map(LiveShader::linked)
+            .flat_map(|l| l.channels.iter())
+            .filter_map(|c| match c.source {
+                Source::Buffer(k) => Some(self.dir.join(BUFFER_FILES[usize::from(k)])),
+                _ => None,
+            })
+            .collect();
+        let (still, gone): (Vec<PathBuf>, Vec<PathBuf>) =
+            std::mem::take(&mut self.missing_buffers).into_iter().partition(|m| named.contains(m));
+        self.missing_buffers = still;
+        self.textures.news.extend(gone.into_iter().map(|path| (path, None)));
         self.count(reports)
     }
 
@@ -271,15 +285,24 @@ impl ShaderRenderer {
     /// Draws buffer `i` into its other target at `size` (made, and cleared, when it has none of that size).
     fn draw_buffer(&mut self, gl: &Gl, i: usize, size: (u32, u32), clock: &FrameClock) -> Result<(), GpuError> {
         let buffer = &mut self.buffers[i];
-        if buffer.frames.first().is_none_or(|t| (t.width, t.height) != size) {
+        if buffer.frames.len() != 2 || buffer.frames.iter().any(|t| (t.width, t.height) != size) {
             for t in buffer.frames.drain(..) {
                 t.delete(gl);
             }
-            for _ in 0..2 {
-                let t = Target::with_format(gl, size.0, size.1, ColourFormat::Rgba32F)?;
+            // Both or neither: a pair half made (out of memory) is made again next frame.
+            let first = Target::with_format(gl, size.0, size.1, ColourFormat::Rgba32F)?;
+            let second = match Target::with_format(gl, size.0, size.1, ColourFormat::Rgba32F) {
+                Ok(t) => t,
+                Err(e) => {
+                    first.delete(gl);
+                    return Err(e);
+                }
+            };
+            for t in [&first, &second] {
                 t.frame_target().clear(gl, [0.0; 4], None);
-                buffer.frames.push(t);
+                t.generate_mipmaps(gl);
             }
+            buffer.frames = vec![first, second];
         }
         let Some(channels) = buffer.shader.linked().filter(|l| !l.compute).map(|l| l.channels.clone()) else {
             return Ok(());
@@ -293,12 +316,15 @@ impl ShaderRenderer {
             self.draw_pass(gl, linked, size, clock, &bound);
         }
         unbind_units(gl, 4);
+        // Mipmaps when a pass samples this buffer with them: another pass by its name, or this one as `previous`.
         let index = self.buffers[i].index;
-        let wants_mipmaps = self
-            .shaders()
-            .filter_map(LiveShader::linked)
-            .flat_map(|l| &l.channels)
-            .any(|c| c.source == Source::Buffer(index) && c.filter == Filter::Mipmap);
+        let mipmapped = |c: &Channel| c.filter == Filter::Mipmap;
+        let wants_mipmaps = channels.iter().any(|c| c.source == Source::Previous && mipmapped(c))
+            || self
+                .shaders()
+                .filter_map(LiveShader::linked)
+                .flat_map(|l| &l.channels)
+                .any(|c| c.source == Source::Buffer(index) && mipmapped(c));
         let buffer = &mut self.buffers[i];
         buffer.latest = into;
         if wants_mipmaps {

@@ -39,10 +39,13 @@ impl Run<'_> {
             None => (name, 0),
         };
         let Some(member) = program.block_member(gl, base) else { return Ok(false) };
-        let block = (member.block + self.ubo_array_index) as usize;
+        let outside =
+            || Step::Fail(format!("`{name}` (ubo array index {}) is outside its block", self.ubo_array_index));
+        let block = member.block.checked_add(self.ubo_array_index).ok_or_else(outside)? as usize;
         let buffer =
             self.ubos.get(block).ok_or_else(|| Step::Fail(format!("no uniform block {block} for `{name}`")))?;
-        let at = member.offset + element * member.array_stride;
+        let at =
+            element.checked_mul(member.array_stride).and_then(|a| a.checked_add(member.offset)).ok_or_else(outside)?;
         let words: Vec<[u8; 4]> = match value {
             UniformValue::Float(v) => v.iter().map(|x| x.to_ne_bytes()).collect(),
             UniformValue::Int(v) => v.iter().map(|x| x.to_ne_bytes()).collect(),

@@ -36,7 +36,7 @@ pub(crate) fn needs_compatibility(test: &ShaderTest) -> bool {
         match text.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["GL", "COMPAT", ..] => return true,
             ["GLSL", ">=", v, ..] => glsl = version(v, 100).unwrap_or(0),
-            ["GL", ">=", v, ..] => gl = version(v, 10).unwrap_or(10),
+            ["GL", ">=", v, ..] | ["GL", "CORE", ">=", v, ..] => gl = version(v, 10).unwrap_or(10),
             _ => {}
         }
     }

@@ -13,6 +13,16 @@ const DEPTH_TEXTURE_MODE: u32 = 0x884B;
 const LUMINANCE: u32 = 0x1909;
 const INTENSITY: u32 = 0x8049;
 
+/// A texture's size from a test line: whole texels, at most 16384 a side (what GL 4.5 guarantees), so that a
+/// mistaken line fails instead of filling the memory.
+fn texture_size(w: f32, h: f32, line: &str) -> Result<(u32, u32), Step> {
+    let side = |v: f32| ((1.0..=16384.0).contains(&v) && v.fract() == 0.0).then_some(v as u32);
+    match (side(w), side(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(Step::Fail(format!("`{line}`: a texture is 1 to 16384 texels a side"))),
+    }
+}
+
 impl Run<'_> {
     /// `texture ...`, `texparameter ...`, `image texture ...`, `fb tex 2d ...`.
     pub(super) fn texture_command(&mut self, command: &Line) -> Result<(), Step> {
@@ -23,8 +33,9 @@ impl Run<'_> {
             ["texture", "rgbw", unit, ..] => {
                 let unit = parse_u32(unit, line)?;
                 let words = numbers(rest_after(3));
-                let size: Vec<u32> = words.iter().take(2).filter_map(|w| w.parse().ok()).collect();
+                let size: Vec<f32> = words.iter().take(2).filter_map(|w| w.parse().ok()).collect();
                 let [w, h] = size[..] else { return Err(Step::Fail(format!("bad size in `{line}`"))) };
+                let (w, h) = texture_size(w, h, line)?;
                 let format = match words.get(2) {
                     Some(name) => image_format(name).ok_or(Step::Unsupported)?,
                     None => glow::RGBA,
@@ -45,6 +56,8 @@ impl Run<'_> {
                 if parse_u32(level, line)? != 0 {
                     return Err(Step::Unsupported);
                 }
+                let v = floats(rest_after(4), 2).map_err(Step::Fail)?;
+                texture_size(v[0], v[1], line)?;
                 let (w, h, sw, sh, [bl, br, tl, tr]) = if *kind == "checkerboard" {
                     let v = floats(rest_after(4), 10).map_err(Step::Fail)?;
                     let (black, white) = ([v[2], v[3], v[4], v[5]], [v[6], v[7], v[8], v[9]]);
@@ -69,7 +82,7 @@ impl Run<'_> {
             ["texture", "shadow2D", unit, ..] => {
                 let unit = parse_u32(unit, line)?;
                 let v = floats(rest_after(3), 2).map_err(Step::Fail)?;
-                let (w, h) = (v[0] as u32, v[1] as u32);
+                let (w, h) = texture_size(v[0], v[1], line)?;
                 let ramp: Vec<f32> =
                     (0..h).flat_map(|_| (0..w).map(move |x| x as f32 / (w.max(2) - 1) as f32)).collect();
                 let made = Texture2D::from_levels(gl, glow::DEPTH_COMPONENT, glow::DEPTH_COMPONENT, &[(w, h, ramp)]);
