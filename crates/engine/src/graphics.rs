@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use allsource_gpu::{
-    Blend, Buffer, BufferTarget, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo, GpuError, GpuTimer, Scalar,
-    Target, Timing, UniformValue, barrier, bind_texture, capture_feedback, dispatch, dispatch_indirect,
-    draw_arrays_indirect, draw_elements, draw_elements_indirect, multi_draw_elements_indirect, patch_vertices,
+    Blend, Buffer, BufferTarget, ColourFormat, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo, GpuError,
+    GpuTimer, Scalar, Target, Timing, UniformValue, barrier, bind_texture, capture_feedback, dispatch,
+    dispatch_indirect, draw_arrays_indirect, draw_elements, draw_elements_indirect, multi_draw_elements_indirect,
+    patch_vertices,
 };
 use allsource_live::Report;
-use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Owner, Primitive};
+use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Owner, Primitive, TargetFormat};
 
 use crate::shader::LiveShader;
 
@@ -284,9 +285,22 @@ impl Graphics for EngineGraphics {
         Ok(self.buffer_ref(buffer)?.size)
     }
 
-    fn target(&mut self, width: u32, height: u32, owner: Owner) -> Result<Id, String> {
-        let target = Target::new(&self.gl, width, height).map_err(|e| e.to_string())?;
+    fn target(&mut self, width: u32, height: u32, format: TargetFormat, owner: Owner) -> Result<Id, String> {
+        let format = match format {
+            TargetFormat::Rgba8 => ColourFormat::Rgba8,
+            TargetFormat::Rgba16F => ColourFormat::Rgba16F,
+            TargetFormat::Rgba32F => ColourFormat::Rgba32F,
+            TargetFormat::R16F => ColourFormat::R16F,
+            TargetFormat::R32F => ColourFormat::R32F,
+            TargetFormat::Rg16F => ColourFormat::Rg16F,
+            TargetFormat::Rg32F => ColourFormat::Rg32F,
+        };
+        let target = Target::with_format(&self.gl, width, height, format).map_err(|e| e.to_string())?;
         Ok(self.add(owner, Resource::Target(target)))
+    }
+
+    fn read_target(&mut self, target: Id) -> Result<Vec<f32>, String> {
+        Ok(self.target_of(target)?.read_rgba_f32(&self.gl))
     }
 
     fn target_size(&self, target: Id) -> Result<(u32, u32), String> {

@@ -375,3 +375,46 @@ return M
     f.step();
     assert_eq!(ask(&mut f), "-9.8", "fixed, it loads into the table main already holds");
 }
+
+#[test]
+fn a_float_target_keeps_small_increments_and_values_beyond_one_that_an_rgba8_target_loses() {
+    // Each frame adds (1e-4, 2, -0.5) to the last frame's values in a ping-pong pair of each format.
+    let step = "uniform sampler2D last;\nout vec4 o;\n\
+                void main() { o = texelFetch(last, ivec2(gl_FragCoord.xy), 0) + vec4(1e-4, 2.0, -0.5, 0.0); }\n";
+    let main = "local M = {}
+local step = gfx.shader('step.glsl')
+local targets = {}
+for _, format in ipairs({ 'rgba32f', 'rgba16f', 'rgba8' }) do
+  targets[format] = { gfx.target(4, 4, format), gfx.target(4, 4, format) }
+end
+function M.draw()
+  for _, p in pairs(targets) do
+    gfx.draw{ shader = step, target = p[1], textures = { p[2] } }
+    p[1], p[2] = p[2], p[1]
+  end
+end
+function M.read(format)
+  local px = targets[format][2]:read()
+  return string.format('%.6f %.3f %.3f %.1f', px[1], px[2], px[3], px[4])
+end
+return M
+";
+    let mut f = Fixture::new("float-targets", &[("main.lua", main), ("step.glsl", step)]);
+    for _ in 1..100 {
+        f.step();
+    }
+    // 100 frames: 0.01, 200, -50 exactly enough in 32-bit float; 16-bit float rounds the small steps; 8 bits keep
+    // nothing below 1/255 and clamp to [0, 1].
+    // (One answer for the three: each eval is a frame.)
+    let read = f.eval(
+        "local m = require('main') return m.read('rgba32f') .. '|' .. m.read('rgba16f') .. '|' .. m.read('rgba8')",
+    );
+    let read = read.unwrap();
+    let [full, half, bytes] = read.split('|').collect::<Vec<_>>()[..] else { panic!("{read}") };
+    assert_eq!(full, "0.010000 200.000 -50.000 0.0");
+    assert!(half.ends_with(" 200.000 -50.000 0.0") && !half.starts_with("0.010000"), "{half}");
+    assert_eq!(bytes, "0.000000 1.000 0.000 0.0");
+    assert!(
+        matches!(f.eval("return gfx.target(4, 4, 'rgba64')"), Err(e) if e.contains("unknown target format 'rgba64'"))
+    );
+}

@@ -18,9 +18,30 @@ pub struct FrameTarget {
 pub enum ColourFormat {
     /// 8 bits per channel: what frames are shown in.
     Rgba8,
-    /// 32-bit float per channel, with a full mipmap chain: Shadertoy's buffers (values below 0 and above 1, and
-    /// small increments that accumulate).
+    /// 32-bit float per channel, with a full mipmap chain: Shadertoy's buffers, simulations (values below 0 and
+    /// above 1, and small increments that accumulate).
     Rgba32F,
+    /// 16-bit float per channel: HDR colour at half the memory.
+    Rgba16F,
+    R32F,
+    Rg32F,
+    R16F,
+    Rg16F,
+}
+
+impl ColourFormat {
+    /// The GL internal format and the mipmap levels a target of this format and size has.
+    fn storage(self, width: u32, height: u32) -> (u32, u32) {
+        match self {
+            ColourFormat::Rgba8 => (glow::RGBA8, 1),
+            ColourFormat::Rgba32F => (glow::RGBA32F, 32 - width.max(height).max(1).leading_zeros()),
+            ColourFormat::Rgba16F => (glow::RGBA16F, 1),
+            ColourFormat::R32F => (glow::R32F, 1),
+            ColourFormat::Rg32F => (glow::RG32F, 1),
+            ColourFormat::R16F => (glow::R16F, 1),
+            ColourFormat::Rg16F => (glow::RG16F, 1),
+        }
+    }
 }
 
 /// A colour texture, a 24-bit depth buffer, and the framebuffer object that draws into them.
@@ -67,10 +88,7 @@ impl Target {
     }
 
     pub fn with_format(gl: &Gl, width: u32, height: u32, format: ColourFormat) -> Result<Target, GpuError> {
-        let (internal, levels) = match format {
-            ColourFormat::Rgba8 => (glow::RGBA8, 1),
-            ColourFormat::Rgba32F => (glow::RGBA32F, 32 - width.max(height).max(1).leading_zeros()),
-        };
+        let (internal, levels) = format.storage(width, height);
         // SAFETY: plain object creation on the current context; sizes are checked by GL (errors, not UB).
         unsafe {
             let texture = gl.create_texture().map_err(GpuError::Gl)?;
@@ -116,6 +134,27 @@ impl Target {
             }
             Ok(Target { texture, depth, framebuffer, width, height, format })
         }
+    }
+
+    /// Every pixel as RGBA floats, row 0 at the bottom (a format with fewer channels reads 0 for green and blue and 1
+    /// for alpha, as GL fills them).
+    pub fn read_rgba_f32(&self, gl: &Gl) -> Vec<f32> {
+        let mut bytes = vec![0u8; (self.width * self.height * 16) as usize];
+        // SAFETY: the buffer holds exactly width * height RGBA float pixels; PACK_ALIGNMENT 4 fits 16-byte pixels.
+        unsafe {
+            gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(self.framebuffer));
+            gl.read_pixels(
+                0,
+                0,
+                self.width as i32,
+                self.height as i32,
+                glow::RGBA,
+                glow::FLOAT,
+                glow::PixelPackData::Slice(Some(&mut bytes)),
+            );
+            gl.bind_framebuffer(glow::READ_FRAMEBUFFER, None);
+        }
+        bytes.chunks_exact(4).map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect()
     }
 
     /// Fills the mipmap levels below the first from it (a target with levels: [`ColourFormat::Rgba32F`]).

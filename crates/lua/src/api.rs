@@ -104,7 +104,9 @@ pub trait Graphics: Send {
     fn write_buffer(&mut self, buffer: Id, offset: usize, bytes: &[u8]) -> Result<(), String>;
     fn read_buffer(&mut self, buffer: Id) -> Result<Vec<u8>, String>;
     fn buffer_size(&self, buffer: Id) -> Result<usize, String>;
-    fn target(&mut self, width: u32, height: u32, owner: Owner) -> Result<Id, String>;
+    fn target(&mut self, width: u32, height: u32, format: TargetFormat, owner: Owner) -> Result<Id, String>;
+    /// Every pixel of a target as RGBA numbers, row 0 at the bottom.
+    fn read_target(&mut self, target: Id) -> Result<Vec<f32>, String>;
     fn target_size(&self, target: Id) -> Result<(u32, u32), String>;
     fn clear(&mut self, target: Option<Id>, rgba: [f32; 4]) -> Result<(), String>;
     fn draw(&mut self, call: &DrawCall) -> Result<(), String>;
@@ -238,6 +240,51 @@ fn decode(bytes: &[u8], element: Element) -> Vec<f64> {
         .collect()
 }
 
+/// What a render target holds per pixel (`gfx.target(w, h, format)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetFormat {
+    Rgba8,
+    Rgba16F,
+    Rgba32F,
+    R16F,
+    R32F,
+    Rg16F,
+    Rg32F,
+}
+
+impl TargetFormat {
+    pub const ALL: [TargetFormat; 7] = [
+        TargetFormat::Rgba8,
+        TargetFormat::Rgba16F,
+        TargetFormat::Rgba32F,
+        TargetFormat::R16F,
+        TargetFormat::R32F,
+        TargetFormat::Rg16F,
+        TargetFormat::Rg32F,
+    ];
+
+    /// The name scenes write: `rgba8`, `rgba32f` ...
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetFormat::Rgba8 => "rgba8",
+            TargetFormat::Rgba16F => "rgba16f",
+            TargetFormat::Rgba32F => "rgba32f",
+            TargetFormat::R16F => "r16f",
+            TargetFormat::R32F => "r32f",
+            TargetFormat::Rg16F => "rg16f",
+            TargetFormat::Rg32F => "rg32f",
+        }
+    }
+}
+
+fn target_format(name: Option<String>) -> mlua::Result<TargetFormat> {
+    let Some(name) = name else { return Ok(TargetFormat::Rgba8) };
+    TargetFormat::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = TargetFormat::ALL.iter().map(|f| f.name()).collect();
+        mlua::Error::runtime(format!("unknown target format '{name}': one of {}", names.join(", ")))
+    })
+}
+
 /// Largest buffer Lua may ask for (1 GiB): beyond this a number is a mistake, not a size.
 const MAX_BUFFER: usize = 1 << 30;
 
@@ -264,10 +311,16 @@ impl UserData for Handle {
             let bytes = encode(&values, element(ty)?);
             with_gfx(lua, |g| g.write_buffer(h.id, offset, &bytes))
         });
-        methods.add_method("read", |lua, h, ty: Option<String>| {
-            expect(h, Kind::Buffer)?;
-            let element = element(ty)?;
-            with_gfx(lua, |g| g.read_buffer(h.id)).map(|bytes| decode(&bytes, element))
+        methods.add_method("read", |lua, h, ty: Option<String>| match h.kind {
+            Kind::Target => {
+                let values = with_gfx(lua, |g| g.read_target(h.id))?;
+                Ok(values.into_iter().map(f64::from).collect::<Vec<f64>>())
+            }
+            _ => {
+                expect(h, Kind::Buffer)?;
+                let element = element(ty)?;
+                with_gfx(lua, |g| g.read_buffer(h.id)).map(|bytes| decode(&bytes, element))
+            }
         });
         methods.add_meta_method(MetaMethod::ToString, |_, h, ()| Ok(format!("{}#{}", h.kind.name(), h.id)));
     }
@@ -382,6 +435,7 @@ pub const API: &[&str] = &[
     "buffer.size",
     "target.width",
     "target.height",
+    "target:read",
     "input.key_down",
     "input.mouse",
     "require",
@@ -423,11 +477,12 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
     )?;
     gfx.set(
         "target",
-        lua.create_function(|lua, (w, h): (u32, u32)| {
+        lua.create_function(|lua, (w, h, format): (u32, u32, Option<String>)| {
             if !(1..=16384).contains(&w) || !(1..=16384).contains(&h) {
-                return Err(mlua::Error::runtime("gfx.target(width, height): each side from 1 to 16384"));
+                return Err(mlua::Error::runtime("gfx.target(width, height, format): each side from 1 to 16384"));
             }
-            let id = with_gfx(lua, |g| g.target(w, h, owner(lua)))?;
+            let format = target_format(format)?;
+            let id = with_gfx(lua, |g| g.target(w, h, format, owner(lua)))?;
             handle(lua, id, Kind::Target)
         })?,
     )?;

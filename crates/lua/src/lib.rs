@@ -13,7 +13,9 @@ mod interrupt;
 pub mod measure;
 mod watchdog;
 
-pub use api::{API, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, Kind, Owner, Primitive};
+pub use api::{
+    API, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, Kind, Owner, Primitive, TargetFormat,
+};
 pub use budget::{Budget, Overrun, Verdict};
 pub use diag::from_lua_error;
 pub use host::{DEFAULT_PAUSE, Exposed, INERT, MAIN, ModuleHost};

@@ -39,8 +39,11 @@ impl Graphics for Recorder {
     fn buffer_size(&self, _: Id) -> Result<usize, String> {
         Ok(0)
     }
-    fn target(&mut self, _: u32, _: u32, owner: Owner) -> Result<Id, String> {
+    fn target(&mut self, _: u32, _: u32, _: allsource_lua::TargetFormat, owner: Owner) -> Result<Id, String> {
         Ok(self.make(owner))
+    }
+    fn read_target(&mut self, _: Id) -> Result<Vec<f32>, String> {
+        Ok(vec![0.0; 4])
     }
     fn target_size(&self, _: Id) -> Result<(u32, u32), String> {
         Ok((1, 1))
