@@ -14,6 +14,8 @@ use allsource_gpu::{
     patch_vertices,
 };
 use allsource_live::Report;
+
+use crate::file_texture::{FileTexture, Loaded, TextureNews};
 use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Owner, Primitive, TargetFormat};
 
 use crate::shader::LiveShader;
@@ -22,6 +24,8 @@ enum Resource {
     Shader(PathBuf),
     Buffer(Buffer),
     Target(Target),
+    /// An image file's texture (`gfx.image`), loaded again when the file changes.
+    Image(Loaded),
 }
 
 /// Frames between two GPU timings where timing waits on a fence.
@@ -45,6 +49,8 @@ pub struct EngineGraphics {
     pub reports: Vec<Report>,
     /// The shader whose version went live last: the one a GPU timeout reverts.
     pub last_changed_shader: Option<PathBuf>,
+    /// Image files that could not be loaded, or load again: for the console.
+    pub texture_news: Vec<TextureNews>,
     /// GPU time of each draw and dispatch, by the module owning its shader: pending, and gathered.
     timer: GpuTimer,
     timings: Vec<(Owner, Timing)>,
@@ -72,6 +78,7 @@ impl EngineGraphics {
             mouse: (0.0, 0.0),
             reports: Vec::new(),
             last_changed_shader: None,
+            texture_news: Vec::new(),
             timer,
             timings: Vec::new(),
             gpu_time: Vec::new(),
@@ -85,8 +92,14 @@ impl EngineGraphics {
         self.next
     }
 
-    /// Rebuilds shaders whose files changed, when `gate` admits their text.
+    /// Rebuilds shaders whose files changed, when `gate` admits their text, and loads again images whose files
+    /// changed.
     pub fn poll_shaders(&mut self, gate: allsource_live::Gate) {
+        for (_, resource) in self.resources.values_mut() {
+            if let Resource::Image(image) = resource {
+                self.texture_news.extend(image.reload_if_changed(&self.gl));
+            }
+        }
         for (shader, _) in self.shaders.values_mut() {
             if let Some(report) = shader.poll_files(&self.gl, gate) {
                 if report.became_live {
@@ -125,6 +138,16 @@ impl EngineGraphics {
         }
     }
 
+    /// What a texture handle (a target or an image) binds, and its size: None for an image never loaded (it reads
+    /// black).
+    fn texture_of(&self, id: Id) -> Result<Option<(allsource_gpu::glow::NativeTexture, u32, u32)>, String> {
+        match self.resources.get(&id) {
+            Some((_, Resource::Target(t))) => Ok(Some((t.texture, t.width, t.height))),
+            Some((_, Resource::Image(i))) => Ok(i.texture.as_ref().map(|t| (t.raw(), t.width, t.height))),
+            _ => Err(format!("texture#{id} was freed")),
+        }
+    }
+
     fn shader_path(&self, id: Id) -> Result<&PathBuf, String> {
         match self.resources.get(&id) {
             Some((_, Resource::Shader(p))) => Ok(p),
@@ -136,6 +159,12 @@ impl EngineGraphics {
         match resource {
             Resource::Buffer(b) => b.delete(&self.gl),
             Resource::Target(t) => t.delete(&self.gl),
+            Resource::Image(i) => {
+                if i.problem.is_some() {
+                    self.texture_news.push((i.what.path.clone(), None));
+                }
+                i.free(&self.gl);
+            }
             Resource::Shader(path) => {
                 if let Some((shader, refs)) = self.shaders.get_mut(&path) {
                     *refs -= 1;
@@ -184,7 +213,7 @@ impl EngineGraphics {
             }
         }
         for (unit, id) in textures.iter().enumerate() {
-            bind_texture(gl, unit as u32, Some(self.target_of(*id)?.texture));
+            bind_texture(gl, unit as u32, self.texture_of(*id)?.map(|(t, _, _)| t));
         }
         for (binding, id) in storage {
             self.buffer_ref(*id)?.bind_base(gl, BufferTarget::ShaderStorage, *binding);
@@ -304,8 +333,14 @@ impl Graphics for EngineGraphics {
     }
 
     fn target_size(&self, target: Id) -> Result<(u32, u32), String> {
-        let t = self.target_of(target)?;
-        Ok((t.width, t.height))
+        Ok(self.texture_of(target)?.map_or((0, 0), |(_, w, h)| (w, h)))
+    }
+
+    fn image(&mut self, path: &str, owner: Owner) -> Result<Id, String> {
+        let what = FileTexture { path: self.dir.join(path), cube: false, flip: true };
+        let (image, news) = Loaded::new(&self.gl, what);
+        self.texture_news.extend(news);
+        Ok(self.add(owner, Resource::Image(image)))
     }
 
     fn clear(&mut self, target: Option<Id>, rgba: [f32; 4]) -> Result<(), String> {

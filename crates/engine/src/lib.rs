@@ -11,6 +11,7 @@ mod bench;
 pub mod check;
 mod compositor;
 mod error;
+mod file_texture;
 mod graphics;
 mod headless;
 mod import;

@@ -418,3 +418,38 @@ return M
         matches!(f.eval("return gfx.target(4, 4, 'rgba64')"), Err(e) if e.contains("unknown target format 'rgba64'"))
     );
 }
+
+#[test]
+fn an_image_is_sampled_at_known_texels_reloads_live_and_keeps_its_last_pixels_when_the_file_goes_bad() {
+    // The left half of the frame shows the image's top-left texel, the right half its bottom-right one.
+    let show = "uniform sampler2D picture;\nout vec4 o;\n\
+                void main() { o = texelFetch(picture, gl_FragCoord.x < 8.0 ? ivec2(0, 1) : ivec2(1, 0), 0); }\n";
+    let main = "local M = {}
+local show = gfx.shader('show.glsl')
+local picture = gfx.image('picture.png')
+function M.draw() gfx.draw{ shader = show, textures = { picture } } end
+function M.size() return picture.width .. 'x' .. picture.height end
+return M
+";
+    let write = |path: &std::path::Path, rgba: &[[u8; 4]]| {
+        image::RgbaImage::from_raw(2, 2, rgba.concat()).unwrap().save(path).unwrap();
+    };
+    let dir = scene_dir("lua-image", &[("main.lua", main), ("show.glsl", show)]);
+    // Top row red, green; bottom row blue, white.
+    write(&dir.join("picture.png"), &[[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255], [255, 255, 255, 255]]);
+    let mut f = Fixture::open(dir);
+    let halves = |f: &Fixture| (f.engine.image().pixel(2, 8), f.engine.image().pixel(13, 8));
+    f.step();
+    assert_eq!(halves(&f), ([255, 0, 0, 255], [255, 255, 255, 255]), "upright: texel (0, 1) is the top-left");
+    assert_eq!(f.eval("return require('main').size()"), Ok("2x2".into()));
+    // The file changes: the next frame shows it.
+    write(&f.path("picture.png"), &[[0, 0, 0, 255], [0, 0, 0, 255], [9, 9, 9, 255], [0, 255, 255, 255]]);
+    f.step();
+    assert_eq!(halves(&f), ([0, 0, 0, 255], [0, 255, 255, 255]));
+    // Garbage: the last good pixels stay, and the console says why.
+    std::fs::write(f.path("picture.png"), b"not a png at all").unwrap();
+    f.step();
+    assert_eq!(halves(&f), ([0, 0, 0, 255], [0, 255, 255, 255]));
+    let problem = f.status().texture_problems.get(&f.path("picture.png")).cloned().unwrap_or_default();
+    assert!(problem.contains("not an image") && problem.ends_with("the last good pixels stay"), "{problem}");
+}

@@ -21,6 +21,7 @@ pub enum Kind {
     Shader,
     Buffer,
     Target,
+    Image,
 }
 
 impl Kind {
@@ -29,6 +30,7 @@ impl Kind {
             Kind::Shader => "shader",
             Kind::Buffer => "buffer",
             Kind::Target => "target",
+            Kind::Image => "image",
         }
     }
 }
@@ -107,7 +109,11 @@ pub trait Graphics: Send {
     fn target(&mut self, width: u32, height: u32, format: TargetFormat, owner: Owner) -> Result<Id, String>;
     /// Every pixel of a target as RGBA numbers, row 0 at the bottom.
     fn read_target(&mut self, target: Id) -> Result<Vec<f32>, String>;
+    /// A target's or an image's size (an image never loaded is 0 x 0).
     fn target_size(&self, target: Id) -> Result<(u32, u32), String>;
+    /// The texture of an image file (PNG, JPEG) relative to the scene: loaded again when the file changes, the
+    /// last good pixels kept when it cannot be read.
+    fn image(&mut self, path: &str, owner: Owner) -> Result<Id, String>;
     fn clear(&mut self, target: Option<Id>, rgba: [f32; 4]) -> Result<(), String>;
     fn draw(&mut self, call: &DrawCall) -> Result<(), String>;
     fn dispatch(&mut self, call: &DispatchCall) -> Result<(), String>;
@@ -296,11 +302,11 @@ impl UserData for Handle {
             _ => Ok(Value::Nil),
         });
         fields.add_field_method_get("width", |lua, h| match h.kind {
-            Kind::Target => with_gfx(lua, |g| g.target_size(h.id)).map(|s| Value::Integer(s.0 as i64)),
+            Kind::Target | Kind::Image => with_gfx(lua, |g| g.target_size(h.id)).map(|s| Value::Integer(s.0 as i64)),
             _ => Ok(Value::Nil),
         });
         fields.add_field_method_get("height", |lua, h| match h.kind {
-            Kind::Target => with_gfx(lua, |g| g.target_size(h.id)).map(|s| Value::Integer(s.1 as i64)),
+            Kind::Target | Kind::Image => with_gfx(lua, |g| g.target_size(h.id)).map(|s| Value::Integer(s.1 as i64)),
             _ => Ok(Value::Nil),
         });
     }
@@ -393,7 +399,9 @@ fn textures(t: &Table) -> mlua::Result<Vec<Id>> {
     let mut out = Vec::new();
     if let Value::Table(list) = t.get::<Value>("textures")? {
         for v in list.sequence_values::<Value>() {
-            out.push(id_of(&v?, Kind::Target, "textures")?);
+            let v = v?;
+            let image = matches!(&v, Value::UserData(ud) if ud.borrow::<Handle>().is_ok_and(|h| h.kind == Kind::Image));
+            out.push(id_of(&v, if image { Kind::Image } else { Kind::Target }, "textures")?);
         }
     }
     Ok(out)
@@ -419,6 +427,7 @@ pub const API: &[&str] = &[
     "gfx.shader",
     "gfx.buffer",
     "gfx.target",
+    "gfx.image",
     "gfx.clear",
     "gfx.draw",
     "gfx.dispatch",
@@ -436,6 +445,8 @@ pub const API: &[&str] = &[
     "target.width",
     "target.height",
     "target:read",
+    "image.width",
+    "image.height",
     "input.key_down",
     "input.mouse",
     "require",
@@ -484,6 +495,13 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
             let format = target_format(format)?;
             let id = with_gfx(lua, |g| g.target(w, h, format, owner(lua)))?;
             handle(lua, id, Kind::Target)
+        })?,
+    )?;
+    gfx.set(
+        "image",
+        lua.create_function(|lua, path: String| {
+            let id = with_gfx(lua, |g| g.image(&path, owner(lua)))?;
+            handle(lua, id, Kind::Image)
         })?,
     )?;
     gfx.set(

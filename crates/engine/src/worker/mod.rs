@@ -298,10 +298,12 @@ impl Worker {
     }
 
     fn send_reports(&mut self, reports: Vec<Report>) -> bool {
-        if let Renderer::Shader(r) = &mut self.renderer {
-            for (path, problem) in r.textures.news.drain(..) {
-                let _ = self.events.send(Event::Texture { path, problem });
-            }
+        let news = match &mut self.renderer {
+            Renderer::Shader(r) => std::mem::take(&mut r.textures.news),
+            Renderer::Lua(r) => r.graphics(|g| std::mem::take(&mut g.texture_news)).unwrap_or_default(),
+        };
+        for (path, problem) in news {
+            let _ = self.events.send(Event::Texture { path, problem });
         }
         self.persist(&reports);
         reports.into_iter().all(|r| {

@@ -126,7 +126,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new(name: &str, files: &[(&str, &str)]) -> Fixture {
-        let dir = scene_dir(name, files);
+        Fixture::open(scene_dir(name, files))
+    }
+
+    /// A fixture on a scene directory made beforehand (with files other than text in it).
+    pub fn open(dir: PathBuf) -> Fixture {
         let engine = engine(&dir, Clock::Lockstep, 10.0);
         let mut fixture = Fixture { dir, engine, frame: 0 };
         fixture.step();

@@ -42,6 +42,9 @@ impl Graphics for Recorder {
     fn target(&mut self, _: u32, _: u32, _: allsource_lua::TargetFormat, owner: Owner) -> Result<Id, String> {
         Ok(self.make(owner))
     }
+    fn image(&mut self, _: &str, owner: Owner) -> Result<Id, String> {
+        Ok(self.make(owner))
+    }
     fn read_target(&mut self, _: Id) -> Result<Vec<f32>, String> {
         Ok(vec![0.0; 4])
     }
