@@ -17,10 +17,22 @@ pub enum ConsoleCommand {
     /// Selects the keyboard layout that `key` and `type` translate through (`us`, `de`, `fr`).
     Layout(String),
     Frames(u64),
-    /// A click of the primary button at (X, Y) pixels from the frame's top-left (scripts drive the pointer).
+    /// A click at (X, Y) pixels from the frame's top-left (scripts drive the pointer), of button 1 (primary), 2
+    /// (secondary) or 3 (middle). The editor gets it when it is under the pointer, else the scene.
     Click {
         x: f32,
         y: f32,
+        button: u8,
+    },
+    /// The wheel turned by (DX, DY) notches over the pointer.
+    Wheel {
+        x: f32,
+        y: f32,
+    },
+    /// The window (the frame) resized to W x H pixels.
+    Resize {
+        width: u32,
+        height: u32,
     },
     Screenshot(PathBuf),
     Diagnostics {
@@ -107,6 +119,8 @@ pub const NAMES: &[&str] = &[
     "layout",
     "frames",
     "click",
+    "wheel",
+    "resize",
     "screenshot",
     "diagnostics",
     "undo",
@@ -165,8 +179,25 @@ pub fn parse(line: &str) -> Result<Option<ConsoleCommand>, String> {
         "layout" => ConsoleCommand::Layout(one("a layout name (us, de, fr)")?.to_owned()),
         "frames" => ConsoleCommand::Frames(int(one("a frame count")?, "frames")?),
         "click" => match args.as_slice() {
-            [x, y] => ConsoleCommand::Click { x: num(x, "x")? as f32, y: num(y, "y")? as f32 },
-            _ => return Err("`click` takes X Y".into()),
+            [x, y] => ConsoleCommand::Click { x: num(x, "x")? as f32, y: num(y, "y")? as f32, button: 1 },
+            [x, y, b] => {
+                let button = int(b, "button").ok().filter(|b| (1..=3).contains(b)).ok_or("a button is 1, 2 or 3")?;
+                ConsoleCommand::Click { x: num(x, "x")? as f32, y: num(y, "y")? as f32, button: button as u8 }
+            }
+            _ => return Err("`click` takes X Y [BUTTON]".into()),
+        },
+        "wheel" => match args.as_slice() {
+            [x, y] => ConsoleCommand::Wheel { x: num(x, "x")? as f32, y: num(y, "y")? as f32 },
+            _ => return Err("`wheel` takes DX DY (notches)".into()),
+        },
+        "resize" => match args.as_slice() {
+            [w, h] => {
+                let side = |s: &str, what: &str| {
+                    int(s, what).ok().filter(|v| (1..=16384).contains(v)).ok_or("a side is 1 to 16384 pixels")
+                };
+                ConsoleCommand::Resize { width: side(w, "width")? as u32, height: side(h, "height")? as u32 }
+            }
+            _ => return Err("`resize` takes WIDTH HEIGHT".into()),
         },
         "screenshot" => ConsoleCommand::Screenshot(one("a file name")?.into()),
         "diagnostics" => match args.as_slice() {

@@ -44,6 +44,8 @@ pub struct EngineGraphics {
     pub time: f64,
     pub index: u64,
     pub keys: HashSet<String>,
+    /// Mouse buttons held over the scene (1 primary, 2 secondary, 3 middle).
+    pub buttons: HashSet<u8>,
     pub mouse: (f32, f32),
     /// Builds of shaders since the last look.
     pub reports: Vec<Report>,
@@ -75,6 +77,7 @@ impl EngineGraphics {
             time: 0.0,
             index: 0,
             keys: HashSet::new(),
+            buttons: HashSet::new(),
             mouse: (0.0, 0.0),
             reports: Vec::new(),
             last_changed_shader: None,
@@ -460,6 +463,10 @@ impl Graphics for EngineGraphics {
 
     fn mouse(&self) -> (f32, f32) {
         self.mouse
+    }
+
+    fn mouse_down(&self, button: u8) -> bool {
+        self.buttons.contains(&button)
     }
 
     fn objects(&self) -> usize {

@@ -132,21 +132,47 @@ impl Session {
                 c.ui_pass();
                 if route == KeyRoute::Scene {
                     c.send(WorkerCommand::Key { code: spec.code.clone(), down: true });
+                    if let Some(text) = text.filter(|t| !spec.ctrl && !spec.alt && !t.chars().any(char::is_control)) {
+                        c.send(WorkerCommand::Text { text });
+                    }
                     c.send(WorkerCommand::Key { code: spec.code, down: false });
                 }
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Layout(name) => self.layout = Layout::parse(&name)?,
             ConsoleCommand::Frames(n) => d.frames(n)?,
-            ConsoleCommand::Click { x, y } => {
+            ConsoleCommand::Click { x, y, button } => {
                 let c = d.compositor();
                 let size = c.size();
-                c.overlay.pointer_moved(x, y, size);
+                let over_editor = c.overlay.pointer_moved(x, y, size);
                 c.ui_pass();
-                c.overlay.pointer_button(egui::PointerButton::Primary, true);
+                let pointer = match button {
+                    1 => egui::PointerButton::Primary,
+                    2 => egui::PointerButton::Secondary,
+                    _ => egui::PointerButton::Middle,
+                };
+                let taken = c.overlay.pointer_button(pointer, true);
                 c.ui_pass();
-                c.overlay.pointer_button(egui::PointerButton::Primary, false);
+                c.overlay.pointer_button(pointer, false);
                 c.ui_pass();
+                // As the window: what the editor does not take is the scene's.
+                if !over_editor && !taken {
+                    c.send(WorkerCommand::Mouse { x, y });
+                    c.send(WorkerCommand::MouseButton { button, down: true });
+                    c.send(WorkerCommand::MouseButton { button, down: false });
+                }
+                self.settle(d, blocking)?;
+            }
+            ConsoleCommand::Wheel { x, y } => {
+                let c = d.compositor();
+                if !c.overlay.scroll(x * 24.0, y * 24.0) {
+                    c.send(WorkerCommand::Wheel { x, y });
+                }
+                c.ui_pass();
+                self.settle(d, blocking)?;
+            }
+            ConsoleCommand::Resize { width, height } => {
+                d.compositor().resize(width, height);
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Screenshot(path) => {

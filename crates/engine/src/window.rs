@@ -31,7 +31,7 @@ pub fn run_window(
     let event_loop = EventLoop::new().map_err(|e| Error::NoDisplay(platform_reason(&e.to_string())))?;
     let period = Duration::from_secs_f64(1.0 / engine.fps);
     let mut app = App {
-        scene_button: false,
+        scene_buttons: [false; 3],
         scene,
         engine,
         frames,
@@ -47,8 +47,8 @@ pub fn run_window(
 }
 
 struct App {
-    /// The scene has the primary button down (it got the press).
-    scene_button: bool,
+    /// Which of the buttons 1-3 the scene has down (it got their press).
+    scene_buttons: [bool; 3],
     scene: Scene,
     engine: EngineOptions,
     frames: Option<u64>,
@@ -198,6 +198,9 @@ impl ApplicationHandler for App {
                     let route = overlay.key(&code, down, event.text.as_deref(), logical.as_deref());
                     if route == KeyRoute::Scene && code != "Unidentified" {
                         state.compositor.send(Command::Key { code, down });
+                        if let Some(text) = event.text.as_deref().filter(|t| down && !t.chars().any(char::is_control)) {
+                            state.compositor.send(Command::Text { text: text.to_owned() });
+                        }
                     }
                 }
             }
@@ -226,10 +229,16 @@ impl ApplicationHandler for App {
                     };
                     let down = pressed == winit::event::ElementState::Pressed;
                     let taken = state.compositor.overlay.pointer_button(button, down);
+                    let number: u8 = match button {
+                        egui::PointerButton::Primary => 1,
+                        egui::PointerButton::Secondary => 2,
+                        _ => 3,
+                    };
                     // A press the scene got gets its release wherever the pointer is then (or iMouse stays down).
-                    if button == egui::PointerButton::Primary && (down && !taken || !down && self.scene_button) {
-                        self.scene_button = down;
-                        state.compositor.send(Command::MouseButton { down });
+                    let held = &mut self.scene_buttons[usize::from(number - 1)];
+                    if down && !taken || !down && *held {
+                        *held = down;
+                        state.compositor.send(Command::MouseButton { button: number, down });
                     }
                 }
             }
@@ -239,7 +248,10 @@ impl ApplicationHandler for App {
                         winit::event::MouseScrollDelta::LineDelta(x, y) => (x * 24.0, y * 24.0),
                         winit::event::MouseScrollDelta::PixelDelta(p) => (p.x as f32, p.y as f32),
                     };
-                    state.compositor.overlay.scroll(dx, dy);
+                    if !state.compositor.overlay.scroll(dx, dy) {
+                        // In notches, as a wheel turns (a touchpad's pixels at 24 a notch).
+                        state.compositor.send(Command::Wheel { x: dx / 24.0, y: dy / 24.0 });
+                    }
                 }
             }
             WindowEvent::RedrawRequested => {

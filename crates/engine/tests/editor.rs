@@ -80,8 +80,8 @@ fn an_error_stops_the_script_with_its_line_and_a_diagnostic_at_the_right_line() 
     let (result, _) = script("script-unknown", &[("main.glsl", SHADER)], "frames 1\n\nfly away\n");
     assert_eq!(
         result.unwrap_err().to_string().lines().next().unwrap_or(""),
-        "script line 3: unknown command `fly`; commands: open, goto, type, key, layout, frames, click, screenshot, \
-         diagnostics, undo, redo, versions, uniform, lua, stats, budget, reload, unload, preview, promote, reject, \
+        "script line 3: unknown command `fly`; commands: open, goto, type, key, layout, frames, click, wheel, resize, \
+         screenshot, diagnostics, undo, redo, versions, uniform, lua, stats, budget, reload, unload, preview, promote, reject, \
          wait-preview, expect-diagnostic, expect-no-diagnostics, expect-pixel, save, placement, quit"
     );
 }

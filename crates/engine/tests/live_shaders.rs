@@ -408,10 +408,10 @@ fn imouse_follows_the_pointer_with_shadertoys_signs() {
     };
     assert_eq!(step(&mut engine, vec![Command::Mouse { x: 4.0, y: 4.0 }]), ([0, 0], [128, 128]), "no click yet: zero");
     // Down at (4, 4) from the top-left, (4, 12) from the bottom-left: z and w positive on the click's frame.
-    assert_eq!(step(&mut engine, vec![Command::MouseButton { down: true }]), ([64, 191], [159, 223]));
+    assert_eq!(step(&mut engine, vec![Command::MouseButton { button: 1, down: true }]), ([64, 191], [159, 223]));
     // Dragged to (8, 2) while down: xy follow, z stays positive, w is negative after the click's frame.
     assert_eq!(step(&mut engine, vec![Command::Mouse { x: 8.0, y: 2.0 }]), ([128, 223], [159, 32]));
     // Up, then moved: xy stay where the drag ended, z turns negative.
-    let up = vec![Command::MouseButton { down: false }, Command::Mouse { x: 1.0, y: 1.0 }];
+    let up = vec![Command::MouseButton { button: 1, down: false }, Command::Mouse { x: 1.0, y: 1.0 }];
     assert_eq!(step(&mut engine, up), ([128, 223], [96, 32]));
 }

@@ -453,3 +453,28 @@ return M
     let problem = f.status().texture_problems.get(&f.path("picture.png")).cloned().unwrap_or_default();
     assert!(problem.contains("not an image") && problem.ends_with("the last good pixels stay"), "{problem}");
 }
+
+#[test]
+fn input_callbacks_are_called_with_loves_names_and_a_script_drives_each() {
+    // Every callback appends what it got to a log the script reads back.
+    let main = "local M = {}
+local log = persist('log', function() return {} end)
+local function note(s) log[#log + 1] = s end
+function M.draw() end
+function M.mousepressed(x, y, b) note(string.format('pressed %d %d %d %s', x, y, b, tostring(input.mouse_down(b)))) end
+function M.mousereleased(x, y, b) note(string.format('released %d %s', b, tostring(input.mouse_down(b)))) end
+function M.wheelmoved(x, y) note('wheel ' .. x .. ' ' .. y) end
+function M.textinput(t) note('text ' .. t) end
+function M.keypressed(k) note('key ' .. k) end
+function M.resize(w, h) note('resize ' .. w .. 'x' .. h) end
+function M.log() return table.concat(log, ', ') end
+return M
+";
+    let options =
+        allsource_engine::EngineOptions { size: (64, 48), clock: Clock::Lockstep, store: false, ..Default::default() };
+    let script = "frames 1\nclick 10 20\nclick 30 5 2\nwheel 0 -2\nkey KeyQ\nresize 80 60\nframes 2\nlua return require('main').log()\n";
+    let out = common::script_ok("lua-input", &[("main.lua", main)], options, script);
+    let expected = "pressed 10 20 1 true, released 1 false, pressed 30 5 2 true, released 2 false, wheel 0 -2, key KeyQ, \
+                    text q, resize 80x60";
+    assert!(out.iter().any(|l| l == expected), "{}", out.join("\n"));
+}

@@ -124,6 +124,8 @@ pub trait Graphics: Send {
     fn time(&self) -> (f64, u64);
     fn key_down(&self, key: &str) -> bool;
     fn mouse(&self) -> (f32, f32);
+    /// Whether mouse button `button` (1 primary, 2 secondary, 3 middle) is held over the scene.
+    fn mouse_down(&self, button: u8) -> bool;
     /// How many GL objects Lua's handles hold now.
     fn objects(&self) -> usize;
     /// Frees a resource Lua no longer holds.
@@ -449,6 +451,7 @@ pub const API: &[&str] = &[
     "image.height",
     "input.key_down",
     "input.mouse",
+    "input.mouse_down",
     "require",
     "persist",
     "tweak",
@@ -458,6 +461,11 @@ pub const API: &[&str] = &[
     "on_reload",
     "keypressed",
     "keyreleased",
+    "mousepressed",
+    "mousereleased",
+    "wheelmoved",
+    "textinput",
+    "resize",
 ];
 
 /// Installs `gfx` and `input` in the VM's globals.
@@ -610,6 +618,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
     let input = lua.create_table()?;
     input.set("key_down", lua.create_function(|lua, key: String| with_gfx(lua, |g| Ok(g.key_down(&key))))?)?;
     input.set("mouse", lua.create_function(|lua, ()| with_gfx(lua, |g| Ok(g.mouse())))?)?;
+    input.set("mouse_down", lua.create_function(|lua, button: u8| with_gfx(lua, |g| Ok(g.mouse_down(button))))?)?;
     lua.globals().set("input", input)?;
     Ok(())
 }

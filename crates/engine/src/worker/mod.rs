@@ -331,7 +331,16 @@ impl Worker {
                 Flow::Continue
             }
             Command::Resize { width, height } => {
-                self.size = (width.max(1), height.max(1));
+                let size = (width.max(1), height.max(1));
+                let changed = size != self.size;
+                self.size = size;
+                if let Renderer::Lua(r) = &mut self.renderer
+                    && changed
+                {
+                    let reports = r.host.call("resize", size);
+                    let reports = r.count(reports);
+                    self.send_reports(reports);
+                }
                 Flow::Continue
             }
             Command::Edit { path, text } => self.edit(path, &text, false),
@@ -398,9 +407,41 @@ impl Worker {
                 }
                 Flow::Continue
             }
-            Command::MouseButton { down } => {
-                if let Renderer::Shader(r) = &mut self.renderer {
-                    r.pointer.button(down);
+            Command::MouseButton { button, down } => {
+                match &mut self.renderer {
+                    Renderer::Shader(r) if button == 1 => r.pointer.button(down),
+                    Renderer::Shader(_) => {}
+                    Renderer::Lua(r) => {
+                        let at = r.graphics(|g| {
+                            if down {
+                                g.buttons.insert(button)
+                            } else {
+                                g.buttons.remove(&button)
+                            };
+                            g.mouse
+                        });
+                        let (x, y) = at.unwrap_or_default();
+                        let callback = if down { "mousepressed" } else { "mousereleased" };
+                        let reports = r.host.call(callback, (x, y, button));
+                        let reports = r.count(reports);
+                        self.send_reports(reports);
+                    }
+                }
+                Flow::Continue
+            }
+            Command::Wheel { x, y } => {
+                if let Renderer::Lua(r) = &mut self.renderer {
+                    let reports = r.host.call("wheelmoved", (x, y));
+                    let reports = r.count(reports);
+                    self.send_reports(reports);
+                }
+                Flow::Continue
+            }
+            Command::Text { text } => {
+                if let Renderer::Lua(r) = &mut self.renderer {
+                    let reports = r.host.call("textinput", text);
+                    let reports = r.count(reports);
+                    self.send_reports(reports);
                 }
                 Flow::Continue
             }

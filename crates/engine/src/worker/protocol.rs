@@ -152,9 +152,20 @@ pub enum Command {
         x: f32,
         y: f32,
     },
-    /// The primary (left) button went down or up over the scene.
+    /// A mouse button went down or up over the scene: 1 primary (left), 2 secondary (right), 3 middle, as LÖVE
+    /// numbers them.
     MouseButton {
+        button: u8,
         down: bool,
+    },
+    /// The wheel turned over the scene, in notches (y up is away from the user).
+    Wheel {
+        x: f32,
+        y: f32,
+    },
+    /// Text typed while the scene has the keyboard (the editor hidden).
+    Text {
+        text: String,
     },
     /// Set the Lua frame budget's period (the console's `budget MS`); the other limits scale with it.
     Budget {

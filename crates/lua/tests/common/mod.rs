@@ -74,6 +74,9 @@ impl Graphics for Recorder {
     fn mouse(&self) -> (f32, f32) {
         (0.0, 0.0)
     }
+    fn mouse_down(&self, _: u8) -> bool {
+        false
+    }
     fn objects(&self) -> usize {
         self.live.lock().unwrap().len()
     }
