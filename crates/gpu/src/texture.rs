@@ -23,44 +23,13 @@ impl Texture2D {
         rgba: &[f32],
         border: Option<[f32; 4]>,
     ) -> Result<Texture2D, GpuError> {
-        if rgba.len() != (width * height * 4) as usize {
-            return Err(GpuError::Gl(format!("{} values for a {width}x{height} RGBA texture", rgba.len())));
+        let texture = Texture2D::from_levels(gl, internal_format, glow::RGBA, &[(width, height, rgba.to_vec())])?;
+        if let Some(colour) = border {
+            texture.parameter(gl, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_BORDER as i32);
+            texture.parameter(gl, glow::TEXTURE_WRAP_T, glow::CLAMP_TO_BORDER as i32);
+            texture.border_colour(gl, colour);
         }
-        let bytes: Vec<u8> = rgba.iter().flat_map(|v| v.to_ne_bytes()).collect();
-        // SAFETY: the data holds exactly width * height RGBA floats; errors are GL errors, checked below.
-        unsafe {
-            while gl.get_error() != glow::NO_ERROR {}
-            let raw = gl.create_texture().map_err(GpuError::Gl)?;
-            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
-            gl.bind_texture(glow::TEXTURE_2D, Some(raw));
-            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, glow::NEAREST as i32);
-            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAG_FILTER, glow::NEAREST as i32);
-            let wrap = if border.is_some() { glow::CLAMP_TO_BORDER } else { glow::CLAMP_TO_EDGE };
-            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, wrap as i32);
-            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_T, wrap as i32);
-            if let Some(colour) = border {
-                gl.tex_parameter_f32_slice(glow::TEXTURE_2D, glow::TEXTURE_BORDER_COLOR, &colour);
-            }
-            gl.tex_image_2d(
-                glow::TEXTURE_2D,
-                0,
-                internal_format as i32,
-                width as i32,
-                height as i32,
-                0,
-                glow::RGBA,
-                glow::FLOAT,
-                glow::PixelUnpackData::Slice(Some(&bytes)),
-            );
-            // What was bound on the active unit stays bound (a unit of a caller).
-            gl.bind_texture(glow::TEXTURE_2D, previous);
-            let error = gl.get_error();
-            if error != glow::NO_ERROR {
-                gl.delete_texture(raw);
-                return Err(GpuError::Gl(format!("texture format {internal_format:#x} refused (error {error:#x})")));
-            }
-            Ok(Texture2D { raw, framebuffer: None, width, height })
-        }
+        Ok(texture)
     }
 
     /// A texture of `internal_format` from levels of float data in `format` (`GL_RGBA`: four per texel;
@@ -142,11 +111,13 @@ impl Texture2D {
 
     /// Sets the border colour (used with `CLAMP_TO_BORDER`).
     pub fn border_colour(&self, gl: &Gl, rgba: [f32; 4]) {
-        // SAFETY: the slice has the four values the parameter takes. This binds the texture on the active unit
-        // (unit 0 outside of `bind_texture`): callers bind their textures back to their units afterwards.
+        // SAFETY: the slice has the four values the parameter takes; the texture is bound on the active unit for the
+        // call and what was bound there is put back.
         unsafe {
+            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
             gl.bind_texture(glow::TEXTURE_2D, Some(self.raw));
             gl.tex_parameter_f32_slice(glow::TEXTURE_2D, glow::TEXTURE_BORDER_COLOR, &rgba);
+            gl.bind_texture(glow::TEXTURE_2D, previous);
         }
     }
 

@@ -111,11 +111,6 @@ impl Run<'_> {
                 let unit = self.last_texture.ok_or_else(|| Step::Fail("texparameter with no texture".into()))?;
                 let texture = Self::texture_at(&self.textures, unit)?;
                 texture.border_colour(gl, [v[0], v[1], v[2], v[3]]);
-                // Binding it on the active unit (0) above: bind each texture back to its own unit.
-                allsource_gpu::bind_texture(gl, 0, None);
-                for (u, t) in &self.textures {
-                    t.bind_unit(gl, *u);
-                }
             }
             ["texparameter", "2D", name, value] => {
                 let pname = match *name {
