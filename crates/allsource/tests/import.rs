@@ -77,6 +77,8 @@ fn an_export_with_buffers_common_and_channels_imports_into_a_scene_that_renders(
     // The output of a Cube A pass is not a file to provide.
     assert!(stdout.contains("Image: channel 2 reads the Cube A pass, which allsource does not have"), "{stdout}");
     assert!(!stdout.contains("cubemap00"), "{stdout}");
+    // It is bound as a cube map all the same (code samples it with a direction): black until its files are there.
+    assert!(read("main.glsl").contains("#pragma channel 2 cubemap cube_a.png filter=linear wrap=clamp\n"));
 
     // It renders with one command: 100 frames add 100/1024 in Buffer A's float red, shown as 1.0; the missing texture
     // reads black.

@@ -8,8 +8,10 @@ use allsource_gpu::{FrameTarget, GlContext, Image, Target};
 use crate::worker::{Clock, EngineOptions};
 use crate::{Compositor, Error, Scene, write_png};
 
-/// How long lockstep mode waits for one worker frame before giving up with an error instead of hanging.
-pub const LOCKSTEP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long lockstep mode waits for a worker that reports nothing before giving up with an error instead of
+/// hanging: longer than one build of a heavy real shader on a busy software rasterizer (a pass of Shadertoy's
+/// "turn burn" compiled and warmed up in over 10 s on 2 loaded cores). Each report restarts it.
+pub const LOCKSTEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A compositor, its worker and the headless target they present into.
 pub struct HeadlessEngine {

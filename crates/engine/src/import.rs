@@ -57,6 +57,7 @@ pub fn import_shadertoy(json: &str, dir: &Path) -> Result<Imported, String> {
                 continue;
             }
             other => {
+                let name = if name.is_empty() { other.to_owned() } else { name };
                 imported.notes.push(format!("pass `{name}` ({other}): allsource has no {other} passes; left out"));
                 continue;
             }
@@ -68,6 +69,12 @@ pub fn import_shadertoy(json: &str, dir: &Path) -> Result<Imported, String> {
         let Some(code) = text(pass, "code") else {
             // Shadertron's files name their code in a file of their own: not Shadertoy's export.
             let why = if pass.get("filename").is_some() { "its code is in a file the export names" } else { "no code" };
+            if file == "main.glsl" {
+                return Err(format!(
+                    "the Image pass has {}: not Shadertoy's export",
+                    why.replace("its code is", "its code")
+                ));
+            }
             imported.notes.push(format!("pass `{name}`: {why}; left out"));
             continue;
         };
@@ -150,12 +157,15 @@ fn channel_pragmas(pass: &Value, pass_name: &str, imported: &mut Imported) -> St
                 }
             }
             "keyboard" => "keyboard".to_owned(),
+            // Bound as a cube map all the same (code samples it with a direction), of files that are not there: it
+            // reads black.
             "cubemap" if src.contains("/previz/cubemap") => {
                 let note = format!(
-                    "{pass_name}: channel {channel} reads the Cube A pass, which allsource does not have; left unbound (it reads black)"
+                    "{pass_name}: channel {channel} reads the Cube A pass, which allsource does not have: it is bound to \
+                     a cube map of cube_a.png (and cube_a_1.png ... cube_a_5.png), which reads black while they are not there"
                 );
                 imported.notes.push(note);
-                continue;
+                "cubemap cube_a.png".to_owned()
             }
             "texture" | "cubemap" => {
                 let name = file_name();

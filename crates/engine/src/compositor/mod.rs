@@ -501,6 +501,7 @@ impl Compositor {
                 self.say_conflict(&path);
             }
             Event::RebuiltFromDisk { at } => self.status.rebuilt_from_disk_at = Some(at),
+            Event::Progress => {}
             Event::Texture { path, problem } => {
                 let log = &self.overlay.editor.log;
                 let key = path.display().to_string();

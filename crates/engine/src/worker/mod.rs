@@ -275,8 +275,11 @@ impl Worker {
     fn poll_now(&mut self) -> bool {
         let at = Instant::now();
         self.last_poll = Some(at);
-        let disk = &mut self.disk;
-        let reports = self.renderer.poll(&self.gl, &mut |path, text| disk.admit(path, text));
+        let (disk, events) = (&mut self.disk, &self.events);
+        let reports = self.renderer.poll(&self.gl, &mut |path, text| {
+            let _ = events.send(Event::Progress);
+            disk.admit(path, text)
+        });
         for event in self.disk.events.drain(..) {
             let _ = self.events.send(event);
         }

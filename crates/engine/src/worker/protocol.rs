@@ -273,6 +273,9 @@ pub enum Event {
     RebuiltFromDisk {
         at: Instant,
     },
+    /// The worker is about to build a source whose file changed: it is busy, not stuck (lockstep's wait for a
+    /// frame starts again; a scene of several heavy passes builds for longer than one wait).
+    Progress,
     /// An image a channel reads could not be loaded (`problem`), or loads again (`None`).
     Texture {
         path: PathBuf,

@@ -346,8 +346,11 @@ impl ShaderRenderer {
                     None => {
                         let path = self.dir.join(BUFFER_FILES[usize::from(*k)]);
                         if !self.missing_buffers.contains(&path) {
-                            let problem = "no such file: the channels that name this buffer read black";
-                            self.textures.news.push((path.clone(), Some(problem.into())));
+                            let problem = format!(
+                                "{}: no such file: the channels that name this buffer read black",
+                                path.display()
+                            );
+                            self.textures.news.push((path.clone(), Some(problem)));
                             self.missing_buffers.push(path);
                         }
                         None
