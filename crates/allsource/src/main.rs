@@ -40,6 +40,14 @@ enum CliCommand {
     /// Run piglit .shader_test files through allsource's shader pipeline (and, with --compare, through piglit's
     /// shader_runner too); exits 1 on a failure (or, comparing, on a disagreement).
     Piglit(PiglitArgs),
+    /// Make a scene to start from: `lua` (main.lua and a shader), `shader` (main.glsl) or `shadertoy` (an Image
+    /// pass, a Buffer A that reads itself, a Common file).
+    New {
+        /// The directory to make (it must not hold a scene).
+        dir: PathBuf,
+        #[arg(long, default_value = "lua", value_parser = ["lua", "shader", "shadertoy"])]
+        template: String,
+    },
     /// Make a scene directory from another tool's export.
     Import {
         #[command(subcommand)]
@@ -365,6 +373,7 @@ fn main() -> ExitCode {
         },
         Some(CliCommand::Bench(args)) => bench(args),
         Some(CliCommand::Import { from: ImportFrom::Shadertoy { file, dir } }) => import_shadertoy(&file, &dir),
+        Some(CliCommand::New { dir, template }) => new_scene(&dir, &template),
         Some(CliCommand::Piglit(args)) => match piglit(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
@@ -381,6 +390,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn new_scene(dir: &Path, template: &str) -> Result<(), Error> {
+    let fail = |message: String| Error::Io { path: dir.to_path_buf(), message };
+    let template =
+        allsource_engine::Template::from_name(template).ok_or_else(|| fail(format!("no template {template}")))?;
+    let written = allsource_engine::new_scene(dir, template).map_err(fail)?;
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    println!("run it: allsource run {}   (the key under Escape shows the editor)", dir.display());
+    Ok(())
 }
 
 fn import_shadertoy(file: &Path, dir: &Path) -> Result<(), Error> {

@@ -21,6 +21,7 @@ pub mod preview;
 mod scene;
 pub mod session;
 pub mod shader;
+mod template;
 mod watch;
 mod window;
 pub mod worker;
@@ -32,6 +33,7 @@ pub use headless::{HeadlessEngine, RunOptions, render, run_headless};
 pub use import::{Imported, import_shadertoy};
 pub use png_file::write_png;
 pub use scene::{Entry, Scene};
+pub use template::{Template, new_scene};
 pub use window::run_window;
 pub use worker::{Clock, EngineOptions};
 
