@@ -8,15 +8,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use allsource_gpu::{
-    Blend, Buffer, BufferTarget, ColourFormat, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo, GpuError,
-    GpuTimer, Scalar, Target, Timing, UniformValue, barrier, bind_texture, capture_feedback, dispatch,
-    dispatch_indirect, draw_arrays_indirect, draw_elements, draw_elements_indirect, multi_draw_elements_indirect,
-    patch_vertices,
+    Blend, Buffer, BufferTarget, ColourFormat, DrawState, Filter, FrameTarget, FullscreenTriangle, Gl, GlInfo,
+    GpuError, GpuTimer, Sampler, Scalar, Target, Timing, UniformValue, Wrap, barrier, bind_texture, capture_feedback,
+    dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements, draw_elements_indirect,
+    multi_draw_elements_indirect, patch_vertices, unbind_units,
 };
 use allsource_live::Report;
 
 use crate::file_texture::{FileTexture, Loaded, TextureNews};
-use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Owner, Primitive, TargetFormat};
+use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Owner, Primitive, TargetFormat, TextureUse};
 
 use crate::shader::LiveShader;
 
@@ -40,6 +40,8 @@ pub struct EngineGraphics {
     /// Live shaders by file, with how many handles refer to each.
     shaders: HashMap<PathBuf, (LiveShader, usize)>,
     vao: Option<FullscreenTriangle>,
+    /// One sampler per filter and wrap, for textures drawn with a sampling of their own.
+    samplers: Vec<((Filter, Wrap), Sampler)>,
     pub frame: FrameTarget,
     pub time: f64,
     pub index: u64,
@@ -66,6 +68,12 @@ impl EngineGraphics {
     pub fn new(gl: Gl, dir: &Path, info: &GlInfo) -> Result<EngineGraphics, GpuError> {
         let vao = FullscreenTriangle::new(&gl)?;
         let timer = GpuTimer::new(gl.clone(), info);
+        let mut samplers = Vec::new();
+        for filter in [Filter::Nearest, Filter::Linear, Filter::Mipmap] {
+            for wrap in [Wrap::Clamp, Wrap::Repeat] {
+                samplers.push(((filter, wrap), Sampler::new(&gl, filter, wrap)?));
+            }
+        }
         Ok(EngineGraphics {
             gl,
             dir: dir.to_path_buf(),
@@ -73,6 +81,7 @@ impl EngineGraphics {
             resources: HashMap::new(),
             shaders: HashMap::new(),
             vao: Some(vao),
+            samplers,
             frame: FrameTarget { framebuffer: None, width: 1, height: 1 },
             time: 0.0,
             index: 0,
@@ -186,7 +195,7 @@ impl EngineGraphics {
         &self,
         shader: Id,
         uniforms: &[(String, Vec<f64>)],
-        textures: &[Id],
+        textures: &[TextureUse],
         storage: &[(u32, Id)],
         size: (u32, u32),
     ) -> Result<Option<&crate::shader::Linked>, String> {
@@ -215,8 +224,10 @@ impl EngineGraphics {
                 ));
             }
         }
-        for (unit, id) in textures.iter().enumerate() {
-            bind_texture(gl, unit as u32, self.texture_of(*id)?.map(|(t, _, _)| t));
+        for (unit, texture) in textures.iter().enumerate() {
+            bind_texture(gl, unit as u32, self.texture_of(texture.id)?.map(|(t, _, _)| t));
+            let sampler = texture.sampler.and_then(|s| self.samplers.iter().find(|(k, _)| *k == s).map(|(_, s)| s));
+            Sampler::bind(gl, unit as u32, sampler);
         }
         for (binding, id) in storage {
             self.buffer_ref(*id)?.bind_base(gl, BufferTarget::ShaderStorage, *binding);
@@ -267,6 +278,9 @@ impl EngineGraphics {
         }
         for (_, (mut shader, _)) in self.shaders.drain() {
             shader.free(&self.gl);
+        }
+        for (_, sampler) in self.samplers.drain(..) {
+            sampler.delete(&self.gl);
         }
         if let Some(vao) = self.vao.take() {
             vao.delete(&self.gl);
@@ -418,9 +432,7 @@ impl Graphics for EngineGraphics {
             let owner = self.owner_of(call.shader);
             self.timings.push((owner, timing));
         }
-        for unit in 0..call.textures.len() {
-            bind_texture(gl, unit as u32, None);
-        }
+        unbind_units(gl, call.textures.len() as u32);
         DrawState::default().apply(gl);
         result
     }
@@ -442,6 +454,7 @@ impl Graphics for EngineGraphics {
             let owner = self.owner_of(call.shader);
             self.timings.push((owner, timing));
         }
+        unbind_units(&self.gl, call.textures.len() as u32);
         Ok(())
     }
 

@@ -478,3 +478,35 @@ return M
                     text q, resize 80x60";
     assert!(out.iter().any(|l| l == expected), "{}", out.join("\n"));
 }
+
+#[test]
+fn a_texture_is_sampled_with_the_filter_and_wrap_a_draw_asks_for() {
+    // One image three ways: nearest and repeating, nearest and clamped (both read past the right edge), and the
+    // default linear between its two top texels.
+    let show = "uniform sampler2D repeating;\nuniform sampler2D clamped;\nuniform sampler2D smooth_;\nout vec4 o;\n\
+                void main() {\n    vec2 past = vec2(1.25, 0.75);\n    \
+                o = gl_FragCoord.x < 5.0 ? texture(repeating, past)\n      : gl_FragCoord.x < 11.0 ? texture(clamped, past)\n      \
+                : texture(smooth_, vec2(0.5, 0.75));\n}\n";
+    let main = "local M = {}
+local show = gfx.shader('show.glsl')
+local picture = gfx.image('picture.png')
+function M.draw()
+  gfx.draw{ shader = show, uniforms = { repeating = 0, clamped = 1, smooth_ = 2 }, textures = {
+    { picture, filter = 'nearest', wrap = 'repeat' }, { picture, filter = 'nearest' }, picture } }
+end
+return M
+";
+    let dir = scene_dir("lua-sampling", &[("main.lua", main), ("show.glsl", show)]);
+    // Top row red, green; bottom row blue, white.
+    let texels = [[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255], [255, 255, 255, 255]];
+    image::RgbaImage::from_raw(2, 2, texels.concat()).unwrap().save(dir.join("picture.png")).unwrap();
+    let mut f = Fixture::open(dir);
+    f.step();
+    let image = f.engine.image();
+    assert_eq!(image.pixel(2, 8), [255, 0, 0, 255], "repeat: 1.25 is 0.25, the left texel");
+    assert_eq!(image.pixel(8, 8), [0, 255, 0, 255], "clamp: past the edge is the right texel");
+    let smooth = image.pixel(14, 8);
+    assert!(smooth[0].abs_diff(128) <= 2 && smooth[1].abs_diff(128) <= 2, "linear: halfway, {smooth:?}");
+    assert!(matches!(f.eval("gfx.draw{ shader = gfx.shader('show.glsl'), textures = { { 1, wrap = 'mirror' } } }"),
+        Err(e) if e.contains("unknown wrap 'mirror'")));
+}

@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use allsource_shader::{Filter, Wrap};
 use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
 
 /// A resource's id, given by the engine.
@@ -56,8 +57,8 @@ pub struct DrawCall {
     pub instances: u32,
     /// Draw into this target; `None` draws into the frame.
     pub target: Option<Id>,
-    /// Targets sampled by the shader, bound to texture units 0, 1, ... in order.
-    pub textures: Vec<Id>,
+    /// Targets and images sampled by the shader, bound to texture units 0, 1, ... in order.
+    pub textures: Vec<TextureUse>,
     /// Buffers bound to shader-storage binding points.
     pub storage: Vec<(u32, Id)>,
     /// Uniform values by name, as numbers (converted to the uniform's type by the engine).
@@ -94,7 +95,7 @@ pub struct DispatchCall {
     pub groups: [u32; 3],
     pub storage: Vec<(u32, Id)>,
     pub uniforms: Vec<(String, Vec<f64>)>,
-    pub textures: Vec<Id>,
+    pub textures: Vec<TextureUse>,
     pub indirect: Option<(Id, usize)>,
 }
 
@@ -248,6 +249,13 @@ fn decode(bytes: &[u8], element: Element) -> Vec<f64> {
         .collect()
 }
 
+/// A texture a draw samples (a target or an image), and how: a filter and wrap of its own, or the texture's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextureUse {
+    pub id: Id,
+    pub sampler: Option<(Filter, Wrap)>,
+}
+
 /// What a render target holds per pixel (`gfx.target(w, h, format)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetFormat {
@@ -397,14 +405,39 @@ fn uniforms(t: &Table) -> mlua::Result<Vec<(String, Vec<f64>)>> {
     Ok(out)
 }
 
-fn textures(t: &Table) -> mlua::Result<Vec<Id>> {
+/// `textures = { a, { b, filter = "nearest", wrap = "repeat" } }`: targets or images, each alone or in a table with
+/// how it is sampled (filter "nearest", "linear" or "mipmap"; wrap "clamp" or "repeat"; linear and clamp by default).
+fn textures(t: &Table) -> mlua::Result<Vec<TextureUse>> {
     let mut out = Vec::new();
-    if let Value::Table(list) = t.get::<Value>("textures")? {
-        for v in list.sequence_values::<Value>() {
-            let v = v?;
-            let image = matches!(&v, Value::UserData(ud) if ud.borrow::<Handle>().is_ok_and(|h| h.kind == Kind::Image));
-            out.push(id_of(&v, if image { Kind::Image } else { Kind::Target }, "textures")?);
-        }
+    let Value::Table(list) = t.get::<Value>("textures")? else { return Ok(out) };
+    for v in list.sequence_values::<Value>() {
+        let (handle, sampler) = match v? {
+            Value::Table(entry) => {
+                let filter = match entry.get::<Option<String>>("filter")?.as_deref() {
+                    None | Some("linear") => Filter::Linear,
+                    Some("nearest") => Filter::Nearest,
+                    Some("mipmap") => Filter::Mipmap,
+                    Some(other) => {
+                        return Err(mlua::Error::runtime(format!(
+                            "unknown filter '{other}': nearest, linear or mipmap"
+                        )));
+                    }
+                };
+                let wrap = match entry.get::<Option<String>>("wrap")?.as_deref() {
+                    None | Some("clamp") => Wrap::Clamp,
+                    Some("repeat") => Wrap::Repeat,
+                    Some(other) => {
+                        return Err(mlua::Error::runtime(format!("unknown wrap '{other}': clamp or repeat")));
+                    }
+                };
+                (entry.get::<Value>(1)?, Some((filter, wrap)))
+            }
+            handle => (handle, None),
+        };
+        let image =
+            matches!(&handle, Value::UserData(ud) if ud.borrow::<Handle>().is_ok_and(|h| h.kind == Kind::Image));
+        let id = id_of(&handle, if image { Kind::Image } else { Kind::Target }, "textures")?;
+        out.push(TextureUse { id, sampler });
     }
     Ok(out)
 }

@@ -15,6 +15,7 @@ mod watchdog;
 
 pub use api::{
     API, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, Kind, Owner, Primitive, TargetFormat,
+    TextureUse,
 };
 pub use budget::{Budget, Overrun, Verdict};
 pub use diag::from_lua_error;
