@@ -189,6 +189,15 @@ impl EngineGraphics {
         }
     }
 
+    /// After a draw or dispatch that had targets bound as images: what it wrote is visible to every later read
+    /// (sampling, fetches, the frame), and the units are free again.
+    fn images_written(&self, images: &[(u32, Id)]) {
+        if let Some(last) = images.iter().map(|(unit, _)| unit + 1).max() {
+            barrier(&self.gl);
+            Target::unbind_images(&self.gl, last);
+        }
+    }
+
     /// Binds what a draw or dispatch shares: program, standard and given uniforms, textures, storage buffers.
     /// Returns false when the shader has no program that ever built (its diagnostics were reported).
     fn prepare(
@@ -197,6 +206,7 @@ impl EngineGraphics {
         uniforms: &[(String, Vec<f64>)],
         textures: &[TextureUse],
         storage: &[(u32, Id)],
+        images: &[(u32, Id)],
         size: (u32, u32),
     ) -> Result<Option<&crate::shader::Linked>, String> {
         let path = self.shader_path(shader)?;
@@ -231,6 +241,9 @@ impl EngineGraphics {
         }
         for (binding, id) in storage {
             self.buffer_ref(*id)?.bind_base(gl, BufferTarget::ShaderStorage, *binding);
+        }
+        for (unit, id) in images {
+            self.target_of(*id)?.bind_image(gl, *unit);
         }
         Ok(Some(linked))
     }
@@ -374,8 +387,14 @@ impl Graphics for EngineGraphics {
             Some(id) => self.target_of(id)?.frame_target(),
             None => self.frame,
         };
-        let Some(linked) =
-            self.prepare(call.shader, &call.uniforms, &call.textures, &call.storage, (frame.width, frame.height))?
+        let Some(linked) = self.prepare(
+            call.shader,
+            &call.uniforms,
+            &call.textures,
+            &call.storage,
+            &call.images,
+            (frame.width, frame.height),
+        )?
         else {
             return Ok(());
         };
@@ -433,13 +452,16 @@ impl Graphics for EngineGraphics {
             self.timings.push((owner, timing));
         }
         unbind_units(gl, call.textures.len() as u32);
+        self.images_written(&call.images);
         DrawState::default().apply(gl);
         result
     }
 
     fn dispatch(&mut self, call: &DispatchCall) -> Result<(), String> {
         let size = (self.frame.width, self.frame.height);
-        let Some(linked) = self.prepare(call.shader, &call.uniforms, &call.textures, &call.storage, size)? else {
+        let Some(linked) =
+            self.prepare(call.shader, &call.uniforms, &call.textures, &call.storage, &call.images, size)?
+        else {
             return Ok(());
         };
         if !linked.compute {
@@ -455,6 +477,7 @@ impl Graphics for EngineGraphics {
             self.timings.push((owner, timing));
         }
         unbind_units(&self.gl, call.textures.len() as u32);
+        self.images_written(&call.images);
         Ok(())
     }
 

@@ -510,3 +510,29 @@ return M
     assert!(matches!(f.eval("gfx.draw{ shader = gfx.shader('show.glsl'), textures = { { 1, wrap = 'mirror' } } }"),
         Err(e) if e.contains("unknown wrap 'mirror'")));
 }
+
+#[test]
+fn a_compute_pass_writes_a_float_target_as_an_image_and_a_draw_reads_what_it_wrote() {
+    // The compute pass stores each texel's coordinates (beyond 1, in float) with imageStore; the draw then samples
+    // the target in the same frame (the barrier after the dispatch makes the writes visible).
+    let write = "#pragma stage compute\nlayout(local_size_x = 4, local_size_y = 4) in;\n\
+                 layout(rgba32f, binding = 0) uniform image2D field;\n\
+                 void main() { ivec2 p = ivec2(gl_GlobalInvocationID.xy); imageStore(field, p, vec4(p, 2.5, 1.0)); }\n";
+    let show = "uniform sampler2D field;\nout vec4 o;\nvoid main() { o = texelFetch(field, ivec2(3, 1), 0) / 4.0; }\n";
+    let main = "local M = {}
+local write, show = gfx.shader('write.glsl'), gfx.shader('show.glsl')
+local field = gfx.target(4, 4, 'rgba32f')
+function M.draw()
+  gfx.dispatch{ shader = write, groups = { 1, 1 }, images = { [0] = field } }
+  gfx.draw{ shader = show, textures = { field } }
+end
+function M.texel(i) return field:read()[i] end
+return M
+";
+    let mut f = Fixture::new("lua-images", &[("main.lua", main), ("write.glsl", write), ("show.glsl", show)]);
+    // Texel (3, 1) is (3, 1, 2.5, 1) / 4 on screen.
+    assert_eq!(f.step(), [191, 64, 159, 64]);
+    // Read back: row 1, column 3 is entry (1 * 4 + 3) * 4 + 1.
+    assert_eq!(f.eval("return require('main').texel((1 * 4 + 3) * 4 + 1)"), Ok("3".into()));
+    assert_eq!(f.eval("return require('main').texel((1 * 4 + 3) * 4 + 3)"), Ok("2.5".into()));
+}

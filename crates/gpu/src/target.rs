@@ -136,6 +136,24 @@ impl Target {
         }
     }
 
+    /// Binds level 0 to image unit `unit` for `imageLoad`/`imageStore`, in the target's own format (a shader
+    /// declares the same: `layout(rgba32f) uniform image2D`).
+    pub fn bind_image(&self, gl: &Gl, unit: u32) {
+        let (internal, _) = self.format.storage(self.width, self.height);
+        // SAFETY: a live texture; a unit past the limit is a GL error, not undefined behaviour.
+        unsafe { gl.bind_image_texture(unit, Some(self.texture), 0, false, 0, glow::READ_WRITE, internal) }
+    }
+
+    /// Unbinds image units `0..units`.
+    pub fn unbind_images(gl: &Gl, units: u32) {
+        // SAFETY: plain state changes.
+        unsafe {
+            for unit in 0..units {
+                gl.bind_image_texture(unit, None, 0, false, 0, glow::READ_WRITE, glow::RGBA8);
+            }
+        }
+    }
+
     /// Every pixel as RGBA floats, row 0 at the bottom (a format with fewer channels reads 0 for green and blue and 1
     /// for alpha, as GL fills them).
     pub fn read_rgba_f32(&self, gl: &Gl) -> Vec<f32> {

@@ -61,6 +61,8 @@ pub struct DrawCall {
     pub textures: Vec<TextureUse>,
     /// Buffers bound to shader-storage binding points.
     pub storage: Vec<(u32, Id)>,
+    /// Targets bound to image units for `imageLoad`/`imageStore` (`images = {[unit] = target}`).
+    pub images: Vec<(u32, Id)>,
     /// Uniform values by name, as numbers (converted to the uniform's type by the engine).
     pub uniforms: Vec<(String, Vec<f64>)>,
     /// Draw with the command(s) in this buffer at this byte offset.
@@ -94,6 +96,7 @@ pub struct DispatchCall {
     pub shader: Id,
     pub groups: [u32; 3],
     pub storage: Vec<(u32, Id)>,
+    pub images: Vec<(u32, Id)>,
     pub uniforms: Vec<(String, Vec<f64>)>,
     pub textures: Vec<TextureUse>,
     pub indirect: Option<(Id, usize)>,
@@ -368,6 +371,11 @@ fn optional_id(t: &Table, key: &str, kind: Kind) -> mlua::Result<Option<Id>> {
 }
 
 fn bindings(t: &Table, key: &str) -> mlua::Result<Vec<(u32, Id)>> {
+    bindings_of(t, key, Kind::Buffer)
+}
+
+/// `{[binding] = handle}` of handles of `kind`, sorted by binding.
+fn bindings_of(t: &Table, key: &str, kind: Kind) -> mlua::Result<Vec<(u32, Id)>> {
     let mut out = Vec::new();
     if let Value::Table(list) = t.get::<Value>(key)? {
         for pair in list.pairs::<Value, Value>() {
@@ -376,7 +384,7 @@ fn bindings(t: &Table, key: &str) -> mlua::Result<Vec<(u32, Id)>> {
                 Value::Integer(i) if i >= 0 => i as u32,
                 _ => return Err(mlua::Error::runtime(format!("{key}: keys are binding numbers (0, 1, ...)"))),
             };
-            out.push((binding, id_of(&v, Kind::Buffer, key)?));
+            out.push((binding, id_of(&v, kind, key)?));
         }
     }
     out.sort_unstable();
@@ -567,6 +575,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
                 target: optional_id(&t, "target", Kind::Target)?,
                 textures: textures(&t)?,
                 storage: bindings(&t, "storage")?,
+                images: bindings_of(&t, "images", Kind::Target)?,
                 uniforms: uniforms(&t)?,
                 indirect: indirect(&t)?,
                 multi: t.get("multi")?,
@@ -603,6 +612,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
                     groups.get(2).copied().unwrap_or(1),
                 ],
                 storage: bindings(&t, "storage")?,
+                images: bindings_of(&t, "images", Kind::Target)?,
                 uniforms: uniforms(&t)?,
                 textures: textures(&t)?,
                 indirect: indirect(&t)?,
