@@ -1,11 +1,9 @@
 //! `allsource import shadertoy`: a JSON export in Shadertoy's format (Image reading Buffer A and the keyboard,
 //! Buffer A reading itself and a texture, Common, and a Sound pass) becomes a scene that renders with one command.
 
-use std::path::PathBuf;
-
 mod common;
 
-use common::{allsource, run};
+use common::{allsource, fresh_dir, run};
 
 /// Shadertoy's API answer for a shader with an Image pass, Buffer A, Common and Sound, as the site writes it:
 /// inputs name their buffer by output id, samplers give booleans as strings, media live under /media/.
@@ -45,16 +43,9 @@ const EXPORT: &str = r##"{"Shader": {"ver": "0.1",
    "description": "", "type": "sound"}
  ]}}"##;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("allsource-import-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn an_export_with_buffers_common_and_channels_imports_into_a_scene_that_renders() {
-    let work = temp_dir("counter");
+    let work = fresh_dir("import", "counter");
     let json = work.join("counter.json");
     std::fs::write(&json, EXPORT).unwrap();
     let scene = work.join("counter");

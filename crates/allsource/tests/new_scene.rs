@@ -2,22 +2,13 @@
 //! that is not one flat colour; a directory holding a scene is refused.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
-
 mod common;
 
-use common::{allsource, run};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("allsource-new-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{allsource, fresh_dir, run};
 
 #[test]
 fn each_template_makes_a_scene_that_builds_cleanly_and_draws_a_picture() {
-    let work = temp_dir("templates");
+    let work = fresh_dir("new", "templates");
     for template in ["lua", "shader", "shadertoy"] {
         let scene = work.join(template);
         let made = run(allsource(&["new"]).arg(&scene).args(["--template", template]));

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use allsource_gpu::{
-    Blend, Buffer, BufferTarget, ColourFormat, DrawState, Filter, FrameTarget, FullscreenTriangle, Gl, GlInfo,
-    GpuError, GpuTimer, Sampler, Scalar, Target, Timing, UniformValue, Wrap, barrier, bind_texture, capture_feedback,
+    Blend, Buffer, BufferTarget, ColourFormat, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo, GpuError,
+    GpuTimer, Sampler, Samplers, Scalar, Target, Timing, UniformValue, barrier, bind_texture, capture_feedback,
     dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements, draw_elements_indirect,
     multi_draw_elements_indirect, patch_vertices, unbind_units,
 };
@@ -40,8 +40,8 @@ pub struct EngineGraphics {
     /// Live shaders by file, with how many handles refer to each.
     shaders: HashMap<PathBuf, (LiveShader, usize)>,
     vao: Option<FullscreenTriangle>,
-    /// One sampler per filter and wrap, for textures drawn with a sampling of their own.
-    samplers: Vec<((Filter, Wrap), Sampler)>,
+    /// One sampler per filter and wrap, for textures drawn with a sampling of their own (until freed).
+    samplers: Option<Samplers>,
     pub frame: FrameTarget,
     pub time: f64,
     pub index: u64,
@@ -68,12 +68,7 @@ impl EngineGraphics {
     pub fn new(gl: Gl, dir: &Path, info: &GlInfo) -> Result<EngineGraphics, GpuError> {
         let vao = FullscreenTriangle::new(&gl)?;
         let timer = GpuTimer::new(gl.clone(), info);
-        let mut samplers = Vec::new();
-        for filter in [Filter::Nearest, Filter::Linear, Filter::Mipmap] {
-            for wrap in [Wrap::Clamp, Wrap::Repeat] {
-                samplers.push(((filter, wrap), Sampler::new(&gl, filter, wrap)?));
-            }
-        }
+        let samplers = Some(Samplers::new(&gl)?);
         Ok(EngineGraphics {
             gl,
             dir: dir.to_path_buf(),
@@ -236,7 +231,7 @@ impl EngineGraphics {
         }
         for (unit, texture) in textures.iter().enumerate() {
             bind_texture(gl, unit as u32, self.texture_of(texture.id)?.map(|(t, _, _)| t));
-            let sampler = texture.sampler.and_then(|s| self.samplers.iter().find(|(k, _)| *k == s).map(|(_, s)| s));
+            let sampler = texture.sampler.zip(self.samplers.as_ref()).map(|((filter, wrap), s)| s.get(filter, wrap));
             Sampler::bind(gl, unit as u32, sampler);
         }
         for (binding, id) in storage {
@@ -292,8 +287,8 @@ impl EngineGraphics {
         for (_, (mut shader, _)) in self.shaders.drain() {
             shader.free(&self.gl);
         }
-        for (_, sampler) in self.samplers.drain(..) {
-            sampler.delete(&self.gl);
+        if let Some(samplers) = self.samplers.take() {
+            samplers.delete(&self.gl);
         }
         if let Some(vao) = self.vao.take() {
             vao.delete(&self.gl);

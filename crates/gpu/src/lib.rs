@@ -36,7 +36,7 @@ pub use image::Image;
 pub use kinds::{BufferTarget, Primitive, Stage};
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformShape, UniformValue, VaryingInfo};
-pub use sampled::{Filter, PixelKind, PixelTexture, Sampler, Wrap, bind_cube_texture, unbind_units};
+pub use sampled::{Filter, PixelKind, PixelTexture, Sampler, Samplers, Wrap, bind_cube_texture, unbind_units};
 pub use state::{
     Attrib, AttribKind, BlockMember, PolygonMode, VertexInput, extensions, get_integer, patch_default_levels,
     polygon_mode, provoking_vertex_first, reset, set_capability,

@@ -264,10 +264,15 @@ impl FullscreenTriangle {
 
 /// Binds a 2D texture (or none) to a texture unit.
 pub fn bind_texture(gl: &Gl, unit: u32, texture: Option<glow::NativeTexture>) {
+    bind_to_unit(gl, unit, glow::TEXTURE_2D, texture);
+}
+
+/// Binds a texture (or none) of GL texture target `target` to a texture unit, leaving unit 0 active.
+pub(crate) fn bind_to_unit(gl: &Gl, unit: u32, target: u32, texture: Option<glow::NativeTexture>) {
     // SAFETY: plain state changes; a deleted texture name is a GL error, not undefined behaviour.
     unsafe {
         gl.active_texture(glow::TEXTURE0 + unit);
-        gl.bind_texture(glow::TEXTURE_2D, texture);
+        gl.bind_texture(target, texture);
         gl.active_texture(glow::TEXTURE0);
     }
 }

@@ -50,6 +50,43 @@ impl Sampler {
     }
 }
 
+/// One sampler for each filter and wrap, made at once (six small objects): what a texture unit samples with when a
+/// texture says how it is to be sampled.
+#[derive(Debug)]
+pub struct Samplers(Vec<Sampler>);
+
+const FILTERS: [Filter; 3] = [Filter::Nearest, Filter::Linear, Filter::Mipmap];
+const WRAPS: [Wrap; 2] = [Wrap::Clamp, Wrap::Repeat];
+
+impl Samplers {
+    pub fn new(gl: &Gl) -> Result<Samplers, GpuError> {
+        let mut all = Vec::with_capacity(FILTERS.len() * WRAPS.len());
+        for filter in FILTERS {
+            for wrap in WRAPS {
+                match Sampler::new(gl, filter, wrap) {
+                    Ok(s) => all.push(s),
+                    Err(e) => {
+                        all.into_iter().for_each(|s: Sampler| s.delete(gl));
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(Samplers(all))
+    }
+
+    /// The sampler of `filter` and `wrap`.
+    pub fn get(&self, filter: Filter, wrap: Wrap) -> &Sampler {
+        let f = FILTERS.iter().position(|x| *x == filter).unwrap_or(0);
+        let w = WRAPS.iter().position(|x| *x == wrap).unwrap_or(0);
+        &self.0[f * WRAPS.len() + w]
+    }
+
+    pub fn delete(self, gl: &Gl) {
+        self.0.into_iter().for_each(|s| s.delete(gl));
+    }
+}
+
 /// The kind of a [`PixelTexture`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PixelKind {
@@ -210,12 +247,7 @@ impl PixelTexture {
 
 /// Binds a cube map texture (or none) to a texture unit.
 pub fn bind_cube_texture(gl: &Gl, unit: u32, texture: Option<glow::NativeTexture>) {
-    // SAFETY: plain state changes; a deleted texture name is a GL error, not undefined behaviour.
-    unsafe {
-        gl.active_texture(glow::TEXTURE0 + unit);
-        gl.bind_texture(glow::TEXTURE_CUBE_MAP, texture);
-        gl.active_texture(glow::TEXTURE0);
-    }
+    crate::program::bind_to_unit(gl, unit, glow::TEXTURE_CUBE_MAP, texture);
 }
 
 /// Unbinds every texture (2D and cube map) and sampler of units `0..units`.

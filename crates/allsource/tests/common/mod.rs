@@ -12,3 +12,13 @@ pub fn allsource(args: &[&str]) -> Command {
 pub fn run(command: &mut Command) -> Output {
     command.output().expect("the allsource binary runs")
 }
+
+/// An empty directory under the temp dir for one test: `kind` (the test file's) and `name` (the test's) keep tests
+/// apart, the process id keeps runs apart.
+#[allow(dead_code)] // Not every test file makes directories.
+pub fn fresh_dir(kind: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("allsource-{kind}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

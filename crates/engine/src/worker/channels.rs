@@ -1,7 +1,7 @@
 //! The textures Shadertoy channels read besides buffers: image files and cube maps (`file_texture`: loaded on first
 //! use, again when a file changes), the keyboard's texture, and one sampler per filter and wrap.
 
-use allsource_gpu::{Filter, Gl, PixelTexture, Sampler, Wrap};
+use allsource_gpu::{Filter, Gl, GpuError, PixelTexture, Sampler, Samplers, Wrap};
 
 use crate::file_texture::Loaded;
 pub(super) use crate::file_texture::{FileTexture, TextureNews};
@@ -9,15 +9,19 @@ pub(super) use crate::file_texture::{FileTexture, TextureNews};
 use super::shadertoy_input::Keyboard;
 
 /// The textures and samplers of a scene's channels.
-#[derive(Default)]
 pub(super) struct ChannelTextures {
     loaded: Vec<Loaded>,
-    samplers: Vec<((Filter, Wrap), Sampler)>,
+    /// Until freed.
+    samplers: Option<Samplers>,
     keyboard: Option<PixelTexture>,
     pub(super) news: Vec<TextureNews>,
 }
 
 impl ChannelTextures {
+    pub(super) fn new(gl: &Gl) -> Result<ChannelTextures, GpuError> {
+        Ok(ChannelTextures { loaded: Vec::new(), samplers: Some(Samplers::new(gl)?), keyboard: None, news: Vec::new() })
+    }
+
     /// The texture for `what`, loading it on first use. None while it has never loaded (the channel reads black).
     pub(super) fn file(&mut self, gl: &Gl, what: &FileTexture) -> Option<&PixelTexture> {
         let i = match self.loaded.iter().position(|l| l.what == *what) {
@@ -49,16 +53,8 @@ impl ChannelTextures {
     }
 
     /// The sampler for a filter and wrap.
-    pub(super) fn sampler(&mut self, gl: &Gl, filter: Filter, wrap: Wrap) -> Option<&Sampler> {
-        let i = match self.samplers.iter().position(|(k, _)| *k == (filter, wrap)) {
-            Some(i) => i,
-            None => {
-                let sampler = Sampler::new(gl, filter, wrap).ok()?;
-                self.samplers.push(((filter, wrap), sampler));
-                self.samplers.len() - 1
-            }
-        };
-        Some(&self.samplers[i].1)
+    pub(super) fn sampler(&self, filter: Filter, wrap: Wrap) -> Option<&Sampler> {
+        self.samplers.as_ref().map(|s| s.get(filter, wrap))
     }
 
     /// The keyboard's texture, written from `keys` when they changed.
@@ -78,7 +74,7 @@ impl ChannelTextures {
         for l in self.loaded.drain(..) {
             l.free(gl);
         }
-        for (_, s) in self.samplers.drain(..) {
+        if let Some(s) = self.samplers.take() {
             s.delete(gl);
         }
         if let Some(k) = self.keyboard.take() {

@@ -103,7 +103,7 @@ impl ShaderRenderer {
             buffers: Vec::new(),
             dir,
             common,
-            textures: ChannelTextures::default(),
+            textures: ChannelTextures::new(gl)?,
             keyboard: Keyboard::default(),
             pointer: Pointer::default(),
             triangle: FullscreenTriangle::new(gl)?,
@@ -377,7 +377,7 @@ impl ShaderRenderer {
             } else {
                 bind_texture(gl, unit, Some(texture.texture));
             }
-            Sampler::bind(gl, unit, self.textures.sampler(gl, channel.filter, channel.wrap));
+            Sampler::bind(gl, unit, self.textures.sampler(channel.filter, channel.wrap));
             bound[unit as usize] = Some(texture);
         }
         bound
