@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use allsource_gpu::{Gl, PixelTexture};
+use allsource_gpu::{Gl, ImageUpload, PixelTexture};
 use allsource_live::{Stamp, stamp};
 
 /// What a channel names that is read from files: an image, or a cube map's six faces.
@@ -13,8 +13,8 @@ pub(crate) struct FileTexture {
     /// The image, or the cube map's first face.
     pub(crate) path: PathBuf,
     pub(crate) cube: bool,
-    /// Upright (Shadertoy's `vflip`): images only.
-    pub(crate) flip: bool,
+    /// How an image is stored: upright (Shadertoy's `vflip`), sRGB, mipmapped. Images only.
+    pub(crate) how: ImageUpload,
 }
 
 impl FileTexture {
@@ -33,6 +33,9 @@ impl FileTexture {
         (0..6).map(face).collect()
     }
 }
+
+/// Shadertoy's default and `gfx.image`'s: upright, linear values, mipmapped.
+pub(crate) const UPRIGHT: ImageUpload = ImageUpload { flip: true, srgb: false, mipmaps: true };
 
 /// A file texture and what is known of its files.
 pub(crate) struct Loaded {
@@ -94,7 +97,7 @@ impl Loaded {
         let gl_error = |e: allsource_gpu::GpuError| e.to_string();
         if !self.what.cube {
             let (_, image) = &images[0];
-            return PixelTexture::image(gl, image.width(), image.height(), image.as_raw(), self.what.flip)
+            return PixelTexture::image(gl, image.width(), image.height(), image.as_raw(), self.what.how)
                 .map_err(gl_error);
         }
         let size = images[0].1.width();
@@ -144,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_cube_map_is_six_files_named_as_shadertoy_names_them() {
-        let what = FileTexture { path: PathBuf::from("scene/sky.png"), cube: true, flip: false };
+        let what = FileTexture { path: PathBuf::from("scene/sky.png"), cube: true, how: UPRIGHT };
         let names: Vec<String> = what.files().iter().map(|p| p.display().to_string()).collect();
         assert_eq!(
             names,

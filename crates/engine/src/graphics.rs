@@ -8,15 +8,20 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use allsource_gpu::{
-    Blend, Buffer, BufferTarget, ColourFormat, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo, GpuError,
-    GpuTimer, Sampler, Samplers, Scalar, Target, Timing, UniformValue, barrier, bind_texture, capture_feedback,
-    dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements, draw_elements_indirect,
+    Attachments, Blend, Buffer, BufferTarget, ColourFormat, DrawState, FrameTarget, FullscreenTriangle, Gl, GlInfo,
+    GpuError, GpuTimer, Sampler, Samplers, Scalar, Target, Timing, UniformValue, barrier, bind_texture,
+    capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements, draw_elements_indirect,
     multi_draw_elements_indirect, patch_vertices, unbind_units,
 };
 use allsource_live::Report;
 
-use crate::file_texture::{FileTexture, Loaded, TextureNews};
-use allsource_lua::{BlendMode, DispatchCall, DrawCall, Graphics, Id, Owner, Primitive, TargetFormat, TextureUse};
+use crate::file_texture::{FileTexture, Loaded, TextureNews, UPRIGHT};
+use allsource_lua::{
+    Attachment, BlendMode, DispatchCall, DrawCall, Graphics, Id, ImageOptions, Owner, Primitive, TargetFormat,
+    TargetSpec, TextCall, TextureUse,
+};
+
+use crate::text::TextPainter;
 
 use crate::shader::LiveShader;
 
@@ -42,6 +47,8 @@ pub struct EngineGraphics {
     vao: Option<FullscreenTriangle>,
     /// One sampler per filter and wrap, for textures drawn with a sampling of their own (until freed).
     samplers: Option<Samplers>,
+    /// `gfx.text`'s fonts and painter, made at the first text drawn.
+    text: Option<TextPainter>,
     pub frame: FrameTarget,
     pub time: f64,
     pub index: u64,
@@ -77,6 +84,7 @@ impl EngineGraphics {
             shaders: HashMap::new(),
             vao: Some(vao),
             samplers,
+            text: None,
             frame: FrameTarget { framebuffer: None, width: 1, height: 1 },
             time: 0.0,
             index: 0,
@@ -145,12 +153,26 @@ impl EngineGraphics {
         }
     }
 
-    /// What a texture handle (a target or an image) binds, and its size: None for an image never loaded (it reads
-    /// black).
-    fn texture_of(&self, id: Id) -> Result<Option<(allsource_gpu::glow::NativeTexture, u32, u32)>, String> {
-        match self.resources.get(&id) {
-            Some((_, Resource::Target(t))) => Ok(Some((t.texture, t.width, t.height))),
-            Some((_, Resource::Image(i))) => Ok(i.texture.as_ref().map(|t| (t.raw(), t.width, t.height))),
+    /// What a texture handle (a target or an image) binds for `attachment`, and its size: None for an image never
+    /// loaded (it reads black).
+    fn texture_of(
+        &self,
+        id: Id,
+        attachment: Attachment,
+    ) -> Result<Option<(allsource_gpu::glow::NativeTexture, u32, u32)>, String> {
+        match (self.resources.get(&id), attachment) {
+            (Some((_, Resource::Target(t))), Attachment::Colour(i)) => match t.colour(i) {
+                Some(texture) => Ok(Some((texture, t.width, t.height))),
+                None => Err(format!("target#{id} has {} colour texture(s); there is no attachment {i}", t.colours())),
+            },
+            (Some((_, Resource::Target(t))), Attachment::Depth) => match t.depth_texture() {
+                Some(texture) => Ok(Some((texture, t.width, t.height))),
+                None => Err(format!("target#{id} has no depth texture: make it with {{depth = true}}")),
+            },
+            (Some((_, Resource::Image(i))), Attachment::Colour(0)) => {
+                Ok(i.texture.as_ref().map(|t| (t.raw(), t.width, t.height)))
+            }
+            (Some((_, Resource::Image(_))), _) => Err(format!("image#{id} has one texture: no attachment")),
             _ => Err(format!("texture#{id} was freed")),
         }
     }
@@ -193,6 +215,14 @@ impl EngineGraphics {
         }
     }
 
+    /// The text painter, made now if this is the scene's first text.
+    fn text_painter(&mut self) -> Result<&mut TextPainter, String> {
+        if self.text.is_none() {
+            self.text = Some(TextPainter::new(&self.gl).map_err(|e| e.to_string())?);
+        }
+        self.text.as_mut().ok_or_else(|| "the text painter could not be made".to_owned())
+    }
+
     /// Binds what a draw or dispatch shares: program, standard and given uniforms, textures, storage buffers.
     /// Returns false when the shader has no program that ever built (its diagnostics were reported).
     fn prepare(
@@ -230,7 +260,7 @@ impl EngineGraphics {
             }
         }
         for (unit, texture) in textures.iter().enumerate() {
-            bind_texture(gl, unit as u32, self.texture_of(texture.id)?.map(|(t, _, _)| t));
+            bind_texture(gl, unit as u32, self.texture_of(texture.id, texture.attachment)?.map(|(t, _, _)| t));
             let sampler = texture.sampler.zip(self.samplers.as_ref()).map(|((filter, wrap), s)| s.get(filter, wrap));
             Sampler::bind(gl, unit as u32, sampler);
         }
@@ -290,6 +320,9 @@ impl EngineGraphics {
         if let Some(samplers) = self.samplers.take() {
             samplers.delete(&self.gl);
         }
+        if let Some(text) = self.text.take() {
+            text.destroy();
+        }
         if let Some(vao) = self.vao.take() {
             vao.delete(&self.gl);
         }
@@ -339,8 +372,8 @@ impl Graphics for EngineGraphics {
         Ok(self.buffer_ref(buffer)?.size)
     }
 
-    fn target(&mut self, width: u32, height: u32, format: TargetFormat, owner: Owner) -> Result<Id, String> {
-        let format = match format {
+    fn target(&mut self, width: u32, height: u32, spec: TargetSpec, owner: Owner) -> Result<Id, String> {
+        let format = match spec.format {
             TargetFormat::Rgba8 => ColourFormat::Rgba8,
             TargetFormat::Rgba16F => ColourFormat::Rgba16F,
             TargetFormat::Rgba32F => ColourFormat::Rgba32F,
@@ -349,23 +382,47 @@ impl Graphics for EngineGraphics {
             TargetFormat::Rg16F => ColourFormat::Rg16F,
             TargetFormat::Rg32F => ColourFormat::Rg32F,
         };
-        let target = Target::with_format(&self.gl, width, height, format).map_err(|e| e.to_string())?;
+        let attachments = Attachments { colours: spec.colours, depth_texture: spec.depth };
+        let target =
+            Target::with_attachments(&self.gl, width, height, format, attachments).map_err(|e| e.to_string())?;
         Ok(self.add(owner, Resource::Target(target)))
     }
 
-    fn read_target(&mut self, target: Id) -> Result<Vec<f32>, String> {
-        Ok(self.target_of(target)?.read_rgba_f32(&self.gl))
+    fn read_target(&mut self, target: Id, attachment: Attachment) -> Result<Vec<f32>, String> {
+        // The same checks as sampling: an attachment the target has.
+        self.texture_of(target, attachment)?;
+        let t = self.target_of(target)?;
+        Ok(match attachment {
+            Attachment::Colour(i) => t.read_rgba_f32(&self.gl, i).unwrap_or_default(),
+            Attachment::Depth => t.read_depth(&self.gl),
+        })
     }
 
     fn target_size(&self, target: Id) -> Result<(u32, u32), String> {
-        Ok(self.texture_of(target)?.map_or((0, 0), |(_, w, h)| (w, h)))
+        Ok(self.texture_of(target, Attachment::Colour(0))?.map_or((0, 0), |(_, w, h)| (w, h)))
     }
 
-    fn image(&mut self, path: &str, owner: Owner) -> Result<Id, String> {
-        let what = FileTexture { path: self.dir.join(path), cube: false, flip: true };
+    fn image(&mut self, path: &str, options: ImageOptions, owner: Owner) -> Result<Id, String> {
+        let how = allsource_gpu::ImageUpload { srgb: options.srgb, mipmaps: options.mipmaps, ..UPRIGHT };
+        let what = FileTexture { path: self.dir.join(path), cube: false, how };
         let (image, news) = Loaded::new(&self.gl, what);
         self.texture_news.extend(news);
         Ok(self.add(owner, Resource::Image(image)))
+    }
+
+    fn text(&mut self, call: &TextCall) -> Result<f32, String> {
+        let frame = match call.target {
+            Some(id) => self.target_of(id)?.frame_target(),
+            None => self.frame,
+        };
+        let (gl, index) = (self.gl.clone(), self.index);
+        let painter = self.text_painter()?;
+        Ok(painter.draw(&gl, index, &frame, &call.text, (call.x, call.y), call.size, call.colour))
+    }
+
+    fn text_width(&mut self, text: &str, size: f32) -> Result<f32, String> {
+        let index = self.index;
+        Ok(self.text_painter()?.width(index, text, size))
     }
 
     fn clear(&mut self, target: Option<Id>, rgba: [f32; 4]) -> Result<(), String> {

@@ -22,6 +22,7 @@ mod scene;
 pub mod session;
 pub mod shader;
 mod template;
+mod text;
 mod watch;
 mod window;
 pub mod worker;

@@ -536,3 +536,112 @@ return M
     assert_eq!(f.eval("return require('main').texel((1 * 4 + 3) * 4 + 1)"), Ok("3".into()));
     assert_eq!(f.eval("return require('main').texel((1 * 4 + 3) * 4 + 3)"), Ok("2.5".into()));
 }
+
+/// Whether two colours differ by at most one step per channel (a float rounded to 8 bits either way).
+fn near(a: [u8; 4], b: [u8; 4]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 1)
+}
+
+#[test]
+fn a_target_with_two_colour_textures_and_a_depth_texture_is_written_in_one_draw_and_each_is_sampled_and_read() {
+    let mrt = "layout(location = 0) out vec4 first;\nlayout(location = 1) out vec4 second;\n\
+               void main() { first = vec4(1.0, 0.0, 0.0, 1.0); second = vec4(0.4, 0.6, 0.0, 1.0); gl_FragDepth = 0.2; }\n";
+    let show = "uniform sampler2D second;\nuniform sampler2D depth;\nout vec4 o;\nvoid main() {\n    \
+                ivec2 p = ivec2(gl_FragCoord.xy) / 4;\n    \
+                o = vec4(texelFetch(depth, p, 0).r, texelFetch(second, p, 0).g, texelFetch(second, p, 0).r, 1.0);\n}\n";
+    let main = "local M = {}
+local mrt, show = gfx.shader('mrt.glsl'), gfx.shader('show.glsl')
+local t = gfx.target(4, 4, { format = 'rgba16f', colours = 2, depth = true })
+function M.draw()
+  gfx.clear(0, 0, 0, 1, t)
+  gfx.draw{ shader = mrt, target = t, depth = true }
+  gfx.draw{ shader = show, uniforms = { second = 0, depth = 1 },
+            textures = { { t, attachment = 1 }, { t, attachment = 'depth' } } }
+end
+function M.read(a) local px = t:read(a) return string.format('%.3f %.3f %.3f %.3f', px[1], px[2], px[3], px[4]) end
+return M
+";
+    let mut f = Fixture::new("lua-mrt", &[("main.lua", main), ("mrt.glsl", mrt), ("show.glsl", show)]);
+    let shown = f.step();
+    assert!(near(shown, [51, 153, 102, 255]), "depth 0.2, second texture (0.4, 0.6): {shown:?}");
+    assert_eq!(f.eval("return require('main').read()"), Ok("1.000 0.000 0.000 1.000".into()));
+    assert_eq!(f.eval("return require('main').read(1)"), Ok("0.400 0.600 0.000 1.000".into()));
+    // Depth reads one number per pixel.
+    assert_eq!(
+        f.eval("local px = require('main'); return #gfx.target(2, 2, {depth = true}):read('depth')"),
+        Ok("4".into())
+    );
+    assert!(f.eval("return require('main').read('depth')").is_ok_and(|s| s.starts_with("0.200 0.200")));
+    // What a target does not have is an error that says so.
+    assert!(matches!(f.eval("return require('main').read(2)"), Err(e) if e.contains("there is no attachment 2")));
+    assert!(matches!(f.eval("return gfx.target(4, 4):read('depth')"), Err(e) if e.contains("no depth texture")));
+    assert!(matches!(f.eval("return gfx.target(4, 4, { colours = 9 })"), Err(e) if e.contains("1 to 8")));
+}
+
+#[test]
+fn text_is_drawn_where_asked_and_nowhere_else_and_its_width_is_measured() {
+    // White text at (4, 4), 16 pixels high, on black; then the same text into a target, read back.
+    let main = "local M = {}
+local t = gfx.target(64, 24)
+M.width = 0
+function M.draw()
+  gfx.clear(0, 0, 0, 1)
+  M.width = gfx.text('Hello', 4, 4, { size = 16, colour = { 1, 1, 1 } })
+  gfx.clear(0, 0, 0, 0, t)
+  gfx.text('Hi', 0, 0, { size = 16, target = t })
+end
+function M.lit()
+  local n = 0
+  local px = t:read()
+  for i = 1, #px, 4 do if px[i] > 0.5 then n = n + 1 end end
+  return n
+end
+return M
+";
+    let dir = scene_dir("lua-text", &[("main.lua", main)]);
+    let mut f = Fixture::sized(dir, (96, 32));
+    f.step();
+    let width: f32 = f.eval("return require('main').width").unwrap().parse().unwrap();
+    let image = f.engine.image();
+    let lit = |x0: u32, x1: u32, y0: u32, y1: u32| {
+        (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|&(x, y)| image.pixel(x, y)[0] > 128).count()
+    };
+    // "Hello" at 16 pixels is about 35 wide: glyph pixels inside its box, none outside it.
+    assert!((25.0..50.0).contains(&width), "width {width}");
+    let right = (4.0 + width).ceil() as u32 + 1;
+    assert!(lit(4, right, 4, 22) > 40, "text pixels in the box");
+    assert_eq!(lit(right, 96, 0, 32), 0, "nothing right of the text");
+    assert_eq!(lit(0, 96, 23, 32), 0, "nothing below the line");
+    assert_eq!(lit(0, 3, 0, 32), 0, "nothing left of it");
+    // The width is what gfx.text_width says, and grows with the text.
+    assert_eq!(f.eval("return gfx.text_width('Hello', 16)"), Ok(format!("{width}")));
+    let longer: f32 = f.eval("return gfx.text_width('Hello, world', 16)").unwrap().parse().unwrap();
+    assert!(longer > width + 20.0, "{longer} vs {width}");
+    // Into a target: some of its pixels are lit.
+    let in_target: u32 = f.eval("return require('main').lit()").unwrap().parse().unwrap();
+    assert!(in_target > 10, "{in_target}");
+    assert!(matches!(f.eval("gfx.text('x', 0, 0, { size = 1000 })"), Err(e) if e.contains("from 1 to 256")));
+}
+
+#[test]
+fn an_image_is_linear_or_srgb_and_mipmapped_or_not_as_asked() {
+    // One grey image (128) four ways; the frame shows what each samples and how many levels each has.
+    let show = "uniform sampler2D plain;\nuniform sampler2D srgb;\nuniform sampler2D single;\nout vec4 o;\n\
+                void main() {\n    o = vec4(texelFetch(plain, ivec2(0), 0).r, texelFetch(srgb, ivec2(0), 0).r,\n             \
+                float(textureQueryLevels(plain)) / 8.0, float(textureQueryLevels(single)) / 8.0);\n}\n";
+    let main = "local M = {}
+local show = gfx.shader('show.glsl')
+local plain, srgb = gfx.image('grey.png'), gfx.image('grey.png', { srgb = true })
+local single = gfx.image('grey.png', { mipmaps = false })
+function M.draw()
+  gfx.draw{ shader = show, uniforms = { plain = 0, srgb = 1, single = 2 }, textures = { plain, srgb, single } }
+end
+return M
+";
+    let dir = scene_dir("lua-image-options", &[("main.lua", main), ("show.glsl", show)]);
+    image::RgbaImage::from_pixel(4, 4, image::Rgba([128, 128, 128, 255])).save(dir.join("grey.png")).unwrap();
+    let mut f = Fixture::open(dir);
+    let shown = f.step();
+    // sRGB 128 is linear 0.2158 (55); a 4x4 image has 3 levels, one without mipmaps.
+    assert!(near(shown, [128, 55, 96, 32]), "{shown:?}");
+}

@@ -36,12 +36,14 @@ pub use image::Image;
 pub use kinds::{BufferTarget, Primitive, Stage};
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformShape, UniformValue, VaryingInfo};
-pub use sampled::{Filter, PixelKind, PixelTexture, Sampler, Samplers, Wrap, bind_cube_texture, unbind_units};
+pub use sampled::{
+    Filter, ImageUpload, PixelKind, PixelTexture, Sampler, Samplers, Wrap, bind_cube_texture, unbind_units,
+};
 pub use state::{
     Attrib, AttribKind, BlockMember, PolygonMode, VertexInput, extensions, get_integer, patch_default_levels,
     polygon_mode, provoking_vertex_first, reset, set_capability,
 };
-pub use target::{Blend, ColourFormat, DrawState, FrameTarget, Target};
+pub use target::{Attachments, Blend, ColourFormat, DrawState, FrameTarget, Target};
 pub use texture::Texture2D;
 pub use timing::{GpuTimer, Timing};
 pub use ui::UiPainter;

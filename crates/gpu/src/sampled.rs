@@ -107,14 +107,26 @@ pub struct PixelTexture {
     pub height: u32,
 }
 
+/// How [`PixelTexture::image`] stores an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageUpload {
+    /// The pixels come top row first: store them upright (GL's row 0 is the bottom).
+    pub flip: bool,
+    /// The bytes are sRGB-encoded: sampling returns linear values.
+    pub srgb: bool,
+    /// Make the full mipmap chain; otherwise one level.
+    pub mipmaps: bool,
+}
+
 impl PixelTexture {
     /// An RGBA8 texture with mipmaps from `rgba` (`width` x `height`, top row first). With `flip`, the image's top
     /// row is at t = 1, so it reads upright with the origin at the bottom-left (Shadertoy's `vflip`, on by default
     /// there); without, the top row is at t = 0.
-    pub fn image(gl: &Gl, width: u32, height: u32, rgba: &[u8], flip: bool) -> Result<PixelTexture, GpuError> {
+    pub fn image(gl: &Gl, width: u32, height: u32, rgba: &[u8], how: ImageUpload) -> Result<PixelTexture, GpuError> {
         check_size(width, height, rgba.len())?;
         check_limit(gl, width.max(height), glow::MAX_TEXTURE_SIZE)?;
-        let rows = if flip { flipped(rgba, width) } else { rgba.to_vec() };
+        let rows = if how.flip { flipped(rgba, width) } else { rgba.to_vec() };
+        let internal = if how.srgb { glow::SRGB8_ALPHA8 } else { glow::RGBA8 };
         // SAFETY: `rows` holds width * height RGBA bytes (checked above); rows are tightly packed (alignment 1).
         unsafe {
             while gl.get_error() != glow::NO_ERROR {}
@@ -125,7 +137,7 @@ impl PixelTexture {
             gl.tex_image_2d(
                 glow::TEXTURE_2D,
                 0,
-                glow::RGBA8 as i32,
+                internal as i32,
                 width as i32,
                 height as i32,
                 0,
@@ -134,7 +146,13 @@ impl PixelTexture {
                 glow::PixelUnpackData::Slice(Some(&rows)),
             );
             gl.pixel_store_i32(glow::UNPACK_ALIGNMENT, 4);
-            gl.generate_mipmap(glow::TEXTURE_2D);
+            if how.mipmaps {
+                gl.generate_mipmap(glow::TEXTURE_2D);
+            } else {
+                // One level: complete under any filter, a sampler's mipmap filter included.
+                gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAX_LEVEL, 0);
+                gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, glow::LINEAR as i32);
+            }
             // What was bound on the active unit stays bound (a unit of a caller).
             gl.bind_texture(glow::TEXTURE_2D, previous);
             let texture = PixelTexture { raw, kind: PixelKind::Image, width, height };

@@ -44,15 +44,73 @@ impl ColourFormat {
     }
 }
 
-/// A colour texture, a 24-bit depth buffer, and the framebuffer object that draws into them.
+/// A target's depth: a renderbuffer (only tested against), or a texture that later draws can sample.
+#[derive(Debug)]
+enum Depth {
+    Buffer(glow::NativeRenderbuffer),
+    Texture(glow::NativeTexture),
+}
+
+/// What a [`Target`] holds besides its first colour texture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attachments {
+    /// Colour textures (1 to [`Attachments::MAX_COLOURS`]), written by a fragment shader's `layout(location = N)`
+    /// outputs.
+    pub colours: u32,
+    /// The depth buffer is a 32-bit float texture that can be sampled (otherwise a 24-bit renderbuffer).
+    pub depth_texture: bool,
+}
+
+impl Attachments {
+    /// GL 4.5 guarantees 8 colour attachments and 8 draw buffers on every driver.
+    pub const MAX_COLOURS: u32 = 8;
+}
+
+impl Default for Attachments {
+    fn default() -> Attachments {
+        Attachments { colours: 1, depth_texture: false }
+    }
+}
+
+/// Colour textures, a depth buffer or texture, and the framebuffer object that draws into them.
 #[derive(Debug)]
 pub struct Target {
+    /// The first colour texture (`layout(location = 0)`): what is shown, sampled and read by default.
     pub texture: glow::NativeTexture,
-    depth: glow::NativeRenderbuffer,
+    /// The colour textures after the first.
+    more: Vec<glow::NativeTexture>,
+    depth: Depth,
     pub framebuffer: glow::NativeFramebuffer,
     pub width: u32,
     pub height: u32,
     pub format: ColourFormat,
+}
+
+/// Makes a 2D texture with storage, linear filtering and clamping, leaving the active unit's binding as it was.
+///
+/// # Safety
+/// A context must be current.
+unsafe fn storage_texture(
+    gl: &Gl,
+    internal: u32,
+    levels: u32,
+    width: u32,
+    height: u32,
+) -> Result<glow::NativeTexture, GpuError> {
+    // SAFETY: plain object creation on the current context; sizes are checked by GL (errors, not UB).
+    unsafe {
+        let texture = gl.create_texture().map_err(GpuError::Gl)?;
+        let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
+        gl.bind_texture(glow::TEXTURE_2D, Some(texture));
+        gl.tex_storage_2d(glow::TEXTURE_2D, levels as i32, internal, width as i32, height as i32);
+        gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, glow::LINEAR as i32);
+        gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAG_FILTER, glow::LINEAR as i32);
+        gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE as i32);
+        gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE as i32);
+        // What was bound on the active unit stays bound (a unit of a caller).
+        gl.bind_texture(glow::TEXTURE_2D, previous);
+        Ok(texture)
+    }
 }
 
 impl Target {
@@ -87,52 +145,120 @@ impl Target {
         Target::with_format(gl, width, height, ColourFormat::Rgba8)
     }
 
+    /// A target of one colour texture in `format`, and a depth renderbuffer.
     pub fn with_format(gl: &Gl, width: u32, height: u32, format: ColourFormat) -> Result<Target, GpuError> {
+        Target::with_attachments(gl, width, height, format, Attachments::default())
+    }
+
+    /// A target of `attachments.colours` colour textures, all in `format`, and a depth buffer or texture.
+    pub fn with_attachments(
+        gl: &Gl,
+        width: u32,
+        height: u32,
+        format: ColourFormat,
+        attachments: Attachments,
+    ) -> Result<Target, GpuError> {
+        let colours = attachments.colours.clamp(1, Attachments::MAX_COLOURS);
         let (internal, levels) = format.storage(width, height);
-        // SAFETY: plain object creation on the current context; sizes are checked by GL (errors, not UB).
-        unsafe {
-            let texture = gl.create_texture().map_err(GpuError::Gl)?;
-            let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
-            gl.bind_texture(glow::TEXTURE_2D, Some(texture));
-            gl.tex_storage_2d(glow::TEXTURE_2D, levels as i32, internal, width as i32, height as i32);
-            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MIN_FILTER, glow::LINEAR as i32);
-            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_MAG_FILTER, glow::LINEAR as i32);
-            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE as i32);
-            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE as i32);
-            // What was bound on the active unit stays bound (a unit of a caller).
-            gl.bind_texture(glow::TEXTURE_2D, previous);
-            let depth = match gl.create_renderbuffer() {
-                Ok(rb) => rb,
-                Err(e) => {
-                    gl.delete_texture(texture);
-                    return Err(GpuError::Gl(e));
+        let mut textures = Vec::with_capacity(colours as usize);
+        let mut depth = None;
+        let mut framebuffer = None;
+        // SAFETY: plain object creation on the current context; every object made is deleted on failure.
+        let result = unsafe {
+            (|| {
+                for _ in 0..colours {
+                    textures.push(storage_texture(gl, internal, levels, width, height)?);
                 }
-            };
-            gl.bind_renderbuffer(glow::RENDERBUFFER, Some(depth));
-            gl.renderbuffer_storage(glow::RENDERBUFFER, glow::DEPTH_COMPONENT24, width as i32, height as i32);
-            gl.bind_renderbuffer(glow::RENDERBUFFER, None);
-            let framebuffer = match gl.create_framebuffer() {
-                Ok(fb) => fb,
-                Err(e) => {
-                    gl.delete_renderbuffer(depth);
-                    gl.delete_texture(texture);
-                    return Err(GpuError::Gl(e));
+                depth = Some(if attachments.depth_texture {
+                    let t = storage_texture(gl, glow::DEPTH_COMPONENT32F, 1, width, height)?;
+                    Depth::Texture(t)
+                } else {
+                    let rb = gl.create_renderbuffer().map_err(GpuError::Gl)?;
+                    gl.bind_renderbuffer(glow::RENDERBUFFER, Some(rb));
+                    gl.renderbuffer_storage(glow::RENDERBUFFER, glow::DEPTH_COMPONENT24, width as i32, height as i32);
+                    gl.bind_renderbuffer(glow::RENDERBUFFER, None);
+                    Depth::Buffer(rb)
+                });
+                let fb = gl.create_framebuffer().map_err(GpuError::Gl)?;
+                framebuffer = Some(fb);
+                gl.bind_framebuffer(glow::FRAMEBUFFER, Some(fb));
+                let mut buffers = Vec::new();
+                for (i, t) in textures.iter().enumerate() {
+                    let attachment = glow::COLOR_ATTACHMENT0 + i as u32;
+                    gl.framebuffer_texture_2d(glow::FRAMEBUFFER, attachment, glow::TEXTURE_2D, Some(*t), 0);
+                    buffers.push(attachment);
                 }
-            };
-            gl.bind_framebuffer(glow::FRAMEBUFFER, Some(framebuffer));
-            gl.framebuffer_texture_2d(glow::FRAMEBUFFER, glow::COLOR_ATTACHMENT0, glow::TEXTURE_2D, Some(texture), 0);
-            gl.framebuffer_renderbuffer(glow::FRAMEBUFFER, glow::DEPTH_ATTACHMENT, glow::RENDERBUFFER, Some(depth));
-            let status = gl.check_framebuffer_status(glow::FRAMEBUFFER);
-            gl.bind_framebuffer(glow::FRAMEBUFFER, None);
-            if status != glow::FRAMEBUFFER_COMPLETE {
-                gl.delete_framebuffer(framebuffer);
-                gl.delete_renderbuffer(depth);
-                gl.delete_texture(texture);
-                return Err(GpuError::Gl(format!(
-                    "a {width}x{height} {format:?} render target is incomplete (status {status:#x})"
-                )));
+                gl.draw_buffers(&buffers);
+                match depth {
+                    Some(Depth::Texture(t)) => gl.framebuffer_texture_2d(
+                        glow::FRAMEBUFFER,
+                        glow::DEPTH_ATTACHMENT,
+                        glow::TEXTURE_2D,
+                        Some(t),
+                        0,
+                    ),
+                    Some(Depth::Buffer(rb)) => gl.framebuffer_renderbuffer(
+                        glow::FRAMEBUFFER,
+                        glow::DEPTH_ATTACHMENT,
+                        glow::RENDERBUFFER,
+                        Some(rb),
+                    ),
+                    None => {}
+                }
+                let status = gl.check_framebuffer_status(glow::FRAMEBUFFER);
+                gl.bind_framebuffer(glow::FRAMEBUFFER, None);
+                if status != glow::FRAMEBUFFER_COMPLETE {
+                    return Err(GpuError::Gl(format!(
+                        "a {width}x{height} {format:?} render target with {colours} colour texture(s) is incomplete \
+                         (status {status:#x})"
+                    )));
+                }
+                Ok(())
+            })()
+        };
+        match (result, depth, framebuffer) {
+            (Ok(()), Some(depth), Some(framebuffer)) => {
+                let texture = textures.remove(0);
+                Ok(Target { texture, more: textures, depth, framebuffer, width, height, format })
             }
-            Ok(Target { texture, depth, framebuffer, width, height, format })
+            (result, depth, framebuffer) => {
+                // SAFETY: each object was made above and is deleted once.
+                unsafe {
+                    if let Some(fb) = framebuffer {
+                        gl.delete_framebuffer(fb);
+                    }
+                    match depth {
+                        Some(Depth::Buffer(rb)) => gl.delete_renderbuffer(rb),
+                        Some(Depth::Texture(t)) => gl.delete_texture(t),
+                        None => {}
+                    }
+                    for t in textures {
+                        gl.delete_texture(t);
+                    }
+                }
+                Err(result.err().unwrap_or_else(|| GpuError::Gl("a render target could not be made".into())))
+            }
+        }
+    }
+
+    /// How many colour textures the target has.
+    pub fn colours(&self) -> u32 {
+        1 + self.more.len() as u32
+    }
+
+    /// Colour texture `index` (0 is [`Target::texture`]).
+    pub fn colour(&self, index: u32) -> Option<glow::NativeTexture> {
+        match index {
+            0 => Some(self.texture),
+            i => self.more.get(i as usize - 1).copied(),
+        }
+    }
+
+    /// The depth texture, for a target made with one.
+    pub fn depth_texture(&self) -> Option<glow::NativeTexture> {
+        match self.depth {
+            Depth::Texture(t) => Some(t),
+            Depth::Buffer(_) => None,
         }
     }
 
@@ -154,13 +280,18 @@ impl Target {
         }
     }
 
-    /// Every pixel as RGBA floats, row 0 at the bottom (a format with fewer channels reads 0 for green and blue and 1
-    /// for alpha, as GL fills them).
-    pub fn read_rgba_f32(&self, gl: &Gl) -> Vec<f32> {
+    /// Every pixel of colour texture `index` as RGBA floats, row 0 at the bottom (a format with fewer channels reads
+    /// 0 for green and blue and 1 for alpha, as GL fills them); `None` past the last colour texture.
+    pub fn read_rgba_f32(&self, gl: &Gl, index: u32) -> Option<Vec<f32>> {
+        if index >= self.colours() {
+            return None;
+        }
         let mut bytes = vec![0u8; (self.width * self.height * 16) as usize];
-        // SAFETY: the buffer holds exactly width * height RGBA float pixels; PACK_ALIGNMENT 4 fits 16-byte pixels.
+        // SAFETY: the buffer holds exactly width * height RGBA float pixels; PACK_ALIGNMENT 4 fits 16-byte pixels;
+        // the read buffer is an attachment the framebuffer has.
         unsafe {
             gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(self.framebuffer));
+            gl.read_buffer(glow::COLOR_ATTACHMENT0 + index);
             gl.read_pixels(
                 0,
                 0,
@@ -170,15 +301,41 @@ impl Target {
                 glow::FLOAT,
                 glow::PixelPackData::Slice(Some(&mut bytes)),
             );
+            gl.read_buffer(glow::COLOR_ATTACHMENT0);
             gl.bind_framebuffer(glow::READ_FRAMEBUFFER, None);
         }
-        bytes.chunks_exact(4).map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect()
+        Some(floats(&bytes))
+    }
+
+    /// Every depth value (0 near, 1 far), row 0 at the bottom.
+    pub fn read_depth(&self, gl: &Gl) -> Vec<f32> {
+        let mut bytes = vec![0u8; (self.width * self.height * 4) as usize];
+        // SAFETY: the buffer holds exactly width * height float values; the framebuffer has a depth attachment.
+        unsafe {
+            gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(self.framebuffer));
+            gl.read_pixels(
+                0,
+                0,
+                self.width as i32,
+                self.height as i32,
+                glow::DEPTH_COMPONENT,
+                glow::FLOAT,
+                glow::PixelPackData::Slice(Some(&mut bytes)),
+            );
+            gl.bind_framebuffer(glow::READ_FRAMEBUFFER, None);
+        }
+        floats(&bytes)
     }
 
     /// Fills the mipmap levels below the first from it (a target with levels: [`ColourFormat::Rgba32F`]).
     pub fn generate_mipmaps(&self, gl: &Gl) {
-        // SAFETY: direct state access on a live texture.
-        unsafe { gl.generate_texture_mipmap(self.texture) }
+        // SAFETY: direct state access on live textures.
+        unsafe {
+            gl.generate_texture_mipmap(self.texture);
+            for t in &self.more {
+                gl.generate_texture_mipmap(*t);
+            }
+        }
     }
 
     pub fn frame_target(&self) -> FrameTarget {
@@ -189,10 +346,20 @@ impl Target {
         // SAFETY: consuming `self` deletes each object once.
         unsafe {
             gl.delete_framebuffer(self.framebuffer);
-            gl.delete_renderbuffer(self.depth);
+            match self.depth {
+                Depth::Buffer(rb) => gl.delete_renderbuffer(rb),
+                Depth::Texture(t) => gl.delete_texture(t),
+            }
             gl.delete_texture(self.texture);
+            for t in self.more {
+                gl.delete_texture(t);
+            }
         }
     }
+}
+
+fn floats(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
 impl FrameTarget {

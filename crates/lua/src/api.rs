@@ -110,14 +110,19 @@ pub trait Graphics: Send {
     fn write_buffer(&mut self, buffer: Id, offset: usize, bytes: &[u8]) -> Result<(), String>;
     fn read_buffer(&mut self, buffer: Id) -> Result<Vec<u8>, String>;
     fn buffer_size(&self, buffer: Id) -> Result<usize, String>;
-    fn target(&mut self, width: u32, height: u32, format: TargetFormat, owner: Owner) -> Result<Id, String>;
-    /// Every pixel of a target as RGBA numbers, row 0 at the bottom.
-    fn read_target(&mut self, target: Id) -> Result<Vec<f32>, String>;
+    fn target(&mut self, width: u32, height: u32, spec: TargetSpec, owner: Owner) -> Result<Id, String>;
+    /// Every pixel of a target's colour texture as RGBA numbers, or of its depth texture as one number each; row 0
+    /// at the bottom.
+    fn read_target(&mut self, target: Id, attachment: Attachment) -> Result<Vec<f32>, String>;
     /// A target's or an image's size (an image never loaded is 0 x 0).
     fn target_size(&self, target: Id) -> Result<(u32, u32), String>;
     /// The texture of an image file (PNG, JPEG) relative to the scene: loaded again when the file changes, the
     /// last good pixels kept when it cannot be read.
-    fn image(&mut self, path: &str, owner: Owner) -> Result<Id, String>;
+    fn image(&mut self, path: &str, options: ImageOptions, owner: Owner) -> Result<Id, String>;
+    /// Draws a line of text with the bundled font; returns its width in pixels.
+    fn text(&mut self, call: &TextCall) -> Result<f32, String>;
+    /// The width in pixels a line of text of `size` pixels would take.
+    fn text_width(&mut self, text: &str, size: f32) -> Result<f32, String>;
     fn clear(&mut self, target: Option<Id>, rgba: [f32; 4]) -> Result<(), String>;
     fn draw(&mut self, call: &DrawCall) -> Result<(), String>;
     fn dispatch(&mut self, call: &DispatchCall) -> Result<(), String>;
@@ -257,6 +262,54 @@ fn decode(bytes: &[u8], element: Element) -> Vec<f64> {
 pub struct TextureUse {
     pub id: Id,
     pub sampler: Option<(Filter, Wrap)>,
+    /// Which of a target's textures (an image has only colour 0).
+    pub attachment: Attachment,
+}
+
+/// One of a target's textures: colour `N` (written by `layout(location = N) out`), or its depth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attachment {
+    Colour(u32),
+    Depth,
+}
+
+/// What `gfx.target` makes: colour textures of one format, and a depth buffer that may be sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetSpec {
+    pub format: TargetFormat,
+    /// How many colour textures (1 to 8).
+    pub colours: u32,
+    /// The depth buffer is a texture draws can sample (`attachment = "depth"`).
+    pub depth: bool,
+}
+
+/// How an image file becomes a texture (`gfx.image(path, {srgb = true, mipmaps = false})`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageOptions {
+    /// The file's values are sRGB-encoded colour: sampling returns them linearized.
+    pub srgb: bool,
+    /// A full mipmap chain (for minified and `filter = "mipmap"` sampling).
+    pub mipmaps: bool,
+}
+
+impl Default for ImageOptions {
+    fn default() -> ImageOptions {
+        ImageOptions { srgb: false, mipmaps: true }
+    }
+}
+
+/// A line of text to draw (`gfx.text`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextCall {
+    pub text: String,
+    /// The top-left corner in pixels from the top-left of the target, as `input.mouse` counts.
+    pub x: f32,
+    pub y: f32,
+    /// The font's size in pixels.
+    pub size: f32,
+    pub colour: [f32; 4],
+    /// Draw into this target; `None` draws into the frame.
+    pub target: Option<Id>,
 }
 
 /// What a render target holds per pixel (`gfx.target(w, h, format)`).
@@ -304,6 +357,65 @@ fn target_format(name: Option<String>) -> mlua::Result<TargetFormat> {
     })
 }
 
+/// `gfx.target(w, h, "rgba16f")` or `gfx.target(w, h, {format = "rgba16f", colours = 2, depth = true})`.
+fn target_spec(value: Value) -> mlua::Result<TargetSpec> {
+    let table = match value {
+        Value::Nil => return Ok(TargetSpec { format: TargetFormat::Rgba8, colours: 1, depth: false }),
+        Value::String(s) => {
+            let format = target_format(Some(s.to_str()?.to_owned()))?;
+            return Ok(TargetSpec { format, colours: 1, depth: false });
+        }
+        Value::Table(t) => t,
+        _ => return Err(mlua::Error::runtime("gfx.target(width, height, format or {format =, colours =, depth =})")),
+    };
+    let colours = table.get::<Option<u32>>("colours")?.unwrap_or(1);
+    if !(1..=8).contains(&colours) {
+        return Err(mlua::Error::runtime(format!("gfx.target: colours = {colours}; a target has 1 to 8")));
+    }
+    Ok(TargetSpec {
+        format: target_format(table.get("format")?)?,
+        colours,
+        depth: table.get::<Option<bool>>("depth")?.unwrap_or(false),
+    })
+}
+
+/// `attachment = 0, 1 ... 7` or `"depth"` (nil is 0).
+fn attachment(value: Value) -> mlua::Result<Attachment> {
+    match value {
+        Value::Nil => Ok(Attachment::Colour(0)),
+        Value::Integer(i) if (0..8).contains(&i) => Ok(Attachment::Colour(i as u32)),
+        Value::Number(n) if n.fract() == 0.0 && (0.0..8.0).contains(&n) => Ok(Attachment::Colour(n as u32)),
+        Value::String(s) if s.to_str().is_ok_and(|s| s == "depth") => Ok(Attachment::Depth),
+        _ => Err(mlua::Error::runtime("attachment: a colour number 0 to 7 (layout(location = N)), or \"depth\"")),
+    }
+}
+
+/// `{r, g, b[, a]}` numbers from 0 to 1.
+fn colour(value: Value) -> mlua::Result<[f32; 4]> {
+    match value {
+        Value::Nil => Ok([1.0; 4]),
+        Value::Table(t) => {
+            let c: Vec<f32> = t.sequence_values::<f32>().collect::<mlua::Result<_>>()?;
+            match c[..] {
+                [r, g, b] => Ok([r, g, b, 1.0]),
+                [r, g, b, a] => Ok([r, g, b, a]),
+                _ => Err(mlua::Error::runtime("colour = {r, g, b} or {r, g, b, a}, each from 0 to 1")),
+            }
+        }
+        _ => Err(mlua::Error::runtime("colour = {r, g, b} or {r, g, b, a}, each from 0 to 1")),
+    }
+}
+
+/// The text size a call asks for (16 pixels unless told), within what a font atlas can hold.
+fn text_size(size: Option<f32>) -> mlua::Result<f32> {
+    let size = size.unwrap_or(16.0);
+    if (1.0..=256.0).contains(&size) {
+        Ok(size)
+    } else {
+        Err(mlua::Error::runtime(format!("text size {size}: from 1 to 256 pixels")))
+    }
+}
+
 /// Largest buffer Lua may ask for (1 GiB): beyond this a number is a mistake, not a size.
 const MAX_BUFFER: usize = 1 << 30;
 
@@ -330,13 +442,19 @@ impl UserData for Handle {
             let bytes = encode(&values, element(ty)?);
             with_gfx(lua, |g| g.write_buffer(h.id, offset, &bytes))
         });
-        methods.add_method("read", |lua, h, ty: Option<String>| match h.kind {
+        methods.add_method("read", |lua, h, arg: Value| match h.kind {
             Kind::Target => {
-                let values = with_gfx(lua, |g| g.read_target(h.id))?;
+                let attachment = attachment(arg)?;
+                let values = with_gfx(lua, |g| g.read_target(h.id, attachment))?;
                 Ok(values.into_iter().map(f64::from).collect::<Vec<f64>>())
             }
             _ => {
                 expect(h, Kind::Buffer)?;
+                let ty = match arg {
+                    Value::Nil => None,
+                    Value::String(s) => Some(s.to_str()?.to_owned()),
+                    _ => return Err(mlua::Error::runtime("buffer:read(type): type is f32, u32 or i32")),
+                };
                 let element = element(ty)?;
                 with_gfx(lua, |g| g.read_buffer(h.id)).map(|bytes| decode(&bytes, element))
             }
@@ -419,7 +537,7 @@ fn textures(t: &Table) -> mlua::Result<Vec<TextureUse>> {
     let mut out = Vec::new();
     let Value::Table(list) = t.get::<Value>("textures")? else { return Ok(out) };
     for v in list.sequence_values::<Value>() {
-        let (handle, sampler) = match v? {
+        let (handle, sampler, attachment) = match v? {
             Value::Table(entry) => {
                 let filter = match entry.get::<Option<String>>("filter")?.as_deref() {
                     None | Some("linear") => Filter::Linear,
@@ -438,14 +556,16 @@ fn textures(t: &Table) -> mlua::Result<Vec<TextureUse>> {
                         return Err(mlua::Error::runtime(format!("unknown wrap '{other}': clamp or repeat")));
                     }
                 };
-                (entry.get::<Value>(1)?, Some((filter, wrap)))
+                let attachment = attachment(entry.get::<Value>("attachment")?)?;
+                let sampled = entry.contains_key("filter")? || entry.contains_key("wrap")?;
+                (entry.get::<Value>(1)?, sampled.then_some((filter, wrap)), attachment)
             }
-            handle => (handle, None),
+            handle => (handle, None, Attachment::Colour(0)),
         };
         let image =
             matches!(&handle, Value::UserData(ud) if ud.borrow::<Handle>().is_ok_and(|h| h.kind == Kind::Image));
         let id = id_of(&handle, if image { Kind::Image } else { Kind::Target }, "textures")?;
-        out.push(TextureUse { id, sampler });
+        out.push(TextureUse { id, sampler, attachment });
     }
     Ok(out)
 }
@@ -471,6 +591,8 @@ pub const API: &[&str] = &[
     "gfx.buffer",
     "gfx.target",
     "gfx.image",
+    "gfx.text",
+    "gfx.text_width",
     "gfx.clear",
     "gfx.draw",
     "gfx.dispatch",
@@ -537,20 +659,44 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
     )?;
     gfx.set(
         "target",
-        lua.create_function(|lua, (w, h, format): (u32, u32, Option<String>)| {
+        lua.create_function(|lua, (w, h, spec): (u32, u32, Value)| {
             if !(1..=16384).contains(&w) || !(1..=16384).contains(&h) {
                 return Err(mlua::Error::runtime("gfx.target(width, height, format): each side from 1 to 16384"));
             }
-            let format = target_format(format)?;
-            let id = with_gfx(lua, |g| g.target(w, h, format, owner(lua)))?;
+            let spec = target_spec(spec)?;
+            let id = with_gfx(lua, |g| g.target(w, h, spec, owner(lua)))?;
             handle(lua, id, Kind::Target)
         })?,
     )?;
     gfx.set(
         "image",
-        lua.create_function(|lua, path: String| {
-            let id = with_gfx(lua, |g| g.image(&path, owner(lua)))?;
+        lua.create_function(|lua, (path, options): (String, Option<Table>)| {
+            let mut o = ImageOptions::default();
+            if let Some(t) = options {
+                o.srgb = t.get::<Option<bool>>("srgb")?.unwrap_or(o.srgb);
+                o.mipmaps = t.get::<Option<bool>>("mipmaps")?.unwrap_or(o.mipmaps);
+            }
+            let id = with_gfx(lua, |g| g.image(&path, o, owner(lua)))?;
             handle(lua, id, Kind::Image)
+        })?,
+    )?;
+    gfx.set(
+        "text",
+        lua.create_function(|lua, (text, x, y, options): (String, f32, f32, Option<Table>)| {
+            let mut call = TextCall { text, x, y, size: 16.0, colour: [1.0; 4], target: None };
+            if let Some(t) = options {
+                call.size = text_size(t.get("size")?)?;
+                call.colour = colour(t.get("colour")?)?;
+                call.target = optional_id(&t, "target", Kind::Target)?;
+            }
+            with_gfx(lua, |g| g.text(&call))
+        })?,
+    )?;
+    gfx.set(
+        "text_width",
+        lua.create_function(|lua, (text, size): (String, Option<f32>)| {
+            let size = text_size(size)?;
+            with_gfx(lua, |g| g.text_width(&text, size))
         })?,
     )?;
     gfx.set(

@@ -14,8 +14,8 @@ pub mod measure;
 mod watchdog;
 
 pub use api::{
-    API, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, Kind, Owner, Primitive, TargetFormat,
-    TextureUse,
+    API, Attachment, BlendMode, DispatchCall, DrawCall, Element, FrameStats, Graphics, Id, ImageOptions, Kind, Owner,
+    Primitive, TargetFormat, TargetSpec, TextCall, TextureUse,
 };
 pub use budget::{Budget, Overrun, Verdict};
 pub use diag::from_lua_error;

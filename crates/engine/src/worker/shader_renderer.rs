@@ -11,7 +11,7 @@ use allsource_gpu::{
     ColourFormat, FrameTarget, FullscreenTriangle, Gl, GpuError, Target, bind_cube_texture, bind_texture, glow,
     patch_vertices, unbind_units,
 };
-use allsource_gpu::{Filter, Sampler};
+use allsource_gpu::{Filter, ImageUpload, Sampler};
 use allsource_live::Report;
 use allsource_shader::{CHANNEL_NAMES, Channel, PassOptions, Primitive, SHADERTOY_UNIFORMS, Source};
 
@@ -19,6 +19,7 @@ use super::FrameClock;
 use super::channels::{ChannelTextures, FileTexture};
 use super::protocol::StartFrom;
 use super::shadertoy_input::{Keyboard, Pointer, shadertoy_date};
+use crate::file_texture::UPRIGHT;
 use crate::scene::{BUFFER_FILES, COMMON_FILE};
 use crate::shader::{Linked, LiveShader};
 
@@ -245,8 +246,12 @@ impl ShaderRenderer {
     /// The file texture a channel reads, if it reads one.
     fn file_texture(&self, channel: &Channel) -> Option<FileTexture> {
         match &channel.source {
-            Source::Image(name) => Some(FileTexture { path: self.dir.join(name), cube: false, flip: channel.vflip }),
-            Source::Cubemap(name) => Some(FileTexture { path: self.dir.join(name), cube: true, flip: false }),
+            Source::Image(name) => Some(FileTexture {
+                path: self.dir.join(name),
+                cube: false,
+                how: ImageUpload { flip: channel.vflip, ..UPRIGHT },
+            }),
+            Source::Cubemap(name) => Some(FileTexture { path: self.dir.join(name), cube: true, how: UPRIGHT }),
             _ => None,
         }
     }

@@ -131,7 +131,13 @@ impl Fixture {
 
     /// A fixture on a scene directory made beforehand (with files other than text in it).
     pub fn open(dir: PathBuf) -> Fixture {
-        let engine = engine(&dir, Clock::Lockstep, 10.0);
+        Fixture::sized(dir, (16, 16))
+    }
+
+    /// A fixture whose frame is `size` pixels.
+    pub fn sized(dir: PathBuf, size: (u32, u32)) -> Fixture {
+        let options = EngineOptions { size, fps: 10.0, clock: Clock::Lockstep, ..EngineOptions::default() };
+        let engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
         let mut fixture = Fixture { dir, engine, frame: 0 };
         fixture.step();
         fixture

@@ -39,13 +39,19 @@ impl Graphics for Recorder {
     fn buffer_size(&self, _: Id) -> Result<usize, String> {
         Ok(0)
     }
-    fn target(&mut self, _: u32, _: u32, _: allsource_lua::TargetFormat, owner: Owner) -> Result<Id, String> {
+    fn target(&mut self, _: u32, _: u32, _: allsource_lua::TargetSpec, owner: Owner) -> Result<Id, String> {
         Ok(self.make(owner))
     }
-    fn image(&mut self, _: &str, owner: Owner) -> Result<Id, String> {
+    fn image(&mut self, _: &str, _: allsource_lua::ImageOptions, owner: Owner) -> Result<Id, String> {
         Ok(self.make(owner))
     }
-    fn read_target(&mut self, _: Id) -> Result<Vec<f32>, String> {
+    fn text(&mut self, call: &allsource_lua::TextCall) -> Result<f32, String> {
+        Ok(call.text.chars().count() as f32 * call.size / 2.0)
+    }
+    fn text_width(&mut self, text: &str, size: f32) -> Result<f32, String> {
+        Ok(text.chars().count() as f32 * size / 2.0)
+    }
+    fn read_target(&mut self, _: Id, _: allsource_lua::Attachment) -> Result<Vec<f32>, String> {
         Ok(vec![0.0; 4])
     }
     fn target_size(&self, _: Id) -> Result<(u32, u32), String> {
