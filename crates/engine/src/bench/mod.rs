@@ -13,7 +13,8 @@
 //! Files: this one (options, report, the shared measuring helpers and the edited texts), `shader.rs` (shader edits,
 //! outside writes, keystrokes through the editor, the editor's frame cost), `lua.rs` (module edits, typed Lua,
 //! transactions), `frames.rs` (frame times while a module misbehaves or a preview runs), `memory.rs` (bytes per
-//! reload, in a process of its own), `luajit.rs` (CHECKHOOK against a stock LuaJIT of the same source).
+//! reload, in a process of its own), `luajit.rs` (CHECKHOOK against a stock LuaJIT of the same source), `api.rs`
+//! (what `gfx.text` and a `gfx.image` reload add to a frame).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 use crate::worker::{Clock, Command, EngineOptions};
 use crate::{Error, HeadlessEngine};
 
+mod api;
 mod frames;
 mod lua;
 mod luajit;
@@ -81,6 +83,7 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport, Error> {
         text.push_str(&frames::supervision(&dir, options, figures)?);
         text.push_str(&luajit::checkhook_cost(options, figures)?);
         text.push_str(&frames::preview(&dir, options, figures)?);
+        text.push_str(&api::api(&dir, options, figures)?);
         Ok(text)
     };
     let text = run(&mut figures);
