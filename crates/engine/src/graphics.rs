@@ -417,7 +417,7 @@ impl Graphics for EngineGraphics {
         };
         let (gl, index) = (self.gl.clone(), self.index);
         let painter = self.text_painter()?;
-        Ok(painter.draw(&gl, index, &frame, &call.text, (call.x, call.y), call.size, call.colour))
+        Ok(painter.draw(&gl, index, &frame, call))
     }
 
     fn text_width(&mut self, text: &str, size: f32) -> Result<f32, String> {

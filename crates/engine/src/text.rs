@@ -7,6 +7,7 @@ use egui::epaint::{ClippedShape, Color32, FontId, Pos2, Rect, Shape, Tessellatio
 use std::sync::Arc;
 
 use allsource_gpu::{FrameTarget, Gl, GpuError, UiPainter};
+use allsource_lua::TextCall;
 
 /// The bundled fonts and the painter, made at the first text a scene draws (parsing the fonts and compiling the
 /// painter's program take milliseconds a scene without text should not pay).
@@ -43,24 +44,16 @@ impl TextPainter {
         galley.size().x
     }
 
-    /// Draws `text` with its top-left corner at `at` (pixels from the target's top-left), in `colour` (straight
-    /// RGBA from 0 to 1, blended over what the target holds). Returns its width in pixels.
-    pub fn draw(
-        &mut self,
-        gl: &Gl,
-        frame: u64,
-        target: &FrameTarget,
-        text: &str,
-        at: (f32, f32),
-        size: f32,
-        colour: [f32; 4],
-    ) -> f32 {
+    /// Draws the call's text into `target` (its own target was resolved by the caller) with its top-left corner at
+    /// `x`, `y` (pixels from the target's top-left), in its colour (straight RGBA from 0 to 1, blended over what the
+    /// target holds). Returns its width in pixels.
+    pub fn draw(&mut self, gl: &Gl, frame: u64, target: &FrameTarget, call: &TextCall) -> f32 {
         self.begin(frame);
-        let [r, g, b, a] = colour.map(|c| (c.clamp(0.0, 1.0) * 255.0).round() as u8);
+        let [r, g, b, a] = call.colour.map(|c| (c.clamp(0.0, 1.0) * 255.0).round() as u8);
         let colour = Color32::from_rgba_unmultiplied(r, g, b, a);
-        let galley = self.fonts.with_pixels_per_point(1.0).layout_no_wrap(text.to_owned(), font(size), colour);
+        let galley = self.fonts.with_pixels_per_point(1.0).layout_no_wrap(call.text.clone(), font(call.size), colour);
         let width = galley.size().x;
-        let shape = Shape::galley(Pos2::new(at.0, at.1), Arc::clone(&galley), colour);
+        let shape = Shape::galley(Pos2::new(call.x, call.y), Arc::clone(&galley), colour);
         let atlas = self.fonts.texture_atlas();
         let mut tessellator =
             Tessellator::new(1.0, TessellationOptions::default(), atlas.size(), atlas.prepared_discs());
