@@ -43,6 +43,17 @@ fn a_lua_scene_whose_main_module_never_builds_fails_the_headless_run() {
 }
 
 #[test]
+fn a_lua_scene_whose_only_version_fails_at_run_time_fails_the_render_with_the_error() {
+    let dir = scene("lua-runtime", &[("main.lua", "local M = {}\nfunction M.draw()\n  gfx.text(nil, 0, 0)\nend\nreturn M\n")]);
+    let out = dir.join("frame.png");
+    let output = run(allsource(&["render", "--frames", "3", "--size", "16x16", "--out"]).arg(&out).arg(&dir));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("main.lua never built or never ran"), "{stderr}");
+    assert!(stderr.contains("main.lua:3:"), "{stderr}");
+}
+
+#[test]
 fn an_output_path_that_cannot_be_written_fails_before_any_frame_is_rendered() {
     let dir = scene("unwritable", &[("main.glsl", "out vec4 o;\nvoid main() { o = vec4(1.0); }\n")]);
     let out = dir.join("no-such-directory/out.png");

@@ -25,7 +25,8 @@ pub enum Error {
     NoDisplay(String),
     /// A script command failed (line 0: before the first command).
     Script { line: usize, message: String },
-    /// A run ended with sources that never built: each with its newest diagnostics.
+    /// A run ended with sources that never built, or whose every version failed at run time: each with its newest
+    /// diagnostics.
     NeverBuilt(Vec<(PathBuf, Vec<allsource_live::Diagnostic>)>),
 }
 
@@ -54,7 +55,7 @@ impl fmt::Display for Error {
             Error::Io { path, message } => write!(f, "{}: {message}", path.display()),
             Error::NeverBuilt(sources) => {
                 let names: Vec<String> = sources.iter().map(|(p, _)| p.display().to_string()).collect();
-                write!(f, "{} never built, so the frames show none of it:", names.join(", "))?;
+                write!(f, "{} never built or never ran, so the frames show none of it:", names.join(", "))?;
                 for d in sources.iter().flat_map(|(_, ds)| ds) {
                     write!(f, "\n  {d}")?;
                 }

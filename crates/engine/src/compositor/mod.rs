@@ -85,7 +85,7 @@ pub struct Status {
 }
 
 impl Status {
-    /// A run that ends now went well unless a source never built (its frames show none of it).
+    /// A run that ends now went well unless a source never built or never ran (its frames show none of it).
     pub fn ended_well(&self) -> Result<(), Error> {
         if self.never_built.is_empty() {
             return Ok(());
@@ -436,9 +436,11 @@ impl Compositor {
                 }
                 self.status.live_version = report.live_version;
                 self.status.failing = report.diagnostics.iter().any(Diagnostic::is_error);
-                if report.live_version.is_some() || report.verdict.is_some() {
+                // A source none of whose versions is live (none built, or none that ran survived its verdict)
+                // shows nothing of itself.
+                if report.live_version.is_some() {
                     self.status.never_built.remove(&report.path);
-                } else if self.status.failing {
+                } else if self.status.failing || report.verdict.is_some() {
                     self.status.never_built.insert(report.path.clone(), report.diagnostics.clone());
                 }
                 // A build's news replaces the news of the build before it in the console, when nothing came
