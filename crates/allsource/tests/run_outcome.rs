@@ -44,7 +44,10 @@ fn a_lua_scene_whose_main_module_never_builds_fails_the_headless_run() {
 
 #[test]
 fn a_lua_scene_whose_only_version_fails_at_run_time_fails_the_render_with_the_error() {
-    let dir = scene("lua-runtime", &[("main.lua", "local M = {}\nfunction M.draw()\n  gfx.text(nil, 0, 0)\nend\nreturn M\n")]);
+    let dir = scene(
+        "lua-runtime",
+        &[("main.lua", "local M = {}\nfunction M.draw()\n  gfx.text(nil, 0, 0)\nend\nreturn M\n")],
+    );
     let out = dir.join("frame.png");
     let output = run(allsource(&["render", "--frames", "3", "--size", "16x16", "--out"]).arg(&out).arg(&dir));
     let stderr = String::from_utf8_lossy(&output.stderr);
