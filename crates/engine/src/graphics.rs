@@ -42,6 +42,12 @@ pub struct EngineGraphics {
     dir: PathBuf,
     next: Id,
     resources: HashMap<Id, (Owner, Resource)>,
+    /// The GPU memory guest code may hold in buffers, targets and images (none for the scene: it is trusted).
+    pub gpu_budget: Option<u64>,
+    /// Bytes of GPU memory each buffer, target and image holds, as counted against the budget.
+    held: HashMap<Id, u64>,
+    /// The budget refused something since the last look.
+    refused: std::cell::Cell<bool>,
     /// Live shaders by file, with how many handles refer to each.
     shaders: HashMap<PathBuf, (LiveShader, usize)>,
     vao: Option<FullscreenTriangle>,
@@ -81,6 +87,9 @@ impl EngineGraphics {
             dir: dir.to_path_buf(),
             next: 0,
             resources: HashMap::new(),
+            gpu_budget: None,
+            held: HashMap::new(),
+            refused: std::cell::Cell::new(false),
             shaders: HashMap::new(),
             vao: Some(vao),
             samplers,
@@ -105,6 +114,35 @@ impl EngineGraphics {
         self.next += 1;
         self.resources.insert(self.next, (owner, resource));
         self.next
+    }
+
+    /// As `add`, for a resource holding `bytes` of GPU memory.
+    fn add_held(&mut self, owner: Owner, resource: Resource, bytes: u64) -> Id {
+        let id = self.add(owner, resource);
+        self.held.insert(id, bytes);
+        id
+    }
+
+    /// GPU memory held by buffers, targets and images.
+    pub fn gpu_memory_held(&self) -> u64 {
+        self.held.values().sum()
+    }
+
+    /// Refuses `bytes` more of GPU memory for `what` past the budget.
+    fn admit_bytes(&self, bytes: u64, what: &str) -> Result<(), String> {
+        let Some(budget) = self.gpu_budget else { return Ok(()) };
+        let held = self.gpu_memory_held();
+        if held.saturating_add(bytes) <= budget {
+            return Ok(());
+        }
+        self.refused.set(true);
+        let mib = |b: u64| b as f64 / f64::from(1 << 20);
+        Err(format!(
+            "{what} of {:.1} MiB would pass this guest's GPU memory budget of {:.0} MiB ({:.1} MiB held)",
+            mib(bytes),
+            mib(budget),
+            mib(held)
+        ))
     }
 
     /// Rebuilds shaders whose files changed, when `gate` admits their text, and loads again images whose files
@@ -350,9 +388,19 @@ impl Graphics for EngineGraphics {
         Ok(self.add(owner, Resource::Shader(full)))
     }
 
+    fn admit(&self, bytes: u64, what: &str) -> Result<(), String> {
+        self.admit_bytes(bytes, what)
+    }
+
+    fn refused_for_memory(&mut self) -> bool {
+        self.refused.replace(false)
+    }
+
     fn buffer(&mut self, bytes: &[u8], owner: Owner) -> Result<Id, String> {
+        let size = bytes.len() as u64;
+        self.admit_bytes(size, "a buffer")?;
         let buffer = Buffer::new(&self.gl, bytes).map_err(|e| e.to_string())?;
-        Ok(self.add(owner, Resource::Buffer(buffer)))
+        Ok(self.add_held(owner, Resource::Buffer(buffer), size))
     }
 
     fn write_buffer(&mut self, buffer: Id, offset: usize, bytes: &[u8]) -> Result<(), String> {
@@ -383,9 +431,13 @@ impl Graphics for EngineGraphics {
             TargetFormat::Rg32F => ColourFormat::Rg32F,
         };
         let attachments = Attachments { colours: spec.colours, depth_texture: spec.depth };
+        // The colour textures, and the depth buffer (32 bits a pixel, a texture or a renderbuffer).
+        let bytes =
+            format.bytes(width, height) * u64::from(spec.colours.max(1)) + u64::from(width) * u64::from(height) * 4;
+        self.admit_bytes(bytes, "a target")?;
         let target =
             Target::with_attachments(&self.gl, width, height, format, attachments).map_err(|e| e.to_string())?;
-        Ok(self.add(owner, Resource::Target(target)))
+        Ok(self.add_held(owner, Resource::Target(target), bytes))
     }
 
     fn read_target(&mut self, target: Id, attachment: Attachment) -> Result<Vec<f32>, String> {
@@ -407,7 +459,14 @@ impl Graphics for EngineGraphics {
         let what = FileTexture { path: self.dir.join(path), cube: false, how };
         let (image, news) = Loaded::new(&self.gl, what);
         self.texture_news.extend(news);
-        Ok(self.add(owner, Resource::Image(image)))
+        // Counted as loaded (RGBA, 8 bits a channel, a third more with mipmaps); a reload is not counted again.
+        let (w, h) = image.texture.as_ref().map_or((0, 0), |t| (u64::from(t.width), u64::from(t.height)));
+        let bytes = w * h * 4 * if options.mipmaps { 4 } else { 3 } / 3;
+        if let Err(e) = self.admit_bytes(bytes, "an image") {
+            image.free(&self.gl);
+            return Err(e);
+        }
+        Ok(self.add_held(owner, Resource::Image(image), bytes))
     }
 
     fn text(&mut self, call: &TextCall) -> Result<f32, String> {
@@ -562,6 +621,7 @@ impl Graphics for EngineGraphics {
     }
 
     fn release(&mut self, id: Id) {
+        self.held.remove(&id);
         if let Some((_, resource)) = self.resources.remove(&id) {
             self.free(resource);
         }

@@ -4,11 +4,11 @@
 //! Placement: drawn over the frame (the default), or into a texture shown on a panel inside the frame (what VR
 //! needs: the same UI on a surface in the scene), with the pointer mapped onto the panel.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use allsource_editor::{ConsoleLog, Editor};
 use allsource_gpu::glow::NativeTexture;
-use allsource_gpu::{FrameTarget, Gl, Target, UiPainter};
+use allsource_gpu::{Blend, FrameTarget, Gl, Target, UiPainter};
 use egui::{Event, Key, Modifiers, Pos2, RawInput, Rect, Vec2};
 
 use crate::Error;
@@ -58,7 +58,62 @@ pub struct Overlay {
     start: Instant,
     pub placement: Placement,
     panel: Option<Target>,
+    /// Over the frame: the UI as the last pass laid it out, painted premultiplied over transparency and blended
+    /// over each frame until the next pass.
+    layer: Option<Target>,
     pointer: Option<Pos2>,
+    /// Something the editor shows changed outside a pass (a report, an answer, a command): lay it out again.
+    dirty: bool,
+    /// When egui asked to run again (a hover fading, the caret blinking), if it did.
+    repaint_at: Option<Instant>,
+    /// What the last pass saw: the console's length, the editor shown, the surface's size.
+    seen: (u64, bool, (u32, u32)),
+    /// A pass ran since the last paint: its shapes are not painted yet.
+    fresh: bool,
+    /// egui passes run, by cause (tests and the bench count them).
+    passes: [u64; PassCause::ALL.len()],
+    /// Paints of a pass's shapes.
+    pub paints: u64,
+}
+
+/// Why the editor was laid out again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassCause {
+    /// Keys, text, the pointer or the wheel were queued.
+    Input,
+    /// It was just shown.
+    Shown,
+    /// Its surface changed size.
+    Resized,
+    /// Something it shows changed (a report, an answer, a command).
+    Changed,
+    /// The console has new lines.
+    Console,
+    /// What it shows moves with time (a build's clock, the preview's stats).
+    Animating,
+    /// egui asked to run again by now (a hover fading, the caret blinking).
+    EguiAsked,
+}
+
+impl PassCause {
+    pub const ALL: [PassCause; 7] = [
+        PassCause::Input,
+        PassCause::Shown,
+        PassCause::Resized,
+        PassCause::Changed,
+        PassCause::Console,
+        PassCause::Animating,
+        PassCause::EguiAsked,
+    ];
+}
+
+/// What the compositor draws of the editor this frame.
+pub struct UiLayer {
+    pub texture: NativeTexture,
+    /// Pixels of the frame from the bottom-left.
+    pub rect: [i32; 4],
+    /// Blended (premultiplied) over the frame, or drawn opaque (the panel).
+    pub blend: Blend,
 }
 
 impl Overlay {
@@ -79,8 +134,20 @@ impl Overlay {
             start: Instant::now(),
             placement: Placement::Overlay,
             panel: None,
+            layer: None,
             pointer: None,
+            dirty: true,
+            repaint_at: None,
+            seen: (0, false, (0, 0)),
+            fresh: false,
+            passes: [0; PassCause::ALL.len()],
+            paints: 0,
         }
+    }
+
+    /// Something the editor shows changed outside its pass: the next pass lays it out again.
+    pub fn invalidate(&mut self) {
+        self.dirty = true;
     }
 
     pub fn visible(&self) -> bool {
@@ -93,6 +160,7 @@ impl Overlay {
         if code == TOGGLE_KEY {
             if pressed {
                 self.editor.visible = !self.editor.visible;
+                self.dirty = true;
                 if self.editor.visible {
                     self.editor.shown();
                 }
@@ -203,12 +271,12 @@ impl Overlay {
         }
     }
 
-    /// Runs one egui pass with the input queued since the last one, when the editor is shown or input is queued.
-    /// What the editor asks of the engine is then in `editor.take_actions()`.
+    /// Runs one egui pass with the input queued since the last one, when it is needed: input is queued, or the
+    /// editor is shown and something it shows changed (see `needs_pass`). What the editor asks of the engine is
+    /// then in `editor.take_actions()`. A shown editor with nothing new keeps its last layout and paint.
     pub fn pass(&mut self, frame: (u32, u32)) {
-        if !self.editor.visible && self.events.is_empty() {
-            return;
-        }
+        let Some(cause) = self.needs_pass(frame) else { return };
+        self.passes[cause as usize] += 1;
         let (w, h) = self.surface(frame);
         let raw = RawInput {
             screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(w as f32, h as f32) / self.pixels_per_point)),
@@ -217,11 +285,19 @@ impl Overlay {
             focused: true,
             ..Default::default()
         };
+        self.seen = (self.editor.log.next_seq(), self.editor.visible, (w, h));
+        self.dirty = false;
         let editor = &mut self.editor;
         let output = self.ctx.run_ui(raw, |ui| editor.ui(ui));
+        self.fresh = true;
         self.textures.append(output.textures_delta);
         self.shapes = output.shapes;
         self.pixels_per_point = output.pixels_per_point;
+        // egui says when it wants to run again by itself (never: a delay of about `Duration::MAX`).
+        self.repaint_at = output
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .and_then(|v| Instant::now().checked_add(v.repaint_delay));
         for command in output.platform_output.commands {
             if let egui::OutputCommand::CopyText(text) = command {
                 self.clipboard = Some(text.clone());
@@ -230,41 +306,103 @@ impl Overlay {
         }
     }
 
-    /// Draws the editor into `target` (over the frame, or on its panel), if shown.
-    /// In panel placement, returns the panel's texture and the rectangle of the frame (pixels from the
-    /// bottom-left) the compositor must draw it into.
-    pub fn paint(&mut self, gl: &Gl, target: &FrameTarget) -> Result<Option<(NativeTexture, [i32; 4])>, Error> {
+    /// Why the next pass must run, if it must: input is queued (shown or not: a key up must reach egui); or the
+    /// editor is shown and it was just shown, resized, told something changed, the console has lines it has not
+    /// laid out, what it shows moves with time, or egui asked to run again by now.
+    fn needs_pass(&self, frame: (u32, u32)) -> Option<PassCause> {
+        if !self.events.is_empty() {
+            return Some(PassCause::Input);
+        }
+        if !self.editor.visible {
+            return None;
+        }
+        let (log, shown, surface) = self.seen;
+        let cause = if !shown {
+            PassCause::Shown
+        } else if surface != self.surface(frame) {
+            PassCause::Resized
+        } else if self.dirty {
+            PassCause::Changed
+        } else if log != self.editor.log.next_seq() {
+            PassCause::Console
+        } else if self.editor.animating() {
+            PassCause::Animating
+        } else if self.repaint_at.is_some_and(|at| Instant::now() >= at) {
+            PassCause::EguiAsked
+        } else {
+            return None;
+        };
+        Some(cause)
+    }
+
+    /// egui passes run so far for `cause`.
+    pub fn passes(&self, cause: PassCause) -> u64 {
+        self.passes[cause as usize]
+    }
+
+    /// egui passes run so far.
+    pub fn all_passes(&self) -> u64 {
+        self.passes.iter().sum()
+    }
+
+    /// How long until the shown editor needs a pass by itself (egui's next animation step), if it asked for one.
+    pub fn repaint_in(&self) -> Option<Duration> {
+        self.repaint_at.map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Paints what the last pass laid out, if it was not painted yet, and says what the compositor draws of the
+    /// editor this frame (nothing when hidden): over the frame, the UI layer blended over it; in panel placement,
+    /// the panel's texture in its rectangle. Between passes the same layer is drawn again: a shown editor with
+    /// nothing new costs one blended full-frame draw, not a layout, a tessellation and a paint.
+    pub fn paint(&mut self, gl: &Gl, target: &FrameTarget) -> Result<Option<UiLayer>, Error> {
         if !self.editor.visible {
             return Ok(None);
         }
-        if self.painter.is_none() {
-            self.painter = Some(UiPainter::new(gl)?);
-        }
-        let primitives = self.ctx.tessellate(std::mem::take(&mut self.shapes), self.pixels_per_point);
-        let Some(painter) = self.painter.as_mut() else { return Ok(None) };
-        match self.placement {
-            Placement::Overlay => {
-                painter.paint(gl, target, self.pixels_per_point, &primitives, &mut self.textures);
-                Ok(None)
-            }
-            Placement::Panel { rect, size } => {
-                let panel = match self.panel.take() {
-                    Some(t) if (t.width, t.height) == size => t,
-                    old => {
-                        if let Some(old) = old {
-                            old.delete(gl);
-                        }
-                        Target::new(gl, size.0, size.1)?
-                    }
-                };
-                let panel_target = FrameTarget { framebuffer: Some(panel.framebuffer), width: size.0, height: size.1 };
-                panel_target.clear(gl, [0.05, 0.06, 0.08, 1.0], None);
-                painter.paint(gl, &panel_target, self.pixels_per_point, &primitives, &mut self.textures);
-                let texture = panel.texture;
-                self.panel = Some(panel);
-                Ok(Some((texture, viewport_of(rect, target))))
+        let size = match self.placement {
+            Placement::Overlay => (target.width, target.height),
+            Placement::Panel { size, .. } => size,
+        };
+        let canvas = match self.placement {
+            Placement::Overlay => &mut self.layer,
+            Placement::Panel { .. } => &mut self.panel,
+        };
+        if canvas.as_ref().is_some_and(|t| (t.width, t.height) != size) {
+            if let Some(old) = canvas.take() {
+                old.delete(gl);
             }
         }
+        if canvas.is_none() {
+            *canvas = Some(Target::new(gl, size.0, size.1)?);
+            self.fresh = true;
+        }
+        if self.fresh {
+            self.fresh = false;
+            self.paints += 1;
+            if self.painter.is_none() {
+                self.painter = Some(UiPainter::new(gl)?);
+            }
+            let primitives = self.ctx.tessellate(std::mem::take(&mut self.shapes), self.pixels_per_point);
+            let (Some(painter), Some(canvas)) = (self.painter.as_mut(), canvas.as_ref()) else { return Ok(None) };
+            let into = FrameTarget { framebuffer: Some(canvas.framebuffer), width: size.0, height: size.1 };
+            // The panel is opaque; the layer over the frame is transparent where the editor draws nothing.
+            let background = match self.placement {
+                Placement::Overlay => [0.0; 4],
+                Placement::Panel { .. } => [0.05, 0.06, 0.08, 1.0],
+            };
+            into.clear(gl, background, None);
+            painter.paint(gl, &into, self.pixels_per_point, &primitives, &mut self.textures);
+        }
+        let Some(canvas) = canvas.as_ref() else { return Ok(None) };
+        Ok(Some(match self.placement {
+            Placement::Overlay => UiLayer {
+                texture: canvas.texture,
+                rect: [0, 0, target.width as i32, target.height as i32],
+                blend: Blend::Premultiplied,
+            },
+            Placement::Panel { rect, .. } => {
+                UiLayer { texture: canvas.texture, rect: viewport_of(rect, target), blend: Blend::None }
+            }
+        }))
     }
 
     /// Frees the overlay's GL objects; call with the compositor's context current.
@@ -272,7 +410,7 @@ impl Overlay {
         if let Some(p) = self.painter.take() {
             p.destroy();
         }
-        if let Some(t) = self.panel.take() {
+        for t in [self.panel.take(), self.layer.take()].into_iter().flatten() {
             t.delete(gl);
         }
     }

@@ -75,6 +75,9 @@ impl Session {
     /// Runs one command. Its output goes to the console log; an error is returned (scripts stop on it).
     pub fn execute(&mut self, d: &mut dyn Driver, command: ConsoleCommand) -> Result<Next, String> {
         let blocking = d.blocking();
+        // A command may change what the editor shows (a file opened, the preview promoted): its next pass lays it
+        // out again.
+        d.compositor().overlay.invalidate();
         let log = d.compositor().overlay.editor.log.clone();
         let say = |text: String| {
             if !text.is_empty() {

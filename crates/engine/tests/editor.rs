@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use allsource_engine::{EngineOptions, Error};
 
 /// The editor's tests run at 640x400, 10 frames a second.
@@ -388,4 +390,66 @@ fn the_console_shows_one_build_state_per_source_while_typing() {
     assert!(news[2..].iter().all(|l| l.contains(": warning: ")), "then its warnings only: {shown:#?}");
     let all = log.since(from);
     assert_eq!(all.iter().filter(|l| l.text.contains("did not build")).count(), 3, "followers got each build");
+}
+
+/// The shown editor is laid out and painted again only when something it shows changed: input, a console line, a
+/// report; in between, the compositor draws its last paint again, and the frame looks the same.
+#[test]
+fn a_shown_editor_with_nothing_new_is_not_laid_out_again_and_looks_the_same() {
+    use allsource_engine::overlay::PassCause;
+    let mut f = common::Fixture::sized(common::scene_dir("idle-editor", &[("main.glsl", SHADER)]), (640, 400));
+    f.engine.compositor_mut().overlay.key("Backquote", true, Some("`"), None);
+    // Just shown, egui lays the editor out a few times over until it settles (and asks for those passes itself).
+    for _ in 0..20 {
+        f.step();
+        if f.engine.compositor().overlay.repaint_in().is_none_or(|d| d > Duration::ZERO) {
+            break;
+        }
+    }
+    assert!(
+        f.engine.compositor().overlay.repaint_in().is_none(),
+        "settled, egui asks for nothing more: the caret is steady"
+    );
+    let overlay = &f.engine.compositor().overlay;
+    let (passes, paints) = (overlay.all_passes(), overlay.paints);
+    let picture = f.engine.image();
+    for _ in 0..10 {
+        f.step();
+    }
+    let overlay = &f.engine.compositor().overlay;
+    assert_eq!((overlay.all_passes(), overlay.paints), (passes, paints), "no pass and no paint without news");
+    let now = f.engine.image();
+    assert!(picture.pixels == now.pixels, "the editor drawn again from its last paint looks the same");
+    // Over the red scene, the tab bar's fill (14, 16, 20 premultiplied at alpha 215) as egui paints it straight
+    // onto the frame: the layer blends as the painter does.
+    let tab_bar = now.pixel(400, 10);
+    assert!(
+        tab_bar[0].abs_diff(54) <= 1 && tab_bar[1].abs_diff(16) <= 1 && tab_bar[2].abs_diff(20) <= 1,
+        "{tab_bar:?}"
+    );
+
+    // A console line: one pass, and the line is laid out.
+    f.engine.compositor().overlay.editor.log.push(allsource_editor::Level::Info, "a line of news");
+    f.step();
+    assert_eq!(f.engine.compositor().overlay.passes(PassCause::Console), 1);
+    // A report (the source rebuilt from an edit): the scene turns green behind the editor, the editor is laid out.
+    let changed = f.engine.compositor().overlay.passes(PassCause::Changed);
+    f.edit("main.glsl", &SHADER.replace("C = RED", "C = GRN"));
+    f.step();
+    assert!(f.engine.compositor().overlay.passes(PassCause::Changed) > changed);
+    assert_eq!(f.engine.image().pixel(600, 100), [0, 255, 0, 255], "the scene shows through the cached editor");
+    // The pointer over it: input, a pass.
+    let input = f.engine.compositor().overlay.passes(PassCause::Input);
+    f.engine.compositor_mut().overlay.pointer_moved(300.0, 200.0, (640, 400));
+    f.step();
+    assert_eq!(f.engine.compositor().overlay.passes(PassCause::Input), input + 1);
+    // Hidden: nothing is laid out or painted, and the scene is all there is.
+    f.engine.compositor_mut().overlay.key("Backquote", true, Some("`"), None);
+    f.step();
+    let (all, paints) = (f.engine.compositor().overlay.all_passes(), f.engine.compositor().overlay.paints);
+    for _ in 0..3 {
+        f.step();
+    }
+    assert_eq!((f.engine.compositor().overlay.all_passes(), f.engine.compositor().overlay.paints), (all, paints));
+    assert_eq!(f.engine.image().pixel(400, 10), [0, 255, 0, 255]);
 }

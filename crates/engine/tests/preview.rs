@@ -147,3 +147,53 @@ fn a_guest_that_handles_a_failing_require_with_pcall_keeps_running_and_one_that_
     let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains("stopped:"));
     assert!(stopped.is_some_and(|l| l.contains("not ready yet")), "{out:#?}");
 }
+
+/// Each frame keeps one more 1 MiB buffer; the fifth passes a 4 MiB budget. The scene, trusted, has none.
+const GPU_HOARDER: &str = "local M = {}
+local hoard = {}
+function M.draw()
+  hoard[#hoard + 1] = gfx.buffer(1024 * 1024)
+  gfx.clear(0, 1, 0, 1)
+end
+return M
+";
+/// Makes a 1 MiB buffer each frame and drops it: garbage the budget collects before it refuses anything.
+const GPU_CHURNER: &str = "local M = {}
+function M.draw()
+  local scratch = gfx.buffer(1024 * 1024)
+  gfx.clear(0, 1, 0, 1)
+end
+return M
+";
+const BIG_SCENE: &str =
+    "local M = {}\nlocal big = gfx.buffer(16 * 1024 * 1024)\nfunction M.draw() gfx.clear(1, 0, 0, 1) end\nreturn M\n";
+
+#[test]
+fn a_guest_past_its_gpu_memory_budget_is_stopped_and_one_that_drops_what_it_made_is_not() {
+    let options = EngineOptions { preview_gpu_memory: 4 << 20, ..options() };
+    let files = [("main.lua", BIG_SCENE), ("hoarder.lua", GPU_HOARDER), ("churner.lua", GPU_CHURNER)];
+    let out = common::script_ok(
+        "preview-gpu-memory",
+        &files,
+        options.clone(),
+        "preview hoarder.lua\nwait-preview\nframes 3\nexpect-pixel 20 200 255 0 0\nreject\n\
+         preview churner.lua\nwait-preview\nframes 3\npromote main.lua\n",
+    );
+    let stopped =
+        out.iter().find(|l| l.starts_with("preview of ") && l.contains("hoarder.lua") && l.contains("stopped:"));
+    let why = "a buffer of 1.0 MiB would pass this guest's GPU memory budget of 4 MiB (4.0 MiB held)";
+    assert!(stopped.is_some_and(|l| l.contains(why)), "{out:#?}");
+    assert!(out.iter().any(|l| l.starts_with("promoted into the scene as ")), "the churner ran 5 frames: {out:#?}");
+    // A target is counted by its pixels: 1024 x 1024 RGBA32F with its mipmaps and depth is 25.3 MiB.
+    let target = "local M = {}\nlocal t = gfx.target(1024, 1024, 'rgba32f')\nfunction M.draw() end\nreturn M\n";
+    let (_, out) = common::script(
+        "preview-gpu-target",
+        &[("main.lua", BIG_SCENE), ("t.lua", target)],
+        options,
+        "preview t.lua\nwait-preview\n",
+    );
+    assert!(
+        out.iter().any(|l| l.contains("a target of 25.3 MiB would pass this guest's GPU memory budget")),
+        "{out:#?}"
+    );
+}

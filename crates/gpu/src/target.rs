@@ -30,6 +30,23 @@ pub enum ColourFormat {
 }
 
 impl ColourFormat {
+    /// Bytes one pixel of the first level takes.
+    pub fn bytes_per_pixel(self) -> u64 {
+        match self {
+            ColourFormat::Rgba8 | ColourFormat::R32F | ColourFormat::Rg16F => 4,
+            ColourFormat::Rgba16F | ColourFormat::Rg32F => 8,
+            ColourFormat::Rgba32F => 16,
+            ColourFormat::R16F => 2,
+        }
+    }
+
+    /// Bytes the colour textures of a `width` x `height` target of this format take, every mipmap level counted.
+    pub fn bytes(self, width: u32, height: u32) -> u64 {
+        let (_, levels) = self.storage(width, height);
+        let (w, h) = (u64::from(width), u64::from(height));
+        (0..levels).map(|l| (w >> l).max(1) * (h >> l).max(1) * self.bytes_per_pixel()).sum()
+    }
+
     /// The GL internal format and the mipmap levels a target of this format and size has.
     fn storage(self, width: u32, height: u32) -> (u32, u32) {
         match self {
@@ -421,6 +438,8 @@ pub enum Blend {
     Alpha,
     /// Additive: src * a + dst.
     Add,
+    /// A premultiplied source over the target: src + dst * (1 - a) (a layer painted over transparency).
+    Premultiplied,
 }
 
 impl DrawState {
@@ -447,7 +466,25 @@ impl DrawState {
                     gl.enable(glow::BLEND);
                     gl.blend_func(glow::SRC_ALPHA, glow::ONE);
                 }
+                Blend::Premultiplied => {
+                    gl.enable(glow::BLEND);
+                    gl.blend_func(glow::ONE, glow::ONE_MINUS_SRC_ALPHA);
+                }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColourFormat;
+
+    #[test]
+    fn a_targets_bytes_count_its_pixels_and_its_mipmap_levels() {
+        assert_eq!(ColourFormat::Rgba8.bytes(640, 360), 640 * 360 * 4);
+        assert_eq!(ColourFormat::R16F.bytes(3, 5), 30);
+        // 4x4, 2x2 and 1x1 levels of 16-byte pixels; 5x3 gives 5x3, 2x1 and 1x1.
+        assert_eq!(ColourFormat::Rgba32F.bytes(4, 4), (16 + 4 + 1) * 16);
+        assert_eq!(ColourFormat::Rgba32F.bytes(5, 3), (15 + 2 + 1) * 16);
     }
 }

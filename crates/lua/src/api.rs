@@ -106,6 +106,17 @@ pub struct DispatchCall {
 /// caller's line.
 pub trait Graphics: Send {
     fn shader(&mut self, path: &str, owner: Owner) -> Result<Id, String>;
+    /// Refuses `bytes` more of GPU memory for `what` ("a buffer") when they would pass a guest's budget: asked
+    /// before making the bytes of a large buffer.
+    fn admit(&self, bytes: u64, what: &str) -> Result<(), String> {
+        let _ = (bytes, what);
+        Ok(())
+    }
+    /// Whether the last refusal was the guest's GPU memory budget (and forgets it): then collecting Lua's garbage
+    /// may make room.
+    fn refused_for_memory(&mut self) -> bool {
+        false
+    }
     fn buffer(&mut self, bytes: &[u8], owner: Owner) -> Result<Id, String>;
     fn write_buffer(&mut self, buffer: Id, offset: usize, bytes: &[u8]) -> Result<(), String>;
     fn read_buffer(&mut self, buffer: Id) -> Result<Vec<u8>, String>;
@@ -215,6 +226,25 @@ fn with_gfx<R>(lua: &Lua, f: impl FnOnce(&mut dyn Graphics) -> Result<R, String>
 
 fn owner(lua: &Lua) -> Owner {
     lua.app_data_ref::<CurrentOwner>().map_or(0, |o| o.0)
+}
+
+/// As `with_gfx`, for what takes GPU memory: when a guest's budget refuses it, Lua's garbage is collected first
+/// (handles no longer held may not have been collected yet), what that released is freed, and `f` tries once more.
+fn with_room<R>(lua: &Lua, f: impl Fn(&mut dyn Graphics) -> Result<R, String>) -> mlua::Result<R> {
+    let first = with_gfx(lua, |g| Ok(f(g).map_err(|e| (e, g.refused_for_memory()))))?;
+    match first {
+        Ok(r) => Ok(r),
+        Err((e, false)) => Err(mlua::Error::runtime(e)),
+        Err((_, true)) => {
+            lua.gc_collect()?;
+            let collected = lua.app_data_ref::<Collected>().map(|c| c.clone()).unwrap_or_default();
+            let ids = std::mem::take(&mut *collected.0.lock().unwrap_or_else(|p| p.into_inner()));
+            with_gfx(lua, |g| {
+                ids.into_iter().for_each(|id| g.release(id));
+                f(g)
+            })
+        }
+    }
 }
 
 fn handle(lua: &Lua, id: Id, kind: Kind) -> mlua::Result<AnyUserData> {
@@ -644,16 +674,20 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
     gfx.set(
         "buffer",
         lua.create_function(|lua, (init, ty): (Value, Option<String>)| {
+            let zeros = |lua: &Lua, n: usize| {
+                with_room(lua, |g| g.admit(n as u64, "a buffer"))?;
+                Ok::<_, mlua::Error>(vec![0; n])
+            };
             let bytes = match init {
-                Value::Integer(n) if n >= 0 && (n as usize) <= MAX_BUFFER => vec![0; n as usize],
-                Value::Number(n) if n >= 0.0 && n <= MAX_BUFFER as f64 => vec![0; n as usize],
+                Value::Integer(n) if n >= 0 && (n as usize) <= MAX_BUFFER => zeros(lua, n as usize)?,
+                Value::Number(n) if n >= 0.0 && n <= MAX_BUFFER as f64 => zeros(lua, n as usize)?,
                 Value::Table(list) => {
                     let values: Vec<f64> = list.sequence_values::<f64>().collect::<mlua::Result<_>>()?;
                     encode(&values, element(ty)?)
                 }
                 _ => return Err(mlua::Error::runtime("gfx.buffer(size_in_bytes) or gfx.buffer({numbers}, type)")),
             };
-            let id = with_gfx(lua, |g| g.buffer(&bytes, owner(lua)))?;
+            let id = with_room(lua, |g| g.buffer(&bytes, owner(lua)))?;
             handle(lua, id, Kind::Buffer)
         })?,
     )?;
@@ -664,7 +698,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
                 return Err(mlua::Error::runtime("gfx.target(width, height, format): each side from 1 to 16384"));
             }
             let spec = target_spec(spec)?;
-            let id = with_gfx(lua, |g| g.target(w, h, spec, owner(lua)))?;
+            let id = with_room(lua, |g| g.target(w, h, spec, owner(lua)))?;
             handle(lua, id, Kind::Target)
         })?,
     )?;
@@ -676,7 +710,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
                 o.srgb = t.get::<Option<bool>>("srgb")?.unwrap_or(o.srgb);
                 o.mipmaps = t.get::<Option<bool>>("mipmaps")?.unwrap_or(o.mipmaps);
             }
-            let id = with_gfx(lua, |g| g.image(&path, o, owner(lua)))?;
+            let id = with_room(lua, |g| g.image(&path, o, owner(lua)))?;
             handle(lua, id, Kind::Image)
         })?,
     )?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{BenchOptions, Figures, Ms, io, lua_scene, send_edit, with_update, write};
-use crate::worker::EngineOptions;
+use crate::worker::{EngineOptions, SCENE_NICE};
 use crate::{Error, HeadlessEngine, Scene};
 
 /// What a run of frames measured.
@@ -28,12 +28,17 @@ fn scene_frames(
     options: &BenchOptions,
     frames: usize,
     guest: Option<(&Path, bool)>,
+    scene_nice: i32,
     before_each: &mut dyn FnMut(&mut HeadlessEngine, usize),
 ) -> Result<FrameRun, Error> {
     let period = options.period();
     // The module stays as it is for the whole measurement: the budget's policy would revert a slow one.
-    let engine_options =
-        EngineOptions { frame_budget: false, preview_nice: guest.is_none_or(|(_, nice)| nice), ..options.realtime() };
+    let engine_options = EngineOptions {
+        frame_budget: false,
+        preview_nice: guest.is_none_or(|(_, nice)| nice),
+        scene_nice,
+        ..options.realtime()
+    };
     let mut engine = HeadlessEngine::new(Scene::open(scene)?, engine_options)?;
     let waiting = |engine: &HeadlessEngine| {
         engine.compositor().status().shown_version.is_none()
@@ -95,19 +100,21 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
     // Five seconds a scene: p99 of 300 frames is the third slowest, not the one slowest.
     let frames = (options.fps * 5.0) as usize;
     let quiet = "function M.update(dt) end";
-    let good = scene_frames(&lua_scene(dir, "good", &with_update(quiet))?, options, frames, None, &mut |_, _| {})?;
+    let good = scene_frames(&lua_scene(dir, "good", &with_update(quiet))?, options, frames, None, SCENE_NICE, &mut |_, _| {})?;
     let looping_scene = lua_scene(dir, "looping", &with_update(quiet))?;
     let main = looping_scene.join("main.lua");
-    let looping = scene_frames(&looping_scene, options, frames, None, &mut |engine, n| {
+    let looping = scene_frames(&looping_scene, options, frames, None, SCENE_NICE, &mut |engine, n| {
         // A new looping version before every frame (the worker builds the newest waiting one): each worker frame
         // runs a loop until the watchdog stops it and the module goes back to its last version that ran.
         let text = with_update(&format!("function M.update(dt) while true do end end -- {n}"));
         send_edit(engine, &main, text);
     })?;
     let slow_update = "function M.update(dt) local t = gfx.clock() while gfx.clock() - t < 0.03 do end end";
-    let slow =
-        scene_frames(&lua_scene(dir, "slow", &with_update(slow_update))?, options, frames, None, &mut |_, _| {})?;
-    let (g, l, s) = (&good.compositor, &looping.compositor, &slow.compositor);
+    let slow_scene = lua_scene(dir, "slow", &with_update(slow_update))?;
+    let slow = scene_frames(&slow_scene, options, frames, None, SCENE_NICE, &mut |_, _| {})?;
+    // The same, with the scene worker's thread at the compositor's own OS priority.
+    let level = scene_frames(&slow_scene, options, frames, None, 0, &mut |_, _| {})?;
+    let (g, l, s, e) = (&good.compositor, &looping.compositor, &slow.compositor, &level.compositor);
     figures.extend([
         ("stop_latency_p50_us", stops.median() * 1e3),
         ("stop_latency_p99_us", stops.at(0.99) * 1e3),
@@ -123,6 +130,8 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
         ("compositor_p99_over_good_30ms_module", s.at(0.99) / g.at(0.99)),
         ("compositor_median_over_good_30ms_module", s.median() / g.median()),
         ("worker_fps_30ms_module", slow.worker_fps),
+        ("compositor_p99_over_good_30ms_module_worker_not_niced", e.at(0.99) / g.at(0.99)),
+        ("worker_fps_30ms_module_worker_not_niced", level.worker_fps),
     ]);
     Ok(format!(
         "supervision:\n\
@@ -136,6 +145,7 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
          \x20 a loop stopped in every worker frame: compositor median x{:.2}, p99 x{:.2} (target <= 1.1); worker {:.1} \
          new frames/s\n\
          \x20 a module taking 30 ms a frame: compositor median x{:.2}, p99 x{:.2} (target <= 1.1); worker {:.1} new \
+         frames/s (worker thread at nice {SCENE_NICE}); at the compositor's priority: p99 x{:.2}, worker {:.1} new \
          frames/s\n",
         deadline.as_secs_f64() * 1e3,
         stops.median() * 1e3,
@@ -151,6 +161,8 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
         s.median() / g.median(),
         s.at(0.99) / g.at(0.99),
         slow.worker_fps,
+        e.at(0.99) / g.at(0.99),
+        level.worker_fps,
     ))
 }
 
@@ -167,10 +179,10 @@ pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures)
     let frames = (options.fps * 5.0) as usize;
     let mut none = |_: &mut HeadlessEngine, _: usize| {};
     // Alone, with the guest, and alone again: the machine's drift over the runs shows in the two alone figures.
-    let before = scene_frames(&scene, options, frames, None, &mut none)?;
-    let same = scene_frames(&scene, options, frames, Some((&guest, false)), &mut none)?;
-    let nice = scene_frames(&scene, options, frames, Some((&guest, true)), &mut none)?;
-    let after = scene_frames(&scene, options, frames, None, &mut none)?;
+    let before = scene_frames(&scene, options, frames, None, SCENE_NICE, &mut none)?;
+    let same = scene_frames(&scene, options, frames, Some((&guest, false)), SCENE_NICE, &mut none)?;
+    let nice = scene_frames(&scene, options, frames, Some((&guest, true)), SCENE_NICE, &mut none)?;
+    let after = scene_frames(&scene, options, frames, None, SCENE_NICE, &mut none)?;
     let alone = (before.compositor.at(0.99) + after.compositor.at(0.99)) / 2.0;
     let alone_worker = (before.worker_fps + after.worker_fps) / 2.0;
     figures.extend([

@@ -153,13 +153,15 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
         typing_frames.push(start.elapsed());
         Ok(())
     })?;
-    let (hidden, shown) = editor_frame_cost(&mut engine, 300);
+    let passes = engine.compositor_mut().overlay.all_passes();
+    let [hidden, shown, active] = editor_frame_cost(&mut engine, 300);
+    let passes = engine.compositor_mut().overlay.all_passes() - passes;
     drop(engine);
     let k = EditSplit::of(&keys);
     let typing = Ms::of(&typing_frames);
     let ideal = figures.get("shader_edit_ideal_ms");
     let direct = figures.get("shader_edit_to_pixels_median_ms");
-    let (hidden, shown) = (Ms::of(&hidden), Ms::of(&shown));
+    let (hidden, shown, active) = (Ms::of(&hidden), Ms::of(&shown), Ms::of(&active));
     figures.extend([
         ("keystroke_to_pixels_median_ms", k.total.median()),
         ("keystroke_to_pixels_p90_ms", k.total.at(0.9)),
@@ -170,6 +172,10 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
         ("editor_frame_hidden_p99_ms", hidden.at(0.99)),
         ("editor_frame_shown_median_ms", shown.median()),
         ("editor_frame_shown_p99_ms", shown.at(0.99)),
+        ("editor_frame_active_median_ms", active.median()),
+        ("editor_frame_active_p99_ms", active.at(0.99)),
+        ("editor_idle_cost_ms", shown.median() - hidden.median()),
+        ("editor_frame_cost_passes", passes as f64),
     ]);
     Ok(format!(
         "editor: {} keystrokes into the open shader, {} fps\n\
@@ -177,8 +183,9 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
          {ideal:.1} ms, x{:.2} a direct edit\n\
          \x20   {}\n\
          \x20 the frame that takes the keystroke (egui pass + edit sent, no build): max {:.2} ms\n\
-         \x20 frame (compose + GPU finish), 300 each: editor hidden median {:.2} ms, p99 {:.2} ms; shown median {:.2} \
-         ms, p99 {:.2} ms\n",
+         \x20 frame (compose + GPU finish), 300 each: editor hidden median {:.2} ms, p99 {:.2} ms; shown and idle \
+         median {:.2} ms, p99 {:.2} ms (+{:.2} ms); shown with the pointer moving median {:.2} ms, p99 {:.2} ms; \
+         {passes} egui passes in the 900 frames\n",
         options.edits,
         options.fps,
         k.total.median(),
@@ -191,22 +198,31 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
         hidden.at(0.99),
         shown.median(),
         shown.at(0.99),
+        shown.median() - hidden.median(),
+        active.median(),
+        active.at(0.99),
     ))
 }
 
-/// Compose + GPU finish per frame, `frames` each with the editor hidden and shown (alternating in blocks of 10, so
-/// drift in the machine's speed hits both).
-fn editor_frame_cost(engine: &mut HeadlessEngine, frames: usize) -> (Vec<Duration>, Vec<Duration>) {
-    let (mut hidden, mut shown) = (Vec::new(), Vec::new());
-    for block in 0..frames / 5 {
-        let visible = block % 2 == 1;
-        engine.compositor_mut().overlay.editor.visible = visible;
+/// Compose + GPU finish per frame, `frames` each with the editor hidden, shown and idle (nothing new to lay out:
+/// its last paint is drawn again), and shown with the pointer moving over it every frame (a pass and a paint each
+/// frame), in turn in blocks of 10, so drift in the machine's speed hits all three.
+fn editor_frame_cost(engine: &mut HeadlessEngine, frames: usize) -> [Vec<Duration>; 3] {
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    let (w, h) = engine.compositor_mut().size();
+    for block in 0..frames * 3 / 10 {
+        let mode = block % 3;
+        engine.compositor_mut().overlay.editor.visible = mode > 0;
         engine.frame_finished();
-        for _ in 0..10 {
+        for i in 0..10 {
+            if mode == 2 {
+                let x = (w / 2) as f32 + (i % 2) as f32 * 7.0;
+                engine.compositor_mut().overlay.pointer_moved(x, (h / 2) as f32, (w, h));
+            }
             let start = Instant::now();
             engine.frame_finished();
-            if visible { &mut shown } else { &mut hidden }.push(start.elapsed());
+            times[mode].push(start.elapsed());
         }
     }
-    (hidden, shown)
+    times
 }

@@ -57,7 +57,12 @@ impl Compositor {
         self.draw_overlay(target);
         match self.overlay.paint(&self.gl, target) {
             Ok(None) => {}
-            Ok(Some((panel, rect))) => self.blit_into(target, panel, rect),
+            Ok(Some(layer)) => {
+                let blend = DrawState { depth: false, blend: layer.blend };
+                blend.apply(&self.gl);
+                self.blit_into(target, layer.texture, layer.rect);
+                DrawState::default().apply(&self.gl);
+            }
             Err(e) => {
                 say(&self.overlay.editor.log, Level::Error, format!("the editor could not be drawn: {e}; hiding it"));
                 self.overlay.editor.visible = false;

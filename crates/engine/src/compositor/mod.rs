@@ -13,7 +13,9 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use allsource_gpu::{Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, UniformValue, glow};
+use allsource_gpu::{
+    DrawState, Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, UniformValue, glow,
+};
 use allsource_shader::{FULLSCREEN_VERTEX, Stage};
 
 use allsource_live::Diagnostic;
@@ -227,6 +229,8 @@ impl Compositor {
         self.overlay.pass(self.size);
         for action in self.overlay.editor.take_actions() {
             self.act(action);
+            // What it did (a preview started, a version moved) shows at the next pass.
+            self.overlay.invalidate();
         }
         self.keep_buffers();
     }
@@ -423,6 +427,10 @@ impl Compositor {
     }
 
     fn note(&mut self, event: Event) {
+        // Nearly every event changes what the editor shows: it is laid out again at its next pass.
+        if !matches!(event, Event::Frame(_) | Event::Synced(_) | Event::Progress) {
+            self.overlay.invalidate();
+        }
         match event {
             Event::Frame(frame) => self.pending.push_back(frame),
             Event::Wedged { suspects } => self.replace_worker(suspects),

@@ -69,9 +69,7 @@ impl WorkerHandle {
                 own_tid.store(unsafe { libc::gettid() }, std::sync::atomic::Ordering::Relaxed);
                 #[cfg(not(target_os = "linux"))]
                 let _ = own_tid;
-                if start.guest && options.preview_nice {
-                    lower_thread_priority();
-                }
+                lower_thread_priority(if start.guest && options.preview_nice { PREVIEW_NICE } else { options.scene_nice });
                 let failed = event_tx.clone();
                 if let Err(e) = Worker::run(context, scene, options, start, watching, command_rx, event_tx) {
                     let _ = failed.send(Event::Died(e.to_string()));
@@ -98,15 +96,21 @@ impl WorkerHandle {
     }
 }
 
-/// The preview worker's CPU share: the OS runs it on what the scene's threads leave (nice 10). On llvmpipe, where
-/// the GPU is these same CPUs, this is also how the guest's GPU work gets only surplus time.
-pub(super) fn lower_thread_priority() {
+/// The preview worker's nice value: the OS runs it on what the scene's threads leave. On llvmpipe, where the GPU is
+/// these same CPUs, this is also how the guest's GPU work gets only surplus time.
+const PREVIEW_NICE: i32 = 10;
+
+/// Lowers the calling thread's OS priority to `nice` (nothing for 0 or less).
+pub(super) fn lower_thread_priority(nice: i32) {
+    if nice <= 0 {
+        return;
+    }
     #[cfg(target_os = "linux")]
     {
         // SAFETY: plain system calls on the calling thread's own id; failure only leaves the priority as it was.
-        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) };
+        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) };
         if result != 0 {
-            tracing::debug!("the preview worker keeps its priority: {}", std::io::Error::last_os_error());
+            tracing::debug!("the worker keeps its priority: {}", std::io::Error::last_os_error());
         }
     }
 }

@@ -29,9 +29,11 @@ impl LuaRenderer {
         dir: &Path,
         fps: f64,
         info: &allsource_gpu::GlInfo,
-        guest: bool,
+        guest_gpu_budget: Option<u64>,
     ) -> Result<LuaRenderer, GpuError> {
-        let graphics = EngineGraphics::new(gl.clone(), dir, info)?;
+        let guest = guest_gpu_budget.is_some();
+        let mut graphics = EngineGraphics::new(gl.clone(), dir, info)?;
+        graphics.gpu_budget = guest_gpu_budget;
         let mut host = if guest { ModuleHost::guest(dir, graphics) } else { ModuleHost::new(dir, graphics) }
             .map_err(GpuError::Gl)?;
         // The frame budget follows the display rate (60 Hz by default; 90 and 120 for VR); a guest keeps its

@@ -128,7 +128,8 @@ impl Worker {
                 Renderer::Shader(Box::new(shader))
             }
             Entry::Lua(_) => {
-                let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps, &context.info, start.guest)?;
+                let gpu_budget = start.guest.then_some(options.preview_gpu_memory);
+                let mut lua = LuaRenderer::new(&gl, &scene.dir, options.fps, &context.info, gpu_budget)?;
                 lua.host.set_pause(options.lua_pause);
                 if !options.frame_budget {
                     let budget = lua.host.budget().clone();

@@ -46,8 +46,15 @@ pub struct EngineOptions {
     /// Frames within budget in a row a preview must run before `promote` takes it.
     pub promote_after: u64,
     /// Run the preview worker's thread at a lower OS priority (nice 10), so guest code gets the CPU time the scene
-    /// leaves. Off only to measure what it achieves.
+    /// leaves; off, it runs at the scene worker's. Off only to measure what it achieves.
     pub preview_nice: bool,
+    /// How far below the compositor's OS priority the scene worker's thread runs (nice): where both want the CPU,
+    /// the compositor presents first, and a busy scene takes the time the compositor leaves. 0 only to measure
+    /// what it achieves.
+    pub scene_nice: i32,
+    /// The GPU memory a preview's guest code may hold in buffers, targets and images at once: past it, what asks
+    /// for more fails (on a GPU, that memory is the compositor's too).
+    pub preview_gpu_memory: u64,
     /// Keep the scene's store in `.allsource/` beside its sources: each source's versions that went live persist
     /// (a source that does not build at the next start runs its last good version), and the editor journals its
     /// buffers there. On for `allsource run`; off by default so that tools and tests leave no files behind.
@@ -76,6 +83,8 @@ impl Default for EngineOptions {
             panel: false,
             promote_after: 60,
             preview_nice: true,
+            scene_nice: SCENE_NICE,
+            preview_gpu_memory: PREVIEW_GPU_MEMORY,
             store: false,
             fallback_poll: FALLBACK_POLL,
             lua_pause: allsource_lua::DEFAULT_PAUSE,
@@ -299,3 +308,10 @@ pub struct StartFrom {
 /// With a file watcher, files are still looked at this often by default: a watcher can miss events (inotify's
 /// queue overflows, network file systems).
 pub const FALLBACK_POLL: Duration = Duration::from_secs(1);
+
+/// The scene worker's nice value by default (the preview's guest runs at 10).
+pub const SCENE_NICE: i32 = 5;
+
+/// A preview's GPU memory by default: room for a few full-HD float targets and some buffers, not for a guest that
+/// takes the GPU's memory from the scene.
+pub const PREVIEW_GPU_MEMORY: u64 = 256 << 20;
