@@ -120,6 +120,9 @@ struct BenchArgs {
     /// Print one JSON object of the figures (named with their units) instead of text.
     #[arg(long)]
     json: bool,
+    /// Run only these groups (comma-separated); all by default.
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(allsource_engine::BENCH_GROUPS))]
+    only: Vec<String>,
     /// Internal: the memory figure of one kind (module or shader), measured in this process alone; prints bytes per
     /// reload over the first and the second half, and the baseline's bytes. `allsource bench` runs itself this way.
     #[arg(long, value_name = "KIND", hide = true, value_parser = ["module", "shader"])]
@@ -277,6 +280,7 @@ fn bench(args: BenchArgs) -> Result<(), Error> {
         size: args.size,
         fps: args.fps,
         reloads: args.reloads,
+        only: args.only,
     };
     let report = allsource_engine::bench(&options)?;
     if args.json {

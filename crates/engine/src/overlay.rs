@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use allsource_editor::{ConsoleLog, Editor};
 use allsource_gpu::glow::NativeTexture;
-use allsource_gpu::{Blend, FrameTarget, Gl, Target, UiPainter};
+use allsource_gpu::{FrameTarget, Gl, Target, UiPainter};
 use egui::{Event, Key, Modifiers, Pos2, RawInput, Rect, Vec2};
 
 use crate::Error;
@@ -108,12 +108,11 @@ impl PassCause {
 }
 
 /// What the compositor draws of the editor this frame.
-pub struct UiLayer {
-    pub texture: NativeTexture,
-    /// Pixels of the frame from the bottom-left.
-    pub rect: [i32; 4],
-    /// Blended (premultiplied) over the frame, or drawn opaque (the panel).
-    pub blend: Blend,
+pub enum UiLayer {
+    /// A texture the size of the frame, premultiplied, blended over the whole frame.
+    Over(NativeTexture),
+    /// The panel's opaque texture, drawn into `rect` of the frame.
+    Panel { texture: NativeTexture, rect: [i32; 4] },
 }
 
 impl Overlay {
@@ -366,10 +365,10 @@ impl Overlay {
             Placement::Overlay => &mut self.layer,
             Placement::Panel { .. } => &mut self.panel,
         };
-        if canvas.as_ref().is_some_and(|t| (t.width, t.height) != size) {
-            if let Some(old) = canvas.take() {
-                old.delete(gl);
-            }
+        if canvas.as_ref().is_some_and(|t| (t.width, t.height) != size)
+            && let Some(old) = canvas.take()
+        {
+            old.delete(gl);
         }
         if canvas.is_none() {
             *canvas = Some(Target::new(gl, size.0, size.1)?);
@@ -394,13 +393,9 @@ impl Overlay {
         }
         let Some(canvas) = canvas.as_ref() else { return Ok(None) };
         Ok(Some(match self.placement {
-            Placement::Overlay => UiLayer {
-                texture: canvas.texture,
-                rect: [0, 0, target.width as i32, target.height as i32],
-                blend: Blend::Premultiplied,
-            },
+            Placement::Overlay => UiLayer::Over(canvas.texture),
             Placement::Panel { rect, .. } => {
-                UiLayer { texture: canvas.texture, rect: viewport_of(rect, target), blend: Blend::None }
+                UiLayer::Panel { texture: canvas.texture, rect: viewport_of(rect, target) }
             }
         }))
     }

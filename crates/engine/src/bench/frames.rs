@@ -100,7 +100,8 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
     // Five seconds a scene: p99 of 300 frames is the third slowest, not the one slowest.
     let frames = (options.fps * 5.0) as usize;
     let quiet = "function M.update(dt) end";
-    let good = scene_frames(&lua_scene(dir, "good", &with_update(quiet))?, options, frames, None, SCENE_NICE, &mut |_, _| {})?;
+    let good =
+        scene_frames(&lua_scene(dir, "good", &with_update(quiet))?, options, frames, None, SCENE_NICE, &mut |_, _| {})?;
     let looping_scene = lua_scene(dir, "looping", &with_update(quiet))?;
     let main = looping_scene.join("main.lua");
     let looping = scene_frames(&looping_scene, options, frames, None, SCENE_NICE, &mut |engine, n| {

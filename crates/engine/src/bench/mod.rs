@@ -37,6 +37,32 @@ pub struct BenchOptions {
     pub fps: f64,
     /// Reloads for the memory figures.
     pub reloads: usize,
+    /// The groups to run (`GROUPS`), all when empty. A group that reads another's figure (a ratio to the shader
+    /// group's ideal) prints NaN for it when that group did not run.
+    pub only: Vec<String>,
+}
+
+type Group = fn(&Path, &BenchOptions, &mut Figures) -> Result<String, Error>;
+
+/// Every benchmark group by name, in the order they run.
+pub const GROUPS: [&str; 10] =
+    ["shader", "editor", "module", "typing", "transaction", "memory", "supervision", "luajit", "preview", "api"];
+
+fn group(name: &str) -> Option<Group> {
+    let group: Group = match name {
+        "shader" => shader::shader_edits,
+        "editor" => shader::editor,
+        "module" => lua::module_reload,
+        "typing" => lua::lua_typing,
+        "transaction" => lua::lua_transaction,
+        "memory" => |_, options, figures| memory::memory(options, figures),
+        "supervision" => frames::supervision,
+        "luajit" => |_, options, figures| luajit::checkhook_cost(options, figures),
+        "preview" => frames::preview,
+        "api" => api::api,
+        _ => return None,
+    };
+    Some(group)
 }
 
 impl BenchOptions {
@@ -68,22 +94,18 @@ impl BenchReport {
     }
 }
 
-/// Runs every benchmark group and returns the report to print.
+/// Runs the benchmark groups (every one, or those `options.only` names) and returns the report to print.
 pub fn bench(options: &BenchOptions) -> Result<BenchReport, Error> {
     let mut figures = Figures(Vec::new());
     let dir = std::env::temp_dir().join(format!("allsource-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let run = |figures: &mut Figures| -> Result<String, Error> {
-        let mut text = shader::shader_edits(&dir, options, figures)?;
-        text.push_str(&shader::editor(&dir, options, figures)?);
-        text.push_str(&lua::module_reload(&dir, options, figures)?);
-        text.push_str(&lua::lua_typing(&dir, options, figures)?);
-        text.push_str(&lua::lua_transaction(&dir, options, figures)?);
-        text.push_str(&memory::memory(options, figures)?);
-        text.push_str(&frames::supervision(&dir, options, figures)?);
-        text.push_str(&luajit::checkhook_cost(options, figures)?);
-        text.push_str(&frames::preview(&dir, options, figures)?);
-        text.push_str(&api::api(&dir, options, figures)?);
+        let mut text = String::new();
+        for name in GROUPS.iter().filter(|n| options.only.is_empty() || options.only.iter().any(|o| o == *n)) {
+            if let Some(run) = group(name) {
+                text.push_str(&run(&dir, options, figures)?);
+            }
+        }
         Ok(text)
     };
     let text = run(&mut figures);

@@ -2,6 +2,7 @@
 //! error strip, and the stats bars.
 
 use super::*;
+use crate::overlay::UiLayer;
 
 /// Bar colours of the stats overlay: Lua's own time, then that time by module (the four largest, in turn), then GPU
 /// time per module in turn.
@@ -57,12 +58,16 @@ impl Compositor {
         self.draw_overlay(target);
         match self.overlay.paint(&self.gl, target) {
             Ok(None) => {}
-            Ok(Some(layer)) => {
-                let blend = DrawState { depth: false, blend: layer.blend };
-                blend.apply(&self.gl);
-                self.blit_into(target, layer.texture, layer.rect);
+            Ok(Some(UiLayer::Over(texture))) => {
+                DrawState { depth: false, blend: Blend::Premultiplied }.apply(&self.gl);
+                target.bind(&self.gl);
+                self.layer_blit.use_program(&self.gl);
+                self.triangle.bind_texture(&self.gl, texture);
+                self.triangle.draw(&self.gl);
+                self.triangle.unbind_texture(&self.gl);
                 DrawState::default().apply(&self.gl);
             }
+            Ok(Some(UiLayer::Panel { texture, rect })) => self.blit_into(target, texture, rect),
             Err(e) => {
                 say(&self.overlay.editor.log, Level::Error, format!("the editor could not be drawn: {e}; hiding it"));
                 self.overlay.editor.visible = false;

@@ -14,7 +14,7 @@ use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use allsource_gpu::{
-    DrawState, Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, UniformValue, glow,
+    Blend, DrawState, Fence, FrameTarget, FullscreenTriangle, Gl, GlContext, Image, Program, UniformValue, glow,
 };
 use allsource_shader::{FULLSCREEN_VERTEX, Stage};
 
@@ -31,6 +31,13 @@ in vec2 uv;
 layout(location = 0) out vec4 colour;
 uniform sampler2D frame;
 void main() { colour = texture(frame, uv); }
+";
+
+/// The editor's layer over the frame: the same size as the frame, so each pixel is fetched, not filtered.
+const LAYER_FRAGMENT: &str = "#version 450 core
+layout(location = 0) out vec4 colour;
+uniform sampler2D layer;
+void main() { colour = texelFetch(layer, ivec2(gl_FragCoord.xy), 0); }
 ";
 
 /// Shown until the worker's first frame arrives: dark, never black, so a slow start is visibly not a dead screen.
@@ -111,6 +118,8 @@ pub struct Compositor {
     pending: VecDeque<WorkerFrame>,
     shown: Option<WorkerFrame>,
     blit: Program,
+    /// Draws the editor's layer over the frame.
+    layer_blit: Program,
     triangle: FullscreenTriangle,
     status: Status,
     /// The editor, console and tweak bar, drawn over the frame.
@@ -143,10 +152,17 @@ impl Compositor {
     /// Starts a worker for `scene` in `context`'s share group and a compositor that presents its frames.
     pub fn new(context: &GlContext, scene: Scene, options: EngineOptions) -> Result<Compositor, Error> {
         let gl = context.gl.clone();
-        let blit = Program::build_simple(&gl, &[(Stage::Vertex, FULLSCREEN_VERTEX), (Stage::Fragment, BLIT_FRAGMENT)])
-            .map_err(|log| Error::Gpu(allsource_gpu::GpuError::Gl(format!("the compositor's own shader: {log}"))))?;
-        blit.use_program(&gl);
-        blit.set_i32(&gl, "frame", 0);
+        let build = |fragment: &str, sampler: &str| {
+            let program =
+                Program::build_simple(&gl, &[(Stage::Vertex, FULLSCREEN_VERTEX), (Stage::Fragment, fragment)])
+                    .map_err(|log| {
+                        Error::Gpu(allsource_gpu::GpuError::Gl(format!("the compositor's own shader: {log}")))
+                    })?;
+            program.use_program(&gl);
+            program.set_i32(&gl, sampler, 0);
+            Ok::<_, Error>(program)
+        };
+        let (blit, layer_blit) = (build(BLIT_FRAGMENT, "frame")?, build(LAYER_FRAGMENT, "layer")?);
         let triangle = FullscreenTriangle::new(&gl)?;
         let worker =
             WorkerHandle::spawn(context.share()?, scene.clone(), options.clone()).map_err(Error::WorkerDied)?;
@@ -174,6 +190,7 @@ impl Compositor {
             pending: VecDeque::new(),
             shown: None,
             blit,
+            layer_blit,
             triangle,
             status: Status::default(),
             overlay,

@@ -69,7 +69,11 @@ impl WorkerHandle {
                 own_tid.store(unsafe { libc::gettid() }, std::sync::atomic::Ordering::Relaxed);
                 #[cfg(not(target_os = "linux"))]
                 let _ = own_tid;
-                lower_thread_priority(if start.guest && options.preview_nice { PREVIEW_NICE } else { options.scene_nice });
+                lower_thread_priority(if start.guest && options.preview_nice {
+                    PREVIEW_NICE
+                } else {
+                    options.scene_nice
+                });
                 let failed = event_tx.clone();
                 if let Err(e) = Worker::run(context, scene, options, start, watching, command_rx, event_tx) {
                     let _ = failed.send(Event::Died(e.to_string()));
