@@ -428,7 +428,12 @@ impl Editor {
             (Some(version), true) => BuildState::Ok { version, took: report.took },
             (version, _) if errors > 0 => BuildState::Failed { version, errors, live: report.live_version },
             (Some(version), false) => BuildState::Ok { version, took: report.took },
-            (None, _) => BuildState::Unknown,
+            // News that built nothing (typed text back to the live text, a warning about how a version runs): the
+            // live version is what runs, as it was built.
+            (None, _) => report
+                .live_version
+                .and_then(|live| source.versions.iter().find(|v| v.version == live))
+                .map_or(BuildState::Unknown, |v| BuildState::Ok { version: v.version, took: v.took }),
         };
         if let Some(version) = report.version {
             source.versions.retain(|v| v.version != version);
@@ -545,6 +550,36 @@ fn diagnostic_span(text: &str, line: u32, column: Option<u32>) -> (usize, usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn news_that_built_nothing_keeps_the_sources_state() {
+        let mut editor = Editor::new("/scene", ConsoleLog::default());
+        let path = PathBuf::from("/scene/main.lua");
+        let report = |version: Option<u64>| Report {
+            path: path.clone(),
+            version,
+            live_version: Some(1),
+            became_live: version.is_some(),
+            took: Duration::from_millis(4),
+            diagnostics: Vec::new(),
+            live_text: None,
+            pending: false,
+            verdict: None,
+        };
+        editor.built(&report(Some(1)));
+        editor.built(&report(None));
+        assert!(matches!(editor.sources[&path].state, BuildState::Ok { version: 1, .. }));
+        // Typing that failed to compile, then typed back to the live text: the live version again, not the error.
+        let typed = Diagnostic::error(path.clone(), "unexpected symbol".to_owned());
+        editor.built(&Report { diagnostics: vec![typed], ..report(None) });
+        assert!(matches!(editor.sources[&path].state, BuildState::Failed { errors: 1, .. }));
+        editor.built(&report(None));
+        assert!(matches!(editor.sources[&path].state, BuildState::Ok { version: 1, .. }));
+        // A source never built stays unknown.
+        let other = PathBuf::from("/scene/lib.glsl");
+        editor.built(&Report { path: other.clone(), live_version: None, ..report(None) });
+        assert!(matches!(editor.sources[&other].state, BuildState::Unknown));
+    }
 
     #[test]
     fn line_and_column_arithmetic() {
