@@ -249,6 +249,7 @@ fn render(args: RenderArgs) -> Result<(), Error> {
     let scene = Scene::open(&args.dir)?;
     // Rendering reads a scene: it keeps nothing beside it (no journal, no persisted history).
     let engine = EngineOptions { size: args.size, fps: args.fps, store: false, ..EngineOptions::default() };
+    LUA_PRINT_TO_STDOUT.store(true, std::sync::atomic::Ordering::Relaxed);
     allsource_engine::render(scene, engine, args.frames, args.out)
 }
 

@@ -505,7 +505,7 @@ fn a_process_killed_mid_typing_loses_no_edit_the_editor_had_shown() {
 }
 
 #[test]
-fn lua_print_reaches_standard_output_headless_and_a_script_prints_it_once() {
+fn lua_print_reaches_standard_output_headless_and_rendering_and_a_script_prints_it_once() {
     let dir = temp_dir("print");
     std::fs::write(
         dir.join("main.lua"),
@@ -516,6 +516,11 @@ fn lua_print_reaches_standard_output_headless_and_a_script_prints_it_once() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().any(|l| l == "hello from lua\t42"), "stdout: {stdout:?}");
+    let png = dir.join("out.png");
+    let out = run(&mut allsource(&["render", dir.to_str().unwrap(), "--frames", "2", "--out", png.to_str().unwrap()]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l == "hello from lua\t42"), "render's stdout: {stdout:?}");
     let script = dir.join("script.txt");
     std::fs::write(&script, "frames 2\n").unwrap();
     let out = run(&mut allsource(&["run", dir.to_str().unwrap(), "--script", script.to_str().unwrap(), "--no-store"]));

@@ -84,7 +84,7 @@ impl Loaded {
             }
             Err(reason) => {
                 let keeps =
-                    if self.texture.is_some() { "the last good pixels stay" } else { "the channel reads black" };
+                    if self.texture.is_some() { "the last good pixels stay" } else { "it reads black until it loads" };
                 Some(format!("{reason}; {keeps}"))
             }
         };

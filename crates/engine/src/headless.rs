@@ -39,6 +39,21 @@ impl HeadlessEngine {
         &mut self.compositor
     }
 
+    /// The frame becomes `width` x `height` pixels: the target composed into, and the worker's frames after this.
+    pub fn resize(&mut self, width: u32, height: u32) -> Result<(), Error> {
+        let (width, height) = (width.max(1), height.max(1));
+        if (width, height) == self.options.size {
+            return Ok(());
+        }
+        let target = Target::new(&self.context.gl, width, height)?;
+        if let Some(old) = self.target.replace(target) {
+            old.delete(&self.context.gl);
+        }
+        self.options.size = (width, height);
+        self.compositor.resize(width, height);
+        Ok(())
+    }
+
     /// Sends a command to the worker; in lockstep mode it takes effect before the next frame is drawn.
     pub fn send(&self, command: crate::worker::Command) {
         self.compositor.send(command);

@@ -22,6 +22,11 @@ pub trait Driver {
     fn frames(&mut self, n: u64) -> Result<(), String>;
     /// The pixels of the last composed frame.
     fn image(&mut self) -> Result<Image, String>;
+    /// The frame becomes `width` x `height` (a window's size is its own: only the scene is told).
+    fn resize(&mut self, width: u32, height: u32) -> Result<(), String> {
+        self.compositor().resize(width, height);
+        Ok(())
+    }
     /// Whether commands may wait for the worker (scripts), or must not (a window's console: answers arrive in
     /// the log later).
     fn blocking(&self) -> bool;
@@ -175,7 +180,7 @@ impl Session {
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Resize { width, height } => {
-                d.compositor().resize(width, height);
+                d.resize(width, height)?;
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Screenshot(path) => {
@@ -450,6 +455,10 @@ impl Driver for ScriptDriver {
 
     fn image(&mut self) -> Result<Image, String> {
         Ok(self.engine.image())
+    }
+
+    fn resize(&mut self, width: u32, height: u32) -> Result<(), String> {
+        self.engine.resize(width, height).map_err(|e| e.to_string())
     }
 
     fn blocking(&self) -> bool {

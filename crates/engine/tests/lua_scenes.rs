@@ -466,17 +466,21 @@ function M.mousereleased(x, y, b) note(string.format('released %d %s', b, tostri
 function M.wheelmoved(x, y) note('wheel ' .. x .. ' ' .. y) end
 function M.textinput(t) note('text ' .. t) end
 function M.keypressed(k) note('key ' .. k) end
-function M.resize(w, h) note('resize ' .. w .. 'x' .. h) end
+function M.resize(w, h) note('resize ' .. w .. 'x' .. h .. ' ' .. gfx.width() .. 'x' .. gfx.height()) end
 function M.log() return table.concat(log, ', ') end
 return M
 ";
     let options =
         allsource_engine::EngineOptions { size: (64, 48), clock: Clock::Lockstep, store: false, ..Default::default() };
-    let script = "frames 1\nclick 10 20\nclick 30 5 2\nwheel 0 -2\nkey KeyQ\nresize 80 60\nframes 2\nlua return require('main').log()\n";
+    let script = "frames 1\nclick 10 20\nclick 30 5 2\nwheel 0 -2\nkey KeyQ\nresize 80 60\nframes 2\nlua return require('main').log()\n\
+                  screenshot resized.png\n";
     let out = common::script_ok("lua-input", &[("main.lua", main)], options, script);
     let expected = "pressed 10 20 1 true, released 1 false, pressed 30 5 2 true, released 2 false, wheel 0 -2, key KeyQ, \
-                    text q, resize 80x60";
+                    text q, resize 80x60 80x60";
     assert!(out.iter().any(|l| l == expected), "{}", out.join("\n"));
+    // The frame itself is the new size, not the first one stretched.
+    let wrote = out.iter().find_map(|l| l.strip_prefix("wrote ")).expect("a screenshot");
+    assert_eq!(image::image_dimensions(wrote).unwrap(), (80, 60));
 }
 
 #[test]
@@ -644,4 +648,23 @@ return M
     let shown = f.step();
     // sRGB 128 is linear 0.2158 (55); a 4x4 image has 3 levels, one without mipmaps.
     assert!(near(shown, [128, 55, 96, 32]), "{shown:?}");
+}
+
+#[test]
+fn an_image_drawn_with_no_sampling_of_its_own_is_clamped_at_its_edges() {
+    // Red over blue; read at the bottom edge with linear filtering, a repeating image would mix in the red top row.
+    let show = "uniform sampler2D picture;\nout vec4 o;\nvoid main() { o = texture(picture, vec2(0.5, 0.0)); }\n";
+    let main = "local M = {}
+local show = gfx.shader('show.glsl')
+local picture = gfx.image('two.png', { mipmaps = false })
+function M.draw() gfx.draw{ shader = show, textures = { picture } } end
+return M
+";
+    let dir = scene_dir("lua-image-clamp", &[("main.lua", main), ("show.glsl", show)]);
+    image::RgbaImage::from_raw(1, 2, [[255, 0, 0, 255], [0, 0, 255, 255]].concat())
+        .unwrap()
+        .save(dir.join("two.png"))
+        .unwrap();
+    let mut f = Fixture::open(dir);
+    assert_eq!(f.step(), [0, 0, 255, 255]);
 }

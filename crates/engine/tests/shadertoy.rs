@@ -131,7 +131,7 @@ fn a_cube_map_channel_reads_each_face_from_its_file() {
     let mut f = Fixture::new("toy-cube", &[("main.glsl", image)]);
     // Before the faces exist the channel reads black, with a diagnostic naming the file.
     let missing = f.status().texture_problems.get(&f.path("sky.jpg")).cloned().unwrap_or_default();
-    assert!(missing.contains("cannot read it") && missing.ends_with("the channel reads black"), "{missing}");
+    assert!(missing.contains("cannot read it") && missing.ends_with("it reads black until it loads"), "{missing}");
     // +X red, -Y (the fourth face, sky_3) blue; JPEG, so colours come back close, not exact.
     let colours = [RED, GREEN, WHITE, BLUE, WHITE, WHITE];
     for (i, c) in colours.iter().enumerate() {

@@ -146,6 +146,9 @@ impl PixelTexture {
                 glow::PixelUnpackData::Slice(Some(&rows)),
             );
             gl.pixel_store_i32(glow::UNPACK_ALIGNMENT, 4);
+            // Clamped, as targets are: a sprite's edge does not pick up its opposite edge.
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE as i32);
+            gl.tex_parameter_i32(glow::TEXTURE_2D, glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE as i32);
             if how.mipmaps {
                 gl.generate_mipmap(glow::TEXTURE_2D);
             } else {

@@ -341,6 +341,8 @@ impl Worker {
                 if let Renderer::Lua(r) = &mut self.renderer
                     && changed
                 {
+                    // gfx.width() and gfx.height() inside the callback already say the new size.
+                    r.graphics(|g| (g.frame.width, g.frame.height) = size);
                     let reports = r.host.call("resize", size);
                     let reports = r.count(reports);
                     self.send_reports(reports);
