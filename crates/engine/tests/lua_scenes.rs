@@ -668,3 +668,38 @@ return M
     let mut f = Fixture::open(dir);
     assert_eq!(f.step(), [0, 0, 255, 255]);
 }
+
+#[test]
+fn an_engine_call_that_refuses_its_arguments_at_a_modules_top_level_is_reported_on_its_line() {
+    let main = "local M = {}\nlocal canvas = gfx.target(8, 8, 'rgb8')\nfunction M.draw() end\nreturn M\n";
+    let f = Fixture::new("lua-top-level-gfx-error", &[("main.lua", main)]);
+    let d = f.status().diagnostics.iter().find(|d| d.message.contains("unknown target format 'rgb8'")).cloned();
+    let d = d.unwrap_or_else(|| panic!("{:?}", f.status().diagnostics));
+    assert_eq!((d.file.file_name().and_then(|n| n.to_str()), d.line), (Some("main.lua"), Some(2)), "{d:?}");
+}
+
+#[test]
+fn a_misspelt_option_is_an_error_and_color_is_colour() {
+    // Red text, spelt the US way, over black.
+    let main = "local M = {}
+function M.draw()
+  gfx.clear(0, 0, 0, 1)
+  gfx.text('RED', 2, 2, { size = 24, color = { 1, 0, 0 } })
+end
+return M
+";
+    let mut f = Fixture::sized(scene_dir("lua-options", &[("main.lua", main)]), (64, 32));
+    let image = f.engine.image();
+    let red = (0..32).flat_map(|y| (0..64).map(move |x| (x, y))).any(|(x, y)| {
+        let [r, g, b, _] = image.pixel(x, y);
+        r > 200 && g < 40 && b < 40
+    });
+    assert!(red, "no red text drawn: {:?}", f.status().diagnostics);
+    let refused = f.eval("return gfx.target(4, 4, { fromat = 'rgba16f' })");
+    assert!(
+        matches!(&refused, Err(e) if e.contains("gfx.target: unknown option 'fromat' (it takes format, colours, depth)")),
+        "{refused:?}"
+    );
+    let refused = f.eval("return gfx.image('x.png', { srbg = true })");
+    assert!(matches!(&refused, Err(e) if e.contains("gfx.image: unknown option 'srbg'")), "{refused:?}");
+}

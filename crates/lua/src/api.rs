@@ -398,6 +398,7 @@ fn target_spec(value: Value) -> mlua::Result<TargetSpec> {
         Value::Table(t) => t,
         _ => return Err(mlua::Error::runtime("gfx.target(width, height, format or {format =, colours =, depth =})")),
     };
+    known_options(&table, &["format", "colours", "depth"], "gfx.target")?;
     let colours = table.get::<Option<u32>>("colours")?.unwrap_or(1);
     if !(1..=8).contains(&colours) {
         return Err(mlua::Error::runtime(format!("gfx.target: colours = {colours}; a target has 1 to 8")));
@@ -407,6 +408,24 @@ fn target_spec(value: Value) -> mlua::Result<TargetSpec> {
         colours,
         depth: table.get::<Option<bool>>("depth")?.unwrap_or(false),
     })
+}
+
+/// Refuses a key of an options table that is none of `known`: a misspelt option would otherwise do nothing, quietly.
+fn known_options(table: &Table, known: &[&str], what: &str) -> mlua::Result<()> {
+    for pair in table.pairs::<Value, Value>() {
+        let (key, _) = pair?;
+        let name = match &key {
+            Value::String(s) => s.to_string_lossy(),
+            other => format!("a {} key", other.type_name()),
+        };
+        if !known.contains(&name.as_str()) {
+            return Err(mlua::Error::runtime(format!(
+                "{what}: unknown option '{name}' (it takes {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `attachment = 0, 1 ... 7` or `"depth"` (nil is 0).
@@ -707,6 +726,7 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
         lua.create_function(|lua, (path, options): (String, Option<Table>)| {
             let mut o = ImageOptions::default();
             if let Some(t) = options {
+                known_options(&t, &["srgb", "mipmaps"], "gfx.image")?;
                 o.srgb = t.get::<Option<bool>>("srgb")?.unwrap_or(o.srgb);
                 o.mipmaps = t.get::<Option<bool>>("mipmaps")?.unwrap_or(o.mipmaps);
             }
@@ -719,8 +739,11 @@ pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
         lua.create_function(|lua, (text, x, y, options): (String, f32, f32, Option<Table>)| {
             let mut call = TextCall { text, x, y, size: 16.0, colour: [1.0; 4], target: None };
             if let Some(t) = options {
+                known_options(&t, &["size", "colour", "color", "target"], "gfx.text")?;
                 call.size = text_size(t.get("size")?)?;
-                call.colour = colour(t.get("colour")?)?;
+                // Either spelling: LÖVE's users write color.
+                let spelt = t.get::<Value>("colour")?;
+                call.colour = colour(if spelt.is_nil() { t.get("color")? } else { spelt })?;
                 call.target = optional_id(&t, "target", Kind::Target)?;
             }
             with_gfx(lua, |g| g.text(&call))

@@ -132,6 +132,19 @@ pub(super) fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> (B
         took: started.elapsed(),
     };
     let fail = |m: String| (output(m), false);
+    // The top level failed: an engine call that refused its arguments carries no position of its own, so it is
+    // placed at the Lua line that made it (the first of its traceback).
+    let failed_running = |e: &mlua::Error| {
+        let mut built = output(message(e));
+        if let Some(d) = built.diagnostics.first_mut()
+            && d.line.is_none()
+            && let Some((file, line)) = crate::diag::traceback_location(e)
+        {
+            d.file = file;
+            d.line = Some(line);
+        }
+        (built, true)
+    };
     let host: Table = match lua.named_registry_value(HOST_KEY) {
         Ok(host) => host,
         Err(e) => return fail(message(&e)),
@@ -152,7 +165,7 @@ pub(super) fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> (B
     }
     let new = match step("run").and_then(|f| f.call::<Table>((chunk, path_text.as_str()))) {
         Ok(table) => table,
-        Err(e) => return (output(message(&e)), true),
+        Err(e) => return failed_running(&e),
     };
     if let Err(e) = step("install").and_then(|f| f.call::<bool>((name, env, new))) {
         return (output(message(&e)), true);
