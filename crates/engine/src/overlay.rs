@@ -57,17 +57,16 @@ pub struct Overlay {
     pub copied: Option<String>,
     start: Instant,
     pub placement: Placement,
-    panel: Option<Target>,
-    /// Over the frame: the UI as the last pass laid it out, painted premultiplied over transparency and blended
-    /// over each frame until the next pass.
-    layer: Option<Target>,
+    /// The UI as the last pass laid it out: over the frame, painted premultiplied over transparency and blended
+    /// over each frame until the next pass; on a panel, painted over the panel's own background.
+    canvas: Option<Target>,
     pointer: Option<Pos2>,
     /// Something the editor shows changed outside a pass (a report, an answer, a command): lay it out again.
     dirty: bool,
     /// When egui asked to run again (a hover fading, the caret blinking), if it did.
     repaint_at: Option<Instant>,
-    /// What the last pass saw: the console's length, the editor shown, the surface's size.
-    seen: (u64, bool, (u32, u32)),
+    /// What the last pass saw: the console's length, the editor shown, the surface's size and placement.
+    seen: (u64, bool, (u32, u32), Placement),
     /// A pass ran since the last paint: its shapes are not painted yet.
     fresh: bool,
     /// egui passes run, by cause (tests and the bench count them).
@@ -83,7 +82,7 @@ pub enum PassCause {
     Input,
     /// It was just shown.
     Shown,
-    /// Its surface changed size.
+    /// Its surface changed size, or it moved between the frame and a panel.
     Resized,
     /// Something it shows changed (a report, an answer, a command).
     Changed,
@@ -132,12 +131,11 @@ impl Overlay {
             copied: None,
             start: Instant::now(),
             placement: Placement::Overlay,
-            panel: None,
-            layer: None,
+            canvas: None,
             pointer: None,
             dirty: true,
             repaint_at: None,
-            seen: (0, false, (0, 0)),
+            seen: (0, false, (0, 0), Placement::Overlay),
             fresh: false,
             passes: [0; PassCause::ALL.len()],
             paints: 0,
@@ -284,7 +282,7 @@ impl Overlay {
             focused: true,
             ..Default::default()
         };
-        self.seen = (self.editor.log.next_seq(), self.editor.visible, (w, h));
+        self.seen = (self.editor.log.next_seq(), self.editor.visible, (w, h), self.placement);
         self.dirty = false;
         let editor = &mut self.editor;
         let output = self.ctx.run_ui(raw, |ui| editor.ui(ui));
@@ -315,10 +313,10 @@ impl Overlay {
         if !self.editor.visible {
             return None;
         }
-        let (log, shown, surface) = self.seen;
+        let (log, shown, surface, placement) = self.seen;
         let cause = if !shown {
             PassCause::Shown
-        } else if surface != self.surface(frame) {
+        } else if surface != self.surface(frame) || placement != self.placement {
             PassCause::Resized
         } else if self.dirty {
             PassCause::Changed
@@ -357,22 +355,14 @@ impl Overlay {
         if !self.editor.visible {
             return Ok(None);
         }
-        let size = match self.placement {
-            Placement::Overlay => (target.width, target.height),
-            Placement::Panel { size, .. } => size,
-        };
-        let canvas = match self.placement {
-            Placement::Overlay => &mut self.layer,
-            Placement::Panel { .. } => &mut self.panel,
-        };
-        if canvas.as_ref().is_some_and(|t| (t.width, t.height) != size)
-            && let Some(old) = canvas.take()
+        let size = self.surface((target.width, target.height));
+        if self.canvas.as_ref().is_some_and(|t| (t.width, t.height) != size)
+            && let Some(old) = self.canvas.take()
         {
             old.delete(gl);
         }
-        if canvas.is_none() {
-            *canvas = Some(Target::new(gl, size.0, size.1)?);
-            self.fresh = true;
+        if self.canvas.is_none() {
+            self.canvas = Some(Target::new(gl, size.0, size.1)?);
         }
         if self.fresh {
             self.fresh = false;
@@ -381,8 +371,8 @@ impl Overlay {
                 self.painter = Some(UiPainter::new(gl)?);
             }
             let primitives = self.ctx.tessellate(std::mem::take(&mut self.shapes), self.pixels_per_point);
-            let (Some(painter), Some(canvas)) = (self.painter.as_mut(), canvas.as_ref()) else { return Ok(None) };
-            let into = FrameTarget { framebuffer: Some(canvas.framebuffer), width: size.0, height: size.1 };
+            let (Some(painter), Some(canvas)) = (self.painter.as_mut(), self.canvas.as_ref()) else { return Ok(None) };
+            let into = canvas.frame_target();
             // The panel is opaque; the layer over the frame is transparent where the editor draws nothing.
             let background = match self.placement {
                 Placement::Overlay => [0.0; 4],
@@ -391,7 +381,7 @@ impl Overlay {
             into.clear(gl, background, None);
             painter.paint(gl, &into, self.pixels_per_point, &primitives, &mut self.textures);
         }
-        let Some(canvas) = canvas.as_ref() else { return Ok(None) };
+        let Some(canvas) = self.canvas.as_ref() else { return Ok(None) };
         Ok(Some(match self.placement {
             Placement::Overlay => UiLayer::Over(canvas.texture),
             Placement::Panel { rect, .. } => {
@@ -405,7 +395,7 @@ impl Overlay {
         if let Some(p) = self.painter.take() {
             p.destroy();
         }
-        for t in [self.panel.take(), self.layer.take()].into_iter().flatten() {
+        if let Some(t) = self.canvas.take() {
             t.delete(gl);
         }
     }

@@ -369,13 +369,13 @@ impl Editor {
         due
     }
 
-    /// The path and text of the tab in front.
     /// Whether what the editor shows changes with time alone (a build's running clock, the preview's stats): then
     /// it must be laid out again every frame, input or not.
     pub fn animating(&self) -> bool {
         self.preview.is_some() || self.sources.values().any(|s| matches!(s.state, BuildState::Building { .. }))
     }
 
+    /// The path and text of the tab in front.
     pub fn active(&self) -> Option<(&Path, &str)> {
         self.active.and_then(|i| self.tabs.get(i)).map(|t| (t.path.as_path(), t.text.as_str()))
     }
