@@ -180,6 +180,13 @@ pub(crate) fn access<G: Graphics + 'static>(lua: &Lua, f: &mut dyn FnMut(&mut dy
 #[derive(Clone, Default)]
 pub(crate) struct Collected(pub Arc<Mutex<Vec<Id>>>);
 
+impl Collected {
+    /// The ids collected since the last call.
+    pub(crate) fn take(&self) -> Vec<Id> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
 /// The module whose code is running: resources it creates belong to it.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CurrentOwner(pub Owner);
@@ -237,8 +244,7 @@ fn with_room<R>(lua: &Lua, f: impl Fn(&mut dyn Graphics) -> Result<R, String>) -
         Err((e, false)) => Err(mlua::Error::runtime(e)),
         Err((_, true)) => {
             lua.gc_collect()?;
-            let collected = lua.app_data_ref::<Collected>().map(|c| c.clone()).unwrap_or_default();
-            let ids = std::mem::take(&mut *collected.0.lock().unwrap_or_else(|p| p.into_inner()));
+            let ids = lua.app_data_ref::<Collected>().map(|c| c.take()).unwrap_or_default();
             with_gfx(lua, |g| {
                 ids.into_iter().for_each(|id| g.release(id));
                 f(g)

@@ -16,9 +16,19 @@ pub fn from_lua_error(message: &str, fallback: &Path) -> Diagnostic {
     Diagnostic::error(fallback.to_path_buf(), first)
 }
 
-/// Where in Lua a call into the engine failed (a `gfx.*` argument Lua got wrong): the first Lua line of the error's
-/// traceback, as file and line. Such errors carry no position in their message.
-pub fn traceback_location(error: &mlua::Error) -> Option<(std::path::PathBuf, u32)> {
+/// Places a diagnostic with no line at the Lua line that made the failing call into the engine (a `gfx.*` argument
+/// Lua got wrong): such errors carry no position in their message, only in their traceback.
+pub(crate) fn place_by_traceback(diagnostic: &mut Diagnostic, error: &mlua::Error) {
+    if diagnostic.line.is_none()
+        && let Some((file, line)) = traceback_location(error)
+    {
+        diagnostic.file = file;
+        diagnostic.line = Some(line);
+    }
+}
+
+/// The first Lua line of the error's traceback, as file and line.
+fn traceback_location(error: &mlua::Error) -> Option<(std::path::PathBuf, u32)> {
     let traceback = match error {
         mlua::Error::CallbackError { traceback, .. } => traceback,
         mlua::Error::WithContext { cause, .. } => return traceback_location(cause),

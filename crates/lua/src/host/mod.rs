@@ -573,7 +573,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
 
     /// Frees the GL objects of handles Lua has collected.
     pub fn collect(&mut self) {
-        let ids = std::mem::take(&mut *self.collected.0.lock().unwrap_or_else(|p| p.into_inner()));
+        let ids = self.collected.take();
         if !ids.is_empty() {
             self.with_graphics(|g| ids.into_iter().for_each(|id| g.release(id)));
         }

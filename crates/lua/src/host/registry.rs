@@ -132,17 +132,10 @@ pub(super) fn build_module(lua: &Lua, name: &str, path: &Path, text: &str) -> (B
         took: started.elapsed(),
     };
     let fail = |m: String| (output(m), false);
-    // The top level failed: an engine call that refused its arguments carries no position of its own, so it is
-    // placed at the Lua line that made it (the first of its traceback).
+    // The top level failed: an engine call that refused its arguments is placed as in callbacks.
     let failed_running = |e: &mlua::Error| {
         let mut built = output(message(e));
-        if let Some(d) = built.diagnostics.first_mut()
-            && d.line.is_none()
-            && let Some((file, line)) = crate::diag::traceback_location(e)
-        {
-            d.file = file;
-            d.line = Some(line);
-        }
+        built.diagnostics.iter_mut().for_each(|d| crate::diag::place_by_traceback(d, e));
         (built, true)
     };
     let host: Table = match lua.named_registry_value(HOST_KEY) {

@@ -57,13 +57,7 @@ impl<G: Graphics + 'static> ModuleHost<G> {
             }
             _ => from_lua_error(&text, &main_path),
         };
-        if diagnostic.line.is_none()
-            && let Some((file, line)) = crate::diag::traceback_location(&e)
-        {
-            // An engine call that refused its arguments: the Lua line that made it.
-            diagnostic.file = file;
-            diagnostic.line = Some(line);
-        }
+        crate::diag::place_by_traceback(&mut diagnostic, &e);
         let what;
         diagnostic.message = if stopped {
             what = "was stopped";
