@@ -121,7 +121,7 @@ struct BenchArgs {
     #[arg(long)]
     json: bool,
     /// Run only these groups (comma-separated); all by default.
-    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(allsource_engine::BENCH_GROUPS))]
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(allsource_engine::bench_groups()))]
     only: Vec<String>,
     /// Internal: the memory figure of one kind (module or shader), measured in this process alone; prints bytes per
     /// reload over the first and the second half, and the baseline's bytes. `allsource bench` runs itself this way.

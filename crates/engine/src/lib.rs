@@ -27,7 +27,7 @@ mod watch;
 mod window;
 pub mod worker;
 
-pub use bench::{BenchOptions, BenchReport, GROUPS as BENCH_GROUPS, MemoryKind, bench, memory_child};
+pub use bench::{BenchOptions, BenchReport, MemoryKind, bench, group_names as bench_groups, memory_child};
 pub use compositor::{Compositor, Status};
 pub use error::Error;
 pub use headless::{HeadlessEngine, RunOptions, render, run_headless};

@@ -37,7 +37,7 @@ pub struct BenchOptions {
     pub fps: f64,
     /// Reloads for the memory figures.
     pub reloads: usize,
-    /// The groups to run (`GROUPS`), all when empty. A group that reads another's figure (a ratio to the shader
+    /// The groups to run (`group_names`), all when empty. A group that reads another's figure (a ratio to the shader
     /// group's ideal) prints NaN for it when that group did not run.
     pub only: Vec<String>,
 }
@@ -45,24 +45,22 @@ pub struct BenchOptions {
 type Group = fn(&Path, &BenchOptions, &mut Figures) -> Result<String, Error>;
 
 /// Every benchmark group by name, in the order they run.
-pub const GROUPS: [&str; 10] =
-    ["shader", "editor", "module", "typing", "transaction", "memory", "supervision", "luajit", "preview", "api"];
+const GROUPS: [(&str, Group); 10] = [
+    ("shader", shader::shader_edits),
+    ("editor", shader::editor),
+    ("module", lua::module_reload),
+    ("typing", lua::lua_typing),
+    ("transaction", lua::lua_transaction),
+    ("memory", |_, options, figures| memory::memory(options, figures)),
+    ("supervision", frames::supervision),
+    ("luajit", |_, options, figures| luajit::checkhook_cost(options, figures)),
+    ("preview", frames::preview),
+    ("api", api::api),
+];
 
-fn group(name: &str) -> Option<Group> {
-    let group: Group = match name {
-        "shader" => shader::shader_edits,
-        "editor" => shader::editor,
-        "module" => lua::module_reload,
-        "typing" => lua::lua_typing,
-        "transaction" => lua::lua_transaction,
-        "memory" => |_, options, figures| memory::memory(options, figures),
-        "supervision" => frames::supervision,
-        "luajit" => |_, options, figures| luajit::checkhook_cost(options, figures),
-        "preview" => frames::preview,
-        "api" => api::api,
-        _ => return None,
-    };
-    Some(group)
+/// The benchmark groups' names, in the order they run (`BenchOptions::only` picks from them).
+pub fn group_names() -> impl Iterator<Item = &'static str> {
+    GROUPS.iter().map(|(name, _)| *name)
 }
 
 impl BenchOptions {
@@ -101,8 +99,8 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport, Error> {
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let run = |figures: &mut Figures| -> Result<String, Error> {
         let mut text = String::new();
-        for name in GROUPS.iter().filter(|n| options.only.is_empty() || options.only.iter().any(|o| o == *n)) {
-            if let Some(run) = group(name) {
+        for (name, run) in GROUPS {
+            if options.only.is_empty() || options.only.iter().any(|o| o == name) {
                 text.push_str(&run(&dir, options, figures)?);
             }
         }
