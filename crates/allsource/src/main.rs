@@ -53,6 +53,15 @@ enum CliCommand {
         #[command(subcommand)]
         from: ImportFrom,
     },
+    /// A worker process (the preview's guest code runs in one), started by the engine with its socket and frame
+    /// ring as inherited file descriptors.
+    #[command(hide = true)]
+    Worker {
+        #[arg(long)]
+        socket: i32,
+        #[arg(long)]
+        ring: i32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -378,6 +387,9 @@ fn main() -> ExitCode {
         },
         Some(CliCommand::Bench(args)) => bench(args),
         Some(CliCommand::Import { from: ImportFrom::Shadertoy { file, dir } }) => import_shadertoy(&file, &dir),
+        Some(CliCommand::Worker { socket, ring }) => {
+            return ExitCode::from(allsource_engine::worker_process(socket, ring).clamp(0, 255) as u8);
+        }
         Some(CliCommand::New { dir, template }) => new_scene(&dir, &template),
         Some(CliCommand::Piglit(args)) => match piglit(args) {
             Ok(true) => Ok(()),

@@ -36,6 +36,7 @@ pub use png_file::write_png;
 pub use scene::{Entry, Scene};
 pub use template::{Template, new_scene};
 pub use window::run_window;
-pub use worker::{Clock, EngineOptions};
+pub use worker::process::child_main as worker_process;
+pub use worker::{Clock, EngineOptions, GuestPlace};
 
 pub use allsource_gpu::Image;

@@ -1,20 +1,34 @@
-//! Vetting incoming code: a guest module runs in a preview worker (its own thread at a lower OS priority, its own
-//! sandboxed VM, its own low-priority GL context in the share group, its own textures and clock). The compositor
-//! shows its newest finished frame in a panel and counts the frames it ran within budget; `promote` hands the
-//! vetted text to the scene worker as an edit, `reject` stops the guest and frees what it made.
+//! Vetting incoming code: a guest module runs in a preview worker (by default a child process: its own GL display,
+//! its own sandboxed VM, OS limits, at a lower OS priority; or a thread with a low-priority context in the share
+//! group). The compositor shows its newest finished frame in a panel and counts the frames it ran within budget;
+//! `promote` hands the vetted text to the scene worker as an edit, `reject` stops the guest and frees what it made.
 //!
 //! The compositor treats the preview as it treats the scene's worker, minus the waiting: in lockstep it still never
-//! waits for a guest frame, so a guest cannot slow a script or a render either.
+//! waits for a guest frame, so a guest cannot slow a script or a render either. A guest process is killed when it
+//! is stopped for any reason, when it dies, and when no frame of it comes within the GPU timeout.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::TryRecvError;
+use std::time::{Duration, Instant};
 
 use allsource_gpu::{Fence, Gl, SharedContext, Target};
 use allsource_live::Diagnostic;
 
 use crate::Scene;
-use crate::worker::{Clock, Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle};
+use crate::worker::process::wire::{DebugAct, RingFrame, Start, ToChild};
+use crate::worker::process::{News, ProcessWorker};
+use crate::worker::{Clock, Command, EngineOptions, Event, GuestPlace, StartFrom, WorkerFrame, WorkerHandle};
+
+/// How long a guest process may take to start and send its first frame (exec, its own GL display, LuaJIT, the
+/// guest's first builds), before it is killed as one that never draws. After the first, the GPU timeout applies.
+const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The preview's worker: a process, or a thread.
+enum Guest {
+    Thread(WorkerHandle),
+    Process(ProcessWorker),
+}
 
 /// Frame-time samples kept for the panel's graph.
 const HISTORY: usize = 120;
@@ -31,7 +45,15 @@ pub enum PreviewState {
 }
 
 pub struct Preview {
-    worker: Option<WorkerHandle>,
+    worker: Option<Guest>,
+    /// A process's newest frame in the ring, not taken yet.
+    ring_pending: Option<RingFrame>,
+    /// When the guest process last said anything (its start, a frame, a report): the GPU timeout counts from here.
+    last_news: Instant,
+    /// The GPU timeout a guest process's frames are held to.
+    gpu_timeout: Duration,
+    /// The guest process's id (`None` for a thread).
+    pub pid: Option<u32>,
     /// The candidate file, and the text the guest runs (what `promote` hands to the scene).
     pub path: PathBuf,
     pub text: String,
@@ -62,24 +84,60 @@ pub struct Preview {
 }
 
 impl Preview {
-    /// Starts `text` (the candidate file `path`) in a preview worker on `context`.
+    /// Starts `text` (the candidate file `path`) in a preview worker: a process, or a thread on `context` (which
+    /// a thread needs).
     pub fn start(
-        context: SharedContext,
+        context: Option<SharedContext>,
         scene: &Scene,
         options: &EngineOptions,
         path: &Path,
         text: String,
     ) -> Result<Preview, String> {
-        let low_priority = context.low_priority();
         let guest_main = scene.dir.join("main.lua");
-        let start = StartFrom { texts: vec![(guest_main.clone(), text.clone())], guest: true, ..StartFrom::default() };
         // The guest keeps its own clock whatever the scene's is, never draws the editor, and renders at the size
         // its panel shows (a full-size frame would cost the scene's rasteriser for pixels nobody sees).
-        let size = panel_size(options.size);
-        let options = EngineOptions { clock: Clock::Realtime, editor: false, panel: false, size, ..options.clone() };
-        let worker = WorkerHandle::spawn_from(context, scene.clone(), options, start)?;
+        let (width, height) = panel_size(options.size);
+        let (worker, low_priority, pid) = match &options.preview_place {
+            GuestPlace::Process(program) => {
+                let start = Start {
+                    scene: scene.dir.clone(),
+                    text: text.clone(),
+                    width,
+                    height,
+                    fps: options.fps,
+                    gpu_timeout: options.gpu_timeout,
+                    frame_budget: options.frame_budget,
+                    lua_pause: options.lua_pause,
+                    gpu_memory: options.preview_gpu_memory,
+                    nice: if options.preview_nice { crate::worker::PREVIEW_NICE } else { 0 },
+                    address_space: options.preview_address_space,
+                };
+                let process = ProcessWorker::spawn(program.as_deref(), start)?;
+                let pid = process.pid();
+                (Guest::Process(process), false, Some(pid))
+            }
+            GuestPlace::Thread => {
+                let context = context.ok_or("no GL context is ready for a preview worker yet")?;
+                let low_priority = context.low_priority();
+                let start =
+                    StartFrom { texts: vec![(guest_main.clone(), text.clone())], guest: true, ..StartFrom::default() };
+                let options = EngineOptions {
+                    clock: Clock::Realtime,
+                    editor: false,
+                    panel: false,
+                    size: (width, height),
+                    ..options.clone()
+                };
+                let worker = WorkerHandle::spawn_from(context, scene.clone(), options, start)?;
+                (Guest::Thread(worker), low_priority, None)
+            }
+        };
         Ok(Preview {
             worker: Some(worker),
+            ring_pending: None,
+            last_news: Instant::now(),
+            gpu_timeout: options.gpu_timeout,
+            pid,
             path: path.to_path_buf(),
             text,
             guest_main,
@@ -103,43 +161,18 @@ impl Preview {
     /// console (builds, diagnostics, why it stopped).
     pub fn poll(&mut self, gl: &Gl, take_frame: bool) -> Vec<(bool, String)> {
         let mut lines = Vec::new();
-        while let Some(worker) = &self.worker {
-            match worker.events.try_recv() {
-                Ok(Event::Frame(frame)) => self.pending.push_back(frame),
-                Ok(Event::Built(mut report)) => {
-                    if report.path == self.guest_main {
-                        report.path = self.path.clone();
-                        for d in &mut report.diagnostics {
-                            d.file = self.path.clone();
-                        }
-                    }
-                    for d in &report.diagnostics {
-                        lines.push((d.is_error(), format!("preview: {d}")));
-                    }
-                    // Incoming code that fails in any way (a build, a stopped loop, memory, the budget's revert, the
-                    // GPU timeout) is not fit to promote: the preview stops with the first error.
-                    if let Some(error) = report.diagnostics.iter().find(|d| d.is_error()) {
-                        self.stop(gl, error.to_string());
-                    }
-                    self.diagnostics = report.diagnostics;
-                }
-                Ok(Event::Wedged { .. }) => self
-                    .stop(gl, "the guest wedged its worker (it ignored its interrupt): the worker was given up".into()),
-                Ok(Event::ContextLost) => self.stop(gl, "the guest's GL context was lost".into()),
-                Ok(Event::Died(reason)) => self.stop(gl, format!("the preview worker stopped: {reason}")),
-                Ok(_) => {}
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    if self.state == PreviewState::Running {
-                        self.stop(gl, "the preview worker exited".into());
-                    }
-                    break;
-                }
-            }
+        match &self.worker {
+            Some(Guest::Thread(_)) => self.poll_thread(gl, &mut lines),
+            Some(Guest::Process(_)) => self.poll_process(gl, &mut lines),
+            None => {}
         }
         lines.append(&mut self.notes);
         if !take_frame {
             return lines;
+        }
+        if let Some(frame) = self.ring_pending.take() {
+            self.count(frame.index, frame.time, frame.stats.as_ref());
+            self.show_ring(gl, frame);
         }
         if let Some(newest) = self.pending.iter().rposition(|f| f.fence.is_signalled(gl)) {
             for _ in 0..newest {
@@ -148,22 +181,135 @@ impl Preview {
                 }
             }
             if let Some(frame) = self.pending.pop_front() {
-                self.count(&frame);
+                self.count(frame.index, frame.time, frame.stats.as_ref());
                 self.show(gl, frame);
             }
         }
         lines
     }
 
+    fn poll_thread(&mut self, gl: &Gl, lines: &mut Vec<(bool, String)>) {
+        while let Some(Guest::Thread(worker)) = &self.worker {
+            match worker.events.try_recv() {
+                Ok(Event::Frame(frame)) => self.pending.push_back(frame),
+                Ok(event) => self.on_event(gl, event, lines),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.stop(gl, "the preview worker exited".into());
+                    break;
+                }
+            }
+        }
+    }
+
+    fn poll_process(&mut self, gl: &Gl, lines: &mut Vec<(bool, String)>) {
+        while let Some(Guest::Process(process)) = &self.worker {
+            let pid = process.pid();
+            let news = match process.news.try_recv() {
+                Ok(news) => news,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.stop(gl, "the preview process went away".into());
+                    break;
+                }
+            };
+            self.last_news = Instant::now();
+            match news {
+                News::Ready { low_priority, confined } => {
+                    self.low_priority = low_priority;
+                    lines.push((false, format!("preview process {pid} is confined: {confined}")));
+                }
+                News::Frame(frame) => {
+                    if let Some(older) = self.ring_pending.replace(frame) {
+                        self.send_process(ToChild::Release { slot: older.slot });
+                    }
+                }
+                News::Event(event) => self.on_event(gl, event, lines),
+                News::Exited(how) => self.stop(gl, format!("its process ({pid}) {how}")),
+            }
+        }
+        let limit = if self.frames == 0 && self.ring_pending.is_none() {
+            FIRST_FRAME_TIMEOUT.max(self.gpu_timeout)
+        } else {
+            self.gpu_timeout
+        };
+        if let Some(Guest::Process(process)) = &self.worker
+            && self.last_news.elapsed() > limit
+        {
+            let why = format!(
+                "no frame came within the GPU timeout ({:.1} s): its process ({}) was killed",
+                limit.as_secs_f64(),
+                process.pid()
+            );
+            self.stop(gl, why);
+        }
+    }
+
+    /// What a guest's worker reports, from a thread or a process alike.
+    fn on_event(&mut self, gl: &Gl, event: Event, lines: &mut Vec<(bool, String)>) {
+        match event {
+            Event::Built(mut report) => {
+                if report.path == self.guest_main {
+                    report.path = self.path.clone();
+                    for d in &mut report.diagnostics {
+                        d.file = self.path.clone();
+                    }
+                }
+                for d in &report.diagnostics {
+                    lines.push((d.is_error(), format!("preview: {d}")));
+                }
+                // Incoming code that fails in any way (a build, a stopped loop, memory, the budget's revert, the GPU
+                // timeout) is not fit to promote: the preview stops with the first error.
+                if let Some(error) = report.diagnostics.iter().find(|d| d.is_error()) {
+                    self.stop(gl, error.to_string());
+                }
+                self.diagnostics = report.diagnostics;
+            }
+            Event::Wedged { .. } => {
+                let how = match &self.worker {
+                    Some(Guest::Process(p)) => format!("its process ({}) was killed", p.pid()),
+                    _ => "the worker was given up".into(),
+                };
+                self.stop(gl, format!("the guest wedged its worker (it ignored its interrupt): {how}"))
+            }
+            Event::ContextLost => self.stop(gl, "the guest's GL context was lost".into()),
+            Event::Died(reason) => self.stop(gl, format!("the preview worker stopped: {reason}")),
+            Event::Answer { request, result } => lines.push(match result {
+                Ok(said) => (false, format!("preview: {request}: {said}")),
+                Err(e) => (true, format!("preview: {request}: refused: {e}")),
+            }),
+            _ => {}
+        }
+    }
+
+    fn send_process(&self, message: ToChild) {
+        if let Some(Guest::Process(process)) = &self.worker {
+            process.send(message);
+        }
+    }
+
+    /// Makes a preview process do a debugging act (crash, allocate, open a file, connect); its answer comes as a
+    /// console line.
+    pub fn debug(&self, act: DebugAct) -> Result<(), String> {
+        match &self.worker {
+            Some(Guest::Process(process)) => {
+                process.send(ToChild::Debug(act));
+                Ok(())
+            }
+            Some(Guest::Thread(_)) => Err("the preview runs on a thread, not in a process".into()),
+            None => Err("the preview was stopped".into()),
+        }
+    }
+
     /// Counts a finished guest frame: its interval on the guest's clock, and whether its Lua time (the stats a
     /// frame carries are those of the frame before it) stayed within the budget.
-    fn count(&mut self, frame: &WorkerFrame) {
+    fn count(&mut self, index: u64, time: f64, stats: Option<&crate::worker::FrameTimes>) {
         self.frames += 1;
         if let Some(last) = self.last_time {
-            push(&mut self.intervals, ((frame.time - last) * 1e3) as f32);
+            push(&mut self.intervals, ((time - last) * 1e3) as f32);
         }
-        self.last_time = Some(frame.time);
-        if let Some(stats) = &frame.stats {
+        self.last_time = Some(time);
+        if let Some(stats) = stats {
             self.budget_ms = stats.budget_ms;
             push(&mut self.lua_ms, stats.lua_ms);
             if stats.lua_ms <= stats.budget_ms {
@@ -172,22 +318,39 @@ impl Preview {
                 self.good_in_a_row = 0;
                 self.last_bad = Some(format!(
                     "its frame {} took {:.1} ms of Lua against a {:.1} ms budget",
-                    frame.index, stats.lua_ms, stats.budget_ms
+                    index, stats.lua_ms, stats.budget_ms
                 ));
             }
         }
     }
 
-    fn show(&mut self, gl: &Gl, frame: WorkerFrame) {
-        let own = match self.shown.take() {
-            Some(t) if (t.width, t.height) == (frame.width, frame.height) => Some(t),
+    /// The compositor's own texture for a guest frame of this size.
+    fn own_target(&mut self, gl: &Gl, width: u32, height: u32) -> Option<Target> {
+        match self.shown.take() {
+            Some(t) if (t.width, t.height) == (width, height) => Some(t),
             old => {
                 if let Some(old) = old {
                     old.delete(gl);
                 }
-                Target::new(gl, frame.width, frame.height).ok()
+                Target::new(gl, width, height).ok()
             }
-        };
+        }
+    }
+
+    /// Uploads a process's frame from the ring and gives its slot back.
+    fn show_ring(&mut self, gl: &Gl, frame: RingFrame) {
+        let own = self.own_target(gl, frame.width, frame.height);
+        if let Some(Guest::Process(process)) = &self.worker {
+            if let (Some(own), Some(pixels)) = (&own, process.pixels(&frame)) {
+                own.upload_rgba8(gl, frame.width, frame.height, pixels);
+            }
+            process.send(ToChild::Release { slot: frame.slot });
+        }
+        self.shown = own;
+    }
+
+    fn show(&mut self, gl: &Gl, frame: WorkerFrame) {
+        let own = self.own_target(gl, frame.width, frame.height);
         if let Some(own) = &own {
             own.copy_from(gl, frame.texture, frame.width, frame.height);
         }
@@ -202,8 +365,8 @@ impl Preview {
     fn release(&mut self, gl: &Gl, frame: WorkerFrame, after: Option<Fence>) {
         frame.fence.delete(gl);
         match &self.worker {
-            Some(worker) => worker.send(Command::Release { slot: frame.slot, after }),
-            None => {
+            Some(Guest::Thread(worker)) => worker.send(Command::Release { slot: frame.slot, after }),
+            _ => {
                 if let Some(f) = after {
                     f.delete(gl);
                 }
@@ -254,8 +417,14 @@ impl Preview {
         if let Some(own) = self.shown.take() {
             own.delete(gl);
         }
-        if let Some(worker) = self.worker.take() {
-            worker.abandon();
+        self.ring_pending = None;
+        match self.worker.take() {
+            Some(Guest::Thread(worker)) => {
+                worker.abandon();
+            }
+            // Killed whatever it is doing: all it holds goes with it.
+            Some(Guest::Process(process)) => process.kill(),
+            None => {}
         }
     }
 }
@@ -269,9 +438,11 @@ pub fn panel_size(frame: (u32, u32)) -> (u32, u32) {
 /// Tells the guest the frame's new size.
 impl Preview {
     pub fn resize(&self, frame: (u32, u32)) {
-        if let Some(worker) = &self.worker {
-            let (width, height) = panel_size(frame);
-            worker.send(Command::Resize { width, height });
+        let (width, height) = panel_size(frame);
+        match &self.worker {
+            Some(Guest::Thread(worker)) => worker.send(Command::Resize { width, height }),
+            Some(Guest::Process(process)) => process.send(ToChild::Resize { width, height }),
+            None => {}
         }
     }
 }

@@ -254,6 +254,9 @@ impl Session {
                     None => allsource_live::read_source(&path)?,
                 };
                 say(c.start_preview(&path, text)?);
+                if blocking {
+                    c.wait_preview_shown(ANSWER_TIMEOUT);
+                }
             }
             ConsoleCommand::Promote(target) => {
                 let target = target.map(|t| self.resolve(&t));
@@ -266,6 +269,7 @@ impl Session {
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Reject => say(d.compositor().reject()?),
+            ConsoleCommand::DebugPreview(act) => say(d.compositor().debug_preview(&act)?),
             ConsoleCommand::WaitPreview => {
                 let c = d.compositor();
                 if blocking {

@@ -46,3 +46,19 @@ impl Image {
         Image { width: w, height: h, pixels: flipped }
     }
 }
+
+/// Reads level 0 of `texture` (an RGBA8 texture of exactly `width` x `height`, finished drawing) into `out`, bottom
+/// row first, as GL holds it: a frame crossing to another process is uploaded again in that order.
+pub fn read_texture_rgba8(gl: &Gl, texture: glow::NativeTexture, width: u32, height: u32, out: &mut [u8]) {
+    let bytes = (width * height * 4) as usize;
+    let Some(out) = out.get_mut(..bytes) else { return };
+    // SAFETY: `out` holds exactly width*height RGBA8 pixels, PACK_ALIGNMENT 1 means no row padding, and the
+    // texture's level 0 is that size; the binding is restored.
+    unsafe {
+        let previous = gl.get_parameter_texture(glow::TEXTURE_BINDING_2D);
+        gl.bind_texture(glow::TEXTURE_2D, Some(texture));
+        gl.pixel_store_i32(glow::PACK_ALIGNMENT, 1);
+        gl.get_tex_image(glow::TEXTURE_2D, 0, glow::RGBA, glow::UNSIGNED_BYTE, PixelPackData::Slice(Some(out)));
+        gl.bind_texture(glow::TEXTURE_2D, previous);
+    }
+}

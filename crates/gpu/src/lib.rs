@@ -32,7 +32,7 @@ pub use context::{GlContext, GlInfo, Profile, SharedContext, headless, headless_
 pub use error::GpuError;
 pub use extra::context_lost;
 pub use fence::{Fence, finish};
-pub use image::Image;
+pub use image::{Image, read_texture_rgba8};
 pub use kinds::{BufferTarget, Primitive, Stage};
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformShape, UniformValue, VaryingInfo};

@@ -157,6 +157,30 @@ impl Target {
         };
     }
 
+    /// Writes `pixels` (RGBA8, `width` x `height`, bottom row first) into the first colour texture's top-left
+    /// corner; nothing when they do not fit.
+    pub fn upload_rgba8(&self, gl: &Gl, width: u32, height: u32, pixels: &[u8]) {
+        if width > self.width || height > self.height || pixels.len() < (width * height * 4) as usize {
+            return;
+        }
+        // SAFETY: the texture is live and at least width x height; `pixels` holds that many RGBA8 texels with no
+        // row padding at UNPACK_ALIGNMENT 1.
+        unsafe {
+            gl.pixel_store_i32(glow::UNPACK_ALIGNMENT, 1);
+            gl.texture_sub_image_2d(
+                self.texture,
+                0,
+                0,
+                0,
+                width as i32,
+                height as i32,
+                glow::RGBA,
+                glow::UNSIGNED_BYTE,
+                glow::PixelUnpackData::Slice(Some(pixels)),
+            );
+        }
+    }
+
     /// An RGBA8 target.
     pub fn new(gl: &Gl, width: u32, height: u32) -> Result<Target, GpuError> {
         Target::with_format(gl, width, height, ColourFormat::Rgba8)

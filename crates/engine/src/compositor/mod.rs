@@ -213,7 +213,8 @@ impl Compositor {
                 Err(e) => tracing::warn!("no spare context for a replacement worker: {e}"),
             }
         }
-        if self.preview_spare.is_none() {
+        // A preview process makes its own context; only a preview thread needs one of this share group.
+        if self.preview_spare.is_none() && self.options.preview_place == crate::worker::GuestPlace::Thread {
             match context.share_with_priority(true) {
                 Ok(spare) => self.preview_spare = Some(spare),
                 Err(e) => tracing::warn!("no context for a preview worker: {e}"),

@@ -10,15 +10,27 @@ impl Compositor {
         if let Some(old) = self.preview.take() {
             old.close(&self.gl);
         }
-        let context = self.preview_spare.take().ok_or("no GL context is ready for a preview worker yet")?;
+        let context = match self.options.preview_place {
+            crate::worker::GuestPlace::Thread => self.preview_spare.take(),
+            crate::worker::GuestPlace::Process(_) => None,
+        };
         let preview = Preview::start(context, &self.scene, &self.options, path, text)?;
-        let priority = if preview.low_priority {
-            "a low-priority GL context"
-        } else {
-            "a GL context of normal priority (the driver offers no EGL_IMG_context_priority)"
+        let said = match preview.pid {
+            Some(pid) => format!(
+                "previewing {} in worker process {pid}, with a sandboxed VM, its own GL display and OS limits",
+                path.display()
+            ),
+            None => {
+                let priority = if preview.low_priority {
+                    "a low-priority GL context"
+                } else {
+                    "a GL context of normal priority (the driver offers no EGL_IMG_context_priority)"
+                };
+                format!("previewing {} in its own worker thread, sandboxed VM and {priority}", path.display())
+            }
         };
         self.preview = Some(preview);
-        Ok(format!("previewing {} in its own worker, sandboxed VM and {priority}", path.display()))
+        Ok(said)
     }
 
     /// Hands the vetted preview's text to the scene worker as an edit of `target` (default: the previewed file)
@@ -36,6 +48,14 @@ impl Compositor {
         self.overlay.editor.preview = None;
         self.send(Command::Edit { path: target.clone(), text });
         Ok(format!("promoted into the scene as {} after {frames} frames within budget", target.display()))
+    }
+
+    /// Makes the preview's process do a debugging act (the console's `debug-preview`).
+    pub fn debug_preview(&mut self, act: &str) -> Result<String, String> {
+        let act = crate::worker::process::wire::DebugAct::parse(act)?;
+        let preview = self.preview.as_ref().ok_or("nothing is being previewed")?;
+        preview.debug(act.clone())?;
+        Ok(format!("asked the preview process to {act:?}"))
     }
 
     /// Stops the preview and frees it.
@@ -92,6 +112,22 @@ impl Compositor {
             self.poll_preview_taking(true);
             match &self.preview {
                 Some(p) if p.state == PreviewState::Running && p.frames < frames => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Scripts: waits (polling, never blocking on the guest), at most `timeout`, until the preview's first frame is
+    /// in its panel or it was stopped: a guest process takes a while to start (its own GL display, its VM), and a
+    /// script's next frames should show what it draws.
+    pub fn wait_preview_shown(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            self.poll_preview_taking(true);
+            match &self.preview {
+                Some(p) if p.state == PreviewState::Running && p.shown.is_none() => {
                     std::thread::sleep(Duration::from_millis(2))
                 }
                 _ => return,

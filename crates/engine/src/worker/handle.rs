@@ -102,7 +102,7 @@ impl WorkerHandle {
 
 /// The preview worker's nice value: the OS runs it on what the scene's threads leave. On llvmpipe, where the GPU is
 /// these same CPUs, this is also how the guest's GPU work gets only surplus time.
-const PREVIEW_NICE: i32 = 10;
+pub(crate) const PREVIEW_NICE: i32 = 10;
 
 /// Lowers the calling thread's OS priority to `nice` (nothing for 0 or less).
 pub(super) fn lower_thread_priority(nice: i32) {

@@ -30,11 +30,13 @@ mod channels;
 mod disk;
 mod handle;
 mod lua_renderer;
+pub mod process;
 pub(crate) mod protocol;
 mod render;
 mod shader_renderer;
 mod shadertoy_input;
 
+pub(crate) use handle::PREVIEW_NICE;
 pub use handle::WorkerHandle;
 pub use protocol::*;
 

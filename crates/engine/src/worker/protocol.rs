@@ -55,6 +55,11 @@ pub struct EngineOptions {
     /// The GPU memory a preview's guest code may hold in buffers, targets and images at once: past it, what asks
     /// for more fails (on a GPU, that memory is the compositor's too).
     pub preview_gpu_memory: u64,
+    /// Where the preview's guest code runs: a sandboxed child process by default.
+    pub preview_place: GuestPlace,
+    /// The address space a preview process may map (RLIMIT_AS): past it, what asks for memory fails, and the
+    /// process dies without touching the compositor.
+    pub preview_address_space: u64,
     /// Keep the scene's store in `.allsource/` beside its sources: each source's versions that went live persist
     /// (a source that does not build at the next start runs its last good version), and the editor journals its
     /// buffers there. On for `allsource run`; off by default so that tools and tests leave no files behind.
@@ -85,6 +90,8 @@ impl Default for EngineOptions {
             preview_nice: true,
             scene_nice: SCENE_NICE,
             preview_gpu_memory: PREVIEW_GPU_MEMORY,
+            preview_place: GuestPlace::Process(None),
+            preview_address_space: PREVIEW_ADDRESS_SPACE,
             store: false,
             fallback_poll: FALLBACK_POLL,
             lua_pause: allsource_lua::DEFAULT_PAUSE,
@@ -195,6 +202,17 @@ pub enum Command {
     Stop,
 }
 
+/// Where a preview worker runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GuestPlace {
+    /// A child process: this executable started as `allsource worker` (or the program given, which must answer
+    /// the same way), with its own GL display, its own LuaJIT VM, OS limits and a sandbox. The compositor kills and
+    /// forgets it whatever it does.
+    Process(Option<PathBuf>),
+    /// A thread of the compositor's process (a wedged one can only be abandoned): to measure what the process costs.
+    Thread,
+}
+
 /// A finished frame: the texture holding it and the fence that signals when drawing it has completed.
 #[derive(Debug)]
 pub struct WorkerFrame {
@@ -215,7 +233,7 @@ pub struct WorkerFrame {
 }
 
 /// A frame's times, in milliseconds: Lua's own, and GPU time per module.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct FrameTimes {
     pub lua_ms: f32,
     /// Lua's own time by module (sampled), largest first.
@@ -315,3 +333,7 @@ pub const SCENE_NICE: i32 = 5;
 /// A preview's GPU memory by default: room for a few full-HD float targets and some buffers, not for a guest that
 /// takes the GPU's memory from the scene.
 pub const PREVIEW_GPU_MEMORY: u64 = 256 << 20;
+
+/// A preview process's address space by default. LLVM, llvmpipe's threads and a worker's 256 MiB stack reservation
+/// map about 1.5 GiB before any guest code runs (measured on llvmpipe); a GPU driver maps more.
+pub const PREVIEW_ADDRESS_SPACE: u64 = 8 << 30;

@@ -1,0 +1,201 @@
+//! The worker process (`allsource worker --socket FD --ring FD`): it reads its [`Start`], makes its own GL display
+//! and context, confines itself, and runs an ordinary worker on a thread. Its main thread is the worker's
+//! compositor: it waits for each frame's fence (a wait that may never end: that is what the real compositor kills
+//! it for), copies the pixels into a free slot of the ring and names the slot on the socket. A second thread reads
+//! the socket.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::worker::{Clock, Command, EngineOptions, Event, StartFrom, WorkerHandle};
+use crate::{Entry, Scene};
+
+use super::ring::{RING_SLOTS, Ring, SLOT_BYTES};
+use super::sandbox;
+use super::wire::{DebugAct, FromChild, RingFrame, ToChild};
+
+/// Runs a worker process on the socket and ring the compositor handed down as `socket` and `ring`. Returns the
+/// process's exit code.
+pub fn main(socket: i32, ring: i32) -> i32 {
+    sandbox::die_with_parent();
+    // SAFETY: the compositor started this process with these two fds open for it, and nothing else owns them.
+    let (stream, ring) = unsafe { (UnixStream::from_raw_fd(socket), OwnedFd::from_raw_fd(ring)) };
+    match serve(stream, ring) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: the worker process stopped: {e}");
+            1
+        }
+    }
+}
+
+/// The socket's writing end, shared by the two threads that write whole lines.
+#[derive(Clone)]
+struct Out(Arc<Mutex<UnixStream>>);
+
+impl Out {
+    fn send(&self, message: &FromChild) -> bool {
+        let Ok(mut line) = serde_json::to_vec(message) else { return false };
+        line.push(b'\n');
+        let Ok(mut stream) = self.0.lock() else { return false };
+        stream.write_all(&line).is_ok()
+    }
+}
+
+fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
+    let mut ring = Ring::open(ring).map_err(|e| format!("cannot map the frame ring: {e}"))?;
+    let mut lines = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+    let out = Out(Arc::new(Mutex::new(stream)));
+    let start = match read(&mut lines)? {
+        Some(ToChild::Start(start)) => *start,
+        other => return Err(format!("expected the start, got {other:?}")),
+    };
+    sandbox::lower_priority(start.nice);
+    sandbox::limit_address_space(start.address_space)?;
+    let context = allsource_gpu::headless().map_err(|e| e.to_string())?;
+    let shared = context.share_with_priority(true).map_err(|e| e.to_string())?;
+    let low_priority = shared.low_priority();
+    let confined = sandbox::confine(&start.scene)?;
+
+    let main = start.scene.join("main.lua");
+    let scene = Scene { dir: start.scene.clone(), entry: Entry::Lua(main.clone()) };
+    let options = EngineOptions {
+        size: (start.width, start.height),
+        fps: start.fps,
+        clock: Clock::Realtime,
+        gpu_timeout: start.gpu_timeout,
+        frame_budget: start.frame_budget,
+        lua_pause: start.lua_pause,
+        preview_gpu_memory: start.gpu_memory,
+        // The process runs at its nice value already; the worker's thread inherits it.
+        preview_nice: false,
+        scene_nice: 0,
+        ..EngineOptions::default()
+    };
+    let from = StartFrom { texts: vec![(main, start.text)], guest: true, ..StartFrom::default() };
+    let worker = WorkerHandle::spawn_from(shared, scene, options, from)?;
+    out.send(&FromChild::Ready { low_priority, confined });
+
+    // Ring slots the compositor has given back, as bits.
+    let free = Arc::new((Mutex::new((1u32 << RING_SLOTS) - 1), Condvar::new()));
+    let commands = worker.commands.clone();
+    let (reader_free, reader_out) = (free.clone(), out.clone());
+    std::thread::Builder::new()
+        .name("worker-socket".into())
+        .spawn(move || {
+            loop {
+                match read(&mut lines) {
+                    Ok(Some(ToChild::Resize { width, height })) => {
+                        let _ = commands.send(Command::Resize { width, height });
+                    }
+                    Ok(Some(ToChild::Release { slot })) if slot < RING_SLOTS => {
+                        let (bits, given_back) = &*reader_free;
+                        *bits.lock().unwrap_or_else(|e| e.into_inner()) |= 1 << slot;
+                        given_back.notify_one();
+                    }
+                    Ok(Some(ToChild::Debug(act))) => debug(act, &reader_out),
+                    Ok(Some(ToChild::Stop)) | Ok(None) | Err(_) => {
+                        // The compositor is done with this process: nothing it holds needs saving.
+                        std::process::exit(0);
+                    }
+                    Ok(Some(_)) => {}
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start the socket thread: {e}"))?;
+
+    let gl = context.gl.clone();
+    let mut too_large_said = false;
+    for event in worker.events.iter() {
+        let frame = match event {
+            Event::Frame(frame) => frame,
+            other => {
+                if let Some(message) = FromChild::from_event(other)
+                    && !out.send(&message)
+                {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        let bytes = (frame.width * frame.height * 4) as usize;
+        if bytes > SLOT_BYTES {
+            if !too_large_said {
+                too_large_said = true;
+                tracing::warn!("a {}x{} frame does not fit the frame ring: not shown", frame.width, frame.height);
+            }
+        } else {
+            // Wait for a slot the compositor gave back: the guest draws no faster than its frames are taken.
+            let slot = take_free_slot(&free);
+            // The compositor kills this process when a frame does not come within the GPU timeout: waiting here for
+            // as long as the frame takes is all this thread can do.
+            while !frame.fence.wait(&gl, Duration::from_millis(100)) {}
+            if let Some(pixels) = ring.slot_mut(slot, bytes) {
+                allsource_gpu::read_texture_rgba8(&gl, frame.texture, frame.width, frame.height, pixels);
+            }
+            let (index, time, stats, width, height) =
+                (frame.index, frame.time, frame.stats.clone(), frame.width, frame.height);
+            if !out.send(&FromChild::Frame(RingFrame { index, time, stats, slot, width, height })) {
+                return Ok(());
+            }
+        }
+        frame.fence.delete(&gl);
+        worker.send(Command::Release { slot: frame.slot, after: None });
+    }
+    Ok(())
+}
+
+/// Waits for a ring slot the compositor gave back, and takes it.
+fn take_free_slot(free: &(Mutex<u32>, Condvar)) -> usize {
+    let (bits, given_back) = free;
+    let mut bits = bits.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(slot) = (0..RING_SLOTS).find(|s| *bits & (1 << s) != 0) {
+            *bits &= !(1 << slot);
+            return slot;
+        }
+        bits = given_back.wait(bits).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// Reads one message; `None` at the end of the stream.
+fn read(lines: &mut impl BufRead) -> Result<Option<ToChild>, String> {
+    let mut line = String::new();
+    match lines.read_line(&mut line) {
+        Ok(0) => Ok(None),
+        Ok(_) => serde_json::from_str(&line).map(Some).map_err(|e| format!("a message that does not parse: {e}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn debug(act: DebugAct, out: &Out) {
+    let (request, result) = match act {
+        DebugAct::Crash => {
+            // SAFETY: raising a signal at this process is what was asked.
+            unsafe { libc::raise(libc::SIGSEGV) };
+            return;
+        }
+        DebugAct::Allocate(bytes) => {
+            let mut hoard = Vec::<u8>::new();
+            // What the guest's allocator does when the limit refuses memory: the process aborts.
+            if hoard.try_reserve_exact(bytes as usize).is_err() {
+                eprintln!("error: memory allocation of {bytes} bytes failed (the address-space limit)");
+                std::process::abort();
+            }
+            hoard.resize(bytes as usize, 1);
+            (format!("allocate {bytes}"), Ok(format!("{} bytes allocated", std::hint::black_box(hoard).len())))
+        }
+        DebugAct::Open(path) => (
+            format!("open {}", path.display()),
+            std::fs::File::open(&path).map(|_| "opened".to_owned()).map_err(|e| e.to_string()),
+        ),
+        DebugAct::Connect(address) => {
+            let result = std::net::TcpStream::connect(&address).map(|_| "connected".to_owned());
+            (format!("connect {address}"), result.map_err(|e| e.to_string()))
+        }
+    };
+    out.send(&FromChild::Answer { request, result });
+}
