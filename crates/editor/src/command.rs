@@ -58,7 +58,7 @@ pub enum ConsoleCommand {
     Reject,
     /// Scripts: waits until the preview has run the frames promotion asks for, or was stopped; prints its state.
     WaitPreview,
-    /// Makes the preview's worker process do a debugging act (`crash`, `allocate BYTES`, `open PATH`,
+    /// Makes the preview's worker process do a debugging act (`crash`, `spin`, `allocate BYTES`, `open PATH`,
     /// `connect HOST:PORT`): what its sandbox and the compositor do about it.
     DebugPreview(String),
     ExpectDiagnostic {
@@ -234,7 +234,7 @@ pub fn parse(line: &str) -> Result<Option<ConsoleCommand>, String> {
         "reject" => ConsoleCommand::Reject,
         "wait-preview" => ConsoleCommand::WaitPreview,
         "debug-preview" if !args.is_empty() => ConsoleCommand::DebugPreview(args.join(" ")),
-        "debug-preview" => return Err("`debug-preview` takes crash, allocate BYTES, open PATH or connect HOST:PORT".into()),
+        "debug-preview" => return Err("`debug-preview` takes crash, spin, allocate BYTES, open PATH or connect HOST:PORT".into()),
         "expect-diagnostic" => match args.as_slice() {
             [p, l] => ConsoleCommand::ExpectDiagnostic { path: p.into(), line: int(l, "line")? as u32 },
             _ => return Err("`expect-diagnostic` takes PATH LINE".into()),

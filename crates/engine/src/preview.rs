@@ -54,6 +54,8 @@ pub struct Preview {
     gpu_timeout: Duration,
     /// The guest process's id (`None` for a thread).
     pub pid: Option<u32>,
+    /// Answers to `debug` received.
+    pub answers: u64,
     /// The candidate file, and the text the guest runs (what `promote` hands to the scene).
     pub path: PathBuf,
     pub text: String,
@@ -138,6 +140,7 @@ impl Preview {
             last_news: Instant::now(),
             gpu_timeout: options.gpu_timeout,
             pid,
+            answers: 0,
             path: path.to_path_buf(),
             text,
             guest_main,
@@ -274,10 +277,13 @@ impl Preview {
             }
             Event::ContextLost => self.stop(gl, "the guest's GL context was lost".into()),
             Event::Died(reason) => self.stop(gl, format!("the preview worker stopped: {reason}")),
-            Event::Answer { request, result } => lines.push(match result {
-                Ok(said) => (false, format!("preview: {request}: {said}")),
-                Err(e) => (true, format!("preview: {request}: refused: {e}")),
-            }),
+            Event::Answer { request, result } => {
+                self.answers += 1;
+                lines.push(match result {
+                    Ok(said) => (false, format!("preview: {request}: {said}")),
+                    Err(e) => (true, format!("preview: {request}: refused: {e}")),
+                })
+            }
             _ => {}
         }
     }

@@ -269,7 +269,10 @@ impl Session {
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Reject => say(d.compositor().reject()?),
-            ConsoleCommand::DebugPreview(act) => say(d.compositor().debug_preview(&act)?),
+            ConsoleCommand::DebugPreview(act) => {
+                // A script waits for the answer, or for the process to be stopped for what it did.
+                say(d.compositor().debug_preview(&act, blocking.then_some(ANSWER_TIMEOUT))?)
+            }
             ConsoleCommand::WaitPreview => {
                 let c = d.compositor();
                 if blocking {

@@ -50,11 +50,23 @@ impl Compositor {
         Ok(format!("promoted into the scene as {} after {frames} frames within budget", target.display()))
     }
 
-    /// Makes the preview's process do a debugging act (the console's `debug-preview`).
-    pub fn debug_preview(&mut self, act: &str) -> Result<String, String> {
+    /// Makes the preview's process do a debugging act (the console's `debug-preview`); with `wait`, polls (never
+    /// blocking on the guest) until it answers or is stopped, at most that long.
+    pub fn debug_preview(&mut self, act: &str, wait: Option<Duration>) -> Result<String, String> {
         let act = crate::worker::process::wire::DebugAct::parse(act)?;
         let preview = self.preview.as_ref().ok_or("nothing is being previewed")?;
+        let answers = preview.answers;
         preview.debug(act.clone())?;
+        let deadline = Instant::now() + wait.unwrap_or_default();
+        while Instant::now() < deadline {
+            self.poll_preview_taking(true);
+            match &self.preview {
+                Some(p) if p.state == PreviewState::Running && p.answers == answers => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+                _ => break,
+            }
+        }
         Ok(format!("asked the preview process to {act:?}"))
     }
 

@@ -83,6 +83,9 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
     let free = Arc::new((Mutex::new((1u32 << RING_SLOTS) - 1), Condvar::new()));
     let commands = worker.commands.clone();
     let (reader_free, reader_out) = (free.clone(), out.clone());
+    // Set by `debug-preview spin`: the frame loop stops and spins.
+    let spin = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader_spin = spin.clone();
     std::thread::Builder::new()
         .name("worker-socket".into())
         .spawn(move || {
@@ -95,6 +98,9 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
                         let (bits, given_back) = &*reader_free;
                         *bits.lock().unwrap_or_else(|e| e.into_inner()) |= 1 << slot;
                         given_back.notify_one();
+                    }
+                    Ok(Some(ToChild::Debug(DebugAct::Spin))) => {
+                        reader_spin.store(true, std::sync::atomic::Ordering::Relaxed);
                     }
                     Ok(Some(ToChild::Debug(act))) => debug(act, &reader_out),
                     Ok(Some(ToChild::Stop)) | Ok(None) | Err(_) => {
@@ -110,6 +116,9 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
     let gl = context.gl.clone();
     let mut too_large_said = false;
     for event in worker.events.iter() {
+        while spin.load(std::sync::atomic::Ordering::Relaxed) {
+            std::hint::spin_loop();
+        }
         let frame = match event {
             Event::Frame(frame) => frame,
             other => {
@@ -173,9 +182,16 @@ fn read(lines: &mut impl BufRead) -> Result<Option<ToChild>, String> {
 
 fn debug(act: DebugAct, out: &Out) {
     let (request, result) = match act {
+        // Handled by the frame loop.
+        DebugAct::Spin => return,
         DebugAct::Crash => {
-            // SAFETY: raising a signal at this process is what was asked.
-            unsafe { libc::raise(libc::SIGSEGV) };
+            // Rust's own SIGSEGV handler (stack-overflow reports) would return from a raised signal: take the
+            // default action, as a real fault in a driver would.
+            // SAFETY: restoring a default disposition and raising a signal at this process is what was asked.
+            unsafe {
+                libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+                libc::raise(libc::SIGSEGV);
+            }
             return;
         }
         DebugAct::Allocate(bytes) => {

@@ -50,6 +50,8 @@ pub enum ToChild {
 pub enum DebugAct {
     /// Raise SIGSEGV.
     Crash,
+    /// Stop sending frames and spin on a core, as a worker wedged in a looping finalizer does.
+    Spin,
     /// Allocate this many bytes (past the address-space limit, the allocation fails and the process aborts).
     Allocate(u64),
     /// Open a file for reading: answers whether the sandbox let it.
@@ -64,6 +66,7 @@ impl DebugAct {
         let mut words = text.split_whitespace();
         let act = match (words.next(), words.next()) {
             (Some("crash"), None) => DebugAct::Crash,
+            (Some("spin"), None) => DebugAct::Spin,
             (Some("allocate"), Some(n)) => {
                 DebugAct::Allocate(n.parse().map_err(|_| format!("`allocate` takes a byte count, not {n:?}"))?)
             }
@@ -71,7 +74,7 @@ impl DebugAct {
             (Some("connect"), Some(address)) => DebugAct::Connect(address.into()),
             _ => {
                 return Err(format!(
-                    "`debug-preview` takes crash, allocate BYTES, open PATH or connect HOST:PORT, not {text:?}"
+                    "`debug-preview` takes crash, spin, allocate BYTES, open PATH or connect HOST:PORT, not {text:?}"
                 ));
             }
         };

@@ -1,0 +1,153 @@
+//! A preview's guest code runs in a worker process: whatever it does (a draw that would take minutes, a crash, a
+//! spin that ignores everything, memory past its limit), the compositor keeps presenting the scene, the console
+//! says what happened, and the process is gone from /proc (its CPU comes back). The process cannot read files
+//! outside the scene nor open a network connection.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use allsource_engine::{EngineOptions, GuestPlace};
+
+fn options() -> EngineOptions {
+    EngineOptions {
+        size: (400, 300),
+        fps: 30.0,
+        promote_after: 5,
+        gpu_timeout: Duration::from_millis(500),
+        preview_place: GuestPlace::Process(Some(env!("CARGO_BIN_EXE_allsource-worker").into())),
+        ..EngineOptions::default()
+    }
+}
+
+const RED_SCENE: &str = "local M = {}\nfunction M.draw() gfx.clear(1, 0, 0, 1) end\nreturn M\n";
+const GREEN_GUEST: &str = "local M = {}\nfunction M.draw() gfx.clear(0, 1, 0, 1) end\nreturn M\n";
+
+/// The pid in "previewing ... in worker process PID, ...".
+fn pid(out: &[String]) -> u32 {
+    let line = out.iter().find(|l| l.starts_with("previewing ")).expect("a previewing line");
+    let after = line.split("worker process ").nth(1).expect("a worker process");
+    after.split(',').next().and_then(|p| p.parse().ok()).expect("a pid")
+}
+
+/// Whether /proc still lists the process (reaping follows the kill on another thread: wait for it, for as long as
+/// a loaded machine may take).
+fn gone(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if !PathBuf::from(format!("/proc/{pid}")).exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// Previews `guest`, runs `then` (console commands), and checks that the scene kept presenting its own frames and
+/// the preview was stopped for a reason containing `why`, with its process gone.
+fn contained(name: &str, guest: &str, then: &str, why: &str) -> Vec<String> {
+    let script = format!(
+        "preview guest.lua
+         {then}
+         wait-preview
+         frames 3
+         expect-pixel 20 200 255 0 0"
+    );
+    let out = common::script_ok(name, &[("main.lua", RED_SCENE), ("guest.lua", guest)], options(), &script);
+    let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains(": stopped:"));
+    assert!(stopped.is_some_and(|l| l.contains(why)), "{name}: expected a stop for {why:?}: {out:#?}");
+    let pid = pid(&out);
+    assert!(gone(pid), "{name}: process {pid} is still there: {out:#?}");
+    out
+}
+
+/// The hostile draw that froze the whole engine when the guest was a thread: two billion vertices, a thousand times.
+const GIANT_DRAW: &str = "local M = {}
+local s = gfx.shader('big.glsl')
+local n = 0
+function M.draw()
+  n = n + 1
+  gfx.clear(0, 1, 0, 1)
+  if n > 2 then gfx.draw{ shader = s, count = 2000000000, instances = 1000 } end
+end
+return M
+";
+const BIG_SHADER: &str = "#pragma stage vertex
+void main() { gl_Position = vec4(float(gl_VertexID % 3) - 1.0, float(gl_VertexID % 2), 0.0, 1.0); }
+#pragma stage fragment
+out vec4 o;
+void main() { o = vec4(0.0, 0.0, 1.0, 1.0); }
+";
+
+#[test]
+fn a_giant_guest_draw_is_killed_at_the_gpu_timeout_while_the_scene_keeps_presenting() {
+    let script = "preview guest.lua
+         frames 30
+         wait-preview
+         frames 3
+         expect-pixel 20 200 255 0 0";
+    let files = [("main.lua", RED_SCENE), ("guest.lua", GIANT_DRAW), ("big.glsl", BIG_SHADER)];
+    let out = common::script_ok("process-giant", &files, options(), script);
+    let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains(": stopped:"));
+    // Within the GPU timeout no frame comes (the compositor kills the process), or the guest's VM is found stuck in
+    // the draw call (wedged: killed too).
+    assert!(stopped.is_some_and(|l| l.contains("killed")), "{out:#?}");
+    assert!(gone(pid(&out)), "{out:#?}");
+}
+
+#[test]
+fn a_guest_process_that_crashes_is_reported_with_its_signal() {
+    contained("process-crash", GREEN_GUEST, "frames 3\ndebug-preview crash", "was killed by signal 11 (SIGSEGV)");
+}
+
+#[test]
+fn a_guest_process_that_spins_without_sending_frames_is_killed_at_the_gpu_timeout() {
+    contained("process-spin", GREEN_GUEST, "frames 3\ndebug-preview spin", "no frame came within the GPU timeout");
+}
+
+#[test]
+fn a_guest_process_past_its_address_space_limit_dies_and_says_so() {
+    // 64 GiB: past the 8 GiB limit, whatever the machine has.
+    let out = contained(
+        "process-memory",
+        GREEN_GUEST,
+        "frames 3\ndebug-preview allocate 68719476736",
+        "was killed by signal 6 (SIGABRT)",
+    );
+    let stopped = out.iter().find(|l| l.contains(": stopped:")).unwrap();
+    assert!(stopped.contains("memory allocation of 68719476736 bytes failed"), "{out:#?}");
+}
+
+#[test]
+fn a_guest_process_reads_only_the_scene_and_opens_no_connection() {
+    let name = "process-sandbox";
+    let dir = std::env::temp_dir().join(format!("allsource-engine-{}-{name}", std::process::id()));
+    let outside = std::env::temp_dir().join(format!("allsource-engine-{}-outside.txt", std::process::id()));
+    std::fs::write(&outside, "secret").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let script = format!(
+        "preview guest.lua
+         debug-preview open {inside}
+         debug-preview open {outside}
+         debug-preview open /etc/passwd
+         debug-preview connect 127.0.0.1:{port}
+         frames 3
+         expect-pixel 300 80 0 255 0",
+        inside = dir.join("main.lua").display(),
+        outside = outside.display(),
+    );
+    let out = common::script_ok(name, &[("main.lua", RED_SCENE), ("guest.lua", GREEN_GUEST)], options(), &script);
+    let _ = std::fs::remove_file(&outside);
+    let answer = |request: &str| {
+        out.iter().find(|l| l.starts_with(&format!("preview: {request}: "))).cloned().unwrap_or_default()
+    };
+    assert!(out.iter().any(|l| l.contains("is confined: files under the scene only, no network, no exec")), "{out:#?}");
+    assert!(answer(&format!("open {}", dir.join("main.lua").display())).ends_with(": opened"), "{out:#?}");
+    assert!(answer(&format!("open {}", outside.display())).contains("refused: Permission denied"), "{out:#?}");
+    assert!(answer("open /etc/passwd").contains("refused: Permission denied"), "{out:#?}");
+    assert!(answer(&format!("connect 127.0.0.1:{port}")).contains("refused: Permission denied"), "{out:#?}");
+    // The guest kept running through all of it: its frame is in the panel.
+    assert!(!out.iter().any(|l| l.contains(": stopped:")), "{out:#?}");
+}
