@@ -234,7 +234,9 @@ pub fn parse(line: &str) -> Result<Option<ConsoleCommand>, String> {
         "reject" => ConsoleCommand::Reject,
         "wait-preview" => ConsoleCommand::WaitPreview,
         "debug-preview" if !args.is_empty() => ConsoleCommand::DebugPreview(args.join(" ")),
-        "debug-preview" => return Err("`debug-preview` takes crash, spin, allocate BYTES, open PATH or connect HOST:PORT".into()),
+        "debug-preview" => {
+            return Err("`debug-preview` takes crash, spin, allocate BYTES, open PATH or connect HOST:PORT".into());
+        }
         "expect-diagnostic" => match args.as_slice() {
             [p, l] => ConsoleCommand::ExpectDiagnostic { path: p.into(), line: int(l, "line")? as u32 },
             _ => return Err("`expect-diagnostic` takes PATH LINE".into()),

@@ -56,6 +56,12 @@ pub struct Preview {
     pub pid: Option<u32>,
     /// Answers to `debug` received.
     pub answers: u64,
+    /// The compositor's time spent taking guest frames (a process's: the upload from the ring; a thread's: the
+    /// copy between textures), and how many it took: the bench's transport cost per frame.
+    pub taking: (Duration, u64),
+    /// When the preview started, and when its first frame was shown.
+    started: Instant,
+    pub first_frame_after: Option<Duration>,
     /// The candidate file, and the text the guest runs (what `promote` hands to the scene).
     pub path: PathBuf,
     pub text: String,
@@ -141,6 +147,9 @@ impl Preview {
             gpu_timeout: options.gpu_timeout,
             pid,
             answers: 0,
+            taking: (Duration::ZERO, 0),
+            started: Instant::now(),
+            first_frame_after: None,
             path: path.to_path_buf(),
             text,
             guest_main,
@@ -173,6 +182,8 @@ impl Preview {
         if !take_frame {
             return lines;
         }
+        let taking = Instant::now();
+        let before = self.frames;
         if let Some(frame) = self.ring_pending.take() {
             self.count(frame.index, frame.time, frame.stats.as_ref());
             self.show_ring(gl, frame);
@@ -187,6 +198,11 @@ impl Preview {
                 self.count(frame.index, frame.time, frame.stats.as_ref());
                 self.show(gl, frame);
             }
+        }
+        if self.frames > before {
+            self.taking.0 += taking.elapsed();
+            self.taking.1 += self.frames - before;
+            self.first_frame_after.get_or_insert(self.started.elapsed());
         }
         lines
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{BenchOptions, Figures, Ms, io, lua_scene, send_edit, with_update, write};
-use crate::worker::{EngineOptions, SCENE_NICE};
+use crate::worker::{EngineOptions, GuestPlace, SCENE_NICE};
 use crate::{Error, HeadlessEngine, Scene};
 
 /// What a run of frames measured.
@@ -18,16 +18,27 @@ struct FrameRun {
     worker_fps: f64,
     /// New preview frames per second, with a guest.
     guest_fps: f64,
+    /// The guest's start to its first frame in the panel, and the compositor's time per guest frame it took.
+    guest_first_ms: f64,
+    guest_take_ms: f64,
+}
+
+/// A guest previewed beside the scene: its file, whether it runs at a lower OS priority, and where.
+#[derive(Clone, Copy)]
+struct Guest<'a> {
+    path: &'a Path,
+    nice: bool,
+    process: bool,
 }
 
 /// `frames` frames of the Lua scene in `scene` in real time at the display rate (after its first frame appeared,
-/// and a guest's when there is one), with `before_each(engine, n)` called before frame n. With `guest` (a file,
-/// and whether its thread runs at a lower OS priority), that module is previewed meanwhile.
+/// and a guest's when there is one), with `before_each(engine, n)` called before frame n. With `guest`, that module
+/// is previewed meanwhile.
 fn scene_frames(
     scene: &Path,
     options: &BenchOptions,
     frames: usize,
-    guest: Option<(&Path, bool)>,
+    guest: Option<Guest>,
     scene_nice: i32,
     before_each: &mut dyn FnMut(&mut HeadlessEngine, usize),
 ) -> Result<FrameRun, Error> {
@@ -35,7 +46,11 @@ fn scene_frames(
     // The module stays as it is for the whole measurement: the budget's policy would revert a slow one.
     let engine_options = EngineOptions {
         frame_budget: false,
-        preview_nice: guest.is_none_or(|(_, nice)| nice),
+        preview_nice: guest.is_none_or(|g| g.nice),
+        preview_place: match guest {
+            Some(Guest { process: false, .. }) => GuestPlace::Thread,
+            _ => GuestPlace::Process(None),
+        },
         scene_nice,
         ..options.realtime()
     };
@@ -49,7 +64,7 @@ fn scene_frames(
     while waiting(&engine) && started.elapsed() < Duration::from_secs(20) {
         engine.frame();
         if !guest_started && engine.compositor().status().shown_version.is_some() {
-            if let Some((path, _)) = guest {
+            if let Some(Guest { path, .. }) = guest {
                 let text = std::fs::read_to_string(path).map_err(io(path))?;
                 engine
                     .compositor_mut()
@@ -79,10 +94,14 @@ fn scene_frames(
         }
     }
     let seconds = begin.elapsed().as_secs_f64();
+    let preview = engine.compositor().preview();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     Ok(FrameRun {
         compositor: Ms::of(&intervals),
         worker_fps: (worker_frames(&engine) - first_worker) as f64 / seconds,
         guest_fps: (guest_frames(&engine) - first_guest) as f64 / seconds,
+        guest_first_ms: preview.and_then(|p| p.first_frame_after).map_or(f64::NAN, ms),
+        guest_take_ms: preview.map_or(f64::NAN, |p| ms(p.taking.0) / p.taking.1.max(1) as f64),
     })
 }
 
@@ -167,8 +186,8 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
     ))
 }
 
-/// The scene's frame intervals while a preview guest takes 30 ms of Lua a frame, against no preview; with the
-/// guest's thread at a lower OS priority (the default) and at the scene's priority.
+/// The scene's frame intervals while a preview guest takes 30 ms of Lua a frame, against no preview: the guest in a
+/// process (the default), on a thread at a lower OS priority, and on a thread at the scene's priority.
 pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures) -> Result<String, Error> {
     let scene = lua_scene(dir, "preview", &with_update("function M.update(dt) end"))?;
     let guest = scene.join("guest.lua");
@@ -179,36 +198,52 @@ pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures)
     )?;
     let frames = (options.fps * 5.0) as usize;
     let mut none = |_: &mut HeadlessEngine, _: usize| {};
-    // Alone, with the guest, and alone again: the machine's drift over the runs shows in the two alone figures.
-    let before = scene_frames(&scene, options, frames, None, SCENE_NICE, &mut none)?;
-    let same = scene_frames(&scene, options, frames, Some((&guest, false)), SCENE_NICE, &mut none)?;
-    let nice = scene_frames(&scene, options, frames, Some((&guest, true)), SCENE_NICE, &mut none)?;
-    let after = scene_frames(&scene, options, frames, None, SCENE_NICE, &mut none)?;
+    let path = guest.as_path();
+    let mut run = |guest: Option<Guest>| scene_frames(&scene, options, frames, guest, SCENE_NICE, &mut none);
+    // Alone, with the guest each way, and alone again: the machine's drift over the runs shows in the two alone
+    // figures.
+    let before = run(None)?;
+    let process = run(Some(Guest { path, nice: true, process: true }))?;
+    let nice = run(Some(Guest { path, nice: true, process: false }))?;
+    let same = run(Some(Guest { path, nice: false, process: false }))?;
+    let after = run(None)?;
     let alone = (before.compositor.at(0.99) + after.compositor.at(0.99)) / 2.0;
     let alone_worker = (before.worker_fps + after.worker_fps) / 2.0;
     figures.extend([
         ("preview_scene_p99_alone_ms", alone),
+        ("preview_scene_p99_over_alone_30ms_guest_process", process.compositor.at(0.99) / alone),
         ("preview_scene_p99_over_alone_30ms_guest", nice.compositor.at(0.99) / alone),
         ("preview_scene_p99_over_alone_30ms_guest_same_priority", same.compositor.at(0.99) / alone),
         ("preview_scene_worker_fps_alone", alone_worker),
+        ("preview_scene_worker_fps_30ms_guest_process", process.worker_fps),
         ("preview_scene_worker_fps_30ms_guest", nice.worker_fps),
+        ("preview_guest_fps_process", process.guest_fps),
         ("preview_guest_fps", nice.guest_fps),
         ("preview_guest_fps_same_priority", same.guest_fps),
+        ("preview_guest_first_frame_ms_process", process.guest_first_ms),
+        ("preview_guest_first_frame_ms_thread", nice.guest_first_ms),
+        ("preview_guest_take_ms_process", process.guest_take_ms),
+        ("preview_guest_take_ms_thread", nice.guest_take_ms),
     ]);
+    let line = |name: &str, r: &FrameRun| {
+        format!(
+            "  {name}: p99 x{:.2} (target <= 1.1), scene worker {:.1} new frames/s, guest {:.1} fps; start -> first \
+             frame {:.0} ms; taking a frame {:.3} ms\n",
+            r.compositor.at(0.99) / alone,
+            r.worker_fps,
+            r.guest_fps,
+            r.guest_first_ms,
+            r.guest_take_ms,
+        )
+    };
     Ok(format!(
-        "preview:\n\
+        "preview (a guest taking 30 ms a frame beside the scene):\n\
          \x20 scene compositor p99 alone: {:.2} ms before, {:.2} ms after; worker {alone_worker:.1} new frames/s\n\
-         \x20 beside a guest taking 30 ms a frame: p99 x{:.2} (target <= 1.1), scene worker {:.1} new frames/s, guest \
-         {:.1} fps\n\
-         \x20 the same guest at the scene's thread priority: p99 x{:.2}, scene worker {:.1} new frames/s, guest {:.1} \
-         fps\n",
+         {}{}{}",
         before.compositor.at(0.99),
         after.compositor.at(0.99),
-        nice.compositor.at(0.99) / alone,
-        nice.worker_fps,
-        nice.guest_fps,
-        same.compositor.at(0.99) / alone,
-        same.worker_fps,
-        same.guest_fps,
+        line("guest in a process (nice 10)", &process),
+        line("guest on a thread (nice 10)", &nice),
+        line("guest on a thread at the scene's priority", &same),
     ))
 }

@@ -335,5 +335,5 @@ pub const SCENE_NICE: i32 = 5;
 pub const PREVIEW_GPU_MEMORY: u64 = 256 << 20;
 
 /// A preview process's address space by default. LLVM, llvmpipe's threads and a worker's 256 MiB stack reservation
-/// map about 1.5 GiB before any guest code runs (measured on llvmpipe); a GPU driver maps more.
+/// map about 1.0 GiB while a guest draws (VmPeak, measured on llvmpipe; 97 MiB resident); a GPU driver maps more.
 pub const PREVIEW_ADDRESS_SPACE: u64 = 8 << 30;

@@ -23,7 +23,10 @@ use super::wire::{FromChild, RingFrame, Start, ToChild};
 #[derive(Debug)]
 pub enum News {
     /// It made its context and confined itself: what the sandbox enforces.
-    Ready { low_priority: bool, confined: String },
+    Ready {
+        low_priority: bool,
+        confined: String,
+    },
     Frame(RingFrame),
     Event(Event),
     /// The process is gone: how it ended ("was killed by signal 11 (SIGSEGV)", with its last stderr line).

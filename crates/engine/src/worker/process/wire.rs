@@ -36,9 +36,14 @@ pub struct Start {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ToChild {
     Start(Box<Start>),
-    Resize { width: u32, height: u32 },
+    Resize {
+        width: u32,
+        height: u32,
+    },
     /// The compositor has taken the frame out of this slot of the ring.
-    Release { slot: usize },
+    Release {
+        slot: usize,
+    },
     Stop,
     /// Debugging the containment itself (the console's `debug-preview`).
     Debug(DebugAct),
@@ -107,11 +112,16 @@ pub enum FromChild {
     },
     Frame(RingFrame),
     Built(WireReport),
-    Wedged { suspects: Vec<PathBuf> },
+    Wedged {
+        suspects: Vec<PathBuf>,
+    },
     ContextLost,
     Died(String),
     Progress,
-    Answer { request: String, result: Result<String, String> },
+    Answer {
+        request: String,
+        result: Result<String, String>,
+    },
 }
 
 impl FromChild {
