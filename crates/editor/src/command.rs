@@ -61,6 +61,8 @@ pub enum ConsoleCommand {
     /// Makes the preview's worker process do a debugging act (`crash`, `spin`, `allocate BYTES`, `open PATH`,
     /// `connect HOST:PORT`): what its sandbox and the compositor do about it.
     DebugPreview(String),
+    /// The same, for the scene's worker when it runs in a process.
+    DebugScene(String),
     ExpectDiagnostic {
         path: PathBuf,
         line: u32,
@@ -140,6 +142,7 @@ pub const NAMES: &[&str] = &[
     "reject",
     "wait-preview",
     "debug-preview",
+    "debug-scene",
     "expect-diagnostic",
     "expect-no-diagnostics",
     "expect-pixel",
@@ -234,6 +237,10 @@ pub fn parse(line: &str) -> Result<Option<ConsoleCommand>, String> {
         "reject" => ConsoleCommand::Reject,
         "wait-preview" => ConsoleCommand::WaitPreview,
         "debug-preview" if !args.is_empty() => ConsoleCommand::DebugPreview(args.join(" ")),
+        "debug-scene" if !args.is_empty() => ConsoleCommand::DebugScene(args.join(" ")),
+        "debug-scene" => {
+            return Err("`debug-scene` takes crash, spin, allocate BYTES, open PATH or connect HOST:PORT".into());
+        }
         "debug-preview" => {
             return Err("`debug-preview` takes crash, spin, allocate BYTES, open PATH or connect HOST:PORT".into());
         }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The kind of a tweakable value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     Float,
     Int,
@@ -20,7 +20,7 @@ pub enum Kind {
 }
 
 /// What a comment on the declaring line says about a value.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Annotation {
     pub range: Option<(f64, f64)>,
     pub step: Option<f64>,
@@ -32,7 +32,7 @@ pub struct Annotation {
 }
 
 /// One value in the tweak bar.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tweak {
     /// The shader file (or Lua module file) it belongs to.
     pub source: PathBuf,

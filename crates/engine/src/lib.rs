@@ -37,6 +37,6 @@ pub use scene::{Entry, Scene};
 pub use template::{Template, new_scene};
 pub use window::run_window;
 pub use worker::process::child_main as worker_process;
-pub use worker::{Clock, EngineOptions, GuestPlace};
+pub use worker::{Clock, EngineOptions, WorkerPlace};
 
 pub use allsource_gpu::Image;

@@ -18,7 +18,7 @@ use allsource_live::Diagnostic;
 use crate::Scene;
 use crate::worker::process::wire::{DebugAct, RingFrame, Start, ToChild};
 use crate::worker::process::{News, ProcessWorker};
-use crate::worker::{Clock, Command, EngineOptions, Event, GuestPlace, StartFrom, WorkerFrame, WorkerHandle};
+use crate::worker::{Clock, Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle, WorkerPlace};
 
 /// How long a guest process may take to start and send its first frame (exec, its own GL display, LuaJIT, the
 /// guest's first builds), before it is killed as one that never draws. After the first, the GPU timeout applies.
@@ -106,10 +106,16 @@ impl Preview {
         // its panel shows (a full-size frame would cost the scene's rasteriser for pixels nobody sees).
         let (width, height) = panel_size(options.size);
         let (worker, low_priority, pid) = match &options.preview_place {
-            GuestPlace::Process(program) => {
+            WorkerPlace::Process(program) => {
                 let start = Start {
                     scene: scene.dir.clone(),
-                    text: text.clone(),
+                    guest: true,
+                    texts: vec![(guest_main.clone(), text.clone())],
+                    left_out: Vec::new(),
+                    lockstep: false,
+                    store: false,
+                    fallback_poll: options.fallback_poll,
+                    worker_cost: Duration::ZERO,
                     width,
                     height,
                     fps: options.fps,
@@ -124,7 +130,7 @@ impl Preview {
                 let pid = process.pid();
                 (Guest::Process(process), false, Some(pid))
             }
-            GuestPlace::Thread => {
+            WorkerPlace::Thread => {
                 let context = context.ok_or("no GL context is ready for a preview worker yet")?;
                 let low_priority = context.low_priority();
                 let start =
@@ -463,7 +469,9 @@ impl Preview {
         let (width, height) = panel_size(frame);
         match &self.worker {
             Some(Guest::Thread(worker)) => worker.send(Command::Resize { width, height }),
-            Some(Guest::Process(process)) => process.send(ToChild::Resize { width, height }),
+            Some(Guest::Process(process)) => {
+                process.send(ToChild::Command(crate::worker::process::wire::WireCommand::Resize { width, height }))
+            }
             None => {}
         }
     }

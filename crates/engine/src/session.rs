@@ -269,6 +269,7 @@ impl Session {
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Reject => say(d.compositor().reject()?),
+            ConsoleCommand::DebugScene(act) => say(d.compositor().debug_scene(&act)?),
             ConsoleCommand::DebugPreview(act) => {
                 // A script waits for the answer, or for the process to be stopped for what it did.
                 say(d.compositor().debug_preview(&act, blocking.then_some(ANSWER_TIMEOUT))?)

@@ -84,7 +84,7 @@ fn an_error_stops_the_script_with_its_line_and_a_diagnostic_at_the_right_line() 
         result.unwrap_err().to_string().lines().next().unwrap_or(""),
         "script line 3: unknown command `fly`; commands: open, goto, type, key, layout, frames, click, wheel, resize, \
          screenshot, diagnostics, undo, redo, versions, uniform, lua, stats, budget, reload, unload, preview, promote, reject, \
-         wait-preview, debug-preview, expect-diagnostic, expect-no-diagnostics, expect-pixel, save, placement, quit"
+         wait-preview, debug-preview, debug-scene, expect-diagnostic, expect-no-diagnostics, expect-pixel, save, placement, quit"
     );
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use allsource_engine::{EngineOptions, Error, GuestPlace};
+use allsource_engine::{EngineOptions, Error, WorkerPlace};
 
 /// The preview's tests run at 400x300, 30 frames a second, with promotion after 5 good frames, the guest in a
 /// process of the engine's worker program.
@@ -13,7 +13,7 @@ fn options() -> EngineOptions {
         size: (400, 300),
         fps: 30.0,
         promote_after: 5,
-        preview_place: GuestPlace::Process(Some(env!("CARGO_BIN_EXE_allsource-worker").into())),
+        preview_place: WorkerPlace::Process(Some(env!("CARGO_BIN_EXE_allsource-worker").into())),
         ..EngineOptions::default()
     }
 }

@@ -1,14 +1,15 @@
 //! A preview's guest code runs in a worker process: whatever it does (a draw that would take minutes, a crash, a
 //! spin that ignores everything, memory past its limit), the compositor keeps presenting the scene, the console
 //! says what happened, and the process is gone from /proc (its CPU comes back). The process cannot read files
-//! outside the scene nor open a network connection.
+//! outside the scene nor open a network connection. The scene's worker may run in a process too: one that crashes,
+//! wedges or goes silent is killed and replaced from the last good versions.
 
 mod common;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use allsource_engine::{EngineOptions, GuestPlace};
+use allsource_engine::{Clock, EngineOptions, HeadlessEngine, Scene, WorkerPlace};
 
 fn options() -> EngineOptions {
     EngineOptions {
@@ -16,7 +17,7 @@ fn options() -> EngineOptions {
         fps: 30.0,
         promote_after: 5,
         gpu_timeout: Duration::from_millis(500),
-        preview_place: GuestPlace::Process(Some(env!("CARGO_BIN_EXE_allsource-worker").into())),
+        preview_place: WorkerPlace::Process(Some(env!("CARGO_BIN_EXE_allsource-worker").into())),
         ..EngineOptions::default()
     }
 }
@@ -150,4 +151,118 @@ fn a_guest_process_reads_only_the_scene_and_opens_no_connection() {
     assert!(answer(&format!("connect 127.0.0.1:{port}")).contains("refused: Permission denied"), "{out:#?}");
     // The guest kept running through all of it: its frame is in the panel.
     assert!(!out.iter().any(|l| l.contains(": stopped:")), "{out:#?}");
+}
+
+// The scene's worker in a process (`EngineOptions::scene_place`): killed and replaced from the last good versions.
+
+fn scene_in_a_process() -> EngineOptions {
+    EngineOptions {
+        scene_place: WorkerPlace::Process(Some(env!("CARGO_BIN_EXE_allsource-worker").into())),
+        ..options()
+    }
+}
+
+/// The pid in "asked the scene's worker process (PID) to ...", the last such line.
+fn scene_pid(out: &[String]) -> u32 {
+    let line = out.iter().rev().find(|l| l.starts_with("asked the scene's worker process (")).expect("an asked line");
+    line["asked the scene's worker process (".len()..].split(')').next().and_then(|p| p.parse().ok()).expect("a pid")
+}
+
+const GREEN_SCENE: &str = "local c = { 0, 1, 0, 1 }
+local M = {}
+function M.draw() gfx.clear(c[1], c[2], c[3], c[4]) end
+return M
+";
+
+#[test]
+fn a_scene_worker_process_that_crashes_is_replaced_from_the_last_good_versions() {
+    // The file on disk is saved broken: the last good version (green) is what the replacement must run.
+    let script = "open main.lua
+         goto 1 1
+         type x
+         save
+         key Backquote
+         frames 10
+         expect-pixel 20 200 0 255 0
+         debug-scene crash
+         frames 5
+         expect-pixel 20 200 0 255 0";
+    let out = common::script_ok("process-scene-crash", &[("main.lua", GREEN_SCENE)], scene_in_a_process(), script);
+    let replaced = out.iter().find(|l| l.starts_with("the scene's worker its process ("));
+    assert!(
+        replaced.is_some_and(|l| l.contains("was killed by signal 11 (SIGSEGV): a new one started from the last good")),
+        "{out:#?}"
+    );
+    assert!(gone(scene_pid(&out)), "{out:#?}");
+    // The replacement read the broken file too, and kept the last good version live.
+    let after = out.iter().position(|l| l.starts_with("the scene's worker its process (")).unwrap();
+    assert!(out[after..].iter().any(|l| l.contains("did not build; version") && l.contains("stays live")), "{out:#?}");
+}
+
+const MAIN_CALLING: &str = "local M = {}
+local lib = require('lib')
+function M.update(dt) pcall(lib.tick) end
+function M.draw() gfx.clear(0, 1, 0, 1) end
+return M
+";
+const LIB_WEDGING_LATER: &str = "local L = {}
+local frames = 0
+function L.tick()
+  frames = frames + 1
+  if frames < 20 then return end
+  local p = newproxy(true)
+  getmetatable(p).__gc = function() while true do end end
+  p = nil
+  collectgarbage()
+end
+return L
+";
+
+/// A real-time engine at 16x16 on `files` with the scene's worker in a process; composes until `done`.
+fn realtime_until(
+    name: &str,
+    files: &[(&str, &str)],
+    done: impl Fn(&allsource_engine::Status) -> bool,
+) -> HeadlessEngine {
+    let dir = common::scene_dir(name, files);
+    let options = EngineOptions { size: (16, 16), clock: Clock::Realtime, fps: 60.0, ..scene_in_a_process() };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    let start = Instant::now();
+    while !done(engine.compositor().status()) {
+        assert!(start.elapsed() < Duration::from_secs(30), "{:?}", engine.compositor().status().diagnostics);
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    engine
+}
+
+#[test]
+fn a_scene_worker_process_wedged_in_a_finalizer_is_killed_and_replaced_without_the_culprit() {
+    let files = [("main.lua", MAIN_CALLING), ("lib.lua", LIB_WEDGING_LATER)];
+    let mut engine = realtime_until("process-scene-wedged", &files, |s| s.replacements > 0);
+    let status = engine.compositor().status().clone();
+    let d = &status.diagnostics[0];
+    assert!(d.file.ends_with("lib.lua"), "the callee is blamed: {d}");
+    assert!(d.message.contains("its process (") && d.message.contains(") was killed"), "{d}");
+    let pid: u32 = d.message.split("its process (").nth(1).and_then(|r| r.split(')').next()).unwrap().parse().unwrap();
+    assert!(gone(pid), "the wedged process {pid} is still there");
+    assert_eq!((status.killed, status.abandoned_lowered), (1, 0), "killed, not abandoned");
+    // main runs in the replacement, lib left out: its frames keep coming.
+    common::wait_for(&mut engine, [0, 255, 0, 255], 20);
+}
+
+#[test]
+fn a_silent_scene_worker_process_is_killed_and_replaced() {
+    let files = [("main.lua", GREEN_GUEST)];
+    let mut engine = realtime_until("process-scene-spin", &files, |s| s.worker_frames_shown > 2);
+    engine.compositor_mut().debug_scene("spin").unwrap();
+    let start = Instant::now();
+    while engine.compositor().status().replacements == 0 {
+        assert!(start.elapsed() < Duration::from_secs(30), "never replaced");
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let d = &engine.compositor().status().diagnostics[0];
+    assert!(d.message.contains("a new one started from the last good versions"), "{d}");
+    common::wait_for(&mut engine, [0, 255, 0, 255], 20);
 }

@@ -140,7 +140,7 @@ impl Reflection {
 
 /// A value for a uniform: as many scalars as its type has components, times its array length (fewer sets the
 /// first elements). Bools, samplers and images take `Int`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum UniformValue {
     Float(Vec<f32>),
     Int(Vec<i32>),

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{BenchOptions, Figures, Ms, io, lua_scene, send_edit, with_update, write};
-use crate::worker::{EngineOptions, GuestPlace, SCENE_NICE};
+use crate::worker::{EngineOptions, SCENE_NICE, WorkerPlace};
 use crate::{Error, HeadlessEngine, Scene};
 
 /// What a run of frames measured.
@@ -48,8 +48,8 @@ fn scene_frames(
         frame_budget: false,
         preview_nice: guest.is_none_or(|g| g.nice),
         preview_place: match guest {
-            Some(Guest { process: false, .. }) => GuestPlace::Thread,
-            _ => GuestPlace::Process(None),
+            Some(Guest { process: false, .. }) => WorkerPlace::Thread,
+            _ => WorkerPlace::Process(None),
         },
         scene_nice,
         ..options.realtime()

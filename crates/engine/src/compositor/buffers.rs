@@ -82,7 +82,7 @@ impl Compositor {
 pub(super) fn open_journal(
     scene: &Scene,
     overlay: &mut Overlay,
-    worker: &WorkerHandle,
+    worker: &crate::worker::WorkerLink,
 ) -> Option<allsource_store::Journal> {
     let log = overlay.editor.log.clone();
     let (journal, recovered) = match allsource_store::Journal::open(&allsource_store::dir_of(&scene.dir)) {

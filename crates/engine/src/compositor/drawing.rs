@@ -26,8 +26,11 @@ impl Compositor {
         let orphan = std::mem::take(&mut self.orphan);
         if let Some(previous) = self.shown.replace(frame) {
             if orphan {
-                // From the worker given up: nothing to hand back.
+                // From the worker given up: nothing to hand back (a process's textures go now).
                 previous.fence.delete(&self.gl);
+                for target in self.retired.drain(..) {
+                    target.delete(&self.gl);
+                }
                 return;
             }
             let after = match Fence::insert(&self.gl) {

@@ -10,7 +10,7 @@
 //! replace.rs (replacing a worker that wedged or lost its context).
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use allsource_gpu::{
@@ -22,7 +22,7 @@ use allsource_live::Diagnostic;
 
 use crate::overlay::Overlay;
 use crate::preview::{PREVIEW_RECT, Preview, PreviewState};
-use crate::worker::{Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle};
+use crate::worker::{Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerLink, WorkerPlace};
 use crate::{Error, Scene};
 use allsource_editor::{ConsoleLog, Level};
 
@@ -72,6 +72,8 @@ pub struct Status {
     pub replacements: u64,
     /// Of those, how many threads still run (wedged) at the lowest OS priority.
     pub abandoned_lowered: u64,
+    /// Of those, how many were processes, killed.
+    pub killed: u64,
     /// Why the worker stopped, if it did.
     pub worker_died: Option<String>,
     /// Frames composed so far.
@@ -103,9 +105,13 @@ impl Status {
     }
 }
 
+/// With twice the GPU timeout, how long a scene's worker process may send nothing (holding ring slots to send in)
+/// before it is killed and replaced.
+const SILENT_WORKER_KILLED_AFTER: Duration = Duration::from_secs(3);
+
 pub struct Compositor {
     gl: Gl,
-    worker: WorkerHandle,
+    worker: WorkerLink,
     /// What a replacement worker needs: the scene, the options, a context in the share group made in advance (a
     /// wedged worker must be replaced without waiting for anything), and the last good text of every source.
     scene: Scene,
@@ -114,6 +120,12 @@ pub struct Compositor {
     last_good: std::collections::HashMap<std::path::PathBuf, std::sync::Arc<str>>,
     /// The frame on screen came from a worker given up: it is not handed back to the new one.
     orphan: bool,
+    /// Textures of a worker process given up, freed once the frame on screen is no longer theirs.
+    retired: Vec<allsource_gpu::Target>,
+    /// The source that went live last (the likeliest culprit when a worker process dies), and when a worker
+    /// process last died (a second death soon after leaves that source out).
+    last_live: Option<std::path::PathBuf>,
+    last_gone: Option<Instant>,
     /// Frames received but not yet finished or not yet shown, oldest first.
     pending: VecDeque<WorkerFrame>,
     shown: Option<WorkerFrame>,
@@ -164,8 +176,13 @@ impl Compositor {
         };
         let (blit, layer_blit) = (build(BLIT_FRAGMENT, "frame")?, build(LAYER_FRAGMENT, "layer")?);
         let triangle = FullscreenTriangle::new(&gl)?;
+        let context_for_thread = match options.scene_place {
+            WorkerPlace::Thread => Some(context.share()?),
+            WorkerPlace::Process(_) => None,
+        };
         let worker =
-            WorkerHandle::spawn(context.share()?, scene.clone(), options.clone()).map_err(Error::WorkerDied)?;
+            WorkerLink::spawn(&options.scene_place, context_for_thread, &scene, &options, StartFrom::default())
+                .map_err(Error::WorkerDied)?;
         let size = options.size;
         let mut overlay = Overlay::new(&scene.dir, options.console.clone());
         if options.panel {
@@ -187,6 +204,9 @@ impl Compositor {
             spare: Some(context.share()?),
             last_good: Default::default(),
             orphan: false,
+            retired: Vec::new(),
+            last_live: None,
+            last_gone: None,
             pending: VecDeque::new(),
             shown: None,
             blit,
@@ -207,14 +227,15 @@ impl Compositor {
 
     /// Makes a spare context for the next replacement worker, if the last one was used. Call before composing.
     pub fn replenish(&mut self, context: &GlContext) {
-        if self.spare.is_none() {
+        // A worker process makes its own context; only a thread needs one of this share group.
+        if self.spare.is_none() && self.options.scene_place == WorkerPlace::Thread {
             match context.share() {
                 Ok(spare) => self.spare = Some(spare),
                 Err(e) => tracing::warn!("no spare context for a replacement worker: {e}"),
             }
         }
         // A preview process makes its own context; only a preview thread needs one of this share group.
-        if self.preview_spare.is_none() && self.options.preview_place == crate::worker::GuestPlace::Thread {
+        if self.preview_spare.is_none() && self.options.preview_place == crate::worker::WorkerPlace::Thread {
             match context.share_with_priority(true) {
                 Ok(spare) => self.preview_spare = Some(spare),
                 Err(e) => tracing::warn!("no context for a preview worker: {e}"),
@@ -330,7 +351,7 @@ impl Compositor {
         let deadline = Instant::now() + timeout;
         while !done(&self.status) {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.worker.events.recv_timeout(left) {
+            match self.worker.recv(&self.gl, Some(left)) {
                 Ok(event) => self.note(event),
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(Error::WorkerTimeout { frame: self.status.composed, seconds: timeout.as_secs_f64() });
@@ -384,7 +405,7 @@ impl Compositor {
         let mut deadline = Instant::now() + timeout;
         let frame = loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.worker.events.recv_timeout(left) {
+            match self.worker.recv(&self.gl, Some(left)) {
                 Ok(Event::Frame(frame)) if frame.index == index => break frame,
                 Ok(Event::Frame(stale)) => self.release(stale, None),
                 Ok(Event::Wedged { suspects }) => {
@@ -393,6 +414,10 @@ impl Compositor {
                 }
                 Ok(Event::ContextLost) => {
                     self.replace_after_reset();
+                    self.worker.send(Command::Render { index, time });
+                }
+                Ok(Event::Gone(how)) => {
+                    self.replace_after_gone(how);
                     self.worker.send(Command::Render { index, time });
                 }
                 Ok(event) => {
@@ -430,17 +455,23 @@ impl Compositor {
 
     fn drain_events(&mut self) {
         loop {
-            match self.worker.events.try_recv() {
+            match self.worker.recv(&self.gl, None) {
                 Ok(Event::Frame(frame)) => self.pending.push_back(frame),
                 Ok(event) => self.note(event),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
                     if self.status.worker_died.is_none() {
-                        self.status.worker_died = Some("the worker thread exited".into());
+                        self.status.worker_died = Some("the worker exited".into());
                     }
                     break;
                 }
             }
+        }
+        // A worker process that went silent (a GPU hang, a wedge no watchdog saw) is killed; its end comes next. A
+        // frame that is only slow is the worker's to revert (it says so once that frame has left the GPU): the
+        // scene is the user's own code, and a kill costs it every source's state.
+        if let Some(why) = self.worker.kill_if_silent(SILENT_WORKER_KILLED_AFTER + 2 * self.options.gpu_timeout) {
+            say(&self.overlay.editor.log, Level::Error, why);
         }
     }
 
@@ -453,6 +484,7 @@ impl Compositor {
             Event::Frame(frame) => self.pending.push_back(frame),
             Event::Wedged { suspects } => self.replace_worker(suspects),
             Event::ContextLost => self.replace_after_reset(),
+            Event::Gone(how) => self.replace_after_gone(how),
             Event::Built(report) => {
                 let log = &self.overlay.editor.log.clone();
                 self.status.builds += 1;
@@ -461,6 +493,9 @@ impl Compositor {
                     self.last_good.insert(report.path.clone(), text.clone());
                 }
                 self.status.live_version = report.live_version;
+                if report.became_live {
+                    self.last_live = Some(report.path.clone());
+                }
                 self.status.failing = report.diagnostics.iter().any(Diagnostic::is_error);
                 // A source none of whose versions is live (none built, or none that ran survived its verdict)
                 // shows nothing of itself.
@@ -559,8 +594,7 @@ impl Compositor {
     }
 
     fn release(&mut self, frame: WorkerFrame, after: Option<Fence>) {
-        frame.fence.delete(&self.gl);
-        self.worker.send(Command::Release { slot: frame.slot, after });
+        self.worker.release(&self.gl, frame, after);
     }
 }
 
@@ -590,6 +624,10 @@ impl Drop for Compositor {
         }
         if let Some(preview) = self.preview.take() {
             preview.close(&self.gl);
+        }
+        self.worker.free(&self.gl);
+        for target in self.retired.drain(..) {
+            target.delete(&self.gl);
         }
         self.overlay.free(&self.gl);
         // A clean stop: the journal goes when everything in it is on disk; unsaved buffers (edits that never built)

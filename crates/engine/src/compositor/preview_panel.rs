@@ -11,8 +11,8 @@ impl Compositor {
             old.close(&self.gl);
         }
         let context = match self.options.preview_place {
-            crate::worker::GuestPlace::Thread => self.preview_spare.take(),
-            crate::worker::GuestPlace::Process(_) => None,
+            crate::worker::WorkerPlace::Thread => self.preview_spare.take(),
+            crate::worker::WorkerPlace::Process(_) => None,
         };
         let preview = Preview::start(context, &self.scene, &self.options, path, text)?;
         let said = match preview.pid {
@@ -68,6 +68,15 @@ impl Compositor {
             }
         }
         Ok(format!("asked the preview process to {act:?}"))
+    }
+
+    /// Makes the scene's worker process do a debugging act (the console's `debug-scene`). What follows (a
+    /// replacement) comes with the next frames.
+    pub fn debug_scene(&mut self, act: &str) -> Result<String, String> {
+        let act = crate::worker::process::wire::DebugAct::parse(act)?;
+        self.worker.debug(act.clone())?;
+        let pid = self.worker.pid().unwrap_or_default();
+        Ok(format!("asked the scene's worker process ({pid}) to {act:?}"))
     }
 
     /// Stops the preview and frees it.

@@ -45,18 +45,48 @@ impl Compositor {
                 first
             }
         };
+        let process = self.worker.pid();
         if self.restart_worker(culprit.clone()) {
             let name = culprit.as_ref().map_or("its code".to_owned(), |p| p.display().to_string());
-            let abandoned = self.status.replacements;
-            let message = format!(
-                "the scene's worker wedged in {name} (it ignored its interrupt: a finalizer or one long C call): it \
+            let abandoned = self.status.replacements - self.status.killed;
+            let message = if let Some(pid) = process {
+                format!(
+                    "the scene's worker wedged in {name} (it ignored its interrupt: a finalizer or one long C call): its \
+                     process ({pid}) was killed (its CPU and memory come back) and a new one started from the last \
+                     good versions, leaving that module out (inert) until it is edited"
+                )
+            } else {
+                format!(
+                    "the scene's worker wedged in {name} (it ignored its interrupt: a finalizer or one long C call): it \
                  was given up and a new one started from the last good versions, leaving that module out (inert) \
                  until it is edited; {abandoned} abandoned worker thread{} still running, {} at the lowest OS \
                  priority (only a worker process could be killed)",
-                if abandoned == 1 { " is" } else { "s are" },
-                self.status.abandoned_lowered
-            );
+                    if abandoned == 1 { " is" } else { "s are" },
+                    self.status.abandoned_lowered
+                )
+            };
             self.report_restart(culprit.unwrap_or_else(|| self.scene.dir.clone()), message);
+        }
+    }
+
+    /// The worker's process ended (a crash, memory, a kill): a new one starts from the last good versions. The
+    /// first time with every source; if it dies again soon after, the source that went live last (the likeliest
+    /// culprit) is left out.
+    pub(super) fn replace_after_gone(&mut self, how: String) {
+        let again = self.last_gone.is_some_and(|at| at.elapsed() < ELIMINATION_WINDOW);
+        self.last_gone = Some(Instant::now());
+        let left_out = if again { self.last_live.clone() } else { None };
+        if self.restart_worker(left_out.clone()) {
+            let what = match &left_out {
+                Some(path) => format!(
+                    "it died again soon after: a new one started from the last good versions, leaving out {} (the \
+                     source that went live last) until it is edited",
+                    path.display()
+                ),
+                None => "a new one started from the last good versions".into(),
+            };
+            let file = left_out.unwrap_or_else(|| self.scene.dir.clone());
+            self.report_restart(file, format!("the scene's worker {how}: {what}"));
         }
     }
 
@@ -69,9 +99,16 @@ impl Compositor {
     /// Starts a new worker on the spare context from the last good text of every source except `left_out`, and
     /// abandons the old one. The frame on screen stays until the new worker's first frame.
     pub(super) fn restart_worker(&mut self, left_out: Option<std::path::PathBuf>) -> bool {
-        let Some(context) = self.spare.take() else {
-            self.status.worker_died = Some("the worker had to be replaced and no spare context was ready".into());
-            return false;
+        let context = match self.options.scene_place {
+            WorkerPlace::Thread => match self.spare.take() {
+                Some(context) => Some(context),
+                None => {
+                    self.status.worker_died =
+                        Some("the worker had to be replaced and no spare context was ready".into());
+                    return false;
+                }
+            },
+            WorkerPlace::Process(_) => None,
         };
         let texts = self
             .last_good
@@ -80,9 +117,13 @@ impl Compositor {
             .map(|(p, t)| (p.clone(), t.to_string()))
             .collect();
         let start = StartFrom { texts, left_out: left_out.into_iter().collect(), ..StartFrom::default() };
-        match WorkerHandle::spawn_from(context, self.scene.clone(), self.options.clone(), start) {
+        match WorkerLink::spawn(&self.options.scene_place, context, &self.scene, &self.options, start) {
             Ok(worker) => {
-                if std::mem::replace(&mut self.worker, worker).abandon() {
+                let old = std::mem::replace(&mut self.worker, worker);
+                if old.pid().is_some() {
+                    self.status.killed += 1;
+                }
+                if old.give_up(&mut self.retired) {
                     self.status.abandoned_lowered += 1;
                 }
                 for frame in self.pending.drain(..) {

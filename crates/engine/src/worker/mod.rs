@@ -29,6 +29,7 @@ use crate::{Entry, Scene};
 mod channels;
 mod disk;
 mod handle;
+mod link;
 mod lua_renderer;
 pub mod process;
 pub(crate) mod protocol;
@@ -38,6 +39,7 @@ mod shadertoy_input;
 
 pub(crate) use handle::PREVIEW_NICE;
 pub use handle::WorkerHandle;
+pub use link::WorkerLink;
 pub use protocol::*;
 
 use disk::Disk;

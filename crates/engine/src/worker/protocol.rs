@@ -56,7 +56,9 @@ pub struct EngineOptions {
     /// for more fails (on a GPU, that memory is the compositor's too).
     pub preview_gpu_memory: u64,
     /// Where the preview's guest code runs: a sandboxed child process by default.
-    pub preview_place: GuestPlace,
+    pub preview_place: WorkerPlace,
+    /// Where the scene's worker runs.
+    pub scene_place: WorkerPlace,
     /// The address space a preview process may map (RLIMIT_AS): past it, what asks for memory fails, and the
     /// process dies without touching the compositor.
     pub preview_address_space: u64,
@@ -90,7 +92,8 @@ impl Default for EngineOptions {
             preview_nice: true,
             scene_nice: SCENE_NICE,
             preview_gpu_memory: PREVIEW_GPU_MEMORY,
-            preview_place: GuestPlace::Process(None),
+            preview_place: WorkerPlace::Process(None),
+            scene_place: WorkerPlace::Thread,
             preview_address_space: PREVIEW_ADDRESS_SPACE,
             store: false,
             fallback_poll: FALLBACK_POLL,
@@ -202,14 +205,15 @@ pub enum Command {
     Stop,
 }
 
-/// Where a preview worker runs.
+/// Where a worker runs.
 #[derive(Clone, Debug, PartialEq)]
-pub enum GuestPlace {
+pub enum WorkerPlace {
     /// A child process: this executable started as `allsource worker` (or the program given, which must answer
-    /// the same way), with its own GL display, its own LuaJIT VM, OS limits and a sandbox. The compositor kills and
-    /// forgets it whatever it does.
+    /// the same way), with its own GL display and its own LuaJIT VM (a guest's also with OS limits and a sandbox).
+    /// The compositor can kill it whatever it does, and gets its CPU and memory back.
     Process(Option<PathBuf>),
-    /// A thread of the compositor's process (a wedged one can only be abandoned): to measure what the process costs.
+    /// A thread of the compositor's process, with a context in its share group (a wedged one can only be
+    /// abandoned).
     Thread,
 }
 
@@ -308,6 +312,9 @@ pub enum Event {
         path: PathBuf,
         problem: Option<String>,
     },
+    /// The worker's process ended (it crashed, ran out of memory, or was killed): how. Only a worker process's
+    /// link says this; the compositor starts a replacement.
+    Gone(String),
 }
 
 /// What a worker starts from besides the scene's files: the last good texts of a worker given up, and the modules

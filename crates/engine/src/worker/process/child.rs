@@ -1,5 +1,5 @@
-//! The worker process (`allsource worker --socket FD --ring FD`): it reads its [`Start`], makes its own GL display
-//! and context, confines itself, and runs an ordinary worker on a thread. Its main thread is the worker's
+//! The worker process (`allsource worker --socket FD --ring FD`): it reads its [`Start`](super::wire::Start), makes its own GL display
+//! and context, confines itself (guest code), and runs an ordinary worker on a thread. Its main thread is the worker's
 //! compositor: it waits for each frame's fence (a wait that may never end: that is what the real compositor kills
 //! it for), copies the pixels into a free slot of the ring and names the slot on the socket. A second thread reads
 //! the socket.
@@ -46,7 +46,7 @@ impl Out {
 }
 
 fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
-    let mut ring = Ring::open(ring).map_err(|e| format!("cannot map the frame ring: {e}"))?;
+    let ring = Ring::open(ring).map_err(|e| format!("cannot map the frame ring: {e}"))?;
     let mut lines = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
     let out = Out(Arc::new(Mutex::new(stream)));
     let start = match read(&mut lines)? {
@@ -54,28 +54,38 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
         other => return Err(format!("expected the start, got {other:?}")),
     };
     sandbox::lower_priority(start.nice);
-    sandbox::limit_address_space(start.address_space)?;
+    if start.address_space > 0 {
+        sandbox::limit_address_space(start.address_space)?;
+    }
     let context = allsource_gpu::headless().map_err(|e| e.to_string())?;
-    let shared = context.share_with_priority(true).map_err(|e| e.to_string())?;
+    let shared = context.share_with_priority(start.guest).map_err(|e| e.to_string())?;
     let low_priority = shared.low_priority();
-    let confined = sandbox::confine(&start.scene)?;
+    // Guest code is confined; the scene is the user's own code, and reads and writes what they wrote it to.
+    let confined = if start.guest { sandbox::confine(&start.scene)? } else { "not confined (the scene)".into() };
 
-    let main = start.scene.join("main.lua");
-    let scene = Scene { dir: start.scene.clone(), entry: Entry::Lua(main.clone()) };
+    let scene = if start.guest {
+        Scene { dir: start.scene.clone(), entry: Entry::Lua(start.scene.join("main.lua")) }
+    } else {
+        Scene::open(&start.scene).map_err(|e| e.to_string())?
+    };
     let options = EngineOptions {
         size: (start.width, start.height),
         fps: start.fps,
-        clock: Clock::Realtime,
+        clock: if start.lockstep { Clock::Lockstep } else { Clock::Realtime },
         gpu_timeout: start.gpu_timeout,
         frame_budget: start.frame_budget,
         lua_pause: start.lua_pause,
         preview_gpu_memory: start.gpu_memory,
+        store: start.store,
+        fallback_poll: start.fallback_poll,
+        worker_cost: start.worker_cost,
         // The process runs at its nice value already; the worker's thread inherits it.
         preview_nice: false,
         scene_nice: 0,
         ..EngineOptions::default()
     };
-    let from = StartFrom { texts: vec![(main, start.text)], guest: true, ..StartFrom::default() };
+    let (gpu_timeout, lockstep) = (start.gpu_timeout, start.lockstep);
+    let from = StartFrom { texts: start.texts, left_out: start.left_out, guest: start.guest, ..StartFrom::default() };
     let worker = WorkerHandle::spawn_from(shared, scene, options, from)?;
     out.send(&FromChild::Ready { low_priority, confined });
 
@@ -91,8 +101,8 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
         .spawn(move || {
             loop {
                 match read(&mut lines) {
-                    Ok(Some(ToChild::Resize { width, height })) => {
-                        let _ = commands.send(Command::Resize { width, height });
+                    Ok(Some(ToChild::Command(command))) => {
+                        let _ = commands.send(command.into());
                     }
                     Ok(Some(ToChild::Release { slot })) if slot < RING_SLOTS => {
                         let (bits, given_back) = &*reader_free;
@@ -113,48 +123,94 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
         })
         .map_err(|e| format!("cannot start the socket thread: {e}"))?;
 
-    let gl = context.gl.clone();
-    let mut too_large_said = false;
+    // Frames are copied into the ring on a thread of their own (a context of this share group), so that a frame
+    // the GPU takes long over never holds up the worker's reports.
+    let copier =
+        Copier { ring, free, spin, commands: worker.commands.clone(), out: out.clone(), gpu_timeout, lockstep };
+    let (frames, frames_in) = std::sync::mpsc::channel();
+    let copier_context = context.share().map_err(|e| e.to_string())?;
+    std::thread::Builder::new()
+        .name("worker-frames".into())
+        .spawn(move || match copier_context.make_current() {
+            Ok(context) => copier.run(&context.gl, frames_in),
+            Err(e) => eprintln!("error: the frame copier has no context: {e}"),
+        })
+        .map_err(|e| format!("cannot start the frame copier: {e}"))?;
     for event in worker.events.iter() {
-        while spin.load(std::sync::atomic::Ordering::Relaxed) {
-            std::hint::spin_loop();
-        }
-        let frame = match event {
-            Event::Frame(frame) => frame,
+        match event {
+            Event::Frame(frame) => {
+                if frames.send(frame).is_err() {
+                    return Ok(());
+                }
+            }
             other => {
                 if let Some(message) = FromChild::from_event(other)
                     && !out.send(&message)
                 {
                     return Ok(());
                 }
-                continue;
-            }
-        };
-        let bytes = (frame.width * frame.height * 4) as usize;
-        if bytes > SLOT_BYTES {
-            if !too_large_said {
-                too_large_said = true;
-                tracing::warn!("a {}x{} frame does not fit the frame ring: not shown", frame.width, frame.height);
-            }
-        } else {
-            // Wait for a slot the compositor gave back: the guest draws no faster than its frames are taken.
-            let slot = take_free_slot(&free);
-            // The compositor kills this process when a frame does not come within the GPU timeout: waiting here for
-            // as long as the frame takes is all this thread can do.
-            while !frame.fence.wait(&gl, Duration::from_millis(100)) {}
-            if let Some(pixels) = ring.slot_mut(slot, bytes) {
-                allsource_gpu::read_texture_rgba8(&gl, frame.texture, frame.width, frame.height, pixels);
-            }
-            let (index, time, stats, width, height) =
-                (frame.index, frame.time, frame.stats.clone(), frame.width, frame.height);
-            if !out.send(&FromChild::Frame(RingFrame { index, time, stats, slot, width, height })) {
-                return Ok(());
             }
         }
-        frame.fence.delete(&gl);
-        worker.send(Command::Release { slot: frame.slot, after: None });
     }
     Ok(())
+}
+
+/// Copies the worker's finished frames into the ring, as a compositor takes them: it keeps the newest frame's
+/// slot (the worker's shaders may read the previous frame, which must not be drawn over) and gives the one before
+/// back.
+struct Copier {
+    ring: Ring,
+    free: Arc<(Mutex<u32>, Condvar)>,
+    spin: Arc<std::sync::atomic::AtomicBool>,
+    commands: std::sync::mpsc::Sender<Command>,
+    out: Out,
+    gpu_timeout: Duration,
+    lockstep: bool,
+}
+
+impl Copier {
+    fn run(mut self, gl: &allsource_gpu::Gl, frames: std::sync::mpsc::Receiver<crate::worker::WorkerFrame>) {
+        let mut too_large_said = false;
+        let mut held: Option<usize> = None;
+        for frame in frames {
+            while self.spin.load(std::sync::atomic::Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+            let bytes = (frame.width * frame.height * 4) as usize;
+            let mut keep = false;
+            if bytes > SLOT_BYTES {
+                if !too_large_said {
+                    too_large_said = true;
+                    tracing::warn!("a {}x{} frame does not fit the frame ring: not shown", frame.width, frame.height);
+                }
+            } else {
+                // Wait for a slot the compositor gave back: the worker draws no faster than its frames are taken.
+                let slot = take_free_slot(&self.free);
+                // In lockstep this thread times the frame against the GPU timeout, as the compositor does for a
+                // worker thread (in real time the worker does). Past it, the compositor kills this process when
+                // no frame comes: waiting here for as long as the frame takes is all this thread can do.
+                let waited = std::time::Instant::now();
+                if !frame.fence.wait(gl, self.gpu_timeout) && self.lockstep {
+                    let _ = self.commands.send(Command::GpuTimedOut { took: waited.elapsed() });
+                }
+                while !frame.fence.wait(gl, Duration::from_millis(100)) {}
+                if let Some(pixels) = self.ring.slot_mut(slot, bytes) {
+                    allsource_gpu::read_texture_rgba8(gl, frame.texture, frame.width, frame.height, pixels);
+                }
+                let (index, time, version, stats, width, height) =
+                    (frame.index, frame.time, frame.version, frame.stats.clone(), frame.width, frame.height);
+                if !self.out.send(&FromChild::Frame(RingFrame { index, time, version, stats, slot, width, height })) {
+                    return;
+                }
+                keep = true;
+            }
+            frame.fence.delete(gl);
+            let give_back = if keep { held.replace(frame.slot) } else { Some(frame.slot) };
+            if let Some(slot) = give_back {
+                let _ = self.commands.send(Command::Release { slot, after: None });
+            }
+        }
+    }
 }
 
 /// Waits for a ring slot the compositor gave back, and takes it.

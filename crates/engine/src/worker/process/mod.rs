@@ -13,3 +13,4 @@ pub mod wire;
 
 pub use child::main as child_main;
 pub use parent::{News, ProcessWorker};
+pub use ring::RING_SLOTS;

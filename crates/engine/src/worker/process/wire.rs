@@ -1,7 +1,8 @@
 //! What the compositor and a worker process say to each other over their socket: one JSON object a line. The
-//! worker's own messages ([`Command`], [`Event`]) hold GL names and fences that mean nothing in another process, so
-//! the process speaks the part of them a preview needs, with frames as slots of the shared ring instead of
-//! textures.
+//! worker's own messages ([`Command`], [`Event`]) cross as they are, except what holds GL names, fences or instants,
+//! which mean nothing in another process: frames cross as slots of the shared ring instead of textures, a slot goes
+//! back without a fence (the compositor's upload has finished with it when the call returns), and instants as
+//! "this long ago".
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,15 +11,26 @@ use std::time::Duration;
 use allsource_live::{Diagnostic, Report, Severity};
 use serde::{Deserialize, Serialize};
 
-use crate::worker::{Event, FrameTimes};
+use allsource_editor::Tweak;
+use allsource_gpu::UniformValue;
+
+use crate::worker::{Command, Event, FrameTimes};
 
 /// What a worker process starts from: the first line the compositor sends.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Start {
-    /// The scene's directory: the only files the process may read.
+    /// The scene's directory (for a guest, the only files the process may read).
     pub scene: PathBuf,
-    /// The guest's text, run as the scene's `main.lua`.
-    pub text: String,
+    /// Guest code in a sandbox (its text is the first of `texts`, run as the scene's `main.lua`), or the scene.
+    pub guest: bool,
+    /// Texts to start sources from (a replacement's last good versions), and modules to leave out.
+    pub texts: Vec<(PathBuf, String)>,
+    pub left_out: Vec<PathBuf>,
+    pub lockstep: bool,
+    /// Keep the scene's store beside its sources (`EngineOptions::store`).
+    pub store: bool,
+    pub fallback_poll: Duration,
+    pub worker_cost: Duration,
     pub width: u32,
     pub height: u32,
     pub fps: f64,
@@ -28,7 +40,7 @@ pub struct Start {
     pub gpu_memory: u64,
     /// The process's nice value (every thread it starts, llvmpipe's included, inherits it).
     pub nice: i32,
-    /// RLIMIT_AS, in bytes.
+    /// RLIMIT_AS, in bytes (0: no limit).
     pub address_space: u64,
 }
 
@@ -36,14 +48,12 @@ pub struct Start {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ToChild {
     Start(Box<Start>),
-    Resize {
-        width: u32,
-        height: u32,
-    },
     /// The compositor has taken the frame out of this slot of the ring.
     Release {
         slot: usize,
     },
+    /// Any other command of the worker's.
+    Command(WireCommand),
     Stop,
     /// Debugging the containment itself (the console's `debug-preview`).
     Debug(DebugAct),
@@ -95,6 +105,7 @@ impl DebugAct {
 pub struct RingFrame {
     pub index: u64,
     pub time: f64,
+    pub version: Option<u64>,
     pub stats: Option<FrameTimes>,
     pub slot: usize,
     pub width: u32,
@@ -122,20 +133,147 @@ pub enum FromChild {
         request: String,
         result: Result<String, String>,
     },
+    UniformSet {
+        path: PathBuf,
+        name: String,
+        ok: bool,
+    },
+    Uniforms {
+        path: PathBuf,
+        tweaks: Vec<Tweak>,
+        noted_only: bool,
+    },
+    Synced(u64),
+    Saved {
+        path: PathBuf,
+        text: String,
+        result: Result<(), String>,
+    },
+    Conflict {
+        path: PathBuf,
+        disk: String,
+    },
+    FromDisk {
+        path: PathBuf,
+        text: String,
+    },
+    RebuiltFromDisk {
+        ago: Duration,
+    },
+    Texture {
+        path: PathBuf,
+        problem: Option<String>,
+    },
+}
+
+/// The worker's commands that cross as they are (all but `Release`, which names a ring slot, and `Stop`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum WireCommand {
+    Render { index: u64, time: f64 },
+    Resize { width: u32, height: u32 },
+    Edit { path: PathBuf, text: String },
+    Type { path: PathBuf, text: String },
+    Undo { path: PathBuf },
+    Redo { path: PathBuf },
+    SetUniform { path: PathBuf, name: String, value: UniformValue },
+    Eval { code: String },
+    Unload { module: String },
+    Key { code: String, down: bool },
+    Stats,
+    GpuTimedOut { took: Duration },
+    DebugLoseContext,
+    Mouse { x: f32, y: f32 },
+    MouseButton { button: u8, down: bool },
+    Wheel { x: f32, y: f32 },
+    Text { text: String },
+    Budget { ms: f64 },
+    Sync(u64),
+    FilesChanged,
+    Save { path: PathBuf, text: String, overwrite: bool },
+}
+
+impl ToChild {
+    /// The command as it crosses; `Release` of a worker slot means nothing to a process (its frames come in ring
+    /// slots, given back by `ToChild::Release`).
+    pub fn from_command(command: Command) -> Option<ToChild> {
+        use WireCommand as W;
+        Some(ToChild::Command(match command {
+            Command::Release { .. } => return None,
+            Command::Stop => return Some(ToChild::Stop),
+            Command::Render { index, time } => W::Render { index, time },
+            Command::Resize { width, height } => W::Resize { width, height },
+            Command::Edit { path, text } => W::Edit { path, text },
+            Command::Type { path, text } => W::Type { path, text },
+            Command::Undo { path } => W::Undo { path },
+            Command::Redo { path } => W::Redo { path },
+            Command::SetUniform { path, name, value } => W::SetUniform { path, name, value },
+            Command::Eval { code } => W::Eval { code },
+            Command::Unload { module } => W::Unload { module },
+            Command::Key { code, down } => W::Key { code, down },
+            Command::Stats => W::Stats,
+            Command::GpuTimedOut { took } => W::GpuTimedOut { took },
+            Command::DebugLoseContext => W::DebugLoseContext,
+            Command::Mouse { x, y } => W::Mouse { x, y },
+            Command::MouseButton { button, down } => W::MouseButton { button, down },
+            Command::Wheel { x, y } => W::Wheel { x, y },
+            Command::Text { text } => W::Text { text },
+            Command::Budget { ms } => W::Budget { ms },
+            Command::Sync(n) => W::Sync(n),
+            Command::FilesChanged => W::FilesChanged,
+            Command::Save { path, text, overwrite } => W::Save { path, text, overwrite },
+        }))
+    }
+}
+
+impl From<WireCommand> for Command {
+    fn from(command: WireCommand) -> Command {
+        use WireCommand as W;
+        match command {
+            W::Render { index, time } => Command::Render { index, time },
+            W::Resize { width, height } => Command::Resize { width, height },
+            W::Edit { path, text } => Command::Edit { path, text },
+            W::Type { path, text } => Command::Type { path, text },
+            W::Undo { path } => Command::Undo { path },
+            W::Redo { path } => Command::Redo { path },
+            W::SetUniform { path, name, value } => Command::SetUniform { path, name, value },
+            W::Eval { code } => Command::Eval { code },
+            W::Unload { module } => Command::Unload { module },
+            W::Key { code, down } => Command::Key { code, down },
+            W::Stats => Command::Stats,
+            W::GpuTimedOut { took } => Command::GpuTimedOut { took },
+            W::DebugLoseContext => Command::DebugLoseContext,
+            W::Mouse { x, y } => Command::Mouse { x, y },
+            W::MouseButton { button, down } => Command::MouseButton { button, down },
+            W::Wheel { x, y } => Command::Wheel { x, y },
+            W::Text { text } => Command::Text { text },
+            W::Budget { ms } => Command::Budget { ms },
+            W::Sync(n) => Command::Sync(n),
+            W::FilesChanged => Command::FilesChanged,
+            W::Save { path, text, overwrite } => Command::Save { path, text, overwrite },
+        }
+    }
 }
 
 impl FromChild {
-    /// The worker's event as the process sends it; `None` for what a preview does not use (and for frames, which
-    /// the process copies into the ring first).
+    /// The worker's event as the process sends it; `None` for frames, which the process copies into the ring
+    /// first.
     pub fn from_event(event: Event) -> Option<FromChild> {
         Some(match event {
+            Event::Frame(_) | Event::Gone(_) => return None,
             Event::Built(report) => FromChild::Built(WireReport::from(report)),
             Event::Wedged { suspects } => FromChild::Wedged { suspects },
             Event::ContextLost => FromChild::ContextLost,
             Event::Died(why) => FromChild::Died(why),
             Event::Progress => FromChild::Progress,
             Event::Answer { request, result } => FromChild::Answer { request, result },
-            _ => return None,
+            Event::UniformSet { path, name, ok } => FromChild::UniformSet { path, name, ok },
+            Event::Uniforms { path, tweaks, noted_only } => FromChild::Uniforms { path, tweaks, noted_only },
+            Event::Synced(n) => FromChild::Synced(n),
+            Event::Saved { path, text, result } => FromChild::Saved { path, text, result },
+            Event::Conflict { path, disk } => FromChild::Conflict { path, disk },
+            Event::FromDisk { path, text } => FromChild::FromDisk { path, text },
+            Event::RebuiltFromDisk { at } => FromChild::RebuiltFromDisk { ago: at.elapsed() },
+            Event::Texture { path, problem } => FromChild::Texture { path, problem },
         })
     }
 
@@ -148,6 +286,17 @@ impl FromChild {
             FromChild::Died(why) => Event::Died(why),
             FromChild::Progress => Event::Progress,
             FromChild::Answer { request, result } => Event::Answer { request, result },
+            FromChild::UniformSet { path, name, ok } => Event::UniformSet { path, name, ok },
+            FromChild::Uniforms { path, tweaks, noted_only } => Event::Uniforms { path, tweaks, noted_only },
+            FromChild::Synced(n) => Event::Synced(n),
+            FromChild::Saved { path, text, result } => Event::Saved { path, text, result },
+            FromChild::Conflict { path, disk } => Event::Conflict { path, disk },
+            FromChild::FromDisk { path, text } => Event::FromDisk { path, text },
+            FromChild::RebuiltFromDisk { ago } => {
+                let now = std::time::Instant::now();
+                Event::RebuiltFromDisk { at: now.checked_sub(ago).unwrap_or(now) }
+            }
+            FromChild::Texture { path, problem } => Event::Texture { path, problem },
             FromChild::Ready { .. } | FromChild::Frame(_) => return None,
         })
     }

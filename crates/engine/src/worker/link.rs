@@ -1,0 +1,253 @@
+//! The compositor's end of the scene's worker, a thread or a process, behind one face: commands in, events out, a
+//! frame given back. A process's frames arrive in the shared-memory ring: each is uploaded into a texture of the
+//! compositor's own (one per ring slot) and handed on as an ordinary [`WorkerFrame`], so the compositor shows both
+//! kinds alike.
+
+use std::path::Path;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
+
+use allsource_gpu::{Fence, Gl, SharedContext, Target};
+
+use crate::Scene;
+
+use super::process::wire::{Start, ToChild};
+use super::process::{News, ProcessWorker, RING_SLOTS};
+use super::{Clock, Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle, WorkerPlace};
+
+pub enum WorkerLink {
+    Thread(WorkerHandle),
+    Process(ProcessLink),
+}
+
+pub struct ProcessLink {
+    process: ProcessWorker,
+    /// The compositor's textures the ring's frames are uploaded into, one per ring slot.
+    targets: Vec<Option<Target>>,
+    /// When the process last said anything, when the compositor last gave a slot back (a process that holds no
+    /// slot cannot send), and whether a frame ever came: the silence that gets a process killed.
+    last_news: Instant,
+    last_release: Instant,
+    framed: bool,
+    /// Ring slots with the compositor.
+    held: usize,
+}
+
+impl WorkerLink {
+    /// Starts the scene's worker where `place` says: a thread needs `context`.
+    pub fn spawn(
+        place: &WorkerPlace,
+        context: Option<SharedContext>,
+        scene: &Scene,
+        options: &EngineOptions,
+        start: StartFrom,
+    ) -> Result<WorkerLink, String> {
+        match place {
+            WorkerPlace::Thread => {
+                let context = context.ok_or("no spare GL context for the worker")?;
+                WorkerHandle::spawn_from(context, scene.clone(), options.clone(), start).map(WorkerLink::Thread)
+            }
+            WorkerPlace::Process(program) => {
+                let start = Start {
+                    scene: scene.dir.clone(),
+                    guest: false,
+                    texts: start.texts,
+                    left_out: start.left_out,
+                    lockstep: options.clock == Clock::Lockstep,
+                    store: options.store,
+                    fallback_poll: options.fallback_poll,
+                    worker_cost: options.worker_cost,
+                    width: options.size.0,
+                    height: options.size.1,
+                    fps: options.fps,
+                    gpu_timeout: options.gpu_timeout,
+                    frame_budget: options.frame_budget,
+                    lua_pause: options.lua_pause,
+                    gpu_memory: options.preview_gpu_memory,
+                    nice: options.scene_nice,
+                    address_space: 0,
+                };
+                let process = ProcessWorker::spawn(program.as_deref().map(Path::new), start)?;
+                Ok(WorkerLink::Process(ProcessLink {
+                    process,
+                    targets: (0..RING_SLOTS).map(|_| None).collect(),
+                    last_news: Instant::now(),
+                    last_release: Instant::now(),
+                    framed: false,
+                    held: 0,
+                }))
+            }
+        }
+    }
+
+    /// Never waits.
+    pub fn send(&self, command: Command) {
+        match self {
+            WorkerLink::Thread(worker) => worker.send(command),
+            WorkerLink::Process(link) => {
+                if let Some(message) = ToChild::from_command(command) {
+                    link.process.send(message);
+                }
+            }
+        }
+    }
+
+    /// The next event: waiting at most `wait`, or not at all for `None`. A process's frame is uploaded first;
+    /// its end comes as `Event::Gone`.
+    pub fn recv(&mut self, gl: &Gl, wait: Option<Duration>) -> Result<Event, RecvTimeoutError> {
+        match self {
+            WorkerLink::Thread(worker) => match wait {
+                Some(wait) => worker.events.recv_timeout(wait),
+                None => worker.events.try_recv().map_err(|e| match e {
+                    TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                }),
+            },
+            WorkerLink::Process(link) => link.recv(gl, wait),
+        }
+    }
+
+    /// Gives a frame back to the worker, with the compositor's fence for its last use of it (a thread's; a process's
+    /// frame is in a texture of the compositor's own, which later uploads follow in order on its context).
+    pub fn release(&mut self, gl: &Gl, frame: WorkerFrame, after: Option<Fence>) {
+        frame.fence.delete(gl);
+        match self {
+            WorkerLink::Thread(worker) => worker.send(Command::Release { slot: frame.slot, after }),
+            WorkerLink::Process(link) => {
+                if let Some(after) = after {
+                    after.delete(gl);
+                }
+                link.held = link.held.saturating_sub(1);
+                link.last_release = Instant::now();
+                link.process.send(ToChild::Release { slot: frame.slot });
+            }
+        }
+    }
+
+    /// Kills a process that has sent nothing for `limit` though it held ring slots to send in and had sent a
+    /// frame before (a hung GPU, a wedge no watchdog saw): returns why, once. `Event::Gone` follows.
+    pub fn kill_if_silent(&mut self, limit: Duration) -> Option<String> {
+        let WorkerLink::Process(link) = self else { return None };
+        let silent = link.last_news.max(link.last_release).elapsed();
+        if !link.framed || link.held >= RING_SLOTS || silent <= limit {
+            return None;
+        }
+        link.framed = false;
+        link.process.kill();
+        Some(format!(
+            "the scene's worker process ({}) sent no frame for {:.1} s (a hung GPU or a wedge): it was killed",
+            link.process.pid(),
+            silent.as_secs_f64()
+        ))
+    }
+
+    /// Makes a process do a debugging act (`debug-scene`).
+    pub fn debug(&self, act: super::process::wire::DebugAct) -> Result<(), String> {
+        match self {
+            WorkerLink::Thread(_) => Err("the scene's worker runs on a thread, not in a process".into()),
+            WorkerLink::Process(link) => {
+                link.process.send(ToChild::Debug(act));
+                Ok(())
+            }
+        }
+    }
+
+    /// The process's id, for a process.
+    pub fn pid(&self) -> Option<u32> {
+        match self {
+            WorkerLink::Thread(_) => None,
+            WorkerLink::Process(link) => Some(link.process.pid()),
+        }
+    }
+
+    /// Gives the worker up without waiting: a thread is left behind at the lowest priority (returns whether it
+    /// could be lowered); a process is killed, and its textures come back to be freed once nothing shows them.
+    pub fn give_up(self, retired: &mut Vec<Target>) -> bool {
+        match self {
+            WorkerLink::Thread(worker) => worker.abandon(),
+            WorkerLink::Process(link) => {
+                link.process.kill();
+                retired.extend(link.targets.into_iter().flatten());
+                false
+            }
+        }
+    }
+
+    /// Frees a process's textures (the compositor's, made on its context).
+    pub fn free(&mut self, gl: &Gl) {
+        if let WorkerLink::Process(link) = self {
+            for target in link.targets.iter_mut().filter_map(Option::take) {
+                target.delete(gl);
+            }
+        }
+    }
+}
+
+impl ProcessLink {
+    fn recv(&mut self, gl: &Gl, wait: Option<Duration>) -> Result<Event, RecvTimeoutError> {
+        let deadline = wait.map(|w| Instant::now() + w);
+        loop {
+            let news = match deadline {
+                Some(deadline) => self.process.news.recv_timeout(deadline.saturating_duration_since(Instant::now()))?,
+                None => self.process.news.try_recv().map_err(|e| match e {
+                    TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                })?,
+            };
+            self.last_news = Instant::now();
+            match news {
+                News::Ready { .. } => continue,
+                News::Event(event) => return Ok(event),
+                News::Exited(how) => {
+                    return Ok(Event::Gone(format!("its process ({}) {how}", self.process.pid())));
+                }
+                News::Frame(frame) => {
+                    let Some(slot) = self.targets.get_mut(frame.slot) else { continue };
+                    let target = match slot.take() {
+                        Some(t) if (t.width, t.height) == (frame.width, frame.height) => t,
+                        old => {
+                            if let Some(old) = old {
+                                old.delete(gl);
+                            }
+                            match Target::new(gl, frame.width, frame.height) {
+                                Ok(t) => t,
+                                Err(e) => {
+                                    tracing::error!("no texture for the worker process's frame: {e}");
+                                    self.process.send(ToChild::Release { slot: frame.slot });
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    if let Some(pixels) = self.process.pixels(&frame) {
+                        target.upload_rgba8(gl, frame.width, frame.height, pixels);
+                    }
+                    let texture = target.texture;
+                    *slot = Some(target);
+                    let fence = match Fence::insert(gl) {
+                        Ok(fence) => fence,
+                        Err(e) => {
+                            tracing::error!("{e}");
+                            self.process.send(ToChild::Release { slot: frame.slot });
+                            continue;
+                        }
+                    };
+                    self.framed = true;
+                    self.held += 1;
+                    return Ok(Event::Frame(WorkerFrame {
+                        index: frame.index,
+                        time: frame.time,
+                        version: frame.version,
+                        stats: frame.stats,
+                        slot: frame.slot,
+                        texture,
+                        width: frame.width,
+                        height: frame.height,
+                        fence,
+                        submitted: Instant::now(),
+                    }));
+                }
+            }
+        }
+    }
+}
