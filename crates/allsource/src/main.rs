@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use allsource_editor::{ConsoleLog, Level};
-use allsource_engine::{Clock, EngineOptions, Error, RunOptions, Scene};
+use allsource_engine::{Clock, EngineOptions, Error, RunOptions, Scene, WorkerPlace};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -182,6 +182,10 @@ struct RunArgs {
     /// rebuild on every keystroke). In scene time: lockstep runs and scripts count frames, not the wall clock.
     #[arg(long, value_name = "MS", default_value_t = EngineOptions::default().lua_pause.as_millis() as u64)]
     lua_pause_ms: u64,
+    /// Where the scene's worker runs: `process` (a child process with its own GL display: a crash, a wedge or a
+    /// hung GPU costs a replacement worker, not the engine) or `thread` (a thread of this process).
+    #[arg(long, value_name = "WHERE", default_value = "process", value_parser = ["process", "thread"])]
+    worker: String,
     /// Make the worker spend this long on every frame (to watch the compositor keep its pace).
     #[arg(long, value_name = "MS", hide = true, default_value_t = 0)]
     debug_worker_delay_ms: u64,
@@ -241,6 +245,10 @@ fn run(args: RunArgs, console: ConsoleLog) -> Result<(), Error> {
         stats_overlay: args.stats,
         store: !args.no_store,
         lua_pause: Duration::from_millis(args.lua_pause_ms),
+        scene_place: match args.worker.as_str() {
+            "thread" => WorkerPlace::Thread,
+            _ => WorkerPlace::Process(None),
+        },
         ..EngineOptions::default()
     };
     // Lua's `print` goes to standard output, as in LÖVE; a script prints the whole console there instead.
@@ -365,14 +373,19 @@ fn piglit(args: PiglitArgs) -> Result<bool, String> {
 }
 
 fn main() -> ExitCode {
+    // A worker process writes its log to the compositor (its standard error), which logs each line again: with
+    // targets (Lua's `print` is told apart by its target), Lua's `print` included, and no colour.
+    let worker = std::env::args().nth(1).as_deref() == Some("worker");
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info")
+        let ours = "warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info";
+        tracing_subscriber::EnvFilter::new(if worker { format!("{ours},lua=info") } else { ours.to_owned() })
     });
     // Everything logged also reaches the console's log, which the editor shows and scripts print.
     let console = ConsoleLog::default();
     // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(colour);
+    let fmt =
+        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(worker).with_ansi(colour && !worker);
     tracing_subscriber::registry().with(fmt.with_filter(filter)).with(ConsoleLayer(console.clone())).init();
 
     let cli = Cli::parse();

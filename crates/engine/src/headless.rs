@@ -114,7 +114,11 @@ pub struct RunOptions {
     pub screenshot: Option<PathBuf>,
 }
 
-/// Runs `scene` headless: lockstep as fast as frames finish, or real-time paced at the frame rate.
+/// How long `run_headless` waits for the worker's first frame before it counts frames anyway.
+const FIRST_FRAME_WAIT: Duration = Duration::from_secs(30);
+
+/// Runs `scene` headless: lockstep as fast as frames finish, or real-time paced at the frame rate (counting from
+/// the worker's first frame).
 pub fn run_headless(scene: Scene, options: RunOptions) -> Result<(), Error> {
     let clock = options.engine.clock;
     let period = Duration::from_secs_f64(1.0 / options.engine.fps);
@@ -122,6 +126,18 @@ pub fn run_headless(scene: Scene, options: RunOptions) -> Result<(), Error> {
         crate::png_file::check_writable(path)?;
     }
     let mut engine = HeadlessEngine::new(scene, options.engine)?;
+    if clock == Clock::Realtime {
+        // The frames counted are the scene's: they start with the worker's first (a worker process takes a moment
+        // to start, and a screenshot of the grey before it would show nothing of the scene).
+        let start = Instant::now();
+        while engine.compositor().status().worker_frames_shown == 0
+            && engine.compositor().status().worker_died.is_none()
+            && start.elapsed() < FIRST_FRAME_WAIT
+        {
+            engine.frame();
+            std::thread::sleep(period);
+        }
+    }
     let mut next = Instant::now();
     let mut index = 0u64;
     while options.frames.is_none_or(|n| index < n) {

@@ -194,7 +194,7 @@ impl Preview {
             self.count(frame.index, frame.time, frame.stats.as_ref());
             self.show_ring(gl, frame);
         }
-        if let Some(newest) = self.pending.iter().rposition(|f| f.fence.is_signalled(gl)) {
+        if let Some(newest) = self.pending.iter().rposition(|f| f.finished(gl)) {
             for _ in 0..newest {
                 if let Some(skipped) = self.pending.pop_front() {
                     self.release(gl, skipped, None);
@@ -390,8 +390,8 @@ impl Preview {
         self.release(gl, frame, after);
     }
 
-    fn release(&mut self, gl: &Gl, frame: WorkerFrame, after: Option<Fence>) {
-        frame.fence.delete(gl);
+    fn release(&mut self, gl: &Gl, mut frame: WorkerFrame, after: Option<Fence>) {
+        frame.forget_fence(gl);
         match &self.worker {
             Some(Guest::Thread(worker)) => worker.send(Command::Release { slot: frame.slot, after }),
             _ => {
@@ -439,8 +439,8 @@ impl Preview {
 
     /// Drops the frames this side holds and tells the worker to stop, without waiting for it.
     fn let_go(&mut self, gl: &Gl) {
-        for frame in self.pending.drain(..) {
-            frame.fence.delete(gl);
+        for mut frame in self.pending.drain(..) {
+            frame.forget_fence(gl);
         }
         if let Some(own) = self.shown.take() {
             own.delete(gl);

@@ -11,11 +11,11 @@ use crate::worker::{EngineOptions, SCENE_NICE, WorkerPlace};
 use crate::{Error, HeadlessEngine, Scene};
 
 /// What a run of frames measured.
-struct FrameRun {
+pub(super) struct FrameRun {
     /// The intervals between composed frames, paced at the display rate.
-    compositor: Ms,
+    pub compositor: Ms,
     /// New worker frames shown per second.
-    worker_fps: f64,
+    pub worker_fps: f64,
     /// New preview frames per second, with a guest.
     guest_fps: f64,
     /// The guest's start to its first frame in the panel, and the compositor's time per guest frame it took.
@@ -23,9 +23,21 @@ struct FrameRun {
     guest_take_ms: f64,
 }
 
+/// Where the scene's worker runs, and at what nice value.
+#[derive(Clone, Copy)]
+pub(super) struct SceneAt {
+    pub nice: i32,
+    pub process: bool,
+}
+
+impl SceneAt {
+    pub const THREAD: SceneAt = SceneAt { nice: SCENE_NICE, process: false };
+    pub const PROCESS: SceneAt = SceneAt { nice: SCENE_NICE, process: true };
+}
+
 /// A guest previewed beside the scene: its file, whether it runs at a lower OS priority, and where.
 #[derive(Clone, Copy)]
-struct Guest<'a> {
+pub(super) struct Guest<'a> {
     path: &'a Path,
     nice: bool,
     process: bool,
@@ -34,12 +46,12 @@ struct Guest<'a> {
 /// `frames` frames of the Lua scene in `scene` in real time at the display rate (after its first frame appeared,
 /// and a guest's when there is one), with `before_each(engine, n)` called before frame n. With `guest`, that module
 /// is previewed meanwhile.
-fn scene_frames(
+pub(super) fn scene_frames(
     scene: &Path,
     options: &BenchOptions,
     frames: usize,
     guest: Option<Guest>,
-    scene_nice: i32,
+    at: SceneAt,
     before_each: &mut dyn FnMut(&mut HeadlessEngine, usize),
 ) -> Result<FrameRun, Error> {
     let period = options.period();
@@ -51,7 +63,8 @@ fn scene_frames(
             Some(Guest { process: false, .. }) => WorkerPlace::Thread,
             _ => WorkerPlace::Process(None),
         },
-        scene_nice,
+        scene_nice: at.nice,
+        scene_place: if at.process { WorkerPlace::Process(None) } else { WorkerPlace::Thread },
         ..options.realtime()
     };
     let mut engine = HeadlessEngine::new(Scene::open(scene)?, engine_options)?;
@@ -119,11 +132,17 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
     // Five seconds a scene: p99 of 300 frames is the third slowest, not the one slowest.
     let frames = (options.fps * 5.0) as usize;
     let quiet = "function M.update(dt) end";
-    let good =
-        scene_frames(&lua_scene(dir, "good", &with_update(quiet))?, options, frames, None, SCENE_NICE, &mut |_, _| {})?;
+    let good = scene_frames(
+        &lua_scene(dir, "good", &with_update(quiet))?,
+        options,
+        frames,
+        None,
+        SceneAt::THREAD,
+        &mut |_, _| {},
+    )?;
     let looping_scene = lua_scene(dir, "looping", &with_update(quiet))?;
     let main = looping_scene.join("main.lua");
-    let looping = scene_frames(&looping_scene, options, frames, None, SCENE_NICE, &mut |engine, n| {
+    let looping = scene_frames(&looping_scene, options, frames, None, SceneAt::THREAD, &mut |engine, n| {
         // A new looping version before every frame (the worker builds the newest waiting one): each worker frame
         // runs a loop until the watchdog stops it and the module goes back to its last version that ran.
         let text = with_update(&format!("function M.update(dt) while true do end end -- {n}"));
@@ -131,9 +150,9 @@ pub(super) fn supervision(dir: &Path, options: &BenchOptions, figures: &mut Figu
     })?;
     let slow_update = "function M.update(dt) local t = gfx.clock() while gfx.clock() - t < 0.03 do end end";
     let slow_scene = lua_scene(dir, "slow", &with_update(slow_update))?;
-    let slow = scene_frames(&slow_scene, options, frames, None, SCENE_NICE, &mut |_, _| {})?;
+    let slow = scene_frames(&slow_scene, options, frames, None, SceneAt::THREAD, &mut |_, _| {})?;
     // The same, with the scene worker's thread at the compositor's own OS priority.
-    let level = scene_frames(&slow_scene, options, frames, None, 0, &mut |_, _| {})?;
+    let level = scene_frames(&slow_scene, options, frames, None, SceneAt { nice: 0, process: false }, &mut |_, _| {})?;
     let (g, l, s, e) = (&good.compositor, &looping.compositor, &slow.compositor, &level.compositor);
     figures.extend([
         ("stop_latency_p50_us", stops.median() * 1e3),
@@ -199,7 +218,7 @@ pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures)
     let frames = (options.fps * 5.0) as usize;
     let mut none = |_: &mut HeadlessEngine, _: usize| {};
     let path = guest.as_path();
-    let mut run = |guest: Option<Guest>| scene_frames(&scene, options, frames, guest, SCENE_NICE, &mut none);
+    let mut run = |guest: Option<Guest>| scene_frames(&scene, options, frames, guest, SceneAt::THREAD, &mut none);
     // Alone, with the guest each way, and alone again: the machine's drift over the runs shows in the two alone
     // figures.
     let before = run(None)?;

@@ -27,6 +27,7 @@ mod frames;
 mod lua;
 mod luajit;
 mod memory;
+mod process;
 mod shader;
 
 pub use memory::{MemoryKind, memory_child};
@@ -45,7 +46,7 @@ pub struct BenchOptions {
 type Group = fn(&Path, &BenchOptions, &mut Figures) -> Result<String, Error>;
 
 /// Every benchmark group by name, in the order they run.
-const GROUPS: [(&str, Group); 10] = [
+const GROUPS: [(&str, Group); 11] = [
     ("shader", shader::shader_edits),
     ("editor", shader::editor),
     ("module", lua::module_reload),
@@ -55,6 +56,7 @@ const GROUPS: [(&str, Group); 10] = [
     ("supervision", frames::supervision),
     ("luajit", |_, options, figures| luajit::checkhook_cost(options, figures)),
     ("preview", frames::preview),
+    ("process", process::process),
     ("api", api::api),
 ];
 

@@ -24,10 +24,10 @@ impl Compositor {
         self.status.worker_frames_shown += 1;
         self.status.shown_submitted = Some(frame.submitted);
         let orphan = std::mem::take(&mut self.orphan);
-        if let Some(previous) = self.shown.replace(frame) {
+        if let Some(mut previous) = self.shown.replace(frame) {
             if orphan {
                 // From the worker given up: nothing to hand back (a process's textures go now).
-                previous.fence.delete(&self.gl);
+                previous.forget_fence(&self.gl);
                 for target in self.retired.drain(..) {
                     target.delete(&self.gl);
                 }

@@ -374,7 +374,7 @@ impl Compositor {
     /// waits for the worker.
     pub fn compose(&mut self, target: &FrameTarget) {
         self.drain_events();
-        let finished = self.pending.iter().rposition(|f| f.fence.is_signalled(&self.gl));
+        let finished = self.pending.iter().rposition(|f| f.finished(&self.gl));
         if let Some(newest) = finished {
             // Fences of one context signal in order: everything before `newest` has finished too, and is skipped.
             for _ in 0..newest {
@@ -436,11 +436,11 @@ impl Compositor {
         // Lockstep waits for every frame anyway: this thread times it against the GPU timeout (in real time the
         // worker does, and this thread never waits).
         let started = Instant::now();
-        if !frame.fence.wait(&self.gl, self.options.gpu_timeout) {
+        if !frame.wait(&self.gl, self.options.gpu_timeout) {
             self.worker.send(Command::GpuTimedOut { took: started.elapsed() });
-            frame.fence.wait(&self.gl, timeout);
+            frame.wait(&self.gl, timeout);
         }
-        frame.fence.wait_on_gpu(&self.gl);
+        frame.wait_on_gpu(&self.gl);
         self.show(frame);
         self.poll_preview();
         self.ui_pass();
@@ -619,8 +619,8 @@ fn say_as(log: &ConsoleLog, level: Level, key: Option<&str>, text: String) {
 
 impl Drop for Compositor {
     fn drop(&mut self) {
-        for frame in self.pending.drain(..).chain(self.shown.take()) {
-            frame.fence.delete(&self.gl);
+        for mut frame in self.pending.drain(..).chain(self.shown.take()) {
+            frame.forget_fence(&self.gl);
         }
         if let Some(preview) = self.preview.take() {
             preview.close(&self.gl);

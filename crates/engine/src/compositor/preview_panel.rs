@@ -70,15 +70,6 @@ impl Compositor {
         Ok(format!("asked the preview process to {act:?}"))
     }
 
-    /// Makes the scene's worker process do a debugging act (the console's `debug-scene`). What follows (a
-    /// replacement) comes with the next frames.
-    pub fn debug_scene(&mut self, act: &str) -> Result<String, String> {
-        let act = crate::worker::process::wire::DebugAct::parse(act)?;
-        self.worker.debug(act.clone())?;
-        let pid = self.worker.pid().unwrap_or_default();
-        Ok(format!("asked the scene's worker process ({pid}) to {act:?}"))
-    }
-
     /// Stops the preview and frees it.
     pub fn reject(&mut self) -> Result<String, String> {
         let preview = self.preview.take().ok_or("nothing is being previewed")?;

@@ -1,4 +1,5 @@
-//! Replacing a worker that wedged or lost its context: from the last good versions, leaving out a suspect, and
+//! Replacing a worker that wedged, lost its context or whose process died (and the debugging acts that make a
+//! worker process die): from the last good versions, leaving out a suspect, and
 //! finding the culprit by elimination when the first suspect was not it.
 
 use super::*;
@@ -16,6 +17,20 @@ pub(super) struct Elimination {
 }
 
 impl Compositor {
+    /// Makes the scene's worker process do a debugging act (the console's `debug-scene`). What follows (a
+    /// replacement) comes with the next frames.
+    pub fn debug_scene(&mut self, act: &str) -> Result<String, String> {
+        let act = crate::worker::process::wire::DebugAct::parse(act)?;
+        self.worker.debug(act.clone())?;
+        let pid = self.worker.pid().unwrap_or_default();
+        Ok(format!("asked the scene's worker process ({pid}) to {act:?}"))
+    }
+
+    /// What carrying the scene worker's frames from its process cost so far (`None` for a thread).
+    pub fn worker_transport(&self) -> Option<crate::worker::Transport> {
+        self.worker.transport()
+    }
+
     /// The worker's context was lost to a GPU reset: a new worker, with a new context, starts from the last good
     /// versions (the frame on screen stays until its first frame).
     pub(super) fn replace_after_reset(&mut self) {
@@ -126,8 +141,8 @@ impl Compositor {
                 if old.give_up(&mut self.retired) {
                     self.status.abandoned_lowered += 1;
                 }
-                for frame in self.pending.drain(..) {
-                    frame.fence.delete(&self.gl);
+                for mut frame in self.pending.drain(..) {
+                    frame.forget_fence(&self.gl);
                 }
                 self.orphan = self.shown.is_some();
                 self.status.replacements += 1;

@@ -15,6 +15,9 @@ use super::process::wire::{Start, ToChild};
 use super::process::{News, ProcessWorker, RING_SLOTS};
 use super::{Clock, Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle, WorkerPlace};
 
+/// Free upload textures kept beyond those in use, so that the one uploaded into was last sampled a few frames ago.
+const SPARE_UPLOAD_TARGETS: usize = 2;
+
 pub enum WorkerLink {
     Thread(WorkerHandle),
     Process(ProcessLink),
@@ -22,8 +25,12 @@ pub enum WorkerLink {
 
 pub struct ProcessLink {
     process: ProcessWorker,
-    /// The compositor's textures the ring's frames are uploaded into, one per ring slot.
-    targets: Vec<Option<Target>>,
+    /// The compositor's textures the ring's frames are uploaded into: those holding a frame the compositor has not
+    /// given back, by ring slot, and the free ones, least recently used first. A frame goes into the texture given
+    /// back longest ago: on llvmpipe an upload into a texture that a draw still being rasterized samples waits for
+    /// that draw (4 ms a frame at 640x360, measured, with one texture per ring slot).
+    in_use: Vec<Option<Target>>,
+    free: std::collections::VecDeque<Target>,
     /// When the process last said anything, when the compositor last gave a slot back (a process that holds no
     /// slot cannot send), and whether a frame ever came: the silence that gets a process killed.
     last_news: Instant,
@@ -31,6 +38,16 @@ pub struct ProcessLink {
     framed: bool,
     /// Ring slots with the compositor.
     held: usize,
+    /// The frames' transport: the process's read-backs and this side's uploads, in total, and how many frames.
+    pub transport: Transport,
+}
+
+/// What carrying a process's frames cost, in total over `frames` frames.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Transport {
+    pub read_back: Duration,
+    pub upload: Duration,
+    pub frames: u64,
 }
 
 impl WorkerLink {
@@ -70,11 +87,13 @@ impl WorkerLink {
                 let process = ProcessWorker::spawn(program.as_deref().map(Path::new), start)?;
                 Ok(WorkerLink::Process(ProcessLink {
                     process,
-                    targets: (0..RING_SLOTS).map(|_| None).collect(),
+                    in_use: (0..RING_SLOTS).map(|_| None).collect(),
+                    free: Default::default(),
                     last_news: Instant::now(),
                     last_release: Instant::now(),
                     framed: false,
                     held: 0,
+                    transport: Transport::default(),
                 }))
             }
         }
@@ -109,8 +128,8 @@ impl WorkerLink {
 
     /// Gives a frame back to the worker, with the compositor's fence for its last use of it (a thread's; a process's
     /// frame is in a texture of the compositor's own, which later uploads follow in order on its context).
-    pub fn release(&mut self, gl: &Gl, frame: WorkerFrame, after: Option<Fence>) {
-        frame.fence.delete(gl);
+    pub fn release(&mut self, gl: &Gl, mut frame: WorkerFrame, after: Option<Fence>) {
+        frame.forget_fence(gl);
         match self {
             WorkerLink::Thread(worker) => worker.send(Command::Release { slot: frame.slot, after }),
             WorkerLink::Process(link) => {
@@ -118,6 +137,9 @@ impl WorkerLink {
                     after.delete(gl);
                 }
                 link.held = link.held.saturating_sub(1);
+                if let Some(target) = link.in_use.get_mut(frame.slot).and_then(Option::take) {
+                    link.free.push_back(target);
+                }
                 link.last_release = Instant::now();
                 link.process.send(ToChild::Release { slot: frame.slot });
             }
@@ -152,6 +174,14 @@ impl WorkerLink {
         }
     }
 
+    /// What carrying a process's frames cost so far (`None` for a thread: its frames are not carried).
+    pub fn transport(&self) -> Option<Transport> {
+        match self {
+            WorkerLink::Thread(_) => None,
+            WorkerLink::Process(link) => Some(link.transport),
+        }
+    }
+
     /// The process's id, for a process.
     pub fn pid(&self) -> Option<u32> {
         match self {
@@ -167,7 +197,7 @@ impl WorkerLink {
             WorkerLink::Thread(worker) => worker.abandon(),
             WorkerLink::Process(link) => {
                 link.process.kill();
-                retired.extend(link.targets.into_iter().flatten());
+                retired.extend(link.in_use.into_iter().flatten().chain(link.free));
                 false
             }
         }
@@ -176,7 +206,7 @@ impl WorkerLink {
     /// Frees a process's textures (the compositor's, made on its context).
     pub fn free(&mut self, gl: &Gl) {
         if let WorkerLink::Process(link) = self {
-            for target in link.targets.iter_mut().filter_map(Option::take) {
+            for target in link.in_use.iter_mut().filter_map(Option::take).chain(link.free.drain(..)) {
                 target.delete(gl);
             }
         }
@@ -202,12 +232,21 @@ impl ProcessLink {
                     return Ok(Event::Gone(format!("its process ({}) {how}", self.process.pid())));
                 }
                 News::Frame(frame) => {
-                    let Some(slot) = self.targets.get_mut(frame.slot) else { continue };
-                    let target = match slot.take() {
-                        Some(t) if (t.width, t.height) == (frame.width, frame.height) => t,
-                        old => {
-                            if let Some(old) = old {
-                                old.delete(gl);
+                    if frame.slot >= self.in_use.len() {
+                        continue;
+                    }
+                    // The least recently used free texture of the frame's size (a resize retires the others).
+                    let (kept, resized): (Vec<Target>, Vec<Target>) =
+                        self.free.drain(..).partition(|t| (t.width, t.height) == (frame.width, frame.height));
+                    for t in resized {
+                        t.delete(gl);
+                    }
+                    self.free.extend(kept);
+                    let target = match self.free.pop_front() {
+                        Some(t) if self.free.len() + 1 >= SPARE_UPLOAD_TARGETS => t,
+                        spare => {
+                            if let Some(t) = spare {
+                                self.free.push_front(t);
                             }
                             match Target::new(gl, frame.width, frame.height) {
                                 Ok(t) => t,
@@ -219,19 +258,17 @@ impl ProcessLink {
                             }
                         }
                     };
+                    let uploading = Instant::now();
                     if let Some(pixels) = self.process.pixels(&frame) {
                         target.upload_rgba8(gl, frame.width, frame.height, pixels);
                     }
+                    self.transport.upload += uploading.elapsed();
+                    self.transport.read_back += frame.read_back;
+                    self.transport.frames += 1;
                     let texture = target.texture;
-                    *slot = Some(target);
-                    let fence = match Fence::insert(gl) {
-                        Ok(fence) => fence,
-                        Err(e) => {
-                            tracing::error!("{e}");
-                            self.process.send(ToChild::Release { slot: frame.slot });
-                            continue;
-                        }
-                    };
+                    if let Some(old) = self.in_use[frame.slot].replace(target) {
+                        self.free.push_back(old);
+                    }
                     self.framed = true;
                     self.held += 1;
                     return Ok(Event::Frame(WorkerFrame {
@@ -243,7 +280,7 @@ impl ProcessLink {
                         texture,
                         width: frame.width,
                         height: frame.height,
-                        fence,
+                        fence: None,
                         submitted: Instant::now(),
                     }));
                 }

@@ -39,7 +39,7 @@ mod shadertoy_input;
 
 pub(crate) use handle::PREVIEW_NICE;
 pub use handle::WorkerHandle;
-pub use link::WorkerLink;
+pub use link::{Transport, WorkerLink};
 pub use protocol::*;
 
 use disk::Disk;
@@ -611,7 +611,7 @@ impl Worker {
             texture: target.texture,
             width,
             height,
-            fence,
+            fence: Some(fence),
             submitted: Instant::now(),
         };
         let slot = &mut self.slots[slot_index];

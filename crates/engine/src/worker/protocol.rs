@@ -230,10 +230,38 @@ pub struct WorkerFrame {
     pub texture: glow::NativeTexture,
     pub width: u32,
     pub height: u32,
-    pub fence: Fence,
+    /// Signals when drawing it has finished; `None` for a frame that was finished when it arrived (uploaded from a
+    /// worker process's ring: its upload is done when the call returns, and later draws follow it in order).
+    pub fence: Option<Fence>,
     /// When the worker had submitted the frame's commands (its fence inserted): where the bench splits an edit's
     /// latency between the worker and the compositor.
     pub submitted: Instant,
+}
+
+impl WorkerFrame {
+    /// Whether drawing it has finished. Never blocks.
+    pub fn finished(&self, gl: &allsource_gpu::Gl) -> bool {
+        self.fence.as_ref().is_none_or(|f| f.is_signalled(gl))
+    }
+
+    /// Blocks until drawing it has finished or `timeout` passed; whether it finished.
+    pub fn wait(&self, gl: &allsource_gpu::Gl, timeout: Duration) -> bool {
+        self.fence.as_ref().is_none_or(|f| f.wait(gl, timeout))
+    }
+
+    /// Makes the GPU wait for it before later commands.
+    pub fn wait_on_gpu(&self, gl: &allsource_gpu::Gl) {
+        if let Some(f) = &self.fence {
+            f.wait_on_gpu(gl);
+        }
+    }
+
+    /// Deletes its fence (once done with it).
+    pub fn forget_fence(&mut self, gl: &allsource_gpu::Gl) {
+        if let Some(f) = self.fence.take() {
+            f.delete(gl);
+        }
+    }
 }
 
 /// A frame's times, in milliseconds: Lua's own, and GPU time per module.

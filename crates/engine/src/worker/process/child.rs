@@ -90,7 +90,7 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
     out.send(&FromChild::Ready { low_priority, confined });
 
     // Ring slots the compositor has given back, as bits.
-    let free = Arc::new((Mutex::new((1u32 << RING_SLOTS) - 1), Condvar::new()));
+    let free = Arc::new((Mutex::new(RingSlots::new()), Condvar::new()));
     let commands = worker.commands.clone();
     let (reader_free, reader_out) = (free.clone(), out.clone());
     // Set by `debug-preview spin`: the frame loop stops and spins.
@@ -105,18 +105,27 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
                         let _ = commands.send(command.into());
                     }
                     Ok(Some(ToChild::Release { slot })) if slot < RING_SLOTS => {
-                        let (bits, given_back) = &*reader_free;
-                        *bits.lock().unwrap_or_else(|e| e.into_inner()) |= 1 << slot;
+                        let (slots, given_back) = &*reader_free;
+                        let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+                        slots.free |= 1 << slot;
+                        // The worker's slot goes back with the ring's: the worker draws as the compositor takes its
+                        // frames, as it does beside a compositor in its own process.
+                        if let Some(worker_slot) = slots.worker_slot[slot].take() {
+                            let _ = commands.send(Command::Release { slot: worker_slot, after: None });
+                        }
                         given_back.notify_one();
                     }
                     Ok(Some(ToChild::Debug(DebugAct::Spin))) => {
                         reader_spin.store(true, std::sync::atomic::Ordering::Relaxed);
                     }
                     Ok(Some(ToChild::Debug(act))) => debug(act, &reader_out),
-                    Ok(Some(ToChild::Stop)) | Ok(None) | Err(_) => {
-                        // The compositor is done with this process: nothing it holds needs saving.
-                        std::process::exit(0);
+                    // A clean stop: the worker stops (its last reports and log lines go out) and the process ends
+                    // when it has.
+                    Ok(Some(ToChild::Stop)) => {
+                        let _ = commands.send(Command::Stop);
                     }
+                    // The compositor has gone: nothing here needs saving.
+                    Ok(None) | Err(_) => std::process::exit(0),
                     Ok(Some(_)) => {}
                 }
             }
@@ -160,7 +169,7 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
 /// back.
 struct Copier {
     ring: Ring,
-    free: Arc<(Mutex<u32>, Condvar)>,
+    free: Arc<(Mutex<RingSlots>, Condvar)>,
     spin: Arc<std::sync::atomic::AtomicBool>,
     commands: std::sync::mpsc::Sender<Command>,
     out: Out,
@@ -171,58 +180,84 @@ struct Copier {
 impl Copier {
     fn run(mut self, gl: &allsource_gpu::Gl, frames: std::sync::mpsc::Receiver<crate::worker::WorkerFrame>) {
         let mut too_large_said = false;
-        let mut held: Option<usize> = None;
-        for frame in frames {
+        for first in frames.iter() {
             while self.spin.load(std::sync::atomic::Ordering::Relaxed) {
                 std::hint::spin_loop();
             }
+            // Wait for a slot the compositor gave back (the worker draws no faster than its frames are taken), then
+            // copy the newest frame that finished meanwhile: older ones are skipped, as a compositor skips them.
+            let slot = take_free_slot(&self.free);
+            let mut frame = first;
+            while let Ok(newer) = frames.try_recv() {
+                self.give_back(gl, frame);
+                frame = newer;
+            }
             let bytes = (frame.width * frame.height * 4) as usize;
-            let mut keep = false;
             if bytes > SLOT_BYTES {
                 if !too_large_said {
                     too_large_said = true;
                     tracing::warn!("a {}x{} frame does not fit the frame ring: not shown", frame.width, frame.height);
                 }
-            } else {
-                // Wait for a slot the compositor gave back: the worker draws no faster than its frames are taken.
-                let slot = take_free_slot(&self.free);
-                // In lockstep this thread times the frame against the GPU timeout, as the compositor does for a
-                // worker thread (in real time the worker does). Past it, the compositor kills this process when
-                // no frame comes: waiting here for as long as the frame takes is all this thread can do.
-                let waited = std::time::Instant::now();
-                if !frame.fence.wait(gl, self.gpu_timeout) && self.lockstep {
-                    let _ = self.commands.send(Command::GpuTimedOut { took: waited.elapsed() });
-                }
-                while !frame.fence.wait(gl, Duration::from_millis(100)) {}
-                if let Some(pixels) = self.ring.slot_mut(slot, bytes) {
-                    allsource_gpu::read_texture_rgba8(gl, frame.texture, frame.width, frame.height, pixels);
-                }
-                let (index, time, version, stats, width, height) =
-                    (frame.index, frame.time, frame.version, frame.stats.clone(), frame.width, frame.height);
-                if !self.out.send(&FromChild::Frame(RingFrame { index, time, version, stats, slot, width, height })) {
-                    return;
-                }
-                keep = true;
+                self.free.0.lock().unwrap_or_else(|e| e.into_inner()).free |= 1 << slot;
+                self.give_back(gl, frame);
+                continue;
             }
-            frame.fence.delete(gl);
-            let give_back = if keep { held.replace(frame.slot) } else { Some(frame.slot) };
-            if let Some(slot) = give_back {
-                let _ = self.commands.send(Command::Release { slot, after: None });
+            // In lockstep this thread times the frame against the GPU timeout, as the compositor does for a worker
+            // thread (in real time the worker does). Past it, the compositor kills this process when no frame comes:
+            // waiting here for as long as the frame takes is all this thread can do.
+            let waited = std::time::Instant::now();
+            if !frame.wait(gl, self.gpu_timeout) && self.lockstep {
+                let _ = self.commands.send(Command::GpuTimedOut { took: waited.elapsed() });
             }
+            while !frame.wait(gl, Duration::from_millis(100)) {}
+            let reading = std::time::Instant::now();
+            if let Some(pixels) = self.ring.slot_mut(slot, bytes) {
+                allsource_gpu::read_texture_rgba8(gl, frame.texture, frame.width, frame.height, pixels);
+            }
+            let read_back = reading.elapsed();
+            let (index, time, version, stats, width, height) =
+                (frame.index, frame.time, frame.version, frame.stats.clone(), frame.width, frame.height);
+            let ring_frame = RingFrame { index, time, version, stats, slot, width, height, read_back };
+            if !self.out.send(&FromChild::Frame(ring_frame)) {
+                return;
+            }
+            // The worker's slot stays taken while the compositor holds the ring's (the next frame may read it as
+            // the previous frame).
+            frame.forget_fence(gl);
+            self.free.0.lock().unwrap_or_else(|e| e.into_inner()).worker_slot[slot] = Some(frame.slot);
         }
+    }
+
+    /// Gives a frame that is not copied back to the worker.
+    fn give_back(&self, gl: &allsource_gpu::Gl, mut frame: crate::worker::WorkerFrame) {
+        frame.forget_fence(gl);
+        let _ = self.commands.send(Command::Release { slot: frame.slot, after: None });
+    }
+}
+
+/// The ring's slots as this process sees them: which are free (bits), and which worker slot holds the frame each
+/// slot the compositor has carries.
+struct RingSlots {
+    free: u32,
+    worker_slot: [Option<usize>; RING_SLOTS],
+}
+
+impl RingSlots {
+    fn new() -> RingSlots {
+        RingSlots { free: (1 << RING_SLOTS) - 1, worker_slot: [None; RING_SLOTS] }
     }
 }
 
 /// Waits for a ring slot the compositor gave back, and takes it.
-fn take_free_slot(free: &(Mutex<u32>, Condvar)) -> usize {
-    let (bits, given_back) = free;
-    let mut bits = bits.lock().unwrap_or_else(|e| e.into_inner());
+fn take_free_slot(ring: &(Mutex<RingSlots>, Condvar)) -> usize {
+    let (slots, given_back) = ring;
+    let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
     loop {
-        if let Some(slot) = (0..RING_SLOTS).find(|s| *bits & (1 << s) != 0) {
-            *bits &= !(1 << slot);
+        if let Some(slot) = (0..RING_SLOTS).find(|s| slots.free & (1 << s) != 0) {
+            slots.free &= !(1 << slot);
             return slot;
         }
-        bits = given_back.wait(bits).unwrap_or_else(|e| e.into_inner());
+        slots = given_back.wait(slots).unwrap_or_else(|e| e.into_inner());
     }
 }
 

@@ -117,10 +117,23 @@ impl ProcessWorker {
 }
 
 impl Drop for ProcessWorker {
+    /// Asks the process to stop and waits a little for it (its last log lines, Lua's last `print`, reach this
+    /// process's log), then kills it. One already killed is gone at once.
     fn drop(&mut self) {
+        self.send(ToChild::Stop);
+        let deadline = std::time::Instant::now() + STOP_GRACE;
+        while std::time::Instant::now() < deadline {
+            if self.reaped.lock().map_or(true, |r| *r) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
         self.kill();
     }
 }
+
+/// How long a clean stop waits for a worker process before it is killed.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn spawn_thread<T: Send + 'static>(
     name: &str,
@@ -141,23 +154,47 @@ fn write_lines(mut stream: UnixStream, outbox: Receiver<ToChild>) {
     let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
-/// Passes the process's log lines on to this process's log, and returns the last few.
+/// Passes the process's log lines on to this process's log at their level (Lua's `print` as Lua's `print`, with
+/// its target), and returns the last few.
 fn last_lines(stderr: std::process::ChildStderr) -> Vec<String> {
     let mut last = VecDeque::new();
     for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        if line.contains("ERROR") || line.starts_with("error") {
-            tracing::error!("preview process: {line}");
-        } else if line.contains("WARN") {
-            tracing::warn!("preview process: {line}");
-        } else {
-            tracing::debug!("preview process: {line}");
-        }
-        last.push_back(line);
+        let kept = match parse_log_line(&line) {
+            Some(("INFO", "lua", message)) => {
+                tracing::info!(target: "lua", "{message}");
+                message.to_owned()
+            }
+            Some((level, _, message)) => {
+                match level {
+                    "ERROR" => tracing::error!("{message}"),
+                    "WARN" => tracing::warn!("{message}"),
+                    "INFO" => tracing::info!("{message}"),
+                    _ => tracing::debug!("{message}"),
+                }
+                message.to_owned()
+            }
+            // Not the log (a panic, an abort's message): an error, as it is.
+            None => {
+                tracing::error!("worker process: {line}");
+                line
+            }
+        };
+        last.push_back(kept);
         if last.len() > 3 {
             last.pop_front();
         }
     }
     last.into()
+}
+
+/// Reads `TIME LEVEL target: message`, as `allsource worker` logs (tracing's format with targets); `None` for
+/// anything else.
+fn parse_log_line(line: &str) -> Option<(&str, &str, &str)> {
+    let (_time, rest) = line.trim_start().split_once(' ')?;
+    let (level, rest) = rest.trim_start().split_once(' ')?;
+    let (target, message) = rest.trim_start().split_once(": ")?;
+    let known = matches!(level, "ERROR" | "WARN" | "INFO" | "DEBUG" | "TRACE");
+    (known && !target.contains(' ')).then_some((level, target, message))
 }
 
 fn read_lines(
@@ -194,13 +231,14 @@ fn read_lines(
         let mut info: libc::siginfo_t = std::mem::zeroed();
         libc::waitid(libc::P_PID, child.id(), &mut info, libc::WEXITED | libc::WNOWAIT);
     }
+    // Every line it wrote is logged before it counts as gone (a clean stop waits for that).
+    let last = stderr.join().unwrap_or_default();
     let status = {
         let mut reaped = reaped.lock().unwrap_or_else(|e| e.into_inner());
         let status = child.wait();
         *reaped = true;
         status
     };
-    let last = stderr.join().unwrap_or_default();
     let how = match status {
         Ok(status) => describe(status),
         Err(e) => format!("could not be waited for ({e})"),

@@ -110,6 +110,8 @@ pub struct RingFrame {
     pub slot: usize,
     pub width: u32,
     pub height: u32,
+    /// How long the process took to read the frame back into the ring.
+    pub read_back: Duration,
 }
 
 /// A message from a worker process.
