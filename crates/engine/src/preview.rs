@@ -469,9 +469,7 @@ impl Preview {
         let (width, height) = panel_size(frame);
         match &self.worker {
             Some(Guest::Thread(worker)) => worker.send(Command::Resize { width, height }),
-            Some(Guest::Process(process)) => {
-                process.send(ToChild::Command(crate::worker::process::wire::WireCommand::Resize { width, height }))
-            }
+            Some(Guest::Process(process)) => process.send(ToChild::Command(Command::Resize { width, height })),
             None => {}
         }
     }

@@ -102,8 +102,9 @@ impl Default for EngineOptions {
     }
 }
 
-/// Messages to a worker.
-#[derive(Debug)]
+/// Messages to a worker. They cross to a worker process as they are, but for `Release` (a worker process's frames
+/// come in ring slots, given back otherwise).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     /// Lockstep: render frame `index` at `time` seconds.
     Render {
@@ -111,6 +112,7 @@ pub enum Command {
         time: f64,
     },
     /// The compositor is done with `slot`; `after` signals when its last use of the texture has finished.
+    #[serde(skip)]
     Release {
         slot: usize,
         after: Option<Fence>,
@@ -274,29 +276,22 @@ pub struct FrameTimes {
     pub budget_ms: f32,
 }
 
-/// Messages from a worker.
-#[derive(Debug)]
+/// Messages from a worker. They cross from a worker process as they are, but for frames (which come in ring slots)
+/// and `Gone` (said by the compositor's end).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Event {
+    #[serde(skip)]
     Frame(WorkerFrame),
     /// A source was (re)built, or could not be read: its diagnostics, and whether the new version went live. A
     /// failed build leaves the last good version live.
-    Built(Report),
+    Built(#[serde(with = "super::process::wire::report")] Report),
     /// The answer to `SetUniform`: whether the program had that uniform and the value fitted it.
-    UniformSet {
-        path: PathBuf,
-        name: String,
-        ok: bool,
-    },
+    UniformSet { path: PathBuf, name: String, ok: bool },
     /// The answer to `Eval` or `Unload`.
-    Answer {
-        request: String,
-        result: Result<String, String>,
-    },
+    Answer { request: String, result: Result<String, String> },
     /// The worker's VM ignored its interrupt (a looping finalizer, one long C call): the worker is wedged and must
     /// be given up. `suspects`: the modules that may have wedged it, likeliest first (see `ModuleHost::on_wedged`).
-    Wedged {
-        suspects: Vec<PathBuf>,
-    },
+    Wedged { suspects: Vec<PathBuf> },
     /// The worker's context was lost to a GPU reset; the worker stopped. Its objects are gone with the context.
     ContextLost,
     /// The worker stopped because of an error.
@@ -311,37 +306,26 @@ pub enum Event {
     /// The answer to `Command::Sync`.
     Synced(u64),
     /// The answer to `Command::Save`: the text written, or why it could not be.
-    Saved {
-        path: PathBuf,
-        text: String,
-        result: Result<(), String>,
-    },
+    Saved { path: PathBuf, text: String, result: Result<(), String> },
     /// A source's file changed on disk while the engine holds edits of it that are not on disk: nothing was built
     /// from the file, and nothing will overwrite it until the user chooses (save theirs, or take the disk's).
-    Conflict {
-        path: PathBuf,
-        disk: String,
-    },
+    Conflict { path: PathBuf, disk: String },
     /// A source's file changed on disk and its text was built: an open buffer without unsaved edits follows it.
-    FromDisk {
-        path: PathBuf,
-        text: String,
-    },
+    FromDisk { path: PathBuf, text: String },
     /// The worker looked at the files (woken by the watcher, or its fallback poll) at `at`, and rebuilt from them:
     /// for the bench's write -> rebuild start figure.
     RebuiltFromDisk {
+        #[serde(with = "super::process::wire::instant")]
         at: Instant,
     },
     /// The worker is about to build a source whose file changed: it is busy, not stuck (lockstep's wait for a
     /// frame starts again; a scene of several heavy passes builds for longer than one wait).
     Progress,
     /// An image a channel reads could not be loaded (`problem`), or loads again (`None`).
-    Texture {
-        path: PathBuf,
-        problem: Option<String>,
-    },
+    Texture { path: PathBuf, problem: Option<String> },
     /// The worker's process ended (it crashed, ran out of memory, or was killed): how. Only a worker process's
     /// link says this; the compositor starts a replacement.
+    #[serde(skip)]
     Gone(String),
 }
 

@@ -102,7 +102,7 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
             loop {
                 match read(&mut lines) {
                     Ok(Some(ToChild::Command(command))) => {
-                        let _ = commands.send(command.into());
+                        let _ = commands.send(command);
                     }
                     Ok(Some(ToChild::Release { slot })) if slot < RING_SLOTS => {
                         let (slots, given_back) = &*reader_free;
@@ -153,9 +153,7 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
                 }
             }
             other => {
-                if let Some(message) = FromChild::from_event(other)
-                    && !out.send(&message)
-                {
+                if !out.send(&FromChild::Event(other)) {
                     return Ok(());
                 }
             }
@@ -304,5 +302,5 @@ fn debug(act: DebugAct, out: &Out) {
             (format!("connect {address}"), result.map_err(|e| e.to_string()))
         }
     };
-    out.send(&FromChild::Answer { request, result });
+    out.send(&FromChild::Event(Event::Answer { request, result }));
 }

@@ -209,10 +209,7 @@ fn read_lines(
         let news = match serde_json::from_str::<FromChild>(&line) {
             Ok(FromChild::Ready { low_priority, confined }) => News::Ready { low_priority, confined },
             Ok(FromChild::Frame(frame)) => News::Frame(frame),
-            Ok(other) => match other.into_event() {
-                Some(event) => News::Event(event),
-                None => continue,
-            },
+            Ok(FromChild::Event(event)) => News::Event(event),
             Err(e) => {
                 tracing::error!("a worker process sent a line that does not parse ({e}); it is killed");
                 // SAFETY: the child is not reaped yet (only this thread reaps it).

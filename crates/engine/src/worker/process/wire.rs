@@ -11,9 +11,6 @@ use std::time::Duration;
 use allsource_live::{Diagnostic, Report, Severity};
 use serde::{Deserialize, Serialize};
 
-use allsource_editor::Tweak;
-use allsource_gpu::UniformValue;
-
 use crate::worker::{Command, Event, FrameTimes};
 
 /// What a worker process starts from: the first line the compositor sends.
@@ -45,7 +42,7 @@ pub struct Start {
 }
 
 /// A message to a worker process.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum ToChild {
     Start(Box<Start>),
     /// The compositor has taken the frame out of this slot of the ring.
@@ -53,10 +50,22 @@ pub enum ToChild {
         slot: usize,
     },
     /// Any other command of the worker's.
-    Command(WireCommand),
+    Command(Command),
     Stop,
     /// Debugging the containment itself (the console's `debug-preview`).
     Debug(DebugAct),
+}
+
+impl ToChild {
+    /// The command as it crosses; `Release` of a worker slot means nothing to a process (its frames come in ring
+    /// slots, given back by `ToChild::Release`).
+    pub fn from_command(command: Command) -> Option<ToChild> {
+        match command {
+            Command::Release { .. } => None,
+            Command::Stop => Some(ToChild::Stop),
+            command => Some(ToChild::Command(command)),
+        }
+    }
 }
 
 /// What `debug-preview` makes a preview process do, to show what the OS lets it do and what the compositor does
@@ -115,7 +124,7 @@ pub struct RingFrame {
 }
 
 /// A message from a worker process.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum FromChild {
     /// The process has its context and its sandbox, and started its worker.
     Ready {
@@ -124,183 +133,36 @@ pub enum FromChild {
         confined: String,
     },
     Frame(RingFrame),
-    Built(WireReport),
-    Wedged {
-        suspects: Vec<PathBuf>,
-    },
-    ContextLost,
-    Died(String),
-    Progress,
-    Answer {
-        request: String,
-        result: Result<String, String>,
-    },
-    UniformSet {
-        path: PathBuf,
-        name: String,
-        ok: bool,
-    },
-    Uniforms {
-        path: PathBuf,
-        tweaks: Vec<Tweak>,
-        noted_only: bool,
-    },
-    Synced(u64),
-    Saved {
-        path: PathBuf,
-        text: String,
-        result: Result<(), String>,
-    },
-    Conflict {
-        path: PathBuf,
-        disk: String,
-    },
-    FromDisk {
-        path: PathBuf,
-        text: String,
-    },
-    RebuiltFromDisk {
-        ago: Duration,
-    },
-    Texture {
-        path: PathBuf,
-        problem: Option<String>,
-    },
+    /// Any other event of the worker's.
+    Event(Event),
 }
 
-/// The worker's commands that cross as they are (all but `Release`, which names a ring slot, and `Stop`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum WireCommand {
-    Render { index: u64, time: f64 },
-    Resize { width: u32, height: u32 },
-    Edit { path: PathBuf, text: String },
-    Type { path: PathBuf, text: String },
-    Undo { path: PathBuf },
-    Redo { path: PathBuf },
-    SetUniform { path: PathBuf, name: String, value: UniformValue },
-    Eval { code: String },
-    Unload { module: String },
-    Key { code: String, down: bool },
-    Stats,
-    GpuTimedOut { took: Duration },
-    DebugLoseContext,
-    Mouse { x: f32, y: f32 },
-    MouseButton { button: u8, down: bool },
-    Wheel { x: f32, y: f32 },
-    Text { text: String },
-    Budget { ms: f64 },
-    Sync(u64),
-    FilesChanged,
-    Save { path: PathBuf, text: String, overwrite: bool },
-}
+/// `Event::Built`'s report as it crosses: through [`WireReport`].
+pub mod report {
+    use super::*;
 
-impl ToChild {
-    /// The command as it crosses; `Release` of a worker slot means nothing to a process (its frames come in ring
-    /// slots, given back by `ToChild::Release`).
-    pub fn from_command(command: Command) -> Option<ToChild> {
-        use WireCommand as W;
-        Some(ToChild::Command(match command {
-            Command::Release { .. } => return None,
-            Command::Stop => return Some(ToChild::Stop),
-            Command::Render { index, time } => W::Render { index, time },
-            Command::Resize { width, height } => W::Resize { width, height },
-            Command::Edit { path, text } => W::Edit { path, text },
-            Command::Type { path, text } => W::Type { path, text },
-            Command::Undo { path } => W::Undo { path },
-            Command::Redo { path } => W::Redo { path },
-            Command::SetUniform { path, name, value } => W::SetUniform { path, name, value },
-            Command::Eval { code } => W::Eval { code },
-            Command::Unload { module } => W::Unload { module },
-            Command::Key { code, down } => W::Key { code, down },
-            Command::Stats => W::Stats,
-            Command::GpuTimedOut { took } => W::GpuTimedOut { took },
-            Command::DebugLoseContext => W::DebugLoseContext,
-            Command::Mouse { x, y } => W::Mouse { x, y },
-            Command::MouseButton { button, down } => W::MouseButton { button, down },
-            Command::Wheel { x, y } => W::Wheel { x, y },
-            Command::Text { text } => W::Text { text },
-            Command::Budget { ms } => W::Budget { ms },
-            Command::Sync(n) => W::Sync(n),
-            Command::FilesChanged => W::FilesChanged,
-            Command::Save { path, text, overwrite } => W::Save { path, text, overwrite },
-        }))
+    pub fn serialize<S: serde::Serializer>(report: &Report, s: S) -> Result<S::Ok, S::Error> {
+        WireReport::from(report.clone()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Report, D::Error> {
+        WireReport::deserialize(d).map(Report::from)
     }
 }
 
-impl From<WireCommand> for Command {
-    fn from(command: WireCommand) -> Command {
-        use WireCommand as W;
-        match command {
-            W::Render { index, time } => Command::Render { index, time },
-            W::Resize { width, height } => Command::Resize { width, height },
-            W::Edit { path, text } => Command::Edit { path, text },
-            W::Type { path, text } => Command::Type { path, text },
-            W::Undo { path } => Command::Undo { path },
-            W::Redo { path } => Command::Redo { path },
-            W::SetUniform { path, name, value } => Command::SetUniform { path, name, value },
-            W::Eval { code } => Command::Eval { code },
-            W::Unload { module } => Command::Unload { module },
-            W::Key { code, down } => Command::Key { code, down },
-            W::Stats => Command::Stats,
-            W::GpuTimedOut { took } => Command::GpuTimedOut { took },
-            W::DebugLoseContext => Command::DebugLoseContext,
-            W::Mouse { x, y } => Command::Mouse { x, y },
-            W::MouseButton { button, down } => Command::MouseButton { button, down },
-            W::Wheel { x, y } => Command::Wheel { x, y },
-            W::Text { text } => Command::Text { text },
-            W::Budget { ms } => Command::Budget { ms },
-            W::Sync(n) => Command::Sync(n),
-            W::FilesChanged => Command::FilesChanged,
-            W::Save { path, text, overwrite } => Command::Save { path, text, overwrite },
-        }
-    }
-}
+/// An instant as it crosses: how long ago it was (a process's `Instant` means nothing in another).
+pub mod instant {
+    use super::*;
+    use std::time::Instant;
 
-impl FromChild {
-    /// The worker's event as the process sends it; `None` for frames, which the process copies into the ring
-    /// first.
-    pub fn from_event(event: Event) -> Option<FromChild> {
-        Some(match event {
-            Event::Frame(_) | Event::Gone(_) => return None,
-            Event::Built(report) => FromChild::Built(WireReport::from(report)),
-            Event::Wedged { suspects } => FromChild::Wedged { suspects },
-            Event::ContextLost => FromChild::ContextLost,
-            Event::Died(why) => FromChild::Died(why),
-            Event::Progress => FromChild::Progress,
-            Event::Answer { request, result } => FromChild::Answer { request, result },
-            Event::UniformSet { path, name, ok } => FromChild::UniformSet { path, name, ok },
-            Event::Uniforms { path, tweaks, noted_only } => FromChild::Uniforms { path, tweaks, noted_only },
-            Event::Synced(n) => FromChild::Synced(n),
-            Event::Saved { path, text, result } => FromChild::Saved { path, text, result },
-            Event::Conflict { path, disk } => FromChild::Conflict { path, disk },
-            Event::FromDisk { path, text } => FromChild::FromDisk { path, text },
-            Event::RebuiltFromDisk { at } => FromChild::RebuiltFromDisk { ago: at.elapsed() },
-            Event::Texture { path, problem } => FromChild::Texture { path, problem },
-        })
+    pub fn serialize<S: serde::Serializer>(at: &Instant, s: S) -> Result<S::Ok, S::Error> {
+        at.elapsed().serialize(s)
     }
 
-    /// The worker's event this message stands for (`None` for frames and `Ready`).
-    pub fn into_event(self) -> Option<Event> {
-        Some(match self {
-            FromChild::Built(report) => Event::Built(report.into()),
-            FromChild::Wedged { suspects } => Event::Wedged { suspects },
-            FromChild::ContextLost => Event::ContextLost,
-            FromChild::Died(why) => Event::Died(why),
-            FromChild::Progress => Event::Progress,
-            FromChild::Answer { request, result } => Event::Answer { request, result },
-            FromChild::UniformSet { path, name, ok } => Event::UniformSet { path, name, ok },
-            FromChild::Uniforms { path, tweaks, noted_only } => Event::Uniforms { path, tweaks, noted_only },
-            FromChild::Synced(n) => Event::Synced(n),
-            FromChild::Saved { path, text, result } => Event::Saved { path, text, result },
-            FromChild::Conflict { path, disk } => Event::Conflict { path, disk },
-            FromChild::FromDisk { path, text } => Event::FromDisk { path, text },
-            FromChild::RebuiltFromDisk { ago } => {
-                let now = std::time::Instant::now();
-                Event::RebuiltFromDisk { at: now.checked_sub(ago).unwrap_or(now) }
-            }
-            FromChild::Texture { path, problem } => Event::Texture { path, problem },
-            FromChild::Ready { .. } | FromChild::Frame(_) => return None,
-        })
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
+        let ago = Duration::deserialize(d)?;
+        let now = Instant::now();
+        Ok(now.checked_sub(ago).unwrap_or(now))
     }
 }
 
