@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use allsource_engine::{Clock, EngineOptions, HeadlessEngine, Scene, WorkerPlace};
@@ -32,19 +31,6 @@ fn pid(out: &[String]) -> u32 {
     after.split(',').next().and_then(|p| p.parse().ok()).expect("a pid")
 }
 
-/// Whether /proc still lists the process (reaping follows the kill on another thread: wait for it, for as long as
-/// a loaded machine may take).
-fn gone(pid: u32) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if !PathBuf::from(format!("/proc/{pid}")).exists() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
-}
-
 /// Previews `guest`, runs `then` (console commands), and checks that the scene kept presenting its own frames and
 /// the preview was stopped for a reason containing `why`, with its process gone.
 fn contained(name: &str, guest: &str, then: &str, why: &str) -> Vec<String> {
@@ -59,7 +45,7 @@ fn contained(name: &str, guest: &str, then: &str, why: &str) -> Vec<String> {
     let stopped = out.iter().find(|l| l.starts_with("preview of ") && l.contains(": stopped:"));
     assert!(stopped.is_some_and(|l| l.contains(why)), "{name}: expected a stop for {why:?}: {out:#?}");
     let pid = pid(&out);
-    assert!(gone(pid), "{name}: process {pid} is still there: {out:#?}");
+    assert!(common::gone(pid), "{name}: process {pid} is still there: {out:#?}");
     out
 }
 
@@ -94,7 +80,7 @@ fn a_giant_guest_draw_is_killed_at_the_gpu_timeout_while_the_scene_keeps_present
     // Within the GPU timeout no frame comes (the compositor kills the process), or the guest's VM is found stuck in
     // the draw call (wedged: killed too).
     assert!(stopped.is_some_and(|l| l.contains("killed")), "{out:#?}");
-    assert!(gone(pid(&out)), "{out:#?}");
+    assert!(common::gone(pid(&out)), "{out:#?}");
 }
 
 #[test]
@@ -193,30 +179,11 @@ fn a_scene_worker_process_that_crashes_is_replaced_from_the_last_good_versions()
         replaced.is_some_and(|l| l.contains("was killed by signal 11 (SIGSEGV): a new one started from the last good")),
         "{out:#?}"
     );
-    assert!(gone(scene_pid(&out)), "{out:#?}");
+    assert!(common::gone(scene_pid(&out)), "{out:#?}");
     // The replacement read the broken file too, and kept the last good version live.
     let after = out.iter().position(|l| l.starts_with("the scene's worker its process (")).unwrap();
     assert!(out[after..].iter().any(|l| l.contains("did not build; version") && l.contains("stays live")), "{out:#?}");
 }
-
-const MAIN_CALLING: &str = "local M = {}
-local lib = require('lib')
-function M.update(dt) pcall(lib.tick) end
-function M.draw() gfx.clear(0, 1, 0, 1) end
-return M
-";
-const LIB_WEDGING_LATER: &str = "local L = {}
-local frames = 0
-function L.tick()
-  frames = frames + 1
-  if frames < 20 then return end
-  local p = newproxy(true)
-  getmetatable(p).__gc = function() while true do end end
-  p = nil
-  collectgarbage()
-end
-return L
-";
 
 /// A real-time engine at 16x16 on `files` with the scene's worker in a process; composes until `done`.
 fn realtime_until(
@@ -234,21 +201,6 @@ fn realtime_until(
         std::thread::sleep(Duration::from_millis(5));
     }
     engine
-}
-
-#[test]
-fn a_scene_worker_process_wedged_in_a_finalizer_is_killed_and_replaced_without_the_culprit() {
-    let files = [("main.lua", MAIN_CALLING), ("lib.lua", LIB_WEDGING_LATER)];
-    let mut engine = realtime_until("process-scene-wedged", &files, |s| s.replacements > 0);
-    let status = engine.compositor().status().clone();
-    let d = &status.diagnostics[0];
-    assert!(d.file.ends_with("lib.lua"), "the callee is blamed: {d}");
-    assert!(d.message.contains("its process (") && d.message.contains(") was killed"), "{d}");
-    let pid: u32 = d.message.split("its process (").nth(1).and_then(|r| r.split(')').next()).unwrap().parse().unwrap();
-    assert!(gone(pid), "the wedged process {pid} is still there");
-    assert_eq!((status.killed, status.abandoned_lowered), (1, 0), "killed, not abandoned");
-    // main runs in the replacement, lib left out: its frames keep coming.
-    common::wait_for(&mut engine, [0, 255, 0, 255], 20);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A worker whose VM ignores its interrupt (here a `__gc` finalizer that loops: LuaJIT runs finalizers with hooks
 //! off) is given up and replaced from the last good versions, leaving out the module that wedged it, while the
-//! compositor keeps presenting. Its own test binary: the wedged thread spins until the process exits.
+//! compositor keeps presenting. Its own test binary: the wedged thread spins until the process exits. A worker
+//! process that wedges is killed instead, and its CPU comes back.
 
 use std::time::{Duration, Instant};
 
@@ -104,6 +105,36 @@ fn a_finalizer_made_by_a_callee_is_blamed_on_the_callee_and_main_runs_on() {
     }
     assert!(engine.compositor().status().worker_died.is_none());
     assert!(engine.compositor().status().replacements == 1, "no second wedge: {since:?}");
+}
+
+#[test]
+fn a_scene_worker_process_wedged_in_a_finalizer_is_killed_and_replaced_without_the_culprit() {
+    let files = [("main.lua", MAIN_CALLING), ("lib.lua", LIB_WEDGING_LATER), ("fill.glsl", FILL)];
+    let dir = scene_dir("wedged-process", &files);
+    let worker = allsource_engine::WorkerPlace::Process(Some(env!("CARGO_BIN_EXE_allsource-worker").into()));
+    let options = allsource_engine::EngineOptions {
+        size: (16, 16),
+        clock: Clock::Realtime,
+        fps: 60.0,
+        scene_place: worker,
+        ..Default::default()
+    };
+    let mut engine =
+        allsource_engine::HeadlessEngine::new(allsource_engine::Scene::open(&dir).unwrap(), options).unwrap();
+    let start = Instant::now();
+    while engine.compositor().status().replacements == 0 && start.elapsed() < Duration::from_secs(20) {
+        engine.frame();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = engine.compositor().status().clone();
+    let d = &status.diagnostics[0];
+    assert!(d.file.ends_with("lib.lua"), "the callee is blamed: {d}");
+    assert!(d.message.contains("its process (") && d.message.contains(") was killed"), "{d}");
+    let pid: u32 = d.message.split("its process (").nth(1).and_then(|r| r.split(')').next()).unwrap().parse().unwrap();
+    assert!(common::gone(pid), "the wedged process {pid} is still there");
+    assert_eq!((status.killed, status.abandoned_lowered), (1, 0), "killed, not abandoned");
+    // main runs in the replacement, lib left out: its frames keep coming.
+    wait_for(&mut engine, [0, 255, 0, 255], 20);
 }
 
 /// Two callees, neither changed since the start; b lets go of a looping finalizer at once (no sample can see it):

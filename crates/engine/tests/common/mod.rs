@@ -171,3 +171,16 @@ impl Fixture {
         self.engine.compositor().status()
     }
 }
+
+/// Whether /proc still lists the process (reaping follows the kill on another thread: wait for it, for as long as
+/// a loaded machine may take).
+pub fn gone(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if !PathBuf::from(format!("/proc/{pid}")).exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
