@@ -82,7 +82,7 @@ impl WorkerLink {
                     lua_pause: options.lua_pause,
                     gpu_memory: options.preview_gpu_memory,
                     nice: options.scene_nice,
-                    address_space: 0,
+                    address_space: options.scene_address_space,
                 };
                 let process = ProcessWorker::spawn(program.as_deref().map(Path::new), start)?;
                 Ok(WorkerLink::Process(ProcessLink {
@@ -229,7 +229,7 @@ impl ProcessLink {
                 News::Ready { .. } => continue,
                 News::Event(event) => return Ok(event),
                 News::Exited(how) => {
-                    return Ok(Event::Gone(format!("its process ({}) {how}", self.process.pid())));
+                    return Ok(Event::Gone(format!("process ({}) {how}", self.process.pid())));
                 }
                 News::Frame(frame) => {
                     if frame.slot >= self.in_use.len() {

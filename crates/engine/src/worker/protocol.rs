@@ -59,8 +59,11 @@ pub struct EngineOptions {
     pub preview_place: WorkerPlace,
     /// Where the scene's worker runs.
     pub scene_place: WorkerPlace,
-    /// The address space a preview process may map (RLIMIT_AS): past it, what asks for memory fails, and the
-    /// process dies without touching the compositor.
+    /// As `preview_address_space`, for the scene's worker process; 0 (the default) sets no limit: the scene is the
+    /// user's own code, and the kernel's out-of-memory killer ends a process that takes the machine's memory.
+    pub scene_address_space: u64,
+    /// The address space a preview process may map (RLIMIT_AS) beyond what it maps once its GL context exists:
+    /// past it, what asks for memory fails, and the process dies without touching the compositor.
     pub preview_address_space: u64,
     /// Keep the scene's store in `.allsource/` beside its sources: each source's versions that went live persist
     /// (a source that does not build at the next start runs its last good version), and the editor journals its
@@ -94,6 +97,7 @@ impl Default for EngineOptions {
             preview_gpu_memory: PREVIEW_GPU_MEMORY,
             preview_place: WorkerPlace::Process(None),
             scene_place: WorkerPlace::Thread,
+            scene_address_space: 0,
             preview_address_space: PREVIEW_ADDRESS_SPACE,
             store: false,
             fallback_poll: FALLBACK_POLL,
@@ -323,8 +327,8 @@ pub enum Event {
     Progress,
     /// An image a channel reads could not be loaded (`problem`), or loads again (`None`).
     Texture { path: PathBuf, problem: Option<String> },
-    /// The worker's process ended (it crashed, ran out of memory, or was killed): how. Only a worker process's
-    /// link says this; the compositor starts a replacement.
+    /// The worker's process ended (it crashed, ran out of memory, or was killed): "process (PID) was killed by
+    /// signal 11 (SIGSEGV)". Only a worker process's link says this; the compositor starts a replacement.
     #[serde(skip)]
     Gone(String),
 }
@@ -353,6 +357,8 @@ pub const SCENE_NICE: i32 = 5;
 /// takes the GPU's memory from the scene.
 pub const PREVIEW_GPU_MEMORY: u64 = 256 << 20;
 
-/// A preview process's address space by default. LLVM, llvmpipe's threads and a worker's 256 MiB stack reservation
-/// map about 1.0 GiB while a guest draws (VmPeak, measured on llvmpipe; 97 MiB resident); a GPU driver maps more.
-pub const PREVIEW_ADDRESS_SPACE: u64 = 8 << 30;
+/// A preview process's address space beyond its GL driver's by default. The limit counts from what the process maps
+/// once its contexts exist, because drivers differ (llvmpipe, with LLVM and its threads: about 0.7 GiB; a whole
+/// preview process while a guest draws, with the worker's 256 MiB stack reservation, peaked at 1.0 GiB, 97 MiB
+/// resident).
+pub const PREVIEW_ADDRESS_SPACE: u64 = 4 << 30;

@@ -54,11 +54,12 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
         other => return Err(format!("expected the start, got {other:?}")),
     };
     sandbox::lower_priority(start.nice);
-    if start.address_space > 0 {
-        sandbox::limit_address_space(start.address_space)?;
-    }
     let context = allsource_gpu::headless().map_err(|e| e.to_string())?;
     let shared = context.share_with_priority(start.guest).map_err(|e| e.to_string())?;
+    // The limit counts from what the process maps once its contexts exist: drivers map very different amounts.
+    if start.address_space > 0 {
+        sandbox::limit_address_space_beyond_now(start.address_space)?;
+    }
     let low_priority = shared.low_priority();
     // Guest code is confined; the scene is the user's own code, and reads and writes what they wrote it to.
     let confined = if start.guest { sandbox::confine(&start.scene)? } else { "not confined (the scene)".into() };

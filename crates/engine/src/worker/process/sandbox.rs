@@ -1,5 +1,5 @@
 //! The OS limits a preview process puts on itself before guest code runs, on top of the Lua sandbox: it dies with
-//! the compositor, runs at a low priority, maps at most its address-space limit, reads files only under the scene
+//! the compositor, runs at a low priority, maps at most its address-space limit beyond what its GL driver mapped, reads files only under the scene
 //! and the system's library directories (Landlock), writes none, and opens no network socket and starts no program
 //! (seccomp).
 
@@ -26,8 +26,15 @@ pub fn lower_priority(nice: i32) {
     }
 }
 
-/// Limits the address space the process may map to `bytes`.
-pub fn limit_address_space(bytes: u64) -> Result<(), String> {
+/// Limits the address space the process may map to what it maps now and `bytes` more.
+pub fn limit_address_space_beyond_now(bytes: u64) -> Result<(), String> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| format!("cannot read /proc: {e}"))?;
+    let now_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or("no VmSize in /proc/self/status")?;
+    let bytes = bytes.saturating_add(now_kib * 1024);
     let limit = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
     // SAFETY: a valid rlimit for a plain call.
     if unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) } != 0 {

@@ -37,7 +37,7 @@ pub struct Start {
     pub gpu_memory: u64,
     /// The process's nice value (every thread it starts, llvmpipe's included, inherits it).
     pub nice: i32,
-    /// RLIMIT_AS, in bytes (0: no limit).
+    /// RLIMIT_AS beyond what the process maps once its GL contexts exist, in bytes (0: no limit).
     pub address_space: u64,
 }
 
