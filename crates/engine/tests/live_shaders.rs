@@ -229,6 +229,14 @@ fn a_deleted_or_non_utf8_file_keeps_the_last_good_version_with_a_diagnostic() {
 
 #[test]
 fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted() {
+    // On a worker thread, and in a worker process (where the process's frame copier times the frame).
+    let process = allsource_engine::WorkerPlace::Process(Some(env!("CARGO_BIN_EXE_allsource-worker").into()));
+    for place in [allsource_engine::WorkerPlace::Thread, process] {
+        a_shader_whose_frames_blow_the_gpu_timeout_is_reverted_on(place);
+    }
+}
+
+fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted_on(place: allsource_engine::WorkerPlace) {
     let _gpu = one_gpu_timeout_test_at_a_time();
     let dir = scene_dir("gpu-timeout", &[("main.glsl", &solid(1.0))]);
     let options = EngineOptions {
@@ -236,6 +244,7 @@ fn a_shader_whose_frames_blow_the_gpu_timeout_is_reverted() {
         fps: 10.0,
         clock: Clock::Lockstep,
         gpu_timeout: Duration::from_millis(100),
+        scene_place: place,
         ..EngineOptions::default()
     };
     let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
