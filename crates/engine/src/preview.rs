@@ -73,6 +73,8 @@ pub struct Preview {
     /// texture of the guest's (which would tie its frames to the guest's context), and the guest gets its slot
     /// back at once.
     pub shown: Option<Target>,
+    /// The texture shown before `shown`, written next.
+    behind: Option<Target>,
     pub state: PreviewState,
     /// Frames the guest finished, and how many of the newest ones in a row stayed within the budget.
     pub frames: u64,
@@ -149,6 +151,7 @@ impl Preview {
         Ok(Preview {
             worker: Some(worker),
             ring_pending: None,
+            behind: None,
             last_news: Instant::now(),
             gpu_timeout: options.gpu_timeout,
             pid,
@@ -353,8 +356,12 @@ impl Preview {
     }
 
     /// The compositor's own texture for a guest frame of this size.
+    /// Two textures take turns: the one written is the one shown the time before, which the last composed frame
+    /// did not sample (on llvmpipe a write into a texture a draw still being rasterized samples waits for it).
     fn own_target(&mut self, gl: &Gl, width: u32, height: u32) -> Option<Target> {
-        match self.shown.take() {
+        let next = self.behind.take();
+        self.behind = self.shown.take();
+        match next {
             Some(t) if (t.width, t.height) == (width, height) => Some(t),
             old => {
                 if let Some(old) = old {
@@ -442,7 +449,7 @@ impl Preview {
         for mut frame in self.pending.drain(..) {
             frame.forget_fence(gl);
         }
-        if let Some(own) = self.shown.take() {
+        for own in self.shown.take().into_iter().chain(self.behind.take()) {
             own.delete(gl);
         }
         self.ring_pending = None;
