@@ -53,8 +53,8 @@ enum CliCommand {
         #[command(subcommand)]
         from: ImportFrom,
     },
-    /// A worker process (the preview's guest code runs in one), started by the engine with its socket and frame
-    /// ring as inherited file descriptors.
+    /// A worker process (the scene's worker by default, and the preview's guest code), started by the engine with
+    /// its socket and frame ring as inherited file descriptors.
     #[command(hide = true)]
     Worker {
         #[arg(long)]

@@ -23,6 +23,8 @@ use crate::worker::{Clock, Command, EngineOptions, Event, StartFrom, WorkerFrame
 /// How long a guest process may take to start and send its first frame (exec, its own GL display, LuaJIT, the
 /// guest's first builds), before it is killed as one that never draws. After the first, the GPU timeout applies.
 const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(15);
+/// With twice the GPU timeout, how long a guest process that has drawn may send nothing before it is killed.
+const STARVED_GRACE: Duration = Duration::from_secs(3);
 
 /// The preview's worker: a process, or a thread.
 enum Guest {
@@ -256,17 +258,22 @@ impl Preview {
                 News::Exited(how) => self.stop(gl, format!("its process ({pid}) {how}")),
             }
         }
+        // A frame the GPU takes long over is the guest worker's to stop at the GPU timeout (it says so); this
+        // catches a process that cannot say anything (its worker stuck in a draw call, a wedge, a spin), with room
+        // for a busy machine, where a process at nice 10 may get little CPU for a while.
         let limit = if self.frames == 0 && self.ring_pending.is_none() {
             FIRST_FRAME_TIMEOUT.max(self.gpu_timeout)
         } else {
-            self.gpu_timeout
+            2 * self.gpu_timeout + STARVED_GRACE
         };
         if let Some(Guest::Process(process)) = &self.worker
             && self.last_news.elapsed() > limit
         {
             let why = format!(
-                "no frame came within the GPU timeout ({:.1} s): its process ({}) was killed",
+                "it sent nothing for {:.1} s (twice the GPU timeout and {} s: a draw that does not end, a wedge, or \
+                 no CPU time for it): its process ({}) was killed",
                 limit.as_secs_f64(),
+                STARVED_GRACE.as_secs(),
                 process.pid()
             );
             self.stop(gl, why);
@@ -306,7 +313,7 @@ impl Preview {
                 self.answers += 1;
                 lines.push(match result {
                     Ok(said) => (false, format!("preview: {request}: {said}")),
-                    Err(e) => (true, format!("preview: {request}: refused: {e}")),
+                    Err(e) => (true, format!("preview: {request}: failed: {e}")),
                 })
             }
             _ => {}

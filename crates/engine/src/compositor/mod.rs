@@ -108,6 +108,8 @@ impl Status {
 /// With twice the GPU timeout, how long a scene's worker process may send nothing (holding ring slots to send in)
 /// before it is killed and replaced.
 const SILENT_WORKER_KILLED_AFTER: Duration = Duration::from_secs(3);
+/// How often lockstep's wait for a frame looks for a silent worker process.
+const SILENCE_CHECK: Duration = Duration::from_millis(100);
 
 pub struct Compositor {
     gl: Gl,
@@ -404,7 +406,12 @@ impl Compositor {
         // several heavy passes builds for longer than the timeout on a software rasterizer) starts it again.
         let mut deadline = Instant::now() + timeout;
         let frame = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
+            // A worker process that went silent is killed meanwhile (its end comes as `Gone`, and a replacement
+            // is asked for the frame).
+            if let Some(why) = self.worker.kill_if_silent(self.silence_limit()) {
+                say(&self.overlay.editor.log, Level::Error, why);
+            }
+            let left = deadline.saturating_duration_since(Instant::now()).min(SILENCE_CHECK);
             match self.worker.recv(&self.gl, Some(left)) {
                 Ok(Event::Frame(frame)) if frame.index == index => break frame,
                 Ok(Event::Frame(stale)) => self.release(stale, None),
@@ -424,6 +431,7 @@ impl Compositor {
                     deadline = Instant::now() + timeout;
                     self.note(event);
                 }
+                Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(Error::WorkerTimeout { frame: index, seconds: timeout.as_secs_f64() });
                 }
@@ -470,7 +478,7 @@ impl Compositor {
         // A worker process that went silent (a GPU hang, a wedge no watchdog saw) is killed; its end comes next. A
         // frame that is only slow is the worker's to revert (it says so once that frame has left the GPU): the
         // scene is the user's own code, and a kill costs it every source's state.
-        if let Some(why) = self.worker.kill_if_silent(SILENT_WORKER_KILLED_AFTER + 2 * self.options.gpu_timeout) {
+        if let Some(why) = self.worker.kill_if_silent(self.silence_limit()) {
             say(&self.overlay.editor.log, Level::Error, why);
         }
     }
@@ -591,6 +599,11 @@ impl Compositor {
                 self.status.worker_died = Some(reason);
             }
         }
+    }
+
+    /// How long a worker process may send nothing, holding ring slots to send in, before it is killed.
+    fn silence_limit(&self) -> Duration {
+        SILENT_WORKER_KILLED_AFTER + 2 * self.options.gpu_timeout
     }
 
     fn release(&mut self, frame: WorkerFrame, after: Option<Fence>) {

@@ -53,7 +53,7 @@ impl Compositor {
     /// Makes the preview's process do a debugging act (the console's `debug-preview`); with `wait`, polls (never
     /// blocking on the guest) until it answers or is stopped, at most that long.
     pub fn debug_preview(&mut self, act: &str, wait: Option<Duration>) -> Result<String, String> {
-        let act = crate::worker::process::wire::DebugAct::parse(act)?;
+        let act = self.debug_act("debug-preview", act)?;
         let preview = self.preview.as_ref().ok_or("nothing is being previewed")?;
         let answers = preview.answers;
         preview.debug(act.clone())?;
@@ -67,7 +67,7 @@ impl Compositor {
                 _ => break,
             }
         }
-        Ok(format!("asked the preview process to {act:?}"))
+        Ok(format!("asked the preview process to {act}"))
     }
 
     /// Stops the preview and frees it.

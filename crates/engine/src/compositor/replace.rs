@@ -20,15 +20,28 @@ impl Compositor {
     /// Makes the scene's worker process do a debugging act (the console's `debug-scene`). What follows (a
     /// replacement) comes with the next frames.
     pub fn debug_scene(&mut self, act: &str) -> Result<String, String> {
-        let act = crate::worker::process::wire::DebugAct::parse(act)?;
+        let act = self.debug_act("debug-scene", act)?;
         self.worker.debug(act.clone())?;
         let pid = self.worker.pid().unwrap_or_default();
-        Ok(format!("asked the scene's worker process ({pid}) to {act:?}"))
+        Ok(format!("asked the scene's worker process ({pid}) to {act}"))
     }
 
     /// What carrying the scene worker's frames from its process cost so far (`None` for a thread).
     pub fn worker_transport(&self) -> Option<crate::worker::Transport> {
         self.worker.transport()
+    }
+
+    /// Reads a debugging act of `command`; a relative path to open is the scene's.
+    pub(super) fn debug_act(
+        &self,
+        command: &str,
+        text: &str,
+    ) -> Result<crate::worker::process::wire::DebugAct, String> {
+        use crate::worker::process::wire::DebugAct;
+        Ok(match DebugAct::parse(command, text)? {
+            DebugAct::Open(path) => DebugAct::Open(self.scene.dir.join(path)),
+            act => act,
+        })
     }
 
     /// The worker's context was lost to a GPU reset: a new worker, with a new context, starts from the last good
@@ -125,14 +138,21 @@ impl Compositor {
             },
             WorkerPlace::Process(_) => None,
         };
-        let texts = self
-            .last_good
-            .iter()
-            .filter(|(p, _)| Some(*p) != left_out.as_ref())
-            .map(|(p, t)| (p.clone(), t.to_string()))
-            .collect();
+        // With the store, the replacement starts as a new session would: every source from its last good version,
+        // with the versions before it in its history (the version numbers go on). Without it, from the texts.
+        let texts = if self.options.store {
+            Vec::new()
+        } else {
+            self.last_good
+                .iter()
+                .filter(|(p, _)| Some(*p) != left_out.as_ref())
+                .map(|(p, t)| (p.clone(), t.to_string()))
+                .collect()
+        };
         let start = StartFrom { texts, left_out: left_out.into_iter().collect(), ..StartFrom::default() };
-        match WorkerLink::spawn(&self.options.scene_place, context, &self.scene, &self.options, start) {
+        // At the frame's size now (a resize since the start).
+        let options = EngineOptions { size: self.size, ..self.options.clone() };
+        match WorkerLink::spawn(&self.options.scene_place, context, &self.scene, &options, start) {
             Ok(worker) => {
                 let old = std::mem::replace(&mut self.worker, worker);
                 if old.pid().is_some() {
@@ -146,6 +166,14 @@ impl Compositor {
                 }
                 self.orphan = self.shown.is_some();
                 self.status.replacements += 1;
+                // Buffers with edits the old worker had (a draft that does not build, one whose typing had not
+                // paused) go to the new one as typed text: their diagnostics and versions come back.
+                for (path, text) in self.overlay.editor.buffers() {
+                    let live = self.last_good.get(path).is_some_and(|t| **t == *text);
+                    if self.overlay.editor.unsaved(path) && !live {
+                        self.worker.send(Command::Type { path: path.to_path_buf(), text: text.to_owned() });
+                    }
+                }
                 true
             }
             Err(e) => {

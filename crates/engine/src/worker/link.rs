@@ -157,7 +157,8 @@ impl WorkerLink {
         link.framed = false;
         link.process.kill();
         Some(format!(
-            "the scene's worker process ({}) sent no frame for {:.1} s (a hung GPU or a wedge): it was killed",
+            "the scene's worker process ({}) sent no frame for {:.1} s (a hung GPU, a wedge, or no CPU time for it): it \
+             was killed",
             link.process.pid(),
             silent.as_secs_f64()
         ))

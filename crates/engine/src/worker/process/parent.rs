@@ -159,26 +159,32 @@ fn write_lines(mut stream: UnixStream, outbox: Receiver<ToChild>) {
 fn last_lines(stderr: std::process::ChildStderr) -> Vec<String> {
     let mut last = VecDeque::new();
     for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        // Kept for how the process ended: what it said of a problem (not its news, nor Lua's prints).
         let kept = match parse_log_line(&line) {
             Some(("INFO", "lua", message)) => {
                 tracing::info!(target: "lua", "{message}");
-                message.to_owned()
+                None
             }
-            Some((level, _, message)) => {
-                match level {
-                    "ERROR" => tracing::error!("{message}"),
-                    "WARN" => tracing::warn!("{message}"),
-                    "INFO" => tracing::info!("{message}"),
-                    _ => tracing::debug!("{message}"),
+            Some((level @ ("ERROR" | "WARN"), _, message)) => {
+                if level == "ERROR" {
+                    tracing::error!("{message}");
+                } else {
+                    tracing::warn!("{message}");
                 }
-                message.to_owned()
+                Some(message.to_owned())
+            }
+            // Its news (the driver it got, its budget) is the compositor's to say; kept for debugging only.
+            Some((_, _, message)) => {
+                tracing::debug!("worker process: {message}");
+                None
             }
             // Not the log (a panic, an abort's message): an error, as it is.
             None => {
                 tracing::error!("worker process: {line}");
-                line
+                Some(line)
             }
         };
+        let Some(kept) = kept else { continue };
         last.push_back(kept);
         if last.len() > 3 {
             last.pop_front();
@@ -258,6 +264,9 @@ fn describe(status: ExitStatus) -> String {
             libc::SIGILL => " (SIGILL)",
             libc::SIGFPE => " (SIGFPE)",
             libc::SIGSYS => " (SIGSYS)",
+            libc::SIGTERM => " (SIGTERM)",
+            libc::SIGINT => " (SIGINT)",
+            libc::SIGPIPE => " (SIGPIPE)",
             _ => "",
         };
         return format!("was killed by signal {signal}{name}");

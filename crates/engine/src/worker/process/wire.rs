@@ -84,9 +84,22 @@ pub enum DebugAct {
     Connect(String),
 }
 
+impl std::fmt::Display for DebugAct {
+    /// As the console command says it: `crash`, `allocate 1024`, `open /etc/passwd`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DebugAct::Crash => write!(f, "crash"),
+            DebugAct::Spin => write!(f, "spin"),
+            DebugAct::Allocate(bytes) => write!(f, "allocate {bytes}"),
+            DebugAct::Open(path) => write!(f, "open {}", path.display()),
+            DebugAct::Connect(address) => write!(f, "connect {address}"),
+        }
+    }
+}
+
 impl DebugAct {
-    /// Reads `crash`, `allocate BYTES`, `open PATH`, `connect HOST:PORT`.
-    pub fn parse(text: &str) -> Result<DebugAct, String> {
+    /// Reads `crash`, `spin`, `allocate BYTES`, `open PATH`, `connect HOST:PORT` (the arguments of `command`).
+    pub fn parse(command: &str, text: &str) -> Result<DebugAct, String> {
         let mut words = text.split_whitespace();
         let act = match (words.next(), words.next()) {
             (Some("crash"), None) => DebugAct::Crash,
@@ -98,12 +111,12 @@ impl DebugAct {
             (Some("connect"), Some(address)) => DebugAct::Connect(address.into()),
             _ => {
                 return Err(format!(
-                    "`debug-preview` takes crash, spin, allocate BYTES, open PATH or connect HOST:PORT, not {text:?}"
+                    "`{command}` takes crash, spin, allocate BYTES, open PATH or connect HOST:PORT, not {text:?}"
                 ));
             }
         };
         match words.next() {
-            Some(extra) => Err(format!("`debug-preview` got one word too many: {extra:?}")),
+            Some(extra) => Err(format!("`{command}` got one word too many: {extra:?}")),
             None => Ok(act),
         }
     }
