@@ -93,7 +93,7 @@ fn a_hostile_guest_is_stopped_with_a_diagnostic_and_the_scene_keeps_its_frames()
     let slow = EngineOptions { fps: 5.0, ..options() };
     for (name, guest, why, options) in [
         ("preview-loop", LOOPING_GUEST, "stopped here after", options()),
-        ("preview-memory", MEMORY_BOMB, "out of memory (the scene's Lua memory limit is 64 MiB)", slow),
+        ("preview-memory", MEMORY_BOMB, "out of memory (the guest's Lua memory limit is 64 MiB)", slow),
     ] {
         let out = common::script_ok(
             name,

@@ -152,6 +152,8 @@ const STOPPED: &str = "stopped here after";
 const STOPPED_LOAD: &str = "ran past its";
 /// What the memory limit reports when a callback passes it.
 const MEMORY: &str = "in update(): out of memory (the scene's Lua memory limit is 64 MiB)";
+/// The same, in a guest's VM.
+const GUEST_MEMORY: &str = "in update(): out of memory (the guest's Lua memory limit is 64 MiB)";
 /// What the memory limit reports when a module's top level passes it (LuaJIT's own message for a failed allocation).
 const MEMORY_LOAD: &str = "main.lua: error: not enough memory$";
 
@@ -238,7 +240,7 @@ corpus! {
         "local s = string.rep('a', 200000) string.find(s, '.-.-.-.-b')", "at most 65536 bytes");
     guest_gsub_on_a_huge_subject: guest_update("local s = string.rep('a', 100000) s:gsub('a', 'b')", "at most 65536");
     guest_infinite_loop: guest_update("while true do end", STOPPED);
-    guest_memory_bomb: memory_in_guest_update("local t = {} for i = 1, 1e9 do t[i] = string.rep('m', 8192) .. i end", MEMORY);
+    guest_memory_bomb: memory_in_guest_update("local t = {} for i = 1, 1e9 do t[i] = string.rep('m', 8192) .. i end", GUEST_MEMORY);
 }
 
 #[test]

@@ -97,9 +97,10 @@ impl Editor {
             }
             Some(BuildState::Failed { version, errors, live }) => (
                 format!(
-                    "{errors} error{} in version {} · {} stays live",
+                    "{errors} error{} in {} · {} stays live",
                     if *errors == 1 { "" } else { "s" },
-                    version.map_or("?".into(), |v| v.to_string()),
+                    // Typed text that does not compile is no version yet.
+                    version.map_or("the typed text".into(), |v| format!("version {v}")),
                     live.map_or("no version".into(), |v| format!("version {v}"))
                 ),
                 ERROR_COLOUR,

@@ -68,7 +68,8 @@ impl<G: Graphics + 'static> ModuleHost<G> {
             )
         } else if matches!(e, mlua::Error::MemoryError(_)) || text.contains("not enough memory") {
             what = "ran out of memory";
-            format!("in {callback}(): out of memory (the scene's Lua memory limit is {} MiB)", self.budget.memory >> 20)
+            let whose = if self.guest { "the guest's" } else { "the scene's" };
+            format!("in {callback}(): out of memory ({whose} Lua memory limit is {} MiB)", self.budget.memory >> 20)
         } else {
             what = "failed at run time";
             format!("in {callback}(): {}", diagnostic.message)
