@@ -373,8 +373,9 @@ fn piglit(args: PiglitArgs) -> Result<bool, String> {
 }
 
 fn main() -> ExitCode {
-    // A worker process writes its log to the compositor (its standard error), which logs each line again: with
-    // targets (Lua's `print` is told apart by its target), Lua's `print` included, and no colour.
+    // A worker process sends its log to the compositor over its socket, in order with its events (Lua's `print`
+    // included, told apart by its target), and the compositor logs each line again; before the socket is
+    // connected, to standard error as `LEVEL target: message`.
     let worker = std::env::args().nth(1).as_deref() == Some("worker");
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         let ours = "warn,winit=error,allsource=info,allsource_engine=info,allsource_gpu=info";
@@ -384,9 +385,12 @@ fn main() -> ExitCode {
     let console = ConsoleLog::default();
     // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    let fmt =
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(worker).with_ansi(colour && !worker);
-    tracing_subscriber::registry().with(fmt.with_filter(filter)).with(ConsoleLayer(console.clone())).init();
+    if worker {
+        tracing_subscriber::registry().with(WorkerLogLayer.with_filter(filter)).init();
+    } else {
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(colour);
+        tracing_subscriber::registry().with(fmt.with_filter(filter)).with(ConsoleLayer(console.clone())).init();
+    }
 
     let cli = Cli::parse();
     let result = match cli.command {
@@ -459,6 +463,21 @@ fn import_shadertoy(file: &Path, dir: &Path) -> Result<(), Error> {
 
 /// Whether Lua's `print` is written to standard output (every mode but scripts, which print the console).
 static LUA_PRINT_TO_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A worker process's log: to the compositor, over the worker's socket.
+struct WorkerLogLayer;
+
+impl<S: tracing::Subscriber> Layer<S> for WorkerLogLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let meta = event.metadata();
+        let mut text = String::new();
+        event.record(&mut MessageText(&mut text));
+        let level = meta.level().as_str();
+        if !allsource_engine::worker_process_log(level, meta.target(), &text) {
+            eprintln!("{level} {}: {text}", meta.target());
+        }
+    }
+}
 
 /// Sends the engine's log lines (info and above, from our crates and Lua's `print`) to the console, and Lua's
 /// `print` to standard output.

@@ -36,7 +36,7 @@ pub use png_file::write_png;
 pub use scene::{Entry, Scene};
 pub use template::{Template, new_scene};
 pub use window::run_window;
-pub use worker::process::child_main as worker_process;
+pub use worker::process::{child_log as worker_process_log, child_main as worker_process};
 pub use worker::{Clock, EngineOptions, WorkerPlace};
 
 pub use allsource_gpu::Image;

@@ -32,6 +32,18 @@ pub fn main(socket: i32, ring: i32) -> i32 {
     }
 }
 
+/// Where a worker process's log goes once it is connected: the socket, in order with its events (Lua's `print`
+/// before the answer of the `lua` command that printed).
+static LOG: std::sync::OnceLock<Out> = std::sync::OnceLock::new();
+
+/// Sends a log line of this worker process to the compositor; false before the process is connected (or outside
+/// one), when the caller writes it to standard error instead.
+pub fn log(level: &str, target: &str, message: &str) -> bool {
+    LOG.get().is_some_and(|out| {
+        out.send(&FromChild::Log { level: level.into(), target: target.into(), message: message.into() })
+    })
+}
+
 /// The socket's writing end, shared by the two threads that write whole lines.
 #[derive(Clone)]
 struct Out(Arc<Mutex<UnixStream>>);
@@ -49,6 +61,7 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
     let ring = Ring::open(ring).map_err(|e| format!("cannot map the frame ring: {e}"))?;
     let mut lines = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
     let out = Out(Arc::new(Mutex::new(stream)));
+    let _ = LOG.set(out.clone());
     let start = match read(&mut lines)? {
         Some(ToChild::Start(start)) => *start,
         other => return Err(format!("expected the start, got {other:?}")),

@@ -11,6 +11,6 @@ mod ring;
 mod sandbox;
 pub mod wire;
 
-pub use child::main as child_main;
+pub use child::{log as child_log, main as child_main};
 pub use parent::{News, ProcessWorker};
 pub use ring::RING_SLOTS;

@@ -161,23 +161,7 @@ fn last_lines(stderr: std::process::ChildStderr) -> Vec<String> {
     for line in BufReader::new(stderr).lines().map_while(Result::ok) {
         // Kept for how the process ended: what it said of a problem (not its news, nor Lua's prints).
         let kept = match parse_log_line(&line) {
-            Some(("INFO", "lua", message)) => {
-                tracing::info!(target: "lua", "{message}");
-                None
-            }
-            Some((level @ ("ERROR" | "WARN"), _, message)) => {
-                if level == "ERROR" {
-                    tracing::error!("{message}");
-                } else {
-                    tracing::warn!("{message}");
-                }
-                Some(message.to_owned())
-            }
-            // Its news (the driver it got, its budget) is the compositor's to say; kept for debugging only.
-            Some((_, _, message)) => {
-                tracing::debug!("worker process: {message}");
-                None
-            }
+            Some((level, target, message)) => relog(level, target, message).then(|| message.to_owned()),
             // Not the log (a panic, an abort's message): an error, as it is.
             None => {
                 tracing::error!("worker process: {line}");
@@ -193,11 +177,23 @@ fn last_lines(stderr: std::process::ChildStderr) -> Vec<String> {
     last.into()
 }
 
-/// Reads `TIME LEVEL target: message`, as `allsource worker` logs (tracing's format with targets); `None` for
-/// anything else.
+/// Logs a line of a worker process's log again here, at its level (Lua's `print` as Lua's `print`; the process's
+/// news, such as the driver it got, at debug: the compositor says what matters). Returns whether it was a problem
+/// (an error or a warning).
+fn relog(level: &str, target: &str, message: &str) -> bool {
+    match (level, target) {
+        ("INFO", "lua") => tracing::info!(target: "lua", "{message}"),
+        ("ERROR", _) => tracing::error!("{message}"),
+        ("WARN", _) => tracing::warn!("{message}"),
+        _ => tracing::debug!("worker process: {message}"),
+    }
+    matches!(level, "ERROR" | "WARN")
+}
+
+/// Reads `LEVEL target: message`, as `allsource worker` logs to standard error before its socket is connected;
+/// `None` for anything else.
 fn parse_log_line(line: &str) -> Option<(&str, &str, &str)> {
-    let (_time, rest) = line.trim_start().split_once(' ')?;
-    let (level, rest) = rest.trim_start().split_once(' ')?;
+    let (level, rest) = line.trim_start().split_once(' ')?;
     let (target, message) = rest.trim_start().split_once(": ")?;
     let known = matches!(level, "ERROR" | "WARN" | "INFO" | "DEBUG" | "TRACE");
     (known && !target.contains(' ')).then_some((level, target, message))
@@ -216,6 +212,10 @@ fn read_lines(
             Ok(FromChild::Ready { low_priority, confined }) => News::Ready { low_priority, confined },
             Ok(FromChild::Frame(frame)) => News::Frame(frame),
             Ok(FromChild::Event(event)) => News::Event(event),
+            Ok(FromChild::Log { level, target, message }) => {
+                relog(&level, &target, &message);
+                continue;
+            }
             Err(e) => {
                 tracing::error!("a worker process sent a line that does not parse ({e}); it is killed");
                 // SAFETY: the child is not reaped yet (only this thread reaps it).

@@ -148,6 +148,12 @@ pub enum FromChild {
     Frame(RingFrame),
     /// Any other event of the worker's.
     Event(Event),
+    /// A line of the process's log (`tracing`'s level and target).
+    Log {
+        level: String,
+        target: String,
+        message: String,
+    },
 }
 
 /// `Event::Built`'s report as it crosses: through [`WireReport`].
