@@ -40,6 +40,19 @@ uniform sampler2D layer;
 void main() { colour = texelFetch(layer, ivec2(gl_FragCoord.xy), 0); }
 ";
 
+/// The frame with the editor's layer over it (premultiplied), in one pass: what the blit and the blend do in two,
+/// for the common case (no strip or stats between them).
+const COMPOSITE_FRAGMENT: &str = "#version 450 core
+in vec2 uv;
+layout(location = 0) out vec4 colour;
+uniform sampler2D frame;
+uniform sampler2D layer;
+void main() {
+    vec4 over = texelFetch(layer, ivec2(gl_FragCoord.xy), 0);
+    colour = over + texture(frame, uv) * (1.0 - over.a);
+}
+";
+
 /// Shown until the worker's first frame arrives: dark, never black, so a slow start is visibly not a dead screen.
 const WAITING_COLOUR: [f32; 4] = [0.08, 0.08, 0.10, 1.0];
 /// The overlay's strip along the top edge while the scene's newest source failed to build.
@@ -134,6 +147,8 @@ pub struct Compositor {
     blit: Program,
     /// Draws the editor's layer over the frame.
     layer_blit: Program,
+    /// Draws the frame and the editor's layer over it in one pass.
+    composite: Program,
     triangle: FullscreenTriangle,
     status: Status,
     /// The editor, console and tweak bar, drawn over the frame.
@@ -177,6 +192,8 @@ impl Compositor {
             Ok::<_, Error>(program)
         };
         let (blit, layer_blit) = (build(BLIT_FRAGMENT, "frame")?, build(LAYER_FRAGMENT, "layer")?);
+        let composite = build(COMPOSITE_FRAGMENT, "frame")?;
+        composite.set_i32(&gl, "layer", 1);
         let triangle = FullscreenTriangle::new(&gl)?;
         let context_for_thread = match options.scene_place {
             WorkerPlace::Thread => Some(context.share()?),
@@ -213,6 +230,7 @@ impl Compositor {
             shown: None,
             blit,
             layer_blit,
+            composite,
             triangle,
             status: Status::default(),
             overlay,
