@@ -5,7 +5,7 @@
 //!
 //! The compositor treats the preview as it treats the scene's worker, minus the waiting: in lockstep it still never
 //! waits for a guest frame, so a guest cannot slow a script or a render either. A guest process is killed when it
-//! is stopped for any reason, when it dies, and when no frame of it comes within the GPU timeout.
+//! is stopped for any reason, when it dies, and when it sends nothing for twice the GPU timeout and 3 s.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -50,7 +50,7 @@ pub struct Preview {
     worker: Option<Guest>,
     /// A process's newest frame in the ring, not taken yet.
     ring_pending: Option<RingFrame>,
-    /// When the guest process last said anything (its start, a frame, a report): the GPU timeout counts from here.
+    /// When the guest process last said anything (its start, a frame, a report): its silence counts from here.
     last_news: Instant,
     /// The GPU timeout a guest process's frames are held to.
     gpu_timeout: Duration,
@@ -108,28 +108,18 @@ impl Preview {
         let guest_main = scene.dir.join("main.lua");
         // The guest keeps its own clock whatever the scene's is, never draws the editor, and renders at the size
         // its panel shows (a full-size frame would cost the scene's rasteriser for pixels nobody sees).
-        let (width, height) = panel_size(options.size);
+        let options = EngineOptions {
+            clock: Clock::Realtime,
+            editor: false,
+            panel: false,
+            size: panel_size(options.size),
+            ..options.clone()
+        };
+        let from = StartFrom { texts: vec![(guest_main.clone(), text.clone())], guest: true, ..StartFrom::default() };
         let (worker, low_priority, pid) = match &options.preview_place {
             WorkerPlace::Process(program) => {
-                let start = Start {
-                    scene: scene.dir.clone(),
-                    guest: true,
-                    texts: vec![(guest_main.clone(), text.clone())],
-                    left_out: Vec::new(),
-                    lockstep: false,
-                    store: false,
-                    fallback_poll: options.fallback_poll,
-                    worker_cost: Duration::ZERO,
-                    width,
-                    height,
-                    fps: options.fps,
-                    gpu_timeout: options.gpu_timeout,
-                    frame_budget: options.frame_budget,
-                    lua_pause: options.lua_pause,
-                    gpu_memory: options.preview_gpu_memory,
-                    nice: if options.preview_nice { crate::worker::PREVIEW_NICE } else { 0 },
-                    address_space: options.preview_address_space,
-                };
+                let nice = if options.preview_nice { crate::worker::PREVIEW_NICE } else { 0 };
+                let start = Start::of(&scene.dir, &options, from, nice, options.preview_address_space);
                 let process = ProcessWorker::spawn(program.as_deref(), start)?;
                 let pid = process.pid();
                 (Guest::Process(process), false, Some(pid))
@@ -137,16 +127,7 @@ impl Preview {
             WorkerPlace::Thread => {
                 let context = context.ok_or("no GL context is ready for a preview worker yet")?;
                 let low_priority = context.low_priority();
-                let start =
-                    StartFrom { texts: vec![(guest_main.clone(), text.clone())], guest: true, ..StartFrom::default() };
-                let options = EngineOptions {
-                    clock: Clock::Realtime,
-                    editor: false,
-                    panel: false,
-                    size: (width, height),
-                    ..options.clone()
-                };
-                let worker = WorkerHandle::spawn_from(context, scene.clone(), options, start)?;
+                let worker = WorkerHandle::spawn_from(context, scene.clone(), options.clone(), from)?;
                 (Guest::Thread(worker), low_priority, None)
             }
         };

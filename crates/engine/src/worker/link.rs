@@ -1,10 +1,10 @@
 //! The compositor's end of the scene's worker, a thread or a process, behind one face: commands in, events out, a
 //! frame given back. A process's frames arrive in the shared-memory ring: each is uploaded into a texture of the
-//! compositor's own (one per ring slot) and handed on as an ordinary [`WorkerFrame`], so the compositor shows both
-//! kinds alike.
+//! compositor's own (the least recently used of a few) and handed on as an ordinary [`WorkerFrame`], so the
+//! compositor shows both kinds alike.
 
 use std::path::Path;
-use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use allsource_gpu::{Fence, Gl, SharedContext, Target};
@@ -13,7 +13,7 @@ use crate::Scene;
 
 use super::process::wire::{Start, ToChild};
 use super::process::{News, ProcessWorker, RING_SLOTS};
-use super::{Clock, Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle, WorkerPlace};
+use super::{Command, EngineOptions, Event, StartFrom, WorkerFrame, WorkerHandle, WorkerPlace};
 
 /// Free upload textures kept beyond those in use, so that the one uploaded into was last sampled a few frames ago.
 const SPARE_UPLOAD_TARGETS: usize = 2;
@@ -65,25 +65,7 @@ impl WorkerLink {
                 WorkerHandle::spawn_from(context, scene.clone(), options.clone(), start).map(WorkerLink::Thread)
             }
             WorkerPlace::Process(program) => {
-                let start = Start {
-                    scene: scene.dir.clone(),
-                    guest: false,
-                    texts: start.texts,
-                    left_out: start.left_out,
-                    lockstep: options.clock == Clock::Lockstep,
-                    store: options.store,
-                    fallback_poll: options.fallback_poll,
-                    worker_cost: options.worker_cost,
-                    width: options.size.0,
-                    height: options.size.1,
-                    fps: options.fps,
-                    gpu_timeout: options.gpu_timeout,
-                    frame_budget: options.frame_budget,
-                    lua_pause: options.lua_pause,
-                    gpu_memory: options.preview_gpu_memory,
-                    nice: options.scene_nice,
-                    address_space: options.scene_address_space,
-                };
+                let start = Start::of(&scene.dir, options, start, options.scene_nice, options.scene_address_space);
                 let process = ProcessWorker::spawn(program.as_deref().map(Path::new), start)?;
                 Ok(WorkerLink::Process(ProcessLink {
                     process,
@@ -115,13 +97,7 @@ impl WorkerLink {
     /// its end comes as `Event::Gone`.
     pub fn recv(&mut self, gl: &Gl, wait: Option<Duration>) -> Result<Event, RecvTimeoutError> {
         match self {
-            WorkerLink::Thread(worker) => match wait {
-                Some(wait) => worker.events.recv_timeout(wait),
-                None => worker.events.try_recv().map_err(|e| match e {
-                    TryRecvError::Empty => RecvTimeoutError::Timeout,
-                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
-                }),
-            },
+            WorkerLink::Thread(worker) => next(&worker.events, wait),
             WorkerLink::Process(link) => link.recv(gl, wait),
         }
     }
@@ -214,17 +190,22 @@ impl WorkerLink {
     }
 }
 
+/// The next message: waiting at most `wait`, or not at all for `None` (an empty channel is then a timeout).
+fn next<T>(from: &Receiver<T>, wait: Option<Duration>) -> Result<T, RecvTimeoutError> {
+    match wait {
+        Some(wait) => from.recv_timeout(wait),
+        None => from.try_recv().map_err(|e| match e {
+            TryRecvError::Empty => RecvTimeoutError::Timeout,
+            TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+        }),
+    }
+}
+
 impl ProcessLink {
     fn recv(&mut self, gl: &Gl, wait: Option<Duration>) -> Result<Event, RecvTimeoutError> {
         let deadline = wait.map(|w| Instant::now() + w);
         loop {
-            let news = match deadline {
-                Some(deadline) => self.process.news.recv_timeout(deadline.saturating_duration_since(Instant::now()))?,
-                None => self.process.news.try_recv().map_err(|e| match e {
-                    TryRecvError::Empty => RecvTimeoutError::Timeout,
-                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
-                })?,
-            };
+            let news = next(&self.process.news, deadline.map(|d| d.saturating_duration_since(Instant::now())))?;
             self.last_news = Instant::now();
             match news {
                 News::Ready { .. } => continue,

@@ -1,8 +1,9 @@
-//! The worker process (`allsource worker --socket FD --ring FD`): it reads its [`Start`](super::wire::Start), makes its own GL display
-//! and context, confines itself (guest code), and runs an ordinary worker on a thread. Its main thread is the worker's
-//! compositor: it waits for each frame's fence (a wait that may never end: that is what the real compositor kills
-//! it for), copies the pixels into a free slot of the ring and names the slot on the socket. A second thread reads
-//! the socket.
+//! The worker process (`allsource worker --socket FD --ring FD`): it reads its [`Start`](super::wire::Start),
+//! makes its own GL display and context, confines itself (guest code), and runs an ordinary worker on a thread.
+//! Its main thread passes the worker's events on to the socket. A frame copier thread is the worker's compositor:
+//! it waits for a ring slot the compositor gave back and for the newest frame's fence (a wait that may never end:
+//! that is what the real compositor kills it for), copies the pixels into the slot and names it on the socket. A
+//! third thread reads the socket.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -10,7 +11,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use crate::worker::{Clock, Command, EngineOptions, Event, StartFrom, WorkerHandle};
+use crate::worker::{Command, Event, StartFrom, WorkerHandle};
 use crate::{Entry, Scene};
 
 use super::ring::{RING_SLOTS, Ring, SLOT_BYTES};
@@ -82,22 +83,7 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
     } else {
         Scene::open(&start.scene).map_err(|e| e.to_string())?
     };
-    let options = EngineOptions {
-        size: (start.width, start.height),
-        fps: start.fps,
-        clock: if start.lockstep { Clock::Lockstep } else { Clock::Realtime },
-        gpu_timeout: start.gpu_timeout,
-        frame_budget: start.frame_budget,
-        lua_pause: start.lua_pause,
-        preview_gpu_memory: start.gpu_memory,
-        store: start.store,
-        fallback_poll: start.fallback_poll,
-        worker_cost: start.worker_cost,
-        // The process runs at its nice value already; the worker's thread inherits it.
-        preview_nice: false,
-        scene_nice: 0,
-        ..EngineOptions::default()
-    };
+    let options = start.options();
     let (gpu_timeout, lockstep) = (start.gpu_timeout, start.lockstep);
     let from = StartFrom { texts: start.texts, left_out: start.left_out, guest: start.guest, ..StartFrom::default() };
     let worker = WorkerHandle::spawn_from(shared, scene, options, from)?;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use allsource_live::{Diagnostic, Report, Severity};
 use serde::{Deserialize, Serialize};
 
-use crate::worker::{Command, Event, FrameTimes};
+use crate::worker::{Clock, Command, EngineOptions, Event, FrameTimes, StartFrom};
 
 /// What a worker process starts from: the first line the compositor sends.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -39,6 +39,58 @@ pub struct Start {
     pub nice: i32,
     /// RLIMIT_AS beyond what the process maps once its GL contexts exist, in bytes (0: no limit).
     pub address_space: u64,
+}
+
+impl Start {
+    /// What a worker with `options` (already those of its role: a guest's size and clock) starts from `from` in
+    /// a process at `nice` with `address_space` (0: no limit).
+    pub fn of(
+        scene: &std::path::Path,
+        options: &EngineOptions,
+        from: StartFrom,
+        nice: i32,
+        address_space: u64,
+    ) -> Start {
+        Start {
+            scene: scene.to_path_buf(),
+            guest: from.guest,
+            texts: from.texts,
+            left_out: from.left_out,
+            lockstep: options.clock == Clock::Lockstep,
+            store: options.store,
+            fallback_poll: options.fallback_poll,
+            worker_cost: options.worker_cost,
+            width: options.size.0,
+            height: options.size.1,
+            fps: options.fps,
+            gpu_timeout: options.gpu_timeout,
+            frame_budget: options.frame_budget,
+            lua_pause: options.lua_pause,
+            gpu_memory: options.preview_gpu_memory,
+            nice,
+            address_space,
+        }
+    }
+
+    /// The options of the worker inside the process (the inverse of `of`); the process's own nice value is what
+    /// its worker's thread inherits.
+    pub fn options(&self) -> EngineOptions {
+        EngineOptions {
+            size: (self.width, self.height),
+            fps: self.fps,
+            clock: if self.lockstep { Clock::Lockstep } else { Clock::Realtime },
+            gpu_timeout: self.gpu_timeout,
+            frame_budget: self.frame_budget,
+            lua_pause: self.lua_pause,
+            preview_gpu_memory: self.gpu_memory,
+            store: self.store,
+            fallback_poll: self.fallback_poll,
+            worker_cost: self.worker_cost,
+            preview_nice: false,
+            scene_nice: 0,
+            ..EngineOptions::default()
+        }
+    }
 }
 
 /// A message to a worker process.
