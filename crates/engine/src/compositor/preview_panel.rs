@@ -57,16 +57,7 @@ impl Compositor {
         let preview = self.preview.as_ref().ok_or("nothing is being previewed")?;
         let answers = preview.answers;
         preview.debug(act.clone())?;
-        let deadline = Instant::now() + wait.unwrap_or_default();
-        while Instant::now() < deadline {
-            self.poll_preview_taking(true);
-            match &self.preview {
-                Some(p) if p.state == PreviewState::Running && p.answers == answers => {
-                    std::thread::sleep(Duration::from_millis(2))
-                }
-                _ => break,
-            }
-        }
+        self.poll_preview_while(wait.unwrap_or_default(), |p| p.answers == answers);
         Ok(format!("asked the preview process to {act}"))
     }
 
@@ -119,27 +110,24 @@ impl Compositor {
         let Some(frames) = self.preview.as_ref().map(|p| p.frames + needed.saturating_sub(p.good_in_a_row)) else {
             return;
         };
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            self.poll_preview_taking(true);
-            match &self.preview {
-                Some(p) if p.state == PreviewState::Running && p.frames < frames => {
-                    std::thread::sleep(Duration::from_millis(2))
-                }
-                _ => return,
-            }
-        }
+        self.poll_preview_while(timeout, |p| p.frames < frames);
     }
 
     /// Scripts: waits (polling, never blocking on the guest), at most `timeout`, until the preview's first frame is
     /// in its panel or it was stopped: a guest process takes a while to start (its own GL display, its VM), and a
     /// script's next frames should show what it draws.
     pub fn wait_preview_shown(&mut self, timeout: Duration) {
+        self.poll_preview_while(timeout, |p| p.shown.is_none());
+    }
+
+    /// Takes the preview's messages and frames (polling, never blocking on the guest) while it runs and `waiting`
+    /// holds of it, at most `timeout`.
+    fn poll_preview_while(&mut self, timeout: Duration, waiting: impl Fn(&Preview) -> bool) {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             self.poll_preview_taking(true);
             match &self.preview {
-                Some(p) if p.state == PreviewState::Running && p.shown.is_none() => {
+                Some(p) if p.state == PreviewState::Running && waiting(p) => {
                     std::thread::sleep(Duration::from_millis(2))
                 }
                 _ => return,
