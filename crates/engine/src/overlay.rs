@@ -351,11 +351,6 @@ impl Overlay {
     /// editor this frame (nothing when hidden): over the frame, the UI layer blended over it; in panel placement,
     /// the panel's texture in its rectangle. Between passes the same layer is drawn again: a shown editor with
     /// nothing new costs one blended full-frame draw, not a layout, a tessellation and a paint.
-    /// Whether the editor is shown over the frame (a layer of the frame's size), not on a panel.
-    pub fn over_frame(&self) -> bool {
-        self.editor.visible && self.placement == Placement::Overlay
-    }
-
     pub fn paint(&mut self, gl: &Gl, target: &FrameTarget) -> Result<Option<UiLayer>, Error> {
         if !self.editor.visible {
             return Ok(None);

@@ -48,62 +48,54 @@ impl Compositor {
 
     pub(super) fn draw(&mut self, target: &FrameTarget) {
         self.status.composed += 1;
-        // The common case, the editor shown over a frame with nothing drawn between them: one pass. (On llvmpipe
-        // the second full-frame pass, a blend, was what an idle editor cost.)
-        let plain = !self.options.stats_overlay && self.status.worker_died.is_none() && !self.status.failing;
-        if plain && self.shown.is_some() && self.overlay.over_frame() {
-            match self.overlay.paint(&self.gl, target) {
-                Ok(Some(UiLayer::Over(layer))) => {
-                    if let Some(frame) = &self.shown {
-                        DrawState::default().apply(&self.gl);
-                        target.bind(&self.gl);
-                        self.composite.use_program(&self.gl);
-                        self.triangle.bind_texture(&self.gl, frame.texture);
-                        allsource_gpu::bind_texture(&self.gl, 1, Some(layer));
-                        self.triangle.draw(&self.gl);
-                        allsource_gpu::bind_texture(&self.gl, 1, None);
-                        self.triangle.unbind_texture(&self.gl);
-                    }
-                    self.draw_preview(target);
-                    return;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    say(
-                        &self.overlay.editor.log,
-                        Level::Error,
-                        format!("the editor could not be drawn: {e}; hiding it"),
-                    );
-                    self.overlay.editor.visible = false;
-                }
-            }
-        }
-        match &self.shown {
-            Some(frame) => {
-                target.bind(&self.gl);
-                self.blit.use_program(&self.gl);
-                self.triangle.bind_texture(&self.gl, frame.texture);
-                self.triangle.draw(&self.gl);
-                self.triangle.unbind_texture(&self.gl);
-            }
-            None => target.clear(&self.gl, WAITING_COLOUR, None),
-        }
-        self.draw_overlay(target);
-        match self.overlay.paint(&self.gl, target) {
-            Ok(None) => {}
-            Ok(Some(UiLayer::Over(texture))) => {
-                DrawState { depth: false, blend: Blend::Premultiplied }.apply(&self.gl);
-                target.bind(&self.gl);
-                self.layer_blit.use_program(&self.gl);
-                self.triangle.bind_texture(&self.gl, texture);
-                self.triangle.draw(&self.gl);
-                self.triangle.unbind_texture(&self.gl);
-                DrawState::default().apply(&self.gl);
-            }
-            Ok(Some(UiLayer::Panel { texture, rect })) => self.blit_into(target, texture, rect),
+        // The editor's layer first: painting it (when a pass ran) draws into its own canvas only.
+        let layer = match self.overlay.paint(&self.gl, target) {
+            Ok(layer) => layer,
             Err(e) => {
                 say(&self.overlay.editor.log, Level::Error, format!("the editor could not be drawn: {e}; hiding it"));
                 self.overlay.editor.visible = false;
+                None
+            }
+        };
+        DrawState::default().apply(&self.gl);
+        // The common case, the editor shown over a frame with nothing drawn between them: one pass. (On llvmpipe
+        // the second full-frame pass, a blend, was what an idle editor cost.)
+        let plain = !self.options.stats_overlay && self.status.worker_died.is_none() && !self.status.failing;
+        match (&self.shown, layer) {
+            (Some(frame), Some(UiLayer::Over(layer))) if plain => {
+                target.bind(&self.gl);
+                self.composite.use_program(&self.gl);
+                self.triangle.bind_texture(&self.gl, frame.texture);
+                allsource_gpu::bind_texture(&self.gl, 1, Some(layer));
+                self.triangle.draw(&self.gl);
+                allsource_gpu::bind_texture(&self.gl, 1, None);
+                self.triangle.unbind_texture(&self.gl);
+            }
+            (shown, layer) => {
+                match shown {
+                    Some(frame) => {
+                        target.bind(&self.gl);
+                        self.blit.use_program(&self.gl);
+                        self.triangle.bind_texture(&self.gl, frame.texture);
+                        self.triangle.draw(&self.gl);
+                        self.triangle.unbind_texture(&self.gl);
+                    }
+                    None => target.clear(&self.gl, WAITING_COLOUR, None),
+                }
+                self.draw_overlay(target);
+                match layer {
+                    None => {}
+                    Some(UiLayer::Over(texture)) => {
+                        DrawState { depth: false, blend: Blend::Premultiplied }.apply(&self.gl);
+                        target.bind(&self.gl);
+                        self.layer_blit.use_program(&self.gl);
+                        self.triangle.bind_texture(&self.gl, texture);
+                        self.triangle.draw(&self.gl);
+                        self.triangle.unbind_texture(&self.gl);
+                        DrawState::default().apply(&self.gl);
+                    }
+                    Some(UiLayer::Panel { texture, rect }) => self.blit_into(target, texture, rect),
+                }
             }
         }
         self.draw_preview(target);
