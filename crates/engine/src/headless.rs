@@ -74,6 +74,11 @@ impl HeadlessEngine {
     /// Composes one real-time frame and waits until the GPU has finished it (benchmarks of frame cost).
     pub fn frame_finished(&mut self) {
         self.frame();
+        self.finish();
+    }
+
+    /// Waits until the GPU has finished everything this engine's context was asked to draw.
+    pub fn finish(&self) {
         allsource_gpu::finish(&self.context.gl);
     }
 
@@ -88,6 +93,11 @@ impl HeadlessEngine {
     /// The renderer's name, as the driver gives it.
     pub fn renderer(&self) -> String {
         self.context.info.renderer.clone()
+    }
+
+    /// The pixels of the editor's last paint (premultiplied over transparency, top row first), if it was painted.
+    pub fn editor_layer(&self) -> Option<Image> {
+        self.compositor.overlay.layer_image(&self.context.gl)
     }
 
     /// The pixels of the last composed frame.

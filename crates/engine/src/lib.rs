@@ -10,6 +10,7 @@
 mod bench;
 pub mod check;
 mod compositor;
+mod cover;
 mod error;
 mod file_texture;
 mod graphics;

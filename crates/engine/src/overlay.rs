@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use allsource_editor::{ConsoleLog, Editor};
 use allsource_gpu::glow::NativeTexture;
-use allsource_gpu::{FrameTarget, Gl, Target, UiPainter};
+use allsource_gpu::{FrameTarget, Gl, Rects, Target, UiPainter};
 use egui::{Event, Key, Modifiers, Pos2, RawInput, Rect, Vec2};
 
 use crate::Error;
@@ -60,6 +60,11 @@ pub struct Overlay {
     /// The UI as the last pass laid it out: over the frame, painted premultiplied over transparency and blended
     /// over each frame until the next pass; on a panel, painted over the panel's own background.
     canvas: Option<Target>,
+    /// The tiles of the canvas the last paint drew in (`cover.rs`), as geometry: over the frame, the canvas is
+    /// blended over these only.
+    tiles: Option<Rects>,
+    /// Their share of the canvas's pixels, for the bench.
+    tiled_share: f64,
     pointer: Option<Pos2>,
     /// Something the editor shows changed outside a pass (a report, an answer, a command): lay it out again.
     dirty: bool,
@@ -107,11 +112,12 @@ impl PassCause {
 }
 
 /// What the compositor draws of the editor this frame.
-pub enum UiLayer {
-    /// A texture the size of the frame, premultiplied, blended over the whole frame.
-    Over(NativeTexture),
+pub enum UiLayer<'a> {
+    /// A texture the size of the frame, premultiplied, blended over the frame where `tiles` cover it (the rest of
+    /// the texture is transparent).
+    Over { texture: NativeTexture, tiles: &'a Rects },
     /// The panel's opaque texture, drawn into `rect` of the frame.
-    Panel { texture: NativeTexture, rect: [i32; 4] },
+    Panel { texture: NativeTexture, rect: [i32; 4], size: (u32, u32) },
 }
 
 impl Overlay {
@@ -132,6 +138,8 @@ impl Overlay {
             start: Instant::now(),
             placement: Placement::Overlay,
             canvas: None,
+            tiles: None,
+            tiled_share: 0.0,
             pointer: None,
             dirty: true,
             repaint_at: None,
@@ -342,6 +350,16 @@ impl Overlay {
         self.passes.iter().sum()
     }
 
+    /// The pixels of the editor's last paint (premultiplied, top row first), if it was painted.
+    pub fn layer_image(&self, gl: &Gl) -> Option<allsource_gpu::Image> {
+        self.canvas.as_ref().map(|c| allsource_gpu::Image::read(gl, &c.frame_target()))
+    }
+
+    /// The share of the frame the editor's layer is blended over (the tiles its last paint drew in), 0 to 1.
+    pub fn tiled_share(&self) -> f64 {
+        self.tiled_share
+    }
+
     /// How long until the shown editor needs a pass by itself (egui's next animation step), if it asked for one.
     pub fn repaint_in(&self) -> Option<Duration> {
         self.repaint_at.map(|at| at.saturating_duration_since(Instant::now()))
@@ -350,8 +368,8 @@ impl Overlay {
     /// Paints what the last pass laid out, if it was not painted yet, and says what the compositor draws of the
     /// editor this frame (nothing when hidden): over the frame, the UI layer blended over it; in panel placement,
     /// the panel's texture in its rectangle. Between passes the same layer is drawn again: a shown editor with
-    /// nothing new costs one blended full-frame draw, not a layout, a tessellation and a paint.
-    pub fn paint(&mut self, gl: &Gl, target: &FrameTarget) -> Result<Option<UiLayer>, Error> {
+    /// nothing new costs one blended draw over the tiles it drew in, not a layout, a tessellation and a paint.
+    pub fn paint(&mut self, gl: &Gl, target: &FrameTarget) -> Result<Option<UiLayer<'_>>, Error> {
         if !self.editor.visible {
             return Ok(None);
         }
@@ -363,6 +381,13 @@ impl Overlay {
         }
         if self.canvas.is_none() {
             self.canvas = Some(Target::new(gl, size.0, size.1)?);
+            // Nothing is painted in a new canvas until the next paint.
+            if let Some(tiles) = self.tiles.as_mut() {
+                tiles.set(gl, &[], size);
+            }
+        }
+        if self.tiles.is_none() {
+            self.tiles = Some(Rects::new(gl)?);
         }
         if self.fresh {
             self.fresh = false;
@@ -371,6 +396,12 @@ impl Overlay {
                 self.painter = Some(UiPainter::new(gl)?);
             }
             let primitives = self.ctx.tessellate(std::mem::take(&mut self.shapes), self.pixels_per_point);
+            if let (Placement::Overlay, Some(tiles)) = (self.placement, self.tiles.as_mut()) {
+                let cover = crate::cover::covered(&primitives, self.pixels_per_point, size);
+                let pixels: i64 = cover.iter().map(|r| i64::from(r[2]) * i64::from(r[3])).sum();
+                self.tiled_share = pixels as f64 / (f64::from(size.0) * f64::from(size.1)).max(1.0);
+                tiles.set(gl, &cover, size);
+            }
             let (Some(painter), Some(canvas)) = (self.painter.as_mut(), self.canvas.as_ref()) else { return Ok(None) };
             let into = canvas.frame_target();
             // The panel is opaque; the layer over the frame is transparent where the editor draws nothing.
@@ -381,12 +412,14 @@ impl Overlay {
             into.clear(gl, background, None);
             painter.paint(gl, &into, self.pixels_per_point, &primitives, &mut self.textures);
         }
-        let Some(canvas) = self.canvas.as_ref() else { return Ok(None) };
+        let (Some(canvas), Some(tiles)) = (self.canvas.as_ref(), self.tiles.as_ref()) else { return Ok(None) };
         Ok(Some(match self.placement {
-            Placement::Overlay => UiLayer::Over(canvas.texture),
-            Placement::Panel { rect, .. } => {
-                UiLayer::Panel { texture: canvas.texture, rect: viewport_of(rect, target) }
-            }
+            Placement::Overlay => UiLayer::Over { texture: canvas.texture, tiles },
+            Placement::Panel { rect, .. } => UiLayer::Panel {
+                texture: canvas.texture,
+                rect: viewport_of(rect, target),
+                size: (canvas.width, canvas.height),
+            },
         }))
     }
 
@@ -396,6 +429,9 @@ impl Overlay {
             p.destroy();
         }
         if let Some(t) = self.canvas.take() {
+            t.delete(gl);
+        }
+        if let Some(t) = self.tiles.take() {
             t.delete(gl);
         }
     }

@@ -453,3 +453,43 @@ fn a_shown_editor_with_nothing_new_is_not_laid_out_again_and_looks_the_same() {
     assert_eq!((f.engine.compositor().overlay.all_passes(), f.engine.compositor().overlay.paints), (all, paints));
     assert_eq!(f.engine.image().pixel(400, 10), [0, 255, 0, 255]);
 }
+
+/// The open editor is blended over the frame only in the tiles it drew in, and the frame is copied in with a blit:
+/// every composed pixel is still the editor's layer over the scene's (premultiplied "over"), in the right place,
+/// on a scene whose every pixel differs (a flip or an offset would show), and part of the frame is left out.
+#[test]
+fn the_editor_over_the_frame_is_its_layer_over_the_scene_in_every_pixel() {
+    use allsource_engine::{Clock, HeadlessEngine, Scene};
+    let gradient = "layout(location = 0) out vec4 colour;
+void main() { colour = vec4(fract(gl_FragCoord.x / 256.0), fract(gl_FragCoord.y / 256.0), 0.5, 1.0); }
+";
+    let dir = common::scene_dir("editor-over-frame", &[("main.glsl", gradient)]);
+    let options = EngineOptions { clock: Clock::Lockstep, store: false, ..options() };
+    let mut engine = HeadlessEngine::new(Scene::open(&dir).unwrap(), options).unwrap();
+    engine.frame_lockstep(0).unwrap();
+    let scene = engine.image();
+    assert_eq!(scene.pixel(3, 399), [3, 0, 128, 255], "the frame is copied the right way up");
+    assert_eq!(scene.pixel(300, 0), [44, 143, 128, 255], "(300 % 256, 399 % 256)");
+    let c = engine.compositor_mut();
+    c.overlay.editor.open(&dir.join("main.glsl")).unwrap();
+    c.overlay.editor.visible = true;
+    engine.frame_lockstep(1).unwrap();
+    let (out, layer) = (engine.image(), engine.editor_layer().expect("the editor was painted"));
+    let share = engine.compositor().overlay.tiled_share();
+    assert!(share > 0.2 && share < 0.95, "the layer is blended over part of the frame: {share}");
+    let drawn = layer.pixels.chunks(4).filter(|p| p[3] > 0).count() as f64 / (640.0 * 400.0);
+    assert!(drawn > 0.1, "the editor drew in {drawn} of the layer");
+    let mut wrong = Vec::new();
+    for y in 0..400 {
+        for x in 0..640 {
+            let (l, f, o) = (layer.pixel(x, y), scene.pixel(x, y), out.pixel(x, y));
+            for ch in 0..3 {
+                let expected = f32::from(l[ch]) + f32::from(f[ch]) * (1.0 - f32::from(l[3]) / 255.0);
+                if (f32::from(o[ch]) - expected).abs() > 2.0 && wrong.len() < 10 {
+                    wrong.push(((x, y), ch, l, f, o));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "composed pixels that are not the layer over the frame: {wrong:?}");
+}

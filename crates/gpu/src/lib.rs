@@ -5,6 +5,7 @@
 //! between threads: render targets, programs, fences, and pixels read back. Everything above this crate talks in
 //! these types and never names a GL function; the `unsafe` that GL needs lives here and says why it is sound.
 
+mod blit;
 mod buffer;
 mod compat;
 mod context;
@@ -14,6 +15,7 @@ mod fence;
 mod image;
 mod kinds;
 mod program;
+mod rects;
 mod reflect;
 mod sampled;
 mod state;
@@ -23,6 +25,7 @@ mod timing;
 mod ui;
 mod window;
 
+pub use blit::Blitter;
 pub use buffer::{
     Buffer, barrier, capture_feedback, dispatch, dispatch_indirect, draw_arrays_indirect, draw_elements,
     draw_elements_indirect, multi_draw_elements_indirect, patch_vertices,
@@ -35,6 +38,7 @@ pub use fence::{Fence, finish};
 pub use image::{Image, read_texture_rgba8};
 pub use kinds::{BufferTarget, Primitive, Stage};
 pub use program::{FullscreenTriangle, Program, StageLog, bind_texture};
+pub use rects::{RECTS_VERTEX, Rects};
 pub use reflect::{BlockInfo, GlslType, Reflection, Scalar, UniformInfo, UniformShape, UniformValue, VaryingInfo};
 pub use sampled::{
     Filter, ImageUpload, PixelKind, PixelTexture, Sampler, Samplers, Wrap, bind_cube_texture, unbind_units,

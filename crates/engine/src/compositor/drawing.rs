@@ -48,7 +48,16 @@ impl Compositor {
 
     pub(super) fn draw(&mut self, target: &FrameTarget) {
         self.status.composed += 1;
-        // The editor's layer first: painting it (when a pass ran) draws into its own canvas only.
+        DrawState::default().apply(&self.gl);
+        match &self.shown {
+            Some(frame) => {
+                let full = [0, 0, target.width as i32, target.height as i32];
+                self.blit_into(target, frame.texture, (frame.width, frame.height), full);
+            }
+            None => target.clear(&self.gl, WAITING_COLOUR, None),
+        }
+        self.draw_overlay(target);
+        // Painting the editor's layer (when a pass ran) draws into its own canvas only.
         let layer = match self.overlay.paint(&self.gl, target) {
             Ok(layer) => layer,
             Err(e) => {
@@ -57,52 +66,36 @@ impl Compositor {
                 None
             }
         };
-        DrawState::default().apply(&self.gl);
-        // The common case, the editor shown over a frame with nothing drawn between them: one pass. (On llvmpipe
-        // the second full-frame pass, a blend, was what an idle editor cost.)
-        let plain = !self.options.stats_overlay && self.status.worker_died.is_none() && !self.status.failing;
-        match (&self.shown, layer) {
-            (Some(frame), Some(UiLayer::Over(layer))) if plain => {
+        match layer {
+            None => {}
+            Some(UiLayer::Over { texture, tiles }) => {
+                DrawState { depth: false, blend: Blend::Premultiplied }.apply(&self.gl);
                 target.bind(&self.gl);
-                self.composite.use_program(&self.gl);
-                self.triangle.bind_texture(&self.gl, frame.texture);
-                allsource_gpu::bind_texture(&self.gl, 1, Some(layer));
-                self.triangle.draw(&self.gl);
-                allsource_gpu::bind_texture(&self.gl, 1, None);
+                self.layer_blit.use_program(&self.gl);
+                self.triangle.bind_texture(&self.gl, texture);
+                Sampler::bind(&self.gl, 0, Some(&self.nearest));
+                tiles.draw(&self.gl);
+                Sampler::bind(&self.gl, 0, None);
                 self.triangle.unbind_texture(&self.gl);
+                DrawState::default().apply(&self.gl);
             }
-            (shown, layer) => {
-                match shown {
-                    Some(frame) => {
-                        target.bind(&self.gl);
-                        self.blit.use_program(&self.gl);
-                        self.triangle.bind_texture(&self.gl, frame.texture);
-                        self.triangle.draw(&self.gl);
-                        self.triangle.unbind_texture(&self.gl);
-                    }
-                    None => target.clear(&self.gl, WAITING_COLOUR, None),
-                }
-                self.draw_overlay(target);
-                match layer {
-                    None => {}
-                    Some(UiLayer::Over(texture)) => {
-                        DrawState { depth: false, blend: Blend::Premultiplied }.apply(&self.gl);
-                        target.bind(&self.gl);
-                        self.layer_blit.use_program(&self.gl);
-                        self.triangle.bind_texture(&self.gl, texture);
-                        self.triangle.draw(&self.gl);
-                        self.triangle.unbind_texture(&self.gl);
-                        DrawState::default().apply(&self.gl);
-                    }
-                    Some(UiLayer::Panel { texture, rect }) => self.blit_into(target, texture, rect),
-                }
-            }
+            Some(UiLayer::Panel { texture, rect, size }) => self.blit_into(target, texture, size, rect),
         }
         self.draw_preview(target);
     }
 
-    /// Draws `texture` over the `rect` of `target` (pixels from the bottom-left).
-    pub(super) fn blit_into(&self, target: &FrameTarget, texture: glow::NativeTexture, rect: [i32; 4]) {
+    /// Copies `texture` (`size` texels) onto the `rect` of `target` (pixels from the bottom-left): a blit, or a
+    /// textured draw where the target cannot be blitted into.
+    pub(super) fn blit_into(
+        &self,
+        target: &FrameTarget,
+        texture: glow::NativeTexture,
+        size: (u32, u32),
+        rect: [i32; 4],
+    ) {
+        if self.blitter.copy(&self.gl, texture, size, target, rect) {
+            return;
+        }
         target.bind_rect(&self.gl, rect);
         self.blit.use_program(&self.gl);
         self.triangle.bind_texture(&self.gl, texture);

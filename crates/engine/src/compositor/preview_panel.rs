@@ -143,7 +143,7 @@ impl Compositor {
 
         let rect = crate::overlay::viewport_of(PREVIEW_RECT, target);
         match preview.shown.as_ref() {
-            Some(frame) => self.blit_into(target, frame.texture, rect),
+            Some(frame) => self.blit_into(target, frame.texture, (frame.width, frame.height), rect),
             None => target.clear(&self.gl, PREVIEW_STOPPED, Some(rect)),
         }
         if self.overlay.visible() {
