@@ -71,6 +71,10 @@ impl BenchOptions {
         EngineOptions { size: self.size, fps: self.fps, clock: Clock::Realtime, ..EngineOptions::default() }
     }
 
+    fn lockstep(&self) -> EngineOptions {
+        EngineOptions { size: self.size, fps: self.fps, clock: Clock::Lockstep, ..EngineOptions::default() }
+    }
+
     fn period(&self) -> Duration {
         Duration::from_secs_f64(1.0 / self.fps)
     }
