@@ -96,6 +96,10 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
     // Set by `debug-preview spin`: the frame loop stops and spins.
     let spin = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader_spin = spin.clone();
+    // Whether the copier may still read the worker's frames: closed (under the lock, so never during a read) before
+    // the worker is told to stop and frees its textures.
+    let copying = Arc::new(Mutex::new(true));
+    let reader_copying = copying.clone();
     std::thread::Builder::new()
         .name("worker-socket".into())
         .spawn(move || {
@@ -122,6 +126,7 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
                     // A clean stop: the worker stops (its last reports and log lines go out) and the process ends
                     // when it has.
                     Ok(Some(ToChild::Stop)) => {
+                        *reader_copying.lock().unwrap_or_else(|e| e.into_inner()) = false;
                         let _ = commands.send(Command::Stop);
                     }
                     // The compositor has gone: nothing here needs saving.
@@ -134,8 +139,16 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
 
     // Frames are copied into the ring on a thread of their own (a context of this share group), so that a frame
     // the GPU takes long over never holds up the worker's reports.
-    let copier =
-        Copier { ring, free, spin, commands: worker.commands.clone(), out: out.clone(), gpu_timeout, lockstep };
+    let copier = Copier {
+        ring,
+        free,
+        spin,
+        copying,
+        commands: worker.commands.clone(),
+        out: out.clone(),
+        gpu_timeout,
+        lockstep,
+    };
     let (frames, frames_in) = std::sync::mpsc::channel();
     let copier_context = context.share().map_err(|e| e.to_string())?;
     std::thread::Builder::new()
@@ -169,6 +182,8 @@ struct Copier {
     ring: Ring,
     free: Arc<(Mutex<RingSlots>, Condvar)>,
     spin: Arc<std::sync::atomic::AtomicBool>,
+    /// False once the process is stopping: the worker may free the textures of frames still queued here.
+    copying: Arc<Mutex<bool>>,
     commands: std::sync::mpsc::Sender<Command>,
     out: Out,
     gpu_timeout: Duration,
@@ -209,8 +224,14 @@ impl Copier {
             }
             while !frame.wait(gl, Duration::from_millis(100)) {}
             let reading = std::time::Instant::now();
-            if let Some(pixels) = self.ring.slot_mut(slot, bytes) {
-                allsource_gpu::read_texture_rgba8(gl, frame.texture, frame.width, frame.height, pixels);
+            {
+                let copying = self.copying.lock().unwrap_or_else(|e| e.into_inner());
+                if !*copying {
+                    return;
+                }
+                if let Some(pixels) = self.ring.slot_mut(slot, bytes) {
+                    allsource_gpu::read_texture_rgba8(gl, frame.texture, frame.width, frame.height, pixels);
+                }
             }
             let read_back = reading.elapsed();
             let (index, time, version, stats, width, height) =
