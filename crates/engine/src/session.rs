@@ -272,7 +272,7 @@ impl Session {
             ConsoleCommand::DebugScene(act) => say(d.compositor().debug_scene(&act)?),
             ConsoleCommand::DebugPreview(act) => {
                 // A script waits for the answer, or for the process to be stopped for what it did.
-                say(d.compositor().debug_preview(&act, blocking.then_some(ANSWER_TIMEOUT))?)
+                d.compositor().debug_preview(&act, blocking.then_some(ANSWER_TIMEOUT))?
             }
             ConsoleCommand::WaitPreview => {
                 let c = d.compositor();

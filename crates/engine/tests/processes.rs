@@ -138,6 +138,10 @@ fn a_guest_process_reads_only_the_scene_and_opens_no_connection() {
     assert!(answer(&format!("connect 127.0.0.1:{port}")).contains("failed: Permission denied"), "{out:#?}");
     // The guest kept running through all of it: its frame is in the panel.
     assert!(!out.iter().any(|l| l.contains(": stopped:")), "{out:#?}");
+    // Each question comes before its answer in the transcript.
+    let at = |start: &str| out.iter().position(|l| l.starts_with(start));
+    let asked = at("asked the preview process to open /etc/passwd").expect("the question is in the transcript");
+    assert!(Some(asked) < at("preview: open /etc/passwd: "), "{out:#?}");
 }
 
 // The scene's worker in a process (`EngineOptions::scene_place`): killed and replaced from the last good versions.

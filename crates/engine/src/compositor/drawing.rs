@@ -52,7 +52,7 @@ impl Compositor {
         match &self.shown {
             Some(frame) => {
                 let full = [0, 0, target.width as i32, target.height as i32];
-                self.blit_into(target, frame.texture, (frame.width, frame.height), full);
+                self.blit_into(target, frame.texture, (frame.width, frame.height), full, frame.own);
             }
             None => target.clear(&self.gl, WAITING_COLOUR, None),
         }
@@ -79,21 +79,23 @@ impl Compositor {
                 self.triangle.unbind_texture(&self.gl);
                 DrawState::default().apply(&self.gl);
             }
-            Some(UiLayer::Panel { texture, rect, size }) => self.blit_into(target, texture, size, rect),
+            Some(UiLayer::Panel { texture, rect, size }) => self.blit_into(target, texture, size, rect, true),
         }
         self.draw_preview(target);
     }
 
-    /// Copies `texture` (`size` texels) onto the `rect` of `target` (pixels from the bottom-left): a blit, or a
-    /// textured draw where the target cannot be blitted into.
+    /// Copies `texture` (`size` texels) onto the `rect` of `target` (pixels from the bottom-left): a blit when the
+    /// texture is this context's `own` (on llvmpipe a copy, where a draw shades every pixel), else, or where the
+    /// target cannot be blitted into, a textured draw.
     pub(super) fn blit_into(
         &self,
         target: &FrameTarget,
         texture: glow::NativeTexture,
         size: (u32, u32),
         rect: [i32; 4],
+        own: bool,
     ) {
-        if self.blitter.copy(&self.gl, texture, size, target, rect) {
+        if own && self.blitter.copy(&self.gl, texture, size, target, rect) {
             return;
         }
         target.bind_rect(&self.gl, rect);

@@ -50,15 +50,17 @@ impl Compositor {
         Ok(format!("promoted into the scene as {} after {frames} frames within budget", target.display()))
     }
 
-    /// Makes the preview's process do a debugging act (the console's `debug-preview`); with `wait`, polls (never
-    /// blocking on the guest) until it answers or is stopped, at most that long.
-    pub fn debug_preview(&mut self, act: &str, wait: Option<Duration>) -> Result<String, String> {
+    /// Makes the preview's process do a debugging act (the console's `debug-preview`) and says so in the console;
+    /// with `wait`, then polls (never blocking on the guest) until it answers or is stopped, at most that long, so
+    /// that its answer follows the question.
+    pub fn debug_preview(&mut self, act: &str, wait: Option<Duration>) -> Result<(), String> {
         let act = self.debug_act("debug-preview", act)?;
         let preview = self.preview.as_ref().ok_or("nothing is being previewed")?;
         let answers = preview.answers;
         preview.debug(act.clone())?;
+        self.overlay.editor.log.push(Level::Result, format!("asked the preview process to {act}"));
         self.poll_preview_while(wait.unwrap_or_default(), |p| p.answers == answers);
-        Ok(format!("asked the preview process to {act}"))
+        Ok(())
     }
 
     /// Stops the preview and frees it.
@@ -143,7 +145,7 @@ impl Compositor {
 
         let rect = crate::overlay::viewport_of(PREVIEW_RECT, target);
         match preview.shown.as_ref() {
-            Some(frame) => self.blit_into(target, frame.texture, (frame.width, frame.height), rect),
+            Some(frame) => self.blit_into(target, frame.texture, (frame.width, frame.height), rect, true),
             None => target.clear(&self.gl, PREVIEW_STOPPED, Some(rect)),
         }
         if self.overlay.visible() {

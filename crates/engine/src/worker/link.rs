@@ -263,6 +263,7 @@ impl ProcessLink {
                         width: frame.width,
                         height: frame.height,
                         fence: None,
+                        own: true,
                         submitted: Instant::now(),
                     }));
                 }

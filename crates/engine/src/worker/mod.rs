@@ -612,6 +612,7 @@ impl Worker {
             width,
             height,
             fence: Some(fence),
+            own: false,
             submitted: Instant::now(),
         };
         let slot = &mut self.slots[slot_index];

@@ -239,6 +239,11 @@ pub struct WorkerFrame {
     /// Signals when drawing it has finished; `None` for a frame that was finished when it arrived (uploaded from a
     /// worker process's ring: its upload is done when the call returns, and later draws follow it in order).
     pub fence: Option<Fence>,
+    /// The texture is the compositor's own (a frame uploaded from a worker process's ring): no other context draws
+    /// with it, so it is copied to the screen with a blit. A worker thread's texture is drawn instead: its next
+    /// frames may still sample it (the previous frame), and llvmpipe makes a blit wait for every draw in any
+    /// context that reads it (a slow frame held the compositor for its whole length).
+    pub own: bool,
     /// When the worker had submitted the frame's commands (its fence inserted): where the bench splits an edit's
     /// latency between the worker and the compositor.
     pub submitted: Instant,
