@@ -528,3 +528,24 @@ fn lua_print_reaches_standard_output_headless_and_rendering_and_a_script_prints_
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().filter(|l| *l == "hello from lua\t42").count(), 1, "stdout: {stdout:?}");
 }
+
+/// The scene's worker in a process (the default) says what a worker thread says: its Lua budget once, and the
+/// driver once (the compositor's line; the process's own context is not news).
+#[test]
+fn a_worker_process_says_what_a_worker_thread_says() {
+    let dir = temp_dir("worker-news");
+    std::fs::write(dir.join("main.lua"), "local M = {}\nfunction M.draw() gfx.clear(0, 0, 0, 1) end\nreturn M\n")
+        .unwrap();
+    let script = dir.join("script.txt");
+    std::fs::write(&script, "frames 2\n").unwrap();
+    for worker in ["process", "thread"] {
+        let args =
+            ["run", dir.to_str().unwrap(), "--script", script.to_str().unwrap(), "--no-store", "--worker", worker];
+        let out = run(&mut allsource(&args));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let count = |start: &str| stdout.lines().filter(|l| l.starts_with(start)).count();
+        assert_eq!(count("Lua budget: frame 16.7 ms"), 1, "--worker {worker}: {stdout}");
+        assert_eq!(count("OpenGL "), 1, "--worker {worker}: {stdout}");
+    }
+}

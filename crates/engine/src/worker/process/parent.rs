@@ -177,12 +177,15 @@ fn last_lines(stderr: std::process::ChildStderr) -> Vec<String> {
     last.into()
 }
 
-/// Logs a line of a worker process's log again here, at its level (Lua's `print` as Lua's `print`; the process's
-/// news, such as the driver it got, at debug: the compositor says what matters). Returns whether it was a problem
+/// Logs a line of a worker process's log again here, at its level, as a worker thread's line would be (Lua's
+/// `print` as Lua's `print`; news such as the Lua budget at info). The GL context the process made for itself is
+/// logged at debug: the compositor already said which driver the engine runs on. Returns whether it was a problem
 /// (an error or a warning).
 fn relog(level: &str, target: &str, message: &str) -> bool {
     match (level, target) {
         ("INFO", "lua") => tracing::info!(target: "lua", "{message}"),
+        ("INFO", gpu) if gpu.starts_with("allsource_gpu") => tracing::debug!("worker process: {message}"),
+        ("INFO", _) => tracing::info!("{message}"),
         ("ERROR", _) => tracing::error!("{message}"),
         ("WARN", _) => tracing::warn!("{message}"),
         _ => tracing::debug!("worker process: {message}"),
