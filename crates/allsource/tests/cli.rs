@@ -549,3 +549,24 @@ fn a_worker_process_says_what_a_worker_thread_says() {
         assert_eq!(count("OpenGL "), 1, "--worker {worker}: {stdout}");
     }
 }
+
+/// `allsource run examples/plasma --editor`, the scene named relative to the working directory: the editor opens its
+/// main source, and typing goes into it (the entry's path was joined to the scene's directory twice).
+#[test]
+fn the_editor_opens_the_main_source_of_a_scene_named_relative_to_the_working_directory() {
+    let dir = temp_dir("relative");
+    std::fs::create_dir_all(dir.join("scene")).unwrap();
+    std::fs::write(
+        dir.join("scene/main.glsl"),
+        "layout(location = 0) out vec4 colour;\nvoid main() { colour = vec4(1.0); }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("script.txt"), "frames 1\ntype x\nframes 2\n").unwrap();
+    let out = run(allsource(&["run", "scene", "--editor", "--no-store", "--script", "script.txt"]).current_dir(&dir));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("could not open"), "{stdout}");
+    assert!(
+        stdout.contains("scene/main.glsl: version 2 did not build"),
+        "the typed x reached the file's buffer: {stdout}"
+    );
+}

@@ -172,7 +172,8 @@ pub struct Editor {
     /// Per buffer: the line of the last match, where the next search starts.
     find_from: BTreeMap<PathBuf, u32>,
     focus_code: bool,
-    /// The scene's main source (main.lua or main.glsl): what the editor shows when it is first toggled on.
+    /// The scene's main source (main.lua or main.glsl): what the editor shows when it is first toggled on. Relative
+    /// to the editor's root, as every path it opens, or absolute.
     pub entry: Option<PathBuf>,
     goto: Option<(u32, u32)>,
     actions: Vec<Action>,
