@@ -70,6 +70,9 @@ impl Editor {
                 self.active = if self.tabs.is_empty() { None } else { Some(i.min(self.tabs.len() - 1)) };
             }
             let response = ui.menu_button("open…", |ui| {
+                // Each name on one line: the menu takes the width of the longest (egui wrapped them to the width of
+                // the narrow "open…" button, a letter a line).
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                 let files = self.files.clone();
                 for file in files {
                     if ui.button(self.display(&file)).clicked() {
