@@ -100,12 +100,21 @@ fn an_atomic_rename_save_a_delete_and_recreate_and_a_double_write_are_each_picke
     std::fs::write(&main, solid(0.0, 0.0, 1.0)).unwrap();
     wait_for(&mut e, BLUE, 20);
     let builds = e.compositor().status().builds;
+    let writing = Instant::now();
     std::fs::write(&main, solid(1.0, 0.0, 0.0)).unwrap();
     std::fs::write(&main, solid(1.0, 0.0, 0.0)).unwrap();
+    let gap = writing.elapsed();
     wait_for(&mut e, RED, 20);
     let failed: Vec<_> = e.compositor().status().diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(failed.is_empty(), "no build saw a missing or half-written file: {failed:?}");
-    assert_eq!(e.compositor().status().builds, builds + 1, "an editor writing twice costs one build");
+    // Two writes closer than the watcher's 20 ms debounce are one change. On a machine too busy to make the second
+    // write within half of that, the worker may read between them: then it builds each.
+    let extra = e.compositor().status().builds - builds;
+    if gap < Duration::from_millis(10) {
+        assert_eq!(extra, 1, "an editor writing twice costs one build");
+    } else {
+        assert!((1..=2).contains(&extra), "{extra} builds for two writes {gap:?} apart");
+    }
 }
 
 #[test]
@@ -296,15 +305,16 @@ fn a_clean_buffer_follows_its_file_and_an_edit_is_written_to_disk_once_it_builds
     // One that builds is, once the buffer has been idle for a moment.
     s.run("key Backspace");
     s.run("goto 3 14");
+    // From before the keystrokes, so that a busy machine only makes the wait look longer.
+    let typed = Instant::now();
     s.run("type 1.0+");
     assert_eq!(s.pixel(), [255, 255, 0, 255]);
-    let typed = Instant::now();
     let written = solid(0.0, 1.0, 0.0).replace("vec4(0.0", "vec4(1.0+0.0");
     while std::fs::read_to_string(&main).unwrap() != written {
         assert!(typed.elapsed() < Duration::from_secs(10), "the built edit reaches the file");
         s.pixel();
     }
-    assert!(typed.elapsed() >= allsource_editor::AUTOSAVE_IDLE / 2, "not while the user is typing");
+    assert!(typed.elapsed() >= allsource_editor::AUTOSAVE_IDLE, "not while the user is typing");
     assert_eq!(s.pixel(), [255, 255, 0, 255], "the engine's own write is not read back as a change");
     assert!(!s.compositor().overlay.editor.unsaved(&main));
 }
