@@ -24,13 +24,25 @@ pub fn main(socket: i32, ring: i32) -> i32 {
     sandbox::die_with_parent();
     // SAFETY: the compositor started this process with these two fds open for it, and nothing else owns them.
     let (stream, ring) = unsafe { (UnixStream::from_raw_fd(socket), OwnedFd::from_raw_fd(ring)) };
-    match serve(stream, ring) {
+    let code = match serve(stream, ring) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: the worker process stopped: {e}");
             1
         }
-    }
+    };
+    end(code)
+}
+
+/// Ends the process at once, without the C library's exit handlers. The driver's threads (llvmpipe's, the
+/// worker's, the frame copier's) may still be running, and running the driver's and LLVM's static destructors
+/// under them crashed about one exit in a hundred ("double free or corruption"). Nothing here needs them: the log
+/// went out over the socket, and files are written with plain writes.
+fn end(code: i32) -> ! {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit takes no pointers and does not return.
+    unsafe { libc::_exit(code) }
 }
 
 /// Where a worker process's log goes once it is connected: the socket, in order with its events (Lua's `print`
@@ -130,7 +142,7 @@ fn serve(stream: UnixStream, ring: OwnedFd) -> Result<(), String> {
                         let _ = commands.send(Command::Stop);
                     }
                     // The compositor has gone: nothing here needs saving.
-                    Ok(None) | Err(_) => std::process::exit(0),
+                    Ok(None) | Err(_) => end(0),
                     Ok(Some(_)) => {}
                 }
             }
