@@ -11,8 +11,9 @@ pub const TILE: u32 = 8;
 
 /// The tiles of a layer of `size` pixels that `primitives` (in points, `pixels_per_point` pixels each) may draw in,
 /// as rectangles `[x, y, width, height]` in pixels from the bottom-left: the neighbouring tiles of a row are one
-/// rectangle, and it grows down through the rows below that have the same run. Conservative: a triangle's bounding box inside its clip rectangle counts, whole; only triangles that
-/// are transparent at every corner (premultiplied colour, so transparent everywhere) are left out.
+/// rectangle, and it grows down through the rows below that have the same run. Conservative: a triangle's bounding
+/// box inside its clip rectangle counts, whole; only triangles that are transparent at every corner (premultiplied
+/// colour, so transparent everywhere) are left out.
 pub fn covered(primitives: &[ClippedPrimitive], pixels_per_point: f32, size: (u32, u32)) -> Vec<[i32; 4]> {
     let (cols, rows) = (size.0.div_ceil(TILE) as usize, size.1.div_ceil(TILE) as usize);
     let mut marked = vec![false; cols * rows];

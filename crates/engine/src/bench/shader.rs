@@ -178,6 +178,7 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
     let ideal = figures.get("shader_edit_ideal_ms");
     let direct = figures.get("shader_edit_to_pixels_median_ms");
     let (hidden, shown, active) = (Ms::of(&hidden), Ms::of(&shown), Ms::of(&active));
+    let (busy_hidden, busy_shown) = (Ms::of(&busy_hidden), Ms::of(&busy_shown));
     figures.extend([
         ("keystroke_to_pixels_median_ms", k.total.median()),
         ("keystroke_to_pixels_p90_ms", k.total.at(0.9)),
@@ -191,7 +192,7 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
         ("editor_frame_active_median_ms", active.median()),
         ("editor_frame_active_p99_ms", active.at(0.99)),
         ("editor_idle_cost_ms", shown.median() - hidden.median()),
-        ("editor_idle_cost_beside_worker_ms", Ms::of(&busy_shown).median() - Ms::of(&busy_hidden).median()),
+        ("editor_idle_cost_beside_worker_ms", busy_shown.median() - busy_hidden.median()),
         ("editor_frame_cost_passes", passes as f64),
         ("editor_layer_tiled_share", tiled),
     ]);
@@ -223,9 +224,9 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
         active.median(),
         active.at(0.99),
         tiled * 100.0,
-        Ms::of(&busy_hidden).median(),
-        Ms::of(&busy_shown).median(),
-        Ms::of(&busy_shown).median() - Ms::of(&busy_hidden).median(),
+        busy_hidden.median(),
+        busy_shown.median(),
+        busy_shown.median() - busy_hidden.median(),
     ))
 }
 
