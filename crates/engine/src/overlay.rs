@@ -60,11 +60,13 @@ pub struct Overlay {
     /// The UI as the last pass laid it out: over the frame, painted premultiplied over transparency and blended
     /// over each frame until the next pass; on a panel, painted over the panel's own background.
     canvas: Option<Target>,
-    /// The tiles of the canvas the last paint drew in (`cover.rs`), as geometry: over the frame, the canvas is
-    /// blended over these only.
+    /// The tiles of the canvas the last paint drew in but not opaquely (`cover.rs`), as geometry: over the frame,
+    /// the canvas is blended over these only.
     tiles: Option<Rects>,
-    /// Their share of the canvas's pixels, for the bench.
-    tiled_share: f64,
+    /// The tiles it painted opaque: over the frame, these are copied in.
+    opaque: Option<Rects>,
+    /// The shares of the canvas's pixels blended and copied, for the bench.
+    shares: (f64, f64),
     pointer: Option<Pos2>,
     /// Something the editor shows changed outside a pass (a report, an answer, a command): lay it out again.
     dirty: bool,
@@ -113,9 +115,9 @@ impl PassCause {
 
 /// What the compositor draws of the editor this frame.
 pub enum UiLayer<'a> {
-    /// A texture the size of the frame, premultiplied, blended over the frame where `tiles` cover it (the rest of
-    /// the texture is transparent).
-    Over { texture: NativeTexture, tiles: &'a Rects },
+    /// A texture the size of the frame, premultiplied: copied over the frame where `opaque` covers it (alpha 1 in
+    /// every pixel), blended over it where `tiles` cover it (the rest of the texture is transparent).
+    Over { texture: NativeTexture, tiles: &'a Rects, opaque: &'a Rects },
     /// The panel's opaque texture, drawn into `rect` of the frame.
     Panel { texture: NativeTexture, rect: [i32; 4], size: (u32, u32) },
 }
@@ -139,7 +141,8 @@ impl Overlay {
             placement: Placement::Overlay,
             canvas: None,
             tiles: None,
-            tiled_share: 0.0,
+            opaque: None,
+            shares: (0.0, 0.0),
             pointer: None,
             dirty: true,
             repaint_at: None,
@@ -355,9 +358,10 @@ impl Overlay {
         self.canvas.as_ref().map(|c| allsource_gpu::Image::read(gl, &c.frame_target()))
     }
 
-    /// The share of the frame the editor's layer is blended over (the tiles its last paint drew in), 0 to 1.
-    pub fn tiled_share(&self) -> f64 {
-        self.tiled_share
+    /// The shares of the frame the editor's layer is blended over (the tiles its last paint drew in, not
+    /// opaquely) and copied over (the tiles it painted opaque), 0 to 1 each.
+    pub fn layer_shares(&self) -> (f64, f64) {
+        self.shares
     }
 
     /// How long until the shown editor needs a pass by itself (egui's next animation step), if it asked for one.
@@ -382,12 +386,15 @@ impl Overlay {
         if self.canvas.is_none() {
             self.canvas = Some(Target::new(gl, size.0, size.1)?);
             // Nothing is painted in a new canvas until the next paint.
-            if let Some(tiles) = self.tiles.as_mut() {
+            for tiles in [self.tiles.as_mut(), self.opaque.as_mut()].into_iter().flatten() {
                 tiles.set(gl, &[], size);
             }
         }
         if self.tiles.is_none() {
             self.tiles = Some(Rects::new(gl)?);
+        }
+        if self.opaque.is_none() {
+            self.opaque = Some(Rects::new(gl)?);
         }
         if self.fresh {
             self.fresh = false;
@@ -396,11 +403,14 @@ impl Overlay {
                 self.painter = Some(UiPainter::new(gl)?);
             }
             let primitives = self.ctx.tessellate(std::mem::take(&mut self.shapes), self.pixels_per_point);
-            if let (Placement::Overlay, Some(tiles)) = (self.placement, self.tiles.as_mut()) {
-                let cover = crate::cover::covered(&primitives, self.pixels_per_point, size);
-                let pixels: i64 = cover.iter().map(|r| i64::from(r[2]) * i64::from(r[3])).sum();
-                self.tiled_share = pixels as f64 / (f64::from(size.0) * f64::from(size.1)).max(1.0);
-                tiles.set(gl, &cover, size);
+            if let (Placement::Overlay, Some(tiles), Some(opaque)) =
+                (self.placement, self.tiles.as_mut(), self.opaque.as_mut())
+            {
+                use crate::cover::{Cover, covered};
+                let cover = covered(&primitives, self.pixels_per_point, size);
+                self.shares = (Cover::share(&cover.blended, size), Cover::share(&cover.opaque, size));
+                tiles.set(gl, &cover.blended, size);
+                opaque.set(gl, &cover.opaque, size);
             }
             let (Some(painter), Some(canvas)) = (self.painter.as_mut(), self.canvas.as_ref()) else { return Ok(None) };
             let into = canvas.frame_target();
@@ -412,9 +422,13 @@ impl Overlay {
             into.clear(gl, background, None);
             painter.paint(gl, &into, self.pixels_per_point, &primitives, &mut self.textures);
         }
-        let (Some(canvas), Some(tiles)) = (self.canvas.as_ref(), self.tiles.as_ref()) else { return Ok(None) };
+        let (Some(canvas), Some(tiles), Some(opaque)) =
+            (self.canvas.as_ref(), self.tiles.as_ref(), self.opaque.as_ref())
+        else {
+            return Ok(None);
+        };
         Ok(Some(match self.placement {
-            Placement::Overlay => UiLayer::Over { texture: canvas.texture, tiles },
+            Placement::Overlay => UiLayer::Over { texture: canvas.texture, tiles, opaque },
             Placement::Panel { rect, .. } => UiLayer::Panel {
                 texture: canvas.texture,
                 rect: viewport_of(rect, target),
@@ -431,7 +445,7 @@ impl Overlay {
         if let Some(t) = self.canvas.take() {
             t.delete(gl);
         }
-        if let Some(t) = self.tiles.take() {
+        for t in [self.tiles.take(), self.opaque.take()].into_iter().flatten() {
             t.delete(gl);
         }
     }

@@ -157,8 +157,8 @@ fn the_key_under_escape_toggles_the_editor_on_a_french_layout_without_typing() {
     assert_eq!(versions, ["version 1: ok (live)", "version 1: ok (live)", "version 2: failed, 1 errors"], "{out:#?}");
     let dir = std::env::temp_dir().join(format!("allsource-engine-{}-toggle-fr", std::process::id()));
     let shown = png_pixel(&dir.join("shown.png"), 4, 4);
-    // The editor's panel fill (14, 16, 20 premultiplied at alpha 215) over the scene's red.
-    assert_eq!(shown, [54, 16, 20], "the editor's tab bar over the corner");
+    // The editor's opaque panel fill (14, 16, 20) where the scene's red was.
+    assert_eq!(shown, [14, 16, 20], "the editor's tab bar over the corner");
 }
 
 #[test]
@@ -282,10 +282,9 @@ fn on_a_panel_the_editor_is_drawn_inside_the_scene_and_the_rest_is_the_scene() {
     );
     let dir = std::env::temp_dir().join(format!("allsource-engine-{}-panel", std::process::id()));
     let path = dir.join("panel.png");
-    // Inside the panel: the editor's tab bar along its top, its fill (14, 16, 20 premultiplied at alpha 215) over the
-    // panel's own background (0.05, 0.06, 0.08), not over the scene's red.
+    // Inside the panel: the editor's tab bar along its top, its opaque fill (14, 16, 20), not the scene's red.
     let top = png_pixel(&path, 400, 20);
-    assert_eq!(top, [16, 18, 23], "the panel's top at (400, 20): {out:?}");
+    assert_eq!(top, [14, 16, 20], "the panel's top at (400, 20): {out:?}");
 }
 
 /// Text undo (ctrl+z, egui's own history of the buffer) is not version undo: it changes the text, and the changed
@@ -420,13 +419,8 @@ fn a_shown_editor_with_nothing_new_is_not_laid_out_again_and_looks_the_same() {
     assert_eq!((overlay.all_passes(), overlay.paints), (passes, paints), "no pass and no paint without news");
     let now = f.engine.image();
     assert!(picture.pixels == now.pixels, "the editor drawn again from its last paint looks the same");
-    // Over the red scene, the tab bar's fill (14, 16, 20 premultiplied at alpha 215) as egui paints it straight
-    // onto the frame: the layer blends as the painter does.
-    let tab_bar = now.pixel(400, 10);
-    assert!(
-        tab_bar[0].abs_diff(54) <= 1 && tab_bar[1].abs_diff(16) <= 1 && tab_bar[2].abs_diff(20) <= 1,
-        "{tab_bar:?}"
-    );
+    // Over the red scene, the tab bar's opaque fill (14, 16, 20), copied in from the last paint.
+    assert_eq!(now.pixel(400, 10), [14, 16, 20, 255]);
 
     // A console line: one pass, and the line is laid out.
     f.engine.compositor().overlay.editor.log.push(allsource_editor::Level::Info, "a line of news");
@@ -475,8 +469,8 @@ void main() { colour = vec4(fract(gl_FragCoord.x / 256.0), fract(gl_FragCoord.y 
     c.overlay.editor.visible = true;
     engine.frame_lockstep(1).unwrap();
     let (out, layer) = (engine.image(), engine.editor_layer().expect("the editor was painted"));
-    let share = engine.compositor().overlay.tiled_share();
-    assert!(share > 0.2 && share < 0.95, "the layer is blended over part of the frame: {share}");
+    let (blended, copied) = engine.compositor().overlay.layer_shares();
+    assert!(blended > 0.1 && copied > 0.1 && blended + copied < 0.95, "blended over {blended}, copied over {copied}");
     let drawn = layer.pixels.chunks(4).filter(|p| p[3] > 0).count() as f64 / (640.0 * 400.0);
     assert!(drawn > 0.1, "the editor drew in {drawn} of the layer");
     let mut wrong = Vec::new();

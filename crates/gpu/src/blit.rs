@@ -35,11 +35,52 @@ impl Blitter {
         target: &FrameTarget,
         rect: [i32; 4],
     ) -> bool {
+        let (w, h) = (size.0 as i32, size.1 as i32);
+        let filter = if (w, h) == (rect[2], rect[3]) { glow::NEAREST } else { glow::LINEAR };
+        self.reading(gl, texture, target, |gl| {
+            // SAFETY: a blit between the bound framebuffers; out-of-range rectangles are clipped by GL.
+            unsafe {
+                gl.blit_framebuffer(
+                    0,
+                    0,
+                    w,
+                    h,
+                    rect[0],
+                    rect[1],
+                    rect[0] + rect[2],
+                    rect[1] + rect[3],
+                    glow::COLOR_BUFFER_BIT,
+                    filter,
+                )
+            }
+        })
+    }
+
+    /// Copies the `rects` of `texture` (as for [`Blitter::copy`], the size of `target`) onto the same rectangles of
+    /// `target`, texel for pixel. `false` when `target` cannot be blitted into.
+    pub fn copy_regions(
+        &self,
+        gl: &Gl,
+        texture: glow::NativeTexture,
+        target: &FrameTarget,
+        rects: &[[i32; 4]],
+    ) -> bool {
+        self.reading(gl, texture, target, |gl| {
+            for &[x, y, w, h] in rects {
+                // SAFETY: as in `copy`.
+                unsafe {
+                    gl.blit_framebuffer(x, y, x + w, y + h, x, y, x + w, y + h, glow::COLOR_BUFFER_BIT, glow::NEAREST)
+                }
+            }
+        })
+    }
+
+    /// Runs `blits` with `texture` bound for reading and `target` for drawing; `false`, running nothing, when
+    /// `target` is multisampled.
+    fn reading(&self, gl: &Gl, texture: glow::NativeTexture, target: &FrameTarget, blits: impl FnOnce(&Gl)) -> bool {
         if self.multisampled(gl, target) {
             return false;
         }
-        let (w, h) = (size.0 as i32, size.1 as i32);
-        let filter = if (w, h) == (rect[2], rect[3]) { glow::NEAREST } else { glow::LINEAR };
         // SAFETY: the read framebuffer is this context's and `texture` a live 2D texture of the share group; a
         // mismatch (an incomplete framebuffer) is a GL error that draws nothing, not undefined behaviour. The
         // scissor test, which clips blits, is off outside scissored clears.
@@ -53,19 +94,10 @@ impl Blitter {
                 Some(texture),
                 0,
             );
-            gl.blit_framebuffer(
-                0,
-                0,
-                w,
-                h,
-                rect[0],
-                rect[1],
-                rect[0] + rect[2],
-                rect[1] + rect[3],
-                glow::COLOR_BUFFER_BIT,
-                filter,
-            );
-            // Detached, so the framebuffer holds no reference to a texture its owner deletes.
+        }
+        blits(gl);
+        // SAFETY: detached, so the framebuffer holds no reference to a texture its owner deletes.
+        unsafe {
             gl.framebuffer_texture_2d(glow::READ_FRAMEBUFFER, glow::COLOR_ATTACHMENT0, glow::TEXTURE_2D, None, 0);
             gl.bind_framebuffer(glow::READ_FRAMEBUFFER, None);
         }

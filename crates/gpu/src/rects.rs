@@ -22,6 +22,7 @@ pub struct Rects {
     vao: glow::NativeVertexArray,
     vbo: glow::NativeBuffer,
     vertices: i32,
+    rects: Vec<[i32; 4]>,
 }
 
 impl Rects {
@@ -43,7 +44,7 @@ impl Rects {
             gl.vertex_attrib_pointer_f32(0, 2, glow::FLOAT, false, 8, 0);
             gl.bind_vertex_array(None);
             gl.bind_buffer(glow::ARRAY_BUFFER, None);
-            Ok(Rects { vao, vbo, vertices: 0 })
+            Ok(Rects { vao, vbo, vertices: 0, rects: Vec::new() })
         }
     }
 
@@ -64,6 +65,12 @@ impl Rects {
             gl.bind_buffer(glow::ARRAY_BUFFER, None);
         }
         self.vertices = (rects.len() * 6) as i32;
+        self.rects = rects.to_vec();
+    }
+
+    /// The rectangles, as last set.
+    pub fn rects(&self) -> &[[i32; 4]] {
+        &self.rects
     }
 
     /// Whether there is nothing to draw.

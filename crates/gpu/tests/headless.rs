@@ -81,3 +81,35 @@ fn a_texture_rendered_on_a_worker_thread_is_sampled_by_the_main_context() {
     let image = Image::read(gl, &out.frame_target());
     assert_eq!(image.pixel(2, 2), [255, 128, 0, 255]);
 }
+
+/// The editor's opaque tiles are copied in with `Blitter::copy_regions`: exactly those rectangles, texel for pixel,
+/// and the rest of the target as it was.
+#[test]
+fn copied_regions_are_exactly_the_rectangles_asked_for() {
+    use allsource_gpu::Blitter;
+    let context = headless().expect("a headless OpenGL context");
+    let gl = &context.gl;
+    let (source, target) = (Target::new(gl, 16, 8).unwrap(), Target::new(gl, 16, 8).unwrap());
+    // The source: each texel its own (x, y) from the bottom-left; the target: grey.
+    let pixels: Vec<u8> = (0..8u8).flat_map(|y| (0..16u8).flat_map(move |x| [x, y, 200, 255])).collect();
+    source.upload_rgba8(gl, 16, 8, &pixels);
+    target.frame_target().clear(gl, [0.5, 0.5, 0.5, 1.0], None);
+    let blitter = Blitter::new(gl).unwrap();
+    let rects = [[0, 0, 4, 2], [10, 5, 6, 3]];
+    assert!(blitter.copy_regions(gl, source.texture, &target.frame_target(), &rects));
+    let image = Image::read(gl, &target.frame_target());
+    for y in 0..8u32 {
+        for x in 0..16u32 {
+            let gl_y = 7 - y; // image rows run from the top
+            let inside = rects
+                .iter()
+                .any(|&[rx, ry, w, h]| (rx..rx + w).contains(&(x as i32)) && (ry..ry + h).contains(&(gl_y as i32)));
+            let expected = if inside { [x as u8, gl_y as u8, 200, 255] } else { [128, 128, 128, 255] };
+            let got = image.pixel(x, y);
+            assert!(got.iter().zip(expected).all(|(g, e)| g.abs_diff(e) <= 1), "({x}, {gl_y}): {got:?}");
+        }
+    }
+    blitter.delete(gl);
+    source.delete(gl);
+    target.delete(gl);
+}

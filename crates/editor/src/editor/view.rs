@@ -5,7 +5,10 @@ use super::*;
 
 const ERROR_COLOUR: Color32 = Color32::from_rgb(240, 70, 60);
 const WARNING_COLOUR: Color32 = Color32::from_rgb(235, 190, 50);
-const PANEL_FILL: Color32 = Color32::from_rgba_premultiplied(14, 16, 20, 215);
+/// Opaque: the compositor copies opaque tiles of the editor's layer in with a blit and blends only the rest (on
+/// llvmpipe a blend costs the fragment pipeline on every pixel). The code floats over the scene on translucent
+/// bands instead (`TEXT_BACKDROP`).
+const PANEL_FILL: Color32 = Color32::from_rgb(14, 16, 20);
 const GUTTER_WIDTH: f32 = 44.0;
 const TEXT_BACKDROP: Color32 = Color32::from_rgba_premultiplied(0, 0, 0, 170);
 

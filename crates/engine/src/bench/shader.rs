@@ -171,7 +171,7 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
         Ok(())
     })?;
     let passes = engine.compositor_mut().overlay.all_passes() - passes;
-    let tiled = engine.compositor_mut().overlay.tiled_share();
+    let (blended, copied) = engine.compositor_mut().overlay.layer_shares();
     drop(engine);
     let k = EditSplit::of(&keys);
     let typing = Ms::of(&typing_frames);
@@ -194,7 +194,8 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
         ("editor_idle_cost_ms", shown.median() - hidden.median()),
         ("editor_idle_cost_beside_worker_ms", busy_shown.median() - busy_hidden.median()),
         ("editor_frame_cost_passes", passes as f64),
-        ("editor_layer_tiled_share", tiled),
+        ("editor_layer_blended_share", blended),
+        ("editor_layer_copied_share", copied),
     ]);
     Ok(format!(
         "editor: {} keystrokes into the open shader, {} fps\n\
@@ -204,8 +205,8 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
          \x20 the frame that takes the keystroke (egui pass + edit sent, no build): max {:.2} ms\n\
          \x20 compose + GPU finish, 300 frames each, the worker (a process) idle: editor hidden median {:.2} ms, p99 {:.2} ms; \
          shown and idle median {:.2} ms, p99 {:.2} ms (+{:.2} ms); shown with the pointer moving median {:.2} ms, \
-         p99 {:.2} ms; {passes} egui passes in the 900 frames; the layer is blended over {:.0}% of the frame (the \
-         tiles it drew in)\n\
+         p99 {:.2} ms; {passes} egui passes in the 900 frames; the layer is copied over {:.0}% of the frame (the \
+         tiles it painted opaque) and blended over {:.0}% (the other tiles it drew in)\n\
          \x20 the same beside the worker (a thread) drawing in real time: hidden median {:.2} ms, shown and idle {:.2} ms \
          (+{:.2} ms)\n",
         options.edits,
@@ -223,7 +224,8 @@ pub(super) fn editor(dir: &Path, options: &BenchOptions, figures: &mut Figures) 
         shown.median() - hidden.median(),
         active.median(),
         active.at(0.99),
-        tiled * 100.0,
+        copied * 100.0,
+        blended * 100.0,
         busy_hidden.median(),
         busy_shown.median(),
         busy_shown.median() - busy_hidden.median(),

@@ -68,13 +68,19 @@ impl Compositor {
         };
         match layer {
             None => {}
-            Some(UiLayer::Over { texture, tiles }) => {
+            Some(UiLayer::Over { texture, tiles, opaque }) => {
+                // Where the editor painted opaque (its panels), its pixels replace the frame's: a copy. Where the
+                // target cannot be blitted into, those tiles are blended as well.
+                let copied = opaque.is_empty() || self.blitter.copy_regions(&self.gl, texture, target, opaque.rects());
                 DrawState { depth: false, blend: Blend::Premultiplied }.apply(&self.gl);
                 target.bind(&self.gl);
                 self.layer_blit.use_program(&self.gl);
                 self.triangle.bind_texture(&self.gl, texture);
                 Sampler::bind(&self.gl, 0, Some(&self.nearest));
                 tiles.draw(&self.gl);
+                if !copied {
+                    opaque.draw(&self.gl);
+                }
                 Sampler::bind(&self.gl, 0, None);
                 self.triangle.unbind_texture(&self.gl);
                 DrawState::default().apply(&self.gl);
