@@ -56,6 +56,8 @@ pub struct Overlay {
     /// Text copied in the last pass, for the window's system clipboard.
     pub copied: Option<String>,
     start: Instant,
+    /// In lockstep, the scene time of the frame being composed and the frame period: egui's clock then.
+    lockstep: Option<(f64, f32)>,
     pub placement: Placement,
     /// The UI as the last pass laid it out: over the frame, painted premultiplied over transparency and blended
     /// over each frame until the next pass; on a panel, painted over the panel's own background.
@@ -138,6 +140,7 @@ impl Overlay {
             clipboard: None,
             copied: None,
             start: Instant::now(),
+            lockstep: None,
             placement: Placement::Overlay,
             canvas: None,
             tiles: None,
@@ -286,9 +289,14 @@ impl Overlay {
         let Some(cause) = self.needs_pass(frame) else { return };
         self.passes[cause as usize] += 1;
         let (w, h) = self.surface(frame);
+        let (time, predicted_dt) = match self.lockstep {
+            Some((time, period)) => (time, period),
+            None => (self.start.elapsed().as_secs_f64(), RawInput::default().predicted_dt),
+        };
         let raw = RawInput {
             screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(w as f32, h as f32) / self.pixels_per_point)),
-            time: Some(self.start.elapsed().as_secs_f64()),
+            time: Some(time),
+            predicted_dt,
             events: std::mem::take(&mut self.events),
             focused: true,
             ..Default::default()
@@ -341,6 +349,13 @@ impl Overlay {
             return None;
         };
         Some(cause)
+    }
+
+    /// Lockstep: egui's clock is the scene's (`time` seconds, frames `period` apart), so what moves with time in the
+    /// editor (the wheel's smooth scrolling) moves by frames, the same in every run, not by how fast the machine
+    /// composed them.
+    pub fn lockstep_clock(&mut self, time: f64, period: f32) {
+        self.lockstep = Some((time, period));
     }
 
     /// egui passes run so far for `cause`.

@@ -487,3 +487,35 @@ void main() { colour = vec4(fract(gl_FragCoord.x / 256.0), fract(gl_FragCoord.y 
     }
     assert!(wrong.is_empty(), "composed pixels that are not the layer over the frame: {wrong:?}");
 }
+
+/// In lockstep the editor's clock is the scene's: the wheel's smooth scrolling lands in the same place after the
+/// same frames however long the machine took over them (it moved by the wall clock, a few pixels apart from run to
+/// run).
+#[test]
+fn lockstep_wheel_scrolling_moves_by_frames_not_by_the_wall_clock() {
+    // The code, between the status line (which says how long the build took) and the console (the same).
+    let code = |image: &allsource_gpu::Image| image.pixels[60 * 320 * 4..115 * 320 * 4].to_vec();
+    let long: String = (1..=200).map(|i| format!("// line {i}\n")).collect::<String>() + "void main() {}\n";
+    let scroll = |name: &str, pause: Duration| {
+        let dir = common::scene_dir(name, &[("main.glsl", long.as_str())]);
+        let mut f = common::Fixture::sized(dir.clone(), (320, 240));
+        let overlay = &mut f.engine.compositor_mut().overlay;
+        overlay.editor.open(&dir.join("main.glsl")).unwrap();
+        overlay.editor.visible = true;
+        f.step();
+        let before = f.engine.editor_layer().expect("the editor was painted");
+        let overlay = &mut f.engine.compositor_mut().overlay;
+        overlay.pointer_moved(160.0, 80.0, (320, 240));
+        assert!(overlay.scroll(0.0, -300.0), "the wheel is the editor's over its code");
+        for _ in 0..4 {
+            std::thread::sleep(pause);
+            f.step();
+        }
+        let after = f.engine.editor_layer().expect("the editor was painted");
+        assert!(code(&before) != code(&after), "the code scrolled");
+        after
+    };
+    let (slow, fast) = (scroll("wheel-slow", Duration::from_millis(60)), scroll("wheel-fast", Duration::ZERO));
+    let differ = code(&slow).chunks(4).zip(code(&fast).chunks(4)).filter(|(a, b)| a != b).count();
+    assert_eq!(differ, 0, "pixels of the code that differ between a slow and a fast run");
+}

@@ -465,6 +465,7 @@ impl Compositor {
         frame.wait_on_gpu(&self.gl);
         self.show(frame);
         self.poll_preview();
+        self.overlay.lockstep_clock(time, (1.0 / self.options.fps.max(1e-3)) as f32);
         self.ui_pass();
         self.draw(target);
         Ok(())
