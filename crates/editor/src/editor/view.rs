@@ -40,13 +40,23 @@ impl Editor {
         {
             self.actions.push(Action::Save { path: tab.path.clone(), text: tab.text.clone() });
         }
-        egui::Panel::top("tabs").show(ui, |ui| self.tab_bar(ui));
+        // No separator lines: the opaque panels end where the scene begins, and a line there (outside the fill)
+        // would cost a row of blended tiles.
+        egui::Panel::top("tabs").show_separator_line(false).show(ui, |ui| self.tab_bar(ui));
         // A third of the frame, whatever the console holds: the layout stays where the user's eyes (and scripts'
         // clicks) expect it.
         let console = (ctx.content_rect().height() * 0.32).clamp(120.0, 360.0);
-        egui::Panel::bottom("console").resizable(false).exact_size(console).show(ui, |ui| self.console(ui));
+        egui::Panel::bottom("console")
+            .resizable(false)
+            .show_separator_line(false)
+            .exact_size(console)
+            .show(ui, |ui| self.console(ui));
         if self.tweaks.values().any(|l| !l.is_empty()) {
-            egui::Panel::right("tweaks").resizable(true).default_size(240.0).show(ui, |ui| self.tweak_bar(ui));
+            egui::Panel::right("tweaks")
+                .resizable(true)
+                .show_separator_line(false)
+                .default_size(240.0)
+                .show(ui, |ui| self.tweak_bar(ui));
         }
         // The code floats over the running scene: no panel fill, only a dark band behind each line of text.
         let clear = egui::Frame::NONE.inner_margin(6);
