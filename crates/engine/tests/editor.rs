@@ -519,3 +519,20 @@ fn lockstep_wheel_scrolling_moves_by_frames_not_by_the_wall_clock() {
     let differ = code(&slow).chunks(4).zip(code(&fast).chunks(4)).filter(|(a, b)| a != b).count();
     assert_eq!(differ, 0, "pixels of the code that differ between a slow and a fast run");
 }
+
+/// A build report with no news (the same text sent again, as the editor does when it opens a source) leaves the
+/// console's line about the source as it was: it hid the line "version 1 built" whenever it came before any other
+/// line, so what the console showed depended on timing.
+#[test]
+fn a_report_with_no_news_leaves_the_last_build_line_shown() {
+    let mut f = common::Fixture::new("quiet-report", &[("main.glsl", SHADER)]);
+    let log = f.engine.compositor().overlay.editor.log.clone();
+    let shown = |log: &allsource_editor::ConsoleLog| {
+        log.with_lines(|lines| lines.iter().filter(|l| !l.hidden).map(|l| l.text.clone()).collect::<Vec<_>>())
+    };
+    let built = |lines: &[String]| lines.iter().any(|l| l.contains("main.glsl: version 1 built in"));
+    assert!(built(&shown(&log)), "{:#?}", shown(&log));
+    f.edit("main.glsl", SHADER);
+    f.step();
+    assert!(built(&shown(&log)), "{:#?}", shown(&log));
+}

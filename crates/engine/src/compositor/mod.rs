@@ -529,31 +529,35 @@ impl Compositor {
                 }
                 // A build's news replaces the news of the build before it in the console, when nothing came
                 // between: typing shows one line per source that updates (the versions list keeps the history). A
-                // run-time verdict stays.
+                // run-time verdict stays. A report with no news (the same version again) leaves the last news shown.
                 let key = report.path.display().to_string();
                 let key = report.verdict.is_none().then_some(key.as_str());
-                if let Some(key) = key {
-                    log.retract(key);
-                }
+                let mut news = Vec::new();
                 match (report.version, report.became_live) {
                     (Some(v), true) => {
                         let ms = report.took.as_secs_f64() * 1e3;
-                        let text = format!("{}: version {v} built in {ms:.2} ms", report.path.display());
-                        say_as(log, Level::Info, key, text);
+                        news.push((Level::Info, format!("{}: version {v} built in {ms:.2} ms", report.path.display())));
                         self.status.last_build = Some(report.took);
                     }
                     (Some(v), false) if self.status.failing => {
                         let live = report.live_version.map_or("no version".to_owned(), |n| format!("version {n}"));
                         // "did not build" only for builds: a run-time verdict says what happened.
                         let what = report.verdict.as_deref().unwrap_or("did not build");
-                        let text = format!("{}: version {v} {what}; {live} stays live", report.path.display());
-                        say_as(log, Level::Error, key, text);
+                        news.push((
+                            Level::Error,
+                            format!("{}: version {v} {what}; {live} stays live", report.path.display()),
+                        ));
                     }
                     _ => {}
                 }
                 for d in &report.diagnostics {
-                    let level = if d.is_error() { Level::Error } else { Level::Warn };
-                    say_as(log, level, key, d.to_string());
+                    news.push((if d.is_error() { Level::Error } else { Level::Warn }, d.to_string()));
+                }
+                if let (Some(key), false) = (key, news.is_empty()) {
+                    log.retract(key);
+                }
+                for (level, text) in news {
+                    say_as(log, level, key, text);
                 }
                 self.status.diagnostics = report.diagnostics;
             }
