@@ -570,3 +570,26 @@ fn the_editor_opens_the_main_source_of_a_scene_named_relative_to_the_working_dir
         "the typed x reached the file's buffer: {stdout}"
     );
 }
+
+/// Edits left unsaved by a run of a scene named relative to the working directory come back in the next such run
+/// and are saved to the scene's file (the journal's name was joined to the scene's directory twice: the recovered
+/// buffer opened as `scene/scene/main.glsl` beside `main.glsl`, and saving it failed).
+#[test]
+fn edits_recovered_in_a_scene_named_relative_to_the_working_directory_are_saved_to_its_file() {
+    let dir = temp_dir("relative-journal");
+    std::fs::create_dir_all(dir.join("scene")).unwrap();
+    let shader = "layout(location = 0) out vec4 colour;\nvoid main() { colour = vec4(1.0); }\n";
+    std::fs::write(dir.join("scene/main.glsl"), shader).unwrap();
+    std::fs::write(dir.join("type.txt"), "frames 1\ngoto 2 1\ntype // typed\nframes 2\nquit\n").unwrap();
+    let out = run(allsource(&["run", "scene", "--editor", "--script", "type.txt"]).current_dir(&dir));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    std::fs::write(dir.join("save.txt"), "frames 2\nsave\nframes 2\n").unwrap();
+    let out = run(allsource(&["run", "scene", "--editor", "--script", "save.txt"]).current_dir(&dir));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("recovered main.glsl from the journal"), "{stdout}");
+    assert!(!stdout.contains("could not write"), "{stdout}");
+    let saved = std::fs::read_to_string(dir.join("scene/main.glsl")).unwrap();
+    assert!(saved.contains("// typed"), "the recovered edit is in the file: {saved}");
+    assert!(!dir.join("scene/scene").exists(), "nothing is written under a doubled path");
+}

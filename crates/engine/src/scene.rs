@@ -29,6 +29,11 @@ impl Scene {
         if !dir.is_dir() {
             return Err(Error::NotADirectory(dir.to_path_buf()));
         }
+        // Absolute: every path of the scene (the editor's buffers, the journal's names joined to it, the worker's
+        // sources) then means the same file whatever it is joined to or resolved against. A relative directory
+        // (`allsource run examples/plasma`) joined a scene's paths to it twice, where a path that already
+        // started with it was taken as relative to it.
+        let dir = &std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         let lua = dir.join("main.lua");
         let glsl = dir.join("main.glsl");
         if lua.is_file() {
