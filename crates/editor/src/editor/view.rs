@@ -138,13 +138,17 @@ impl Editor {
             None => "",
         };
         let mut preview = false;
-        ui.horizontal(|ui| {
-            ui.monospace(self.display(path));
-            ui.colored_label(colour, text);
-            ui.colored_label(Color32::GRAY, saved);
-            if Lang::of(path) == Lang::Lua {
-                preview = ui.small_button("preview").on_hover_text("run this buffer as guest code, apart").clicked();
-            }
+        // On a band as the code's lines are: readable over a bright scene.
+        egui::Frame::NONE.fill(TEXT_BACKDROP).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.monospace(self.display(path));
+                ui.colored_label(colour, text);
+                ui.colored_label(Color32::GRAY, saved);
+                if Lang::of(path) == Lang::Lua {
+                    preview =
+                        ui.small_button("preview").on_hover_text("run this buffer as guest code, apart").clicked();
+                }
+            });
         });
         if conflict {
             let name = self.display(path).into_owned();
