@@ -198,12 +198,9 @@ impl Compositor {
         if options.panel {
             overlay.placement = crate::overlay::Placement::PANEL;
         }
-        // The editor resolves paths against the scene's directory; the entry's path starts with it (relative to the
-        // working directory when the scene was named that way: `allsource run examples/plasma`).
+        // Absolute, as the scene's directory is (`Scene::open`): the editor takes it as it is.
         overlay.editor.entry = Some(match &scene.entry {
-            crate::Entry::FullscreenShader(p) | crate::Entry::Lua(p) => {
-                p.strip_prefix(&scene.dir).map(std::path::Path::to_path_buf).unwrap_or_else(|_| p.clone())
-            }
+            crate::Entry::FullscreenShader(p) | crate::Entry::Lua(p) => p.clone(),
         });
         if options.editor {
             overlay.editor.visible = true;
