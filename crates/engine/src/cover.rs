@@ -140,35 +140,34 @@ struct Grid {
 impl Grid {
     /// Marks the tiles `r` (pixels) touches.
     fn mark_touched(&self, tiles: &mut [bool], r: Rect) {
-        if !(r.min.x < r.max.x && r.min.y < r.max.y) {
-            return;
-        }
-        let tile = TILE as f32;
-        let span = |min: f32, max: f32, n: usize| {
-            let first = (min.max(0.0) / tile).floor() as usize;
-            let end = ((max.max(0.0) / tile).ceil() as usize).min(n);
+        let span = |min: f32, max: f32, n: usize, _edge: u32| {
+            let first = (min.max(0.0) / TILE as f32).floor() as usize;
+            let end = ((max.max(0.0) / TILE as f32).ceil() as usize).min(n);
             first..end
         };
-        for y in span(r.min.y, r.max.y, self.rows) {
-            for x in span(r.min.x, r.max.x, self.cols) {
-                tiles[y * self.cols + x] = true;
-            }
-        }
+        self.mark(tiles, r, span);
     }
 
     /// Marks the tiles whose every pixel centre lies inside `r` (pixels; egui insets a filled shape's opaque part
     /// half a pixel from its edge, so the pixels along the edge are opaque), a tile at the layer's edge by its
     /// part inside the layer.
     fn mark_inside(&self, tiles: &mut [bool], r: Rect) {
+        let span = |first: f32, last: f32, n: usize, edge: u32| {
+            let start = ((first - 0.5).max(0.0) / TILE as f32).ceil() as usize;
+            let inside = |i: usize| ((i as u32 + 1) * TILE).min(edge) as f32 - 0.5 <= last;
+            start..(start..n).find(|&i| !inside(i)).unwrap_or(n)
+        };
+        self.mark(tiles, r, span);
+    }
+
+    /// Marks the tiles in the columns and rows `span` gives for `r`'s extent along each axis (min, max, the tiles
+    /// along it, the layer's pixels along it); nothing for an empty `r`.
+    fn mark(&self, tiles: &mut [bool], r: Rect, span: impl Fn(f32, f32, usize, u32) -> std::ops::Range<usize>) {
         if !(r.min.x < r.max.x && r.min.y < r.max.y) {
             return;
         }
-        let inside = |first: f32, last: f32, n: usize, edge: u32| {
-            let start = ((first - 0.5).max(0.0) / TILE as f32).ceil() as usize;
-            (start..n).take_while(move |&i| ((i as u32 + 1) * TILE).min(edge) as f32 - 0.5 <= last)
-        };
-        for y in inside(r.min.y, r.max.y, self.rows, self.size.1) {
-            for x in inside(r.min.x, r.max.x, self.cols, self.size.0) {
+        for y in span(r.min.y, r.max.y, self.rows, self.size.1) {
+            for x in span(r.min.x, r.max.x, self.cols, self.size.0) {
                 tiles[y * self.cols + x] = true;
             }
         }

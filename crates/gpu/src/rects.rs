@@ -21,7 +21,7 @@ void main() {
 pub struct Rects {
     vao: glow::NativeVertexArray,
     vbo: glow::NativeBuffer,
-    vertices: i32,
+    /// As last set: the buffer holds six vertices for each.
     rects: Vec<[i32; 4]>,
 }
 
@@ -44,7 +44,7 @@ impl Rects {
             gl.vertex_attrib_pointer_f32(0, 2, glow::FLOAT, false, 8, 0);
             gl.bind_vertex_array(None);
             gl.bind_buffer(glow::ARRAY_BUFFER, None);
-            Ok(Rects { vao, vbo, vertices: 0, rects: Vec::new() })
+            Ok(Rects { vao, vbo, rects: Vec::new() })
         }
     }
 
@@ -64,7 +64,6 @@ impl Rects {
             gl.buffer_data_u8_slice(glow::ARRAY_BUFFER, &bytes, glow::DYNAMIC_DRAW);
             gl.bind_buffer(glow::ARRAY_BUFFER, None);
         }
-        self.vertices = (rects.len() * 6) as i32;
         self.rects = rects.to_vec();
     }
 
@@ -75,18 +74,18 @@ impl Rects {
 
     /// Whether there is nothing to draw.
     pub fn is_empty(&self) -> bool {
-        self.vertices == 0
+        self.rects.is_empty()
     }
 
     /// Draws the rectangles with the program in use (its vertex stage [`RECTS_VERTEX`]) into the bound framebuffer.
     pub fn draw(&self, gl: &Gl) {
-        if self.vertices == 0 {
+        if self.is_empty() {
             return;
         }
-        // SAFETY: the vertex array is alive and its buffer holds `vertices` whole vertices.
+        // SAFETY: the vertex array is alive and its buffer holds six whole vertices for each rectangle.
         unsafe {
             gl.bind_vertex_array(Some(self.vao));
-            gl.draw_arrays(glow::TRIANGLES, 0, self.vertices);
+            gl.draw_arrays(glow::TRIANGLES, 0, (self.rects.len() * 6) as i32);
             gl.bind_vertex_array(None);
         }
     }
