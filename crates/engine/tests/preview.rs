@@ -75,6 +75,28 @@ fn promoting_a_guest_over_its_budget_is_refused_with_the_reason() {
     assert!(!out.iter().any(|l| l.starts_with("promoted")), "{out:#?}");
 }
 
+// The guest's frame-time graph lies under the panel: x 248..384, y 140..164 of 400x300, its bottom row at y 164, the
+// budget's line at y 152, the newest frame's bar in the last two columns.
+
+#[test]
+fn the_graph_under_the_panel_shows_the_newest_guest_frame_red_over_its_budget_and_green_within() {
+    let out = ok(
+        "preview-graph",
+        &[("main.lua", RED_SCENE), ("slow.lua", SLOW_GUEST), ("green.lua", GREEN_GUEST)],
+        "preview slow.lua
+         frames 3
+         expect-pixel 383 164 242 64 51
+         expect-pixel 250 164 0 0 0
+         expect-pixel 250 152 255 255 255
+         preview green.lua
+         wait-preview
+         frames 1
+         expect-pixel 383 164 77 230 102
+         expect-pixel 300 80 0 255 0",
+    );
+    assert!(out.iter().any(|l| l.starts_with("preview of ") && l.contains(": running, ")), "{out:#?}");
+}
+
 const LOOPING_GUEST: &str = "local M = {}\nfunction M.draw() while true do end end\nreturn M\n";
 /// Megabyte strings, each different: the 64 MiB limit comes after about 60 of them, a few milliseconds even on a
 /// busy machine, far from the time limit (which would otherwise be the limit hit first when the machine is slow).

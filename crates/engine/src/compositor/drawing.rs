@@ -9,10 +9,8 @@ use crate::overlay::UiLayer;
 const LUA_BAR: [f32; 4] = [0.95, 0.8, 0.2, 1.0];
 const LUA_MODULE_BARS: [[f32; 4]; 2] = [[0.95, 0.55, 0.15, 1.0], [0.8, 0.65, 0.35, 1.0]];
 const GPU_BARS: [[f32; 4]; 3] = [[0.2, 0.8, 0.95, 1.0], [0.6, 0.5, 0.95, 1.0], [0.3, 0.9, 0.5, 1.0]];
-pub(super) const BUDGET_TICK: [f32; 4] = [1.0, 1.0, 1.0, 1.0];
-/// The preview's graph: a guest frame within its budget, and over it; its panel once it was stopped.
-pub(super) const LUA_BAR_OK: [f32; 4] = [0.3, 0.9, 0.4, 1.0];
-pub(super) const LUA_BAR_OVER: [f32; 4] = [0.95, 0.25, 0.2, 1.0];
+const BUDGET_TICK: [f32; 4] = [1.0, 1.0, 1.0, 1.0];
+/// The preview's panel once it was stopped.
 pub(super) const PREVIEW_STOPPED: [f32; 4] = [0.35, 0.08, 0.08, 1.0];
 
 impl Compositor {

@@ -6,8 +6,8 @@
 //! showing the one it has.
 //!
 //! Files: this one (the compositor's state, its worker's messages, composing a frame), drawing.rs (what each frame
-//! draws), buffers.rs (the editor's buffers, the journal, saves), preview_panel.rs (the guest's preview),
-//! replace.rs (replacing a worker that wedged or lost its context).
+//! draws), buffers.rs (the editor's buffers, the journal, saves), preview_panel.rs (the guest's preview), graph.rs
+//! (the preview's frame-time graph), replace.rs (replacing a worker that wedged or lost its context).
 
 use std::collections::VecDeque;
 use std::sync::mpsc::RecvTimeoutError;
@@ -151,6 +151,7 @@ pub struct Compositor {
     /// Guest code being vetted, and a low-priority context made in advance for the next one.
     preview: Option<Preview>,
     preview_spare: Option<allsource_gpu::SharedContext>,
+    preview_graph: graph::GraphTexture,
     /// The journal of the editor's buffers (`EngineOptions::store`), written after every pass that changed one,
     /// before the frame showing the change is drawn.
     journal: Option<allsource_store::Journal>,
@@ -162,6 +163,7 @@ pub struct Compositor {
 
 mod buffers;
 mod drawing;
+mod graph;
 mod preview_panel;
 mod replace;
 
@@ -232,6 +234,7 @@ impl Compositor {
             size,
             preview: None,
             preview_spare: None,
+            preview_graph: Default::default(),
             journal,
             asked_saves: Default::default(),
             elimination: None,
@@ -655,6 +658,7 @@ impl Drop for Compositor {
             preview.close(&self.gl);
         }
         self.worker.free(&self.gl);
+        self.preview_graph.free(&self.gl);
         for target in self.retired.drain(..) {
             target.delete(&self.gl);
         }

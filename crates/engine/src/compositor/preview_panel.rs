@@ -2,7 +2,8 @@
 //! drawing them with the guest's frame-time graph.
 
 use super::*;
-use drawing::{BUDGET_TICK, LUA_BAR_OK, LUA_BAR_OVER, PREVIEW_STOPPED};
+use drawing::PREVIEW_STOPPED;
+use graph::{GRAPH_HEIGHT, graph_pixels};
 
 impl Compositor {
     /// Runs `text` (the candidate file `path`) as guest code in a preview worker, replacing any preview running.
@@ -140,31 +141,26 @@ impl Compositor {
     /// The preview's newest frame in its panel and, unless the editor (which shows text stats and buttons) is
     /// open, its frame-time graph as bars under it: Lua time per guest frame against the budget (the white line),
     /// green within it, red over.
-    pub(super) fn draw_preview(&self, target: &FrameTarget) {
+    pub(super) fn draw_preview(&mut self, target: &FrameTarget) {
         let Some(preview) = &self.preview else { return };
-
         let rect = crate::overlay::viewport_of(PREVIEW_RECT, target);
         match preview.shown.as_ref() {
             Some(frame) => self.blit_into(target, frame.texture, (frame.width, frame.height), rect, true),
             None => target.clear(&self.gl, PREVIEW_STOPPED, Some(rect)),
         }
-        if self.overlay.visible() {
+        if self.overlay.visible() || rect[2] <= 0 {
             return;
         }
-        let graph_h = 24;
-        let top = rect[1] - 2 - graph_h;
-        target.clear(&self.gl, [0.0, 0.0, 0.0, 1.0], Some([rect[0], top, rect[2], graph_h]));
-        let budget = preview.budget_ms.max(0.001);
-        let n = preview.lua_ms.len().max(1) as i32;
-        let bar_w = (rect[2] / n.max(60)).max(1);
-        for (i, ms) in preview.lua_ms.iter().enumerate() {
-            let bar_h = ((ms / (2.0 * budget)).min(1.0) * graph_h as f32).max(1.0) as i32;
-            let colour = if *ms <= budget { LUA_BAR_OK } else { LUA_BAR_OVER };
-            let bx = rect[0] + rect[2] - (n - i as i32) * bar_w;
-            if bx >= rect[0] {
-                target.clear(&self.gl, colour, Some([bx, top, bar_w, bar_h]));
-            }
-        }
-        target.clear(&self.gl, BUDGET_TICK, Some([rect[0], top + graph_h / 2, rect[2], 1]));
+        let lua_ms: Vec<f32> = preview.lua_ms.iter().copied().collect();
+        let pixels = graph_pixels(&lua_ms, preview.budget_ms, rect[2] as u32);
+        let Some(texture) = self.preview_graph.texture(&self.gl, pixels, rect[2] as u32) else { return };
+        let height = GRAPH_HEIGHT as i32;
+        self.blit_into(
+            target,
+            texture,
+            (rect[2] as u32, GRAPH_HEIGHT),
+            [rect[0], rect[1] - 2 - height, rect[2], height],
+            true,
+        );
     }
 }
