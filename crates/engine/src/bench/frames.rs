@@ -14,6 +14,10 @@ use crate::{Error, HeadlessEngine, Scene};
 pub(super) struct FrameRun {
     /// The intervals between composed frames, paced at the display rate.
     pub compositor: Ms,
+    /// What each interval is made of: the compositor's own work (composing the frame), and how late its sleep
+    /// until the frame's time woke (the OS's scheduling: on this machine's VM, up to 10 ms now and then, alone).
+    pub work: Ms,
+    pub late: Ms,
     /// New worker frames shown per second.
     pub worker_fps: f64,
     /// New preview frames per second, with a guest.
@@ -92,18 +96,22 @@ pub(super) fn scene_frames(
     let worker_frames = |engine: &HeadlessEngine| engine.compositor().status().worker_frames_shown;
     let (first_guest, first_worker) = (guest_frames(&engine), worker_frames(&engine));
     let mut intervals = Vec::with_capacity(frames);
+    let (mut work, mut late) = (Vec::with_capacity(frames), Vec::with_capacity(frames));
     let begin = Instant::now();
     let mut last = begin;
     let mut next = last;
     for n in 0..frames {
         before_each(&mut engine, n);
+        let composing = Instant::now();
         engine.frame();
         let now = Instant::now();
         intervals.push(now - last);
+        work.push(now - composing);
         last = now;
         next += period;
         if next > now {
             std::thread::sleep(next - now);
+            late.push(Instant::now() - next);
         }
     }
     let seconds = begin.elapsed().as_secs_f64();
@@ -111,6 +119,8 @@ pub(super) fn scene_frames(
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     Ok(FrameRun {
         compositor: Ms::of(&intervals),
+        work: Ms::of(&work),
+        late: Ms::of(&late),
         worker_fps: (worker_frames(&engine) - first_worker) as f64 / seconds,
         guest_fps: (guest_frames(&engine) - first_guest) as f64 / seconds,
         guest_first_ms: preview.and_then(|p| p.first_frame_after).map_or(f64::NAN, ms),
@@ -218,7 +228,8 @@ pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures)
     let frames = (options.fps * 5.0) as usize;
     let mut none = |_: &mut HeadlessEngine, _: usize| {};
     let path = guest.as_path();
-    let mut run = |guest: Option<Guest>| scene_frames(&scene, options, frames, guest, SceneAt::THREAD, &mut none);
+    // The scene's worker in a process, as `allsource run` starts it.
+    let mut run = |guest: Option<Guest>| scene_frames(&scene, options, frames, guest, SceneAt::PROCESS, &mut none);
     // Alone, with the guest each way, and alone again: the machine's drift over the runs shows in the two alone
     // figures.
     let before = run(None)?;
@@ -227,12 +238,18 @@ pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures)
     let same = run(Some(Guest { path, nice: false, process: false }))?;
     let after = run(None)?;
     let alone = (before.compositor.at(0.99) + after.compositor.at(0.99)) / 2.0;
+    let alone_work = (before.work.at(0.99) + after.work.at(0.99)) / 2.0;
+    let alone_late = (before.late.at(0.99) + after.late.at(0.99)) / 2.0;
     let alone_worker = (before.worker_fps + after.worker_fps) / 2.0;
     figures.extend([
         ("preview_scene_p99_alone_ms", alone),
+        ("preview_scene_work_p99_alone_ms", alone_work),
+        ("preview_scene_late_p99_alone_ms", alone_late),
         ("preview_scene_p99_over_alone_30ms_guest_process", process.compositor.at(0.99) / alone),
         ("preview_scene_p99_over_alone_30ms_guest", nice.compositor.at(0.99) / alone),
         ("preview_scene_p99_over_alone_30ms_guest_same_priority", same.compositor.at(0.99) / alone),
+        ("preview_scene_work_p99_30ms_guest_process_ms", process.work.at(0.99)),
+        ("preview_scene_late_p99_30ms_guest_process_ms", process.late.at(0.99)),
         ("preview_scene_worker_fps_alone", alone_worker),
         ("preview_scene_worker_fps_30ms_guest_process", process.worker_fps),
         ("preview_scene_worker_fps_30ms_guest", nice.worker_fps),
@@ -246,9 +263,11 @@ pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures)
     ]);
     let line = |name: &str, r: &FrameRun| {
         format!(
-            "  {name}: p99 x{:.2} (target <= 1.1), scene worker {:.1} new frames/s, guest {:.1} fps; start -> first \
-             frame {:.0} ms; taking a frame {:.3} ms\n",
+            "  {name}: p99 x{:.2} (target <= 1.1; work p99 {:.2} ms, woken late p99 {:.2} ms), scene worker {:.1} new \
+             frames/s, guest {:.1} fps; start -> first frame {:.0} ms; taking a frame {:.3} ms\n",
             r.compositor.at(0.99) / alone,
+            r.work.at(0.99),
+            r.late.at(0.99),
             r.worker_fps,
             r.guest_fps,
             r.guest_first_ms,
@@ -256,8 +275,9 @@ pub(super) fn preview(dir: &Path, options: &BenchOptions, figures: &mut Figures)
         )
     };
     Ok(format!(
-        "preview (a guest taking 30 ms a frame beside the scene):\n\
-         \x20 scene compositor p99 alone: {:.2} ms before, {:.2} ms after; worker {alone_worker:.1} new frames/s\n\
+        "preview (a guest taking 30 ms a frame beside the scene, whose worker is a process):\n\
+         \x20 scene compositor p99 alone: {:.2} ms before, {:.2} ms after (its work p99 {alone_work:.2} ms, woken late \
+         p99 {alone_late:.2} ms); worker {alone_worker:.1} new frames/s\n\
          {}{}{}",
         before.compositor.at(0.99),
         after.compositor.at(0.99),

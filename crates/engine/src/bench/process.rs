@@ -21,6 +21,9 @@ struct Place {
     read_back_ms: f64,
     upload_ms: f64,
     p99_ratio: f64,
+    /// The compositor's work p99 and how late its sleeps woke (p99), alone and beside the 30 ms module.
+    work_p99: (f64, f64),
+    late_p99: (f64, f64),
     worker_fps: f64,
 }
 
@@ -65,6 +68,8 @@ pub(super) fn process(dir: &Path, options: &BenchOptions, figures: &mut Figures)
             read_back_ms: per_frame(transport.read_back),
             upload_ms: per_frame(transport.upload),
             p99_ratio: busy.compositor.at(0.99) / alone.compositor.at(0.99),
+            work_p99: (alone.work.at(0.99), busy.work.at(0.99)),
+            late_p99: (alone.late.at(0.99), busy.late.at(0.99)),
             worker_fps: busy.worker_fps,
         })
     };
@@ -81,6 +86,10 @@ pub(super) fn process(dir: &Path, options: &BenchOptions, figures: &mut Figures)
         ("process_frame_upload_ms", process.upload_ms),
         ("process_p99_over_quiet_30ms_module", process.p99_ratio),
         ("thread_p99_over_quiet_30ms_module", thread.p99_ratio),
+        ("process_work_p99_quiet_ms", process.work_p99.0),
+        ("process_work_p99_30ms_module_ms", process.work_p99.1),
+        ("process_late_p99_quiet_ms", process.late_p99.0),
+        ("process_late_p99_30ms_module_ms", process.late_p99.1),
         ("process_worker_fps_30ms_module", process.worker_fps),
         ("thread_worker_fps_30ms_module", thread.worker_fps),
         ("process_kill_to_first_frame_median_ms", kill.median()),
@@ -89,10 +98,15 @@ pub(super) fn process(dir: &Path, options: &BenchOptions, figures: &mut Figures)
     let line = |name: &str, p: &Place| {
         format!(
             "  {name}: shader edit -> pixels median {:.1} ms; module edit -> pixels median {:.1} ms; beside a 30 ms \
-             module p99 x{:.2} of a quiet scene's (target <= 1.1), worker {:.1} new frames/s\n",
+             module p99 x{:.2} of a quiet scene's (target <= 1.1; the compositor's work p99 {:.2} ms against {:.2}, \
+             woken late p99 {:.2} ms against {:.2}), worker {:.1} new frames/s\n",
             p.shader.median(),
             p.module.median(),
             p.p99_ratio,
+            p.work_p99.1,
+            p.work_p99.0,
+            p.late_p99.1,
+            p.late_p99.0,
             p.worker_fps
         )
     };
