@@ -480,6 +480,11 @@ impl Drop for Overlay {
     }
 }
 
+/// Whether `code` is winit's name of a physical key (`KeyZ`, `Backspace`, `ArrowLeft`), as the window gives them.
+pub fn is_key_code(code: &str) -> bool {
+    serde_json::from_value::<winit::keyboard::KeyCode>(serde_json::Value::String(code.to_owned())).is_ok()
+}
+
 /// egui's key for winit's name of a physical key.
 pub fn egui_key(code: &str) -> Option<Key> {
     let name = code.strip_prefix("Key").or_else(|| code.strip_prefix("Digit")).unwrap_or(code);

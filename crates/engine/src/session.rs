@@ -120,6 +120,13 @@ impl Session {
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Key(spec) => {
+                if !crate::overlay::is_key_code(&spec.code) {
+                    return Err(format!(
+                        "unknown key `{}`: keys are named as on a US keyboard by winit (Enter, Backspace, Tab, \
+                         ArrowLeft, PageDown, F5, Backquote, KeyA or a, Digit1 or 1)",
+                        spec.code
+                    ));
+                }
                 let layout = self.layout;
                 let c = d.compositor();
                 let modifiers: Vec<&str> =

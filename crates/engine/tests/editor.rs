@@ -86,6 +86,12 @@ fn an_error_stops_the_script_with_its_line_and_a_diagnostic_at_the_right_line() 
          screenshot, diagnostics, undo, redo, versions, uniform, lua, stats, budget, reload, unload, preview, promote, reject, \
          wait-preview, debug-preview, debug-scene, expect-diagnostic, expect-no-diagnostics, expect-pixel, save, placement, quit"
     );
+
+    // A key winit has no name for (X11's spelling) stops the script rather than doing nothing; winit's does not.
+    let keys = "open main.glsl\ngoto 5 15\nkey Backspace\nkey ctrl+z\nkey BackSpace\nframes 1\n";
+    let (result, _) = script("script-unknown-key", &[("main.glsl", SHADER)], keys);
+    let error = result.unwrap_err().to_string();
+    assert!(error.starts_with("script line 5: unknown key `BackSpace`: keys are named"), "{error}");
 }
 
 const MODULE: &str = "local M = {}
