@@ -96,6 +96,9 @@ impl KeySpec {
     pub fn parse(spec: &str) -> Result<KeySpec, String> {
         let mut key = KeySpec { code: String::new(), ctrl: false, shift: false, alt: false };
         let parts: Vec<&str> = spec.split('+').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(format!("`{spec}` is not a key: a key such as Enter, ctrl+z or shift+Equal"));
+        }
         let Some((last, mods)) = parts.split_last() else { return Err("no key given".into()) };
         for m in mods {
             match m.to_ascii_lowercase().as_str() {
@@ -108,7 +111,6 @@ impl KeySpec {
         key.code = match *last {
             s if s.len() == 1 && s.chars().all(|c| c.is_ascii_alphabetic()) => format!("Key{}", s.to_uppercase()),
             s if s.len() == 1 && s.chars().all(|c| c.is_ascii_digit()) => format!("Digit{s}"),
-            "" => return Err("no key given".into()),
             s => s.to_owned(),
         };
         Ok(key)
@@ -341,6 +343,8 @@ mod tests {
         assert!(parse("budget -1").is_err());
         assert!(parse("uniform x nan").is_err());
         assert!(parse("key hyper+x").unwrap_err().contains("modifier"));
+        assert!(parse("key +").unwrap_err().contains("`+` is not a key"));
+        assert!(parse("key shift+").unwrap_err().contains("`shift+` is not a key"));
         assert!(parse("lua").is_err());
     }
 }

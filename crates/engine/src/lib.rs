@@ -16,6 +16,7 @@ mod file_texture;
 mod graphics;
 mod headless;
 mod import;
+pub mod keyboard;
 pub mod overlay;
 mod png_file;
 pub mod preview;

@@ -480,11 +480,6 @@ impl Drop for Overlay {
     }
 }
 
-/// Whether `code` is winit's name of a physical key (`KeyZ`, `Backspace`, `ArrowLeft`), as the window gives them.
-pub fn is_key_code(code: &str) -> bool {
-    serde_json::from_value::<winit::keyboard::KeyCode>(serde_json::Value::String(code.to_owned())).is_ok()
-}
-
 /// egui's key for winit's name of a physical key.
 pub fn egui_key(code: &str) -> Option<Key> {
     let name = code.strip_prefix("Key").or_else(|| code.strip_prefix("Digit")).unwrap_or(code);
@@ -509,64 +504,6 @@ fn egui_key_from_text(text: &str) -> Option<Key> {
     Key::from_name(&c.to_ascii_uppercase().to_string())
 }
 
-/// A keyboard layout for scripted key presses: what text and logical key a physical key gives. Only the keys
-/// where the layouts differ in ways the editor cares about are listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
-    Us,
-    /// German QWERTZ: Y and Z swapped; the key under Escape is a dead key (^) that types nothing by itself.
-    De,
-    /// French AZERTY: A/Q and Z/W swapped, digits need shift; the key under Escape types ².
-    Fr,
-}
-
-impl Layout {
-    pub fn parse(name: &str) -> Result<Layout, String> {
-        match name.to_ascii_lowercase().as_str() {
-            "us" | "en" => Ok(Layout::Us),
-            "de" => Ok(Layout::De),
-            "fr" => Ok(Layout::Fr),
-            other => Err(format!("unknown layout `{other}` (us, de, fr)")),
-        }
-    }
-
-    /// (text, logical key text) of physical key `code` with `shift`.
-    pub fn translate(self, code: &str, shift: bool) -> (Option<String>, Option<String>) {
-        let letter = code.strip_prefix("Key").filter(|l| l.len() == 1).map(|l| l.to_ascii_lowercase());
-        let swapped = letter.map(|l| match (self, l.as_str()) {
-            (Layout::De, "y") => "z".to_owned(),
-            (Layout::De, "z") => "y".to_owned(),
-            (Layout::Fr, "a") => "q".to_owned(),
-            (Layout::Fr, "q") => "a".to_owned(),
-            (Layout::Fr, "z") => "w".to_owned(),
-            (Layout::Fr, "w") => "z".to_owned(),
-            (_, l) => l.to_owned(),
-        });
-        if let Some(l) = swapped {
-            let text = if shift { l.to_uppercase() } else { l.clone() };
-            return (Some(text), Some(l));
-        }
-        let text = match (self, code) {
-            (Layout::Us, "Backquote") => Some(if shift { "~" } else { "`" }),
-            (Layout::De, "Backquote") => None,
-            (Layout::Fr, "Backquote") => Some("²"),
-            (_, "Space") => Some(" "),
-            _ => None,
-        };
-        if let Some(d) = code.strip_prefix("Digit") {
-            let fr = ["à", "&", "é", "\"", "'", "(", "-", "è", "_", "ç"];
-            let digit = d.parse::<usize>().ok().filter(|&n| n < 10);
-            let text = match (self, digit, shift) {
-                (Layout::Fr, Some(n), false) => fr[n].to_owned(),
-                (_, Some(n), _) => n.to_string(),
-                _ => return (None, None),
-            };
-            return (Some(text.clone()), Some(text));
-        }
-        (text.map(str::to_owned), None)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,15 +518,5 @@ mod tests {
         assert_eq!(overlay.map_pointer(499.0, 500.0, (1000, 1000)), None);
         overlay.placement = Placement::Overlay;
         assert_eq!(overlay.map_pointer(499.0, 500.0, (1000, 1000)), Some(Pos2::new(499.0, 500.0)));
-    }
-
-    #[test]
-    fn layouts_type_what_their_keys_say() {
-        assert_eq!(Layout::Fr.translate("KeyQ", false).0.as_deref(), Some("a"));
-        assert_eq!(Layout::De.translate("KeyZ", true).0.as_deref(), Some("Y"));
-        assert_eq!(Layout::Fr.translate("Digit2", false).0.as_deref(), Some("é"));
-        assert_eq!(Layout::Fr.translate("Backquote", false).0.as_deref(), Some("²"));
-        assert_eq!(Layout::De.translate("Backquote", false).0, None);
-        assert!(Layout::parse("dvorak").is_err());
     }
 }

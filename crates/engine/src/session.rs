@@ -8,7 +8,8 @@ use std::time::Duration;
 use allsource_editor::Level;
 use allsource_editor::command::{self, ConsoleCommand};
 
-use crate::overlay::{KeyRoute, Layout, Placement};
+use crate::keyboard::Layout;
+use crate::overlay::{KeyRoute, Placement};
 use crate::worker::{Clock, Command as WorkerCommand, EngineOptions};
 use crate::{Compositor, Error, HeadlessEngine, Image, Scene, write_png};
 
@@ -120,10 +121,10 @@ impl Session {
                 self.settle(d, blocking)?;
             }
             ConsoleCommand::Key(spec) => {
-                if !crate::overlay::is_key_code(&spec.code) {
+                if !crate::keyboard::is_key_code(&spec.code) {
                     return Err(format!(
-                        "unknown key `{}`: keys are named as on a US keyboard by winit (Enter, Backspace, Tab, \
-                         ArrowLeft, PageDown, F5, Backquote, KeyA or a, Digit1 or 1)",
+                        "unknown key `{}`: keys are winit's names of the keys of a US keyboard (Enter, Escape, \
+                         Space, Backspace, Tab, ArrowLeft, PageDown, F5, Minus, Backquote, KeyA or a, Digit1 or 1)",
                         spec.code
                     ));
                 }

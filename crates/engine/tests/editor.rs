@@ -91,7 +91,22 @@ fn an_error_stops_the_script_with_its_line_and_a_diagnostic_at_the_right_line() 
     let keys = "open main.glsl\ngoto 5 15\nkey Backspace\nkey ctrl+z\nkey BackSpace\nframes 1\n";
     let (result, _) = script("script-unknown-key", &[("main.glsl", SHADER)], keys);
     let error = result.unwrap_err().to_string();
-    assert!(error.starts_with("script line 5: unknown key `BackSpace`: keys are named"), "{error}");
+    assert!(error.starts_with("script line 5: unknown key `BackSpace`: keys are winit's names"), "{error}");
+}
+
+#[test]
+fn scripted_punctuation_keys_type_their_characters_in_the_chosen_layout() {
+    // A comment line at the top of the module, typed key by key, then saved.
+    let keys = "Minus Comma Period Slash Semicolon Quote BracketLeft shift+Digit9 shift+Digit0 shift+Equal Equal Space";
+    let presses: String = keys.split(' ').map(|k| format!("key {k}\n")).collect();
+    let de = "key Semicolon\nkey shift+Digit7\n";
+    let text = format!(
+        "open main.lua\ngoto 1 1\ntype --\nkey Space\n{presses}layout de\n{de}layout fr\nkey KeyM\nkey Enter\nsave\n"
+    );
+    ok("script-punctuation", &[("main.lua", MODULE)], &text);
+    let dir = common::scene_dir_path("script-punctuation");
+    let saved = std::fs::read_to_string(dir.join("main.lua")).unwrap();
+    assert_eq!(saved.lines().next(), Some("-- -,./;'[()+= ö/,"), "{saved}");
 }
 
 const MODULE: &str = "local M = {}

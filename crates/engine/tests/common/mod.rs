@@ -34,7 +34,7 @@ void main() {
 
 /// A fresh scene directory named after the test, holding `files` (paths may have directories).
 pub fn scene_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("allsource-engine-{}-{name}", std::process::id()));
+    let dir = scene_dir_path(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     for (file, text) in files {
@@ -43,6 +43,11 @@ pub fn scene_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
         std::fs::write(path, text).unwrap();
     }
     dir
+}
+
+/// Where `scene_dir(name, ..)` makes its scene.
+pub fn scene_dir_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("allsource-engine-{}-{name}", std::process::id()))
 }
 
 /// Runs the console commands in `script` on a scene of `files` (named after the test) with `options`; returns the
