@@ -142,7 +142,11 @@ impl Compositor {
     /// open, its frame-time graph as bars under it: Lua time per guest frame against the budget (the white line),
     /// green within it, red over.
     pub(super) fn draw_preview(&mut self, target: &FrameTarget) {
-        let Some(preview) = &self.preview else { return };
+        let Some(preview) = &self.preview else {
+            // The graph's textures go with the preview (nothing when they went already).
+            self.preview_graph.free(&self.gl);
+            return;
+        };
         let rect = crate::overlay::viewport_of(PREVIEW_RECT, target);
         match preview.shown.as_ref() {
             Some(frame) => self.blit_into(target, frame.texture, (frame.width, frame.height), rect, true),
