@@ -1,7 +1,9 @@
 //! The preview's frame-time graph: Lua time per guest frame as bars against the budget, drawn into pixels on the
-//! CPU and uploaded when they change, so that a frame draws it with one copy. A scissored clear per bar cost
-//! llvmpipe a draw each: 2-4 ms of the compositor's frame for a full graph, the largest part of what a preview
-//! cost the scene's frame times.
+//! CPU when the samples change and uploaded then, so that a frame draws it with one copy. A scissored clear per
+//! bar cost llvmpipe a draw each: 2-4 ms of the compositor's frame for a full graph, the largest part of what a
+//! preview cost the scene's frame times.
+
+use std::collections::VecDeque;
 
 use allsource_gpu::{Gl, Target, glow};
 
@@ -18,7 +20,7 @@ const TICK: [u8; 4] = [255, 255, 255, 255];
 /// The graph as RGBA8 pixels, `width` x [`GRAPH_HEIGHT`], bottom row first: a bar per sample, newest at the right,
 /// its height the sample's share of twice the budget (at least a pixel), green within the budget and red over it;
 /// a white line at the budget, half-way up.
-pub(super) fn graph_pixels(lua_ms: &[f32], budget_ms: f32, width: u32) -> Vec<u8> {
+fn graph_pixels(lua_ms: &[f32], budget_ms: f32, width: u32) -> Vec<u8> {
     let (w, h) = (width as usize, GRAPH_HEIGHT as usize);
     let mut pixels = BACKGROUND.repeat(w * h);
     let budget = budget_ms.max(0.001);
@@ -47,15 +49,21 @@ pub(super) fn graph_pixels(lua_ms: &[f32], budget_ms: f32, width: u32) -> Vec<u8
 #[derive(Default)]
 pub(super) struct GraphTexture {
     targets: Vec<Target>,
-    /// What the newest texture holds.
-    shown: Vec<u8>,
+    /// The samples and budget the newest texture was drawn from.
+    drawn: Option<(Vec<f32>, f32)>,
     newest: usize,
 }
 
 impl GraphTexture {
-    /// The texture holding `pixels` (`width` x [`GRAPH_HEIGHT`]), uploaded when they differ from the last; `None`
-    /// when no texture could be made.
-    pub(super) fn texture(&mut self, gl: &Gl, pixels: Vec<u8>, width: u32) -> Option<glow::NativeTexture> {
+    /// The texture holding the graph of `lua_ms` against `budget_ms`, `width` x [`GRAPH_HEIGHT`]: drawn and uploaded
+    /// only when they differ from the last; `None` when no texture could be made.
+    pub(super) fn texture(
+        &mut self,
+        gl: &Gl,
+        lua_ms: &VecDeque<f32>,
+        budget_ms: f32,
+        width: u32,
+    ) -> Option<glow::NativeTexture> {
         if self.targets.first().is_some_and(|t| t.width != width) {
             self.free(gl);
         }
@@ -70,12 +78,13 @@ impl GraphTexture {
                     }
                 }
             }
-            self.shown.clear();
         }
-        if pixels != self.shown {
+        let unchanged = self.drawn.as_ref().is_some_and(|(s, b)| *b == budget_ms && s.iter().eq(lua_ms.iter()));
+        if !unchanged {
+            let samples: Vec<f32> = lua_ms.iter().copied().collect();
             self.newest = (self.newest + 1) % self.targets.len();
-            self.targets[self.newest].upload_rgba8(gl, width, GRAPH_HEIGHT, &pixels);
-            self.shown = pixels;
+            self.targets[self.newest].upload_rgba8(gl, width, GRAPH_HEIGHT, &graph_pixels(&samples, budget_ms, width));
+            self.drawn = Some((samples, budget_ms));
         }
         Some(self.targets[self.newest].texture)
     }
@@ -84,7 +93,7 @@ impl GraphTexture {
         for target in self.targets.drain(..) {
             target.delete(gl);
         }
-        self.shown.clear();
+        self.drawn = None;
     }
 }
 

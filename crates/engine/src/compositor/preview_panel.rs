@@ -3,7 +3,7 @@
 
 use super::*;
 use drawing::PREVIEW_STOPPED;
-use graph::{GRAPH_HEIGHT, graph_pixels};
+use graph::GRAPH_HEIGHT;
 
 impl Compositor {
     /// Runs `text` (the candidate file `path`) as guest code in a preview worker, replacing any preview running.
@@ -155,9 +155,8 @@ impl Compositor {
         if self.overlay.visible() || rect[2] <= 0 {
             return;
         }
-        let lua_ms: Vec<f32> = preview.lua_ms.iter().copied().collect();
-        let pixels = graph_pixels(&lua_ms, preview.budget_ms, rect[2] as u32);
-        let Some(texture) = self.preview_graph.texture(&self.gl, pixels, rect[2] as u32) else { return };
+        let graph = self.preview_graph.texture(&self.gl, &preview.lua_ms, preview.budget_ms, rect[2] as u32);
+        let Some(texture) = graph else { return };
         let height = GRAPH_HEIGHT as i32;
         self.blit_into(
             target,
